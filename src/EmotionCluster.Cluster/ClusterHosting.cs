@@ -1,0 +1,59 @@
+using Akka.Actor;
+using Akka.Cluster.Hosting;
+using Akka.Cluster.Hosting.SBR;
+using Akka.Hosting;
+using Akka.Remote.Hosting;
+using EmotionCluster.Extraction;
+
+namespace EmotionCluster.Cluster;
+
+/// <summary>Akka.Hosting wiring of an EmotionCluster node: remoting, cluster, serializer, extractor shard region.</summary>
+public static class ClusterHosting
+{
+    public const string ExtractorRegionName = "clip-extractor";
+
+    public static AkkaConfigurationBuilder AddEmotionClusterNode(this AkkaConfigurationBuilder builder, NodeSettings settings,
+        IExtractionServiceFactory services, ExtractorNodeStats stats)
+    {
+        settings.Validate();
+        builder
+            .AddHocon($$"""
+                akka.cluster.split-brain-resolver.stable-after = {{(int)settings.SplitBrainStableAfter.TotalMilliseconds}}ms
+                akka.cluster.failure-detector.acceptable-heartbeat-pause = {{(int)settings.AcceptableHeartbeatPause.TotalMilliseconds}}ms
+                akka.cluster.sharding.rebalance-interval = 2s
+                akka.coordinated-shutdown.run-by-clr-shutdown-hook = on
+                akka.cluster.run-coordinated-shutdown-when-down = on
+                akka.loglevel = INFO
+                """, HoconAddMode.Prepend)
+            .WithRemoting(new RemoteOptions
+            {
+                HostName = settings.Hostname,
+                Port = settings.Port,
+                PublicHostName = settings.PublicHostname ?? settings.Hostname,
+            })
+            .WithClustering(new ClusterOptions
+            {
+                Roles = settings.EffectiveRoles.ToArray(),
+                SeedNodes = settings.SeedNodes.ToArray(),
+                SplitBrainResolver = new KeepMajorityOption(),
+            })
+            .WithCustomSerializer(EmotionClusterSerializer.Name, [typeof(IEmotionClusterMessage)], system => new EmotionClusterSerializer(system));
+
+        var extractor = new ClipMessageExtractor(settings.ShardCount);
+        if (settings.Has(ClusterRoles.Extractor))
+            builder.WithShardRegion<ClipExtractorRegion>(ExtractorRegionName,
+                clipId => ClipExtractorActor.PropsFor(clipId, services, stats),
+                extractor,
+                new ShardOptions { Role = ClusterRoles.Extractor, StateStoreMode = Akka.Cluster.Sharding.StateStoreMode.DData });
+        else
+            builder.WithShardRegionProxy<ClipExtractorRegion>(ExtractorRegionName, ClusterRoles.Extractor, extractor);
+
+        if (settings.SeedNodes.Count == 0)
+            builder.AddStartup((system, _) =>
+            {
+                var cluster = Akka.Cluster.Cluster.Get(system);
+                cluster.Join(cluster.SelfAddress);
+            });
+        return builder;
+    }
+}

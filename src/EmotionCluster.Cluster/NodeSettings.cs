@@ -1,0 +1,63 @@
+namespace EmotionCluster.Cluster;
+
+/// <summary>Cluster roles. A node with no roles configured runs all of them (the embedded default).</summary>
+public static class ClusterRoles
+{
+    public const string Extractor = "extractor";
+    public const string Trainer = "trainer";
+    public const string Evaluator = "evaluator";
+    public const string Predictor = "predictor";
+    /// <summary>A member that only drives work (e.g. an extraction run) and hosts no shards.</summary>
+    public const string Coordinator = "coordinator";
+    /// <summary>The roles a node takes when none are configured.</summary>
+    public static readonly string[] All = [Extractor, Trainer, Evaluator, Predictor];
+    public static readonly string[] Known = [Extractor, Trainer, Evaluator, Predictor, Coordinator];
+}
+
+/// <summary>
+/// Node settings, bound from the configuration section <c>EmotionCluster:Node</c> (appsettings.json, environment
+/// variables such as <c>EmotionCluster__Node__Port=4053</c>, command-line flags).
+/// </summary>
+public sealed class NodeSettings
+{
+    public const string Section = "EmotionCluster:Node";
+
+    public string ActorSystemName { get; set; } = "emotioncluster";
+    /// <summary>Address to bind. Loopback by default.</summary>
+    public string Hostname { get; set; } = "127.0.0.1";
+    /// <summary>Address other nodes use to reach this one (pod IP in Kubernetes); defaults to <see cref="Hostname"/>.</summary>
+    public string? PublicHostname { get; set; }
+    /// <summary>Remoting port; 0 picks a free port (fine for a single embedded node).</summary>
+    public int Port { get; set; }
+    public List<string> Roles { get; set; } = [];
+    /// <summary>Seed node addresses, e.g. <c>akka.tcp://emotioncluster@10.0.0.5:4053</c>. Empty: the node forms a cluster by itself.</summary>
+    public List<string> SeedNodes { get; set; } = [];
+    /// <summary>Fixed shard count of the clip extractor region (all nodes must agree).</summary>
+    public int ShardCount { get; set; } = 60;
+    public string FeatureStorePath { get; set; } = "out/features";
+    /// <summary>Split-brain resolver (keep-majority) waits this long for a stable membership before downing.</summary>
+    public TimeSpan SplitBrainStableAfter { get; set; } = TimeSpan.FromSeconds(20);
+    /// <summary>Heartbeat pause tolerated before a node is marked unreachable.</summary>
+    public TimeSpan AcceptableHeartbeatPause { get; set; } = TimeSpan.FromSeconds(3);
+
+    public IReadOnlyList<string> EffectiveRoles => Roles.Count == 0 ? ClusterRoles.All : Roles;
+    public bool Has(string role) => EffectiveRoles.Contains(role);
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the bad setting and what to do.</summary>
+    public void Validate()
+    {
+        static ArgumentException Bad(string what) => new($"{Section}: {what}");
+        if (string.IsNullOrWhiteSpace(ActorSystemName) || !ActorSystemName.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_'))
+            throw Bad($"ActorSystemName '{ActorSystemName}' must be letters, digits, '-' or '_'");
+        if (string.IsNullOrWhiteSpace(Hostname)) throw Bad("Hostname is empty; use 127.0.0.1 or the pod IP");
+        if (Port is < 0 or > 65535) throw Bad($"Port {Port} is outside 0..65535");
+        foreach (string r in Roles)
+            if (!ClusterRoles.Known.Contains(r)) throw Bad($"unknown role '{r}'; use {string.Join(", ", ClusterRoles.Known)}");
+        foreach (string s in SeedNodes)
+            if (!Uri.TryCreate(s, UriKind.Absolute, out Uri? u) || u.Scheme != "akka.tcp" || u.Port <= 0)
+                throw Bad($"seed node '{s}' is not an address like akka.tcp://{ActorSystemName}@host:4053");
+        if (ShardCount is < 1 or > 10_000) throw Bad($"ShardCount {ShardCount} is outside 1..10000");
+        if (string.IsNullOrWhiteSpace(FeatureStorePath)) throw Bad("FeatureStorePath is empty");
+        if (SplitBrainStableAfter <= TimeSpan.Zero) throw Bad("SplitBrainStableAfter must be positive");
+    }
+}

@@ -1,0 +1,53 @@
+using Akka.Actor;
+using Akka.Cluster;
+using Akka.Cluster.Sharding;
+using Akka.Event;
+
+namespace EmotionCluster.Cluster;
+
+/// <summary>
+/// Reports membership changes and, after a member leaves or is downed, which shards this node hosts now
+/// (the rebalance), as one line on the given writer: <c>rebalance: member … removed; this node hosts N shards: …</c>.
+/// </summary>
+public sealed class RebalanceReporter : ReceiveActor, IWithTimers
+{
+    private sealed record Report(string Removed);
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public RebalanceReporter(IActorRef region, TextWriter output, TimeSpan settle)
+    {
+        var cluster = Akka.Cluster.Cluster.Get(Context.System);
+        string self = cluster.SelfAddress.ToString();
+        Receive<ClusterEvent.MemberUp>(m => output.WriteLine($"member up: {m.Member.Address} roles={string.Join(',', m.Member.Roles)}"));
+        Receive<ClusterEvent.UnreachableMember>(m => output.WriteLine($"member unreachable: {m.Member.Address}"));
+        Receive<ClusterEvent.MemberRemoved>(m =>
+        {
+            output.WriteLine($"member removed: {m.Member.Address}");
+            if (m.Member.Address.ToString() != self) Timers.StartSingleTimer("report-" + m.Member.Address, new Report(m.Member.Address.ToString()), settle);
+        });
+        ReceiveAsync<Report>(async r =>
+        {
+            try
+            {
+                var state = await region.Ask<CurrentShardRegionState>(GetShardRegionState.Instance, TimeSpan.FromSeconds(5));
+                var shards = state.Shards.Select(s => s.ShardId).OrderBy(s => s, StringComparer.Ordinal).ToList();
+                output.WriteLine($"rebalance: member {r.Removed} removed; this node hosts {shards.Count} shards: {string.Join(',', shards)}");
+            }
+            catch (Exception e) when (e is AskTimeoutException or TaskCanceledException)
+            {
+                output.WriteLine($"rebalance: member {r.Removed} removed; shard state did not answer in time");
+            }
+        });
+        Receive<ClusterEvent.IMemberEvent>(_ => { });
+        Receive<ClusterEvent.IReachabilityEvent>(_ => { });
+        Receive<ClusterEvent.CurrentClusterState>(_ => { });
+        cluster.Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsEvents,
+            typeof(ClusterEvent.IMemberEvent), typeof(ClusterEvent.IReachabilityEvent));
+    }
+
+    protected override void PostStop() => Akka.Cluster.Cluster.Get(Context.System).Unsubscribe(Self);
+
+    public static Props PropsFor(IActorRef region, TextWriter output, TimeSpan? settle = null) =>
+        Props.Create(() => new RebalanceReporter(region, output, settle ?? TimeSpan.FromSeconds(3)));
+}
