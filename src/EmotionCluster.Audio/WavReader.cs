@@ -4,120 +4,173 @@ namespace EmotionCluster.Audio;
 
 /// <summary>
 /// Reads RIFF/WAVE files: PCM 8/16/24/32-bit, IEEE float 32/64, plain or WAVE_FORMAT_EXTENSIBLE, any channel
-/// count (downmixed to mono by averaging). Every malformed input is an <see cref="AudioFormatException"/>.
+/// count (downmixed to mono by averaging). Every malformed input is an <see cref="AudioFormatException"/> naming the
+/// source and the reason; nothing is allocated from a size the header claims before it is checked against the real length.
 /// </summary>
 public static class WavReader
 {
-    /// <summary>Largest file accepted (bytes). Larger claims or files are rejected, not allocated.</summary>
+    /// <summary>Largest file accepted (bytes). Larger files are rejected, not allocated.</summary>
     public const long MaxFileBytes = 1L << 30;
     public const int MinSampleRate = 1000;
     public const int MaxSampleRate = 768_000;
     public const int MaxChannels = 64;
+    /// <summary>Chunks allowed before the 'data' chunk (real files have a handful); bounds the work on garbage input.</summary>
+    public const int MaxChunks = 1024;
 
     private const ushort FormatPcm = 1, FormatFloat = 3, FormatExtensible = 0xFFFE;
 
-    public static (AudioClip Clip, WavInfo Info) Read(string path)
-    {
-        byte[] bytes;
-        try
+    /// <summary>Bytes 2..15 of KSDATAFORMAT_SUBTYPE_PCM / _IEEE_FLOAT, {0000000X-0000-0010-8000-00aa00389b71}.</summary>
+    private static ReadOnlySpan<byte> SubFormatGuidTail => [0x00, 0x00, 0x00, 0x00, 0x10, 0x00, 0x80, 0x00, 0x00, 0xAA, 0x00, 0x38, 0x9B, 0x71];
+
+    public static (AudioClip Clip, WavInfo Info) Read(string path) =>
+        WithFile(path, stream =>
         {
-            var fi = new FileInfo(path);
-            if (!fi.Exists) throw new AudioFormatException(path, "file not found");
-            if (fi.Length > MaxFileBytes)
-                throw new AudioFormatException(path, $"file is {fi.Length} bytes; the limit is {MaxFileBytes} bytes. Split it into shorter clips.");
-            bytes = File.ReadAllBytes(path);
-        }
-        catch (IOException e) { throw new AudioFormatException(path, $"cannot be read: {e.Message}", e); }
-        catch (UnauthorizedAccessException e) { throw new AudioFormatException(path, $"cannot be read: {e.Message}", e); }
-        return Read(bytes, path);
-    }
+            Layout layout = ParseHeader(new StreamSource(stream), path);
+            var data = new byte[layout.DataLength];
+            stream.Position = layout.DataOffset;
+            stream.ReadExactly(data);
+            return Decode(data, layout.Info, path);
+        });
 
     public static (AudioClip Clip, WavInfo Info) Read(ReadOnlySpan<byte> bytes, string sourceName)
     {
-        WavInfo info = ParseHeader(bytes, sourceName, out int dataOffset, out int dataLength);
-        float[] mono = DecodeMono(bytes.Slice(dataOffset, dataLength), info, sourceName);
-        return (new AudioClip(mono, info.SampleRate), info);
+        Layout layout = ParseHeader(new SpanSource(bytes), sourceName);
+        return Decode(bytes.Slice((int)layout.DataOffset, (int)layout.DataLength), layout.Info, sourceName);
     }
 
     /// <summary>Only the header: format and length, without decoding samples.</summary>
-    public static WavInfo ReadInfo(ReadOnlySpan<byte> bytes, string sourceName) => ParseHeader(bytes, sourceName, out _, out _);
+    public static WavInfo ReadInfo(ReadOnlySpan<byte> bytes, string sourceName) => ParseHeader(new SpanSource(bytes), sourceName).Info;
 
-    public static WavInfo ReadInfo(string path)
+    /// <summary>Only the header, reading just the chunk headers from disk (cheap for long files).</summary>
+    public static WavInfo ReadInfo(string path) => WithFile(path, stream => ParseHeader(new StreamSource(stream), path).Info);
+
+    private static (AudioClip Clip, WavInfo Info) Decode(ReadOnlySpan<byte> data, WavInfo info, string name) =>
+        (new AudioClip(SampleDecoder.DecodeMono(data, info.Encoding, info.Channels, name), info.SampleRate), info);
+
+    private static T WithFile<T>(string path, Func<FileStream, T> read)
     {
+        if (string.IsNullOrWhiteSpace(path)) throw new AudioFormatException("(empty path)", "no file name was given");
         try
         {
-            using var fs = File.OpenRead(path);
-            // The header normally sits in the first few KB; read up to 1 MB to find fmt and data chunks.
-            var buf = new byte[(int)Math.Min(fs.Length, 1 << 20)];
-            fs.ReadExactly(buf);
-            return ParseHeader(buf, path, out _, out _, dataMayBeCut: fs.Length > buf.Length, fileLength: fs.Length);
+            if (Directory.Exists(path)) throw new AudioFormatException(path, "is a directory, not a WAV file");
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+            if (stream.Length > MaxFileBytes)
+                throw new AudioFormatException(path, $"file is {stream.Length} bytes; the limit is {MaxFileBytes} bytes. Split it into shorter clips.");
+            return read(stream);
         }
-        catch (FileNotFoundException e) { throw new AudioFormatException(path, "file not found", e); }
-        catch (IOException e) { throw new AudioFormatException(path, $"cannot be read: {e.Message}", e); }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            throw new AudioFormatException(path, "file not found", e);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            throw new AudioFormatException(path, $"cannot be read: {e.Message}", e);
+        }
     }
 
-    private static WavInfo ParseHeader(ReadOnlySpan<byte> b, string name, out int dataOffset, out int dataLength,
-        bool dataMayBeCut = false, long fileLength = -1)
+    private readonly record struct Layout(WavInfo Info, long DataOffset, long DataLength);
+
+    private interface IByteSource
     {
-        long total = fileLength >= 0 ? fileLength : b.Length;
-        if (b.Length == 0) throw new AudioFormatException(name, "file is empty");
-        if (b.Length < 12) throw new AudioFormatException(name, $"truncated header ({b.Length} bytes; a WAV header needs at least 44)");
-        if (!b[..4].SequenceEqual("RIFF"u8))
+        long Length { get; }
+
+        /// <summary>Fills <paramref name="dest"/> from <paramref name="offset"/>; callers check the range against <see cref="Length"/>.</summary>
+        void ReadAt(long offset, scoped Span<byte> dest);
+    }
+
+    private readonly ref struct SpanSource(ReadOnlySpan<byte> bytes) : IByteSource
+    {
+        private readonly ReadOnlySpan<byte> _bytes = bytes;
+        public long Length => _bytes.Length;
+        public void ReadAt(long offset, scoped Span<byte> dest) => _bytes.Slice((int)offset, dest.Length).CopyTo(dest);
+    }
+
+    private sealed class StreamSource(Stream stream) : IByteSource
+    {
+        public long Length { get; } = stream.Length;
+
+        public void ReadAt(long offset, scoped Span<byte> dest)
         {
-            if (b[..4].SequenceEqual("RIFX"u8) || b[..4].SequenceEqual("RF64"u8))
-                throw new AudioFormatException(name, $"{System.Text.Encoding.ASCII.GetString(b[..4])} WAV is not supported; convert to little-endian RIFF WAV (e.g. sox in.wav -b 16 out.wav)");
+            stream.Position = offset;
+            stream.ReadExactly(dest);
+        }
+    }
+
+    private static Layout ParseHeader<TSource>(TSource src, string name) where TSource : IByteSource, allows ref struct
+    {
+        long total = src.Length;
+        if (total == 0) throw new AudioFormatException(name, "file is empty");
+        if (total < 12) throw new AudioFormatException(name, $"truncated header ({total} bytes; a WAV header needs at least 44)");
+        Span<byte> riff = stackalloc byte[12];
+        src.ReadAt(0, riff);
+        if (!riff[..4].SequenceEqual("RIFF"u8))
+        {
+            if (riff[..4].SequenceEqual("RIFX"u8) || riff[..4].SequenceEqual("RF64"u8))
+                throw new AudioFormatException(name, $"{Printable(riff[..4])} WAV is not supported; convert to little-endian RIFF WAV (e.g. sox in.wav -b 16 out.wav)");
             throw new AudioFormatException(name, "not a RIFF/WAVE file (no 'RIFF' signature); convert it to WAV first");
         }
-        if (!b.Slice(8, 4).SequenceEqual("WAVE"u8)) throw new AudioFormatException(name, "RIFF file is not WAVE");
+        if (!riff[8..].SequenceEqual("WAVE"u8))
+            throw new AudioFormatException(name, $"RIFF file of type '{Printable(riff[8..])}', not WAVE");
 
-        int pos = 12;
-        bool haveFmt = false;
-        ushort format = 0, channels = 0, bits = 0, blockAlign = 0;
-        uint rate = 0;
-        while (true)
+        WavInfo? format = null;
+        long pos = 12;
+        Span<byte> header = stackalloc byte[8];
+        for (int chunk = 0; ; chunk++)
         {
-            if (pos + 8 > b.Length)
-                throw new AudioFormatException(name, haveFmt ? "no 'data' chunk (truncated file?)" : "no 'fmt ' chunk (truncated header?)");
-            ReadOnlySpan<byte> id = b.Slice(pos, 4);
-            uint size = BinaryPrimitives.ReadUInt32LittleEndian(b.Slice(pos + 4, 4));
-            int body = pos + 8;
+            if (chunk >= MaxChunks)
+                throw new AudioFormatException(name, $"more than {MaxChunks} chunks before the audio data; not a usable WAV file");
+            if (pos + 8 > total)
+                throw new AudioFormatException(name, format is null ? "no 'fmt ' chunk (truncated header?)" : "no 'data' chunk (truncated file?)");
+            src.ReadAt(pos, header);
+            ReadOnlySpan<byte> id = header[..4];
+            uint size = BinaryPrimitives.ReadUInt32LittleEndian(header[4..]);
+            long body = pos + 8;
+            long available = total - body;
             if (id.SequenceEqual("fmt "u8))
             {
-                if (size < 16) throw new AudioFormatException(name, $"'fmt ' chunk is {size} bytes; at least 16 expected");
-                if (body + 16 > b.Length) throw new AudioFormatException(name, "truncated 'fmt ' chunk");
-                format = BinaryPrimitives.ReadUInt16LittleEndian(b.Slice(body, 2));
-                channels = BinaryPrimitives.ReadUInt16LittleEndian(b.Slice(body + 2, 2));
-                rate = BinaryPrimitives.ReadUInt32LittleEndian(b.Slice(body + 4, 4));
-                blockAlign = BinaryPrimitives.ReadUInt16LittleEndian(b.Slice(body + 12, 2));
-                bits = BinaryPrimitives.ReadUInt16LittleEndian(b.Slice(body + 14, 2));
-                if (format == FormatExtensible)
-                {
-                    if (size < 40 || body + 40 > b.Length)
-                        throw new AudioFormatException(name, "WAVE_FORMAT_EXTENSIBLE header is truncated");
-                    format = BinaryPrimitives.ReadUInt16LittleEndian(b.Slice(body + 24, 2)); // first two bytes of the sub-format GUID
-                }
-                haveFmt = true;
+                format = ParseFormat(src, body, size, name);
             }
             else if (id.SequenceEqual("data"u8))
             {
-                if (!haveFmt) throw new AudioFormatException(name, "'data' chunk comes before any 'fmt ' chunk");
-                WavInfo info = Validate(name, format, channels, rate, bits, blockAlign, 0);
-                long available = total - body;
+                if (format is null)
+                    throw new AudioFormatException(name, "the 'data' chunk comes before the 'fmt ' chunk; re-save the file with a standard tool (e.g. sox in.wav out.wav)");
                 if (size > available)
-                    throw new AudioFormatException(name, $"header claims {size} bytes of audio but only {available} follow (truncated or corrupt file)");
-                dataOffset = body;
-                dataLength = dataMayBeCut ? 0 : (int)size;
+                    throw new AudioFormatException(name, $"header claims {size} bytes of audio but only {available} follow (truncated or corrupt file, or a streamed header that was never finalized; re-save it with sox)");
+                int blockAlign = format.Channels * format.BitsPerSample / 8;
                 long frames = size / blockAlign;
                 if (frames == 0) throw new AudioFormatException(name, "contains no audio samples");
-                return info with { Frames = frames };
+                return new Layout(format with { Frames = frames }, body, frames * blockAlign);
             }
-            long next = (long)body + size + (size & 1); // chunks are word aligned
-            if (next > b.Length) throw new AudioFormatException(name, $"chunk '{Printable(id)}' claims {size} bytes past the end of the file");
-            pos = (int)next;
+            if (size > available)
+                throw new AudioFormatException(name, $"chunk '{Printable(id)}' at byte {pos} claims {size} bytes but only {available} follow (truncated or corrupt file)");
+            pos = body + size + (size & 1); // chunks are word aligned: an odd-sized chunk is followed by a pad byte
         }
     }
 
-    private static WavInfo Validate(string name, ushort format, ushort channels, uint rate, ushort bits, ushort blockAlign, long frames)
+    private static WavInfo ParseFormat<TSource>(TSource src, long body, uint size, string name) where TSource : IByteSource, allows ref struct
+    {
+        if (size < 16) throw new AudioFormatException(name, $"'fmt ' chunk is {size} bytes; at least 16 expected");
+        long available = src.Length - body;
+        if (available < 16) throw new AudioFormatException(name, $"truncated 'fmt ' chunk ({available} of 16 bytes)");
+        Span<byte> f = stackalloc byte[40];
+        int n = (int)Math.Min(Math.Min(size, 40u), available);
+        src.ReadAt(body, f[..n]);
+        ushort format = BinaryPrimitives.ReadUInt16LittleEndian(f);
+        ushort channels = BinaryPrimitives.ReadUInt16LittleEndian(f[2..]);
+        uint rate = BinaryPrimitives.ReadUInt32LittleEndian(f[4..]);
+        ushort blockAlign = BinaryPrimitives.ReadUInt16LittleEndian(f[12..]);
+        ushort bits = BinaryPrimitives.ReadUInt16LittleEndian(f[14..]);
+        if (format == FormatExtensible)
+        {
+            if (n < 40) throw new AudioFormatException(name, $"WAVE_FORMAT_EXTENSIBLE header is truncated ({n} of 40 bytes)");
+            if (!f[26..40].SequenceEqual(SubFormatGuidTail))
+                throw new AudioFormatException(name, "WAVE_FORMAT_EXTENSIBLE with an unknown sub-format GUID; convert to PCM (e.g. sox in.wav -e signed -b 16 out.wav)");
+            format = BinaryPrimitives.ReadUInt16LittleEndian(f[24..]); // the sub-format GUID starts with the plain format tag
+        }
+        return Validate(name, format, channels, rate, bits, blockAlign);
+    }
+
+    private static WavInfo Validate(string name, ushort format, ushort channels, uint rate, ushort bits, ushort blockAlign)
     {
         if (channels == 0) throw new AudioFormatException(name, "header says 0 channels");
         if (channels > MaxChannels) throw new AudioFormatException(name, $"header says {channels} channels; at most {MaxChannels} are supported");
@@ -134,43 +187,10 @@ public static class WavReader
             (FormatPcm or FormatFloat, _) => throw new AudioFormatException(name, $"{bits}-bit {(format == FormatPcm ? "PCM" : "float")} samples are not supported (PCM 8/16/24/32, float 32/64 are)"),
             _ => throw new AudioFormatException(name, $"compressed or unknown WAV format tag 0x{format:X4}; convert to PCM (e.g. sox in.wav -e signed -b 16 out.wav)"),
         };
-        int bytesPerSample = bits / 8;
-        if (blockAlign != bytesPerSample * channels)
+        if (blockAlign != bits / 8 * channels)
             throw new AudioFormatException(name, $"block align {blockAlign} does not match {channels} channel(s) of {bits}-bit samples");
-        return new WavInfo(enc, bits, channels, (int)rate, frames);
+        return new WavInfo(enc, bits, channels, (int)rate, 0);
     }
-
-    private static float[] DecodeMono(ReadOnlySpan<byte> data, WavInfo info, string name)
-    {
-        int bps = info.BitsPerSample / 8;
-        int ch = info.Channels;
-        long frames = data.Length / (bps * ch);
-        var mono = new float[frames];
-        float scale = 1f / ch;
-        for (long f = 0; f < frames; f++)
-        {
-            int offset = (int)(f * bps * ch);
-            double sum = 0;
-            for (int c = 0; c < ch; c++)
-                sum += DecodeSample(data.Slice(offset + c * bps, bps), info.Encoding);
-            float v = (float)(sum * scale);
-            if (!float.IsFinite(v))
-                throw new AudioFormatException(name, $"sample {f} is {(float.IsNaN(v) ? "NaN" : "infinite")}; the float data is corrupt");
-            mono[f] = v;
-        }
-        return mono;
-    }
-
-    private static double DecodeSample(ReadOnlySpan<byte> s, SampleEncoding enc) => enc switch
-    {
-        SampleEncoding.PcmUnsigned8 => (s[0] - 128) / 128.0,
-        SampleEncoding.PcmSigned16 => BinaryPrimitives.ReadInt16LittleEndian(s) / 32768.0,
-        SampleEncoding.PcmSigned24 => ((s[0] | (s[1] << 8) | ((sbyte)s[2] << 16))) / 8388608.0,
-        SampleEncoding.PcmSigned32 => BinaryPrimitives.ReadInt32LittleEndian(s) / 2147483648.0,
-        SampleEncoding.Float32 => BinaryPrimitives.ReadSingleLittleEndian(s),
-        SampleEncoding.Float64 => BinaryPrimitives.ReadDoubleLittleEndian(s),
-        _ => throw new ArgumentOutOfRangeException(nameof(enc)),
-    };
 
     private static string Printable(ReadOnlySpan<byte> id)
     {

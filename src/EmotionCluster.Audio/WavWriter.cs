@@ -12,8 +12,13 @@ public static class WavWriter
     public static byte[] ToBytes(ReadOnlySpan<float> interleaved, int sampleRate, int channels = 1,
         SampleEncoding encoding = SampleEncoding.PcmSigned16, bool extensible = false)
     {
-        if (channels < 1) throw new ArgumentOutOfRangeException(nameof(channels));
+        if (channels < 1 || channels > WavReader.MaxChannels)
+            throw new ArgumentOutOfRangeException(nameof(channels), channels, $"1..{WavReader.MaxChannels} channels can be written");
+        if (sampleRate < WavReader.MinSampleRate || sampleRate > WavReader.MaxSampleRate)
+            throw new ArgumentOutOfRangeException(nameof(sampleRate), sampleRate, $"{WavReader.MinSampleRate}..{WavReader.MaxSampleRate} Hz can be written");
         if (interleaved.Length % channels != 0) throw new ArgumentException("sample count is not a multiple of the channel count");
+        for (int i = 0; i < interleaved.Length; i++)
+            if (!float.IsFinite(interleaved[i])) throw new ArgumentException($"sample {i} is {interleaved[i]}; only finite samples can be written", nameof(interleaved));
         int bits = encoding switch
         {
             SampleEncoding.PcmUnsigned8 => 8, SampleEncoding.PcmSigned16 => 16, SampleEncoding.PcmSigned24 => 24,
@@ -22,9 +27,11 @@ public static class WavWriter
         };
         bool isFloat = encoding is SampleEncoding.Float32 or SampleEncoding.Float64;
         int bps = bits / 8;
-        int dataBytes = interleaved.Length * bps;
+        long dataBytes = (long)interleaved.Length * bps;
         int fmtSize = extensible ? 40 : 16;
-        var b = new byte[12 + 8 + fmtSize + 8 + dataBytes];
+        long fileBytes = 12 + 8 + fmtSize + 8 + dataBytes + (dataBytes & 1); // an odd-sized chunk gets a pad byte
+        if (fileBytes > WavReader.MaxFileBytes) throw new ArgumentException($"{fileBytes} bytes of WAV exceed the {WavReader.MaxFileBytes}-byte limit", nameof(interleaved));
+        var b = new byte[fileBytes];
         var s = b.AsSpan();
         "RIFF"u8.CopyTo(s);
         BinaryPrimitives.WriteUInt32LittleEndian(s[4..], (uint)(b.Length - 8));
