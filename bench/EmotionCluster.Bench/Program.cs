@@ -1,1 +1,3 @@
-return 0;
+using EmotionCluster.Bench;
+
+return BenchProgram.Run(args, Console.Out, Console.Error);
