@@ -1,0 +1,56 @@
+using EmotionCluster.Features;
+using static TorchSharp.torch;
+
+namespace EmotionCluster.Model;
+
+/// <summary>
+/// Class probabilities from a saved model. Predictions run in evaluation mode in batches of 32, as validation during
+/// training does: <see cref="PredictBatch"/> on the validation list reproduces <see cref="TrainingResult.Validation"/>
+/// bit for bit (same build and thread count, any process). The same example in a batch of another size may differ in
+/// the last float bits (the CPU kernels block the work differently). Thread-safe: calls are serialized by a lock
+/// (torch parallelizes each call internally); use one predictor per thread for concurrent calls.
+/// </summary>
+public sealed class Predictor : IDisposable
+{
+    private readonly Lock gate = new();
+    private readonly SerCnn model;
+    private readonly Device device;
+
+    private Predictor(SerCnn model, ModelManifest manifest, Device device)
+    {
+        this.model = model;
+        this.device = device;
+        Settings = manifest.Cnn;
+        Labels = manifest.Labels;
+        FeatureSettings = manifest.FeatureSettings;
+    }
+
+    public CnnSettings Settings { get; }
+    public string[] Labels { get; }
+
+    /// <summary>The feature settings JSON stored with the model: extract features the same way before predicting.</summary>
+    public string FeatureSettings { get; }
+
+    public static Predictor Load(string path, string device = "cpu")
+    {
+        var resolved = TorchRuntime.ResolveDevice(device);
+        var (model, manifest) = ModelArtifact.Load(path, resolved);
+        return new Predictor(model, manifest, resolved);
+    }
+
+    /// <summary>Softmax probabilities, one per label.</summary>
+    public float[] Predict(Spectrogram features) => PredictBatch([features])[0];
+
+    public float[][] PredictBatch(IReadOnlyList<Spectrogram> features)
+    {
+        ArgumentNullException.ThrowIfNull(features);
+        for (int i = 0; i < features.Count; i++)
+            if (features[i].Bins != Settings.InputBins || features[i].Frames != Settings.InputFrames)
+                throw new ArgumentException(
+                    $"Features {i} are {features[i].Bins} x {features[i].Frames} (bins x frames); the model takes " +
+                    $"{Settings.InputBins} x {Settings.InputFrames}. Extract them with the model's feature settings.", nameof(features));
+        lock (gate) return Inference.Run(model, features, null, device).Probabilities;
+    }
+
+    public void Dispose() => model.Dispose();
+}
