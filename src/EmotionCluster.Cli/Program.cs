@@ -1,1 +1,1 @@
-return 0;
+return EmotionCluster.Cli.CliApp.Run(args);

@@ -1,0 +1,30 @@
+using System.CommandLine;
+using EmotionCluster.Audio;
+using EmotionCluster.Corpora;
+
+namespace EmotionCluster.Cli;
+
+/// <summary>A problem with what the user asked for, reported as one line (exit code 2).</summary>
+public sealed class CliException(string message) : Exception(message);
+
+/// <summary>Runs a command action, turning bad input into one line on stderr and exit code 2.</summary>
+public static class CliErrors
+{
+    public const int Ok = 0;
+    public const int UsageOrInput = 2;
+
+    public static int Run(ParseResult parseResult, Func<TextWriter, int> action)
+    {
+        TextWriter output = parseResult.InvocationConfiguration.Output;
+        TextWriter error = parseResult.InvocationConfiguration.Error;
+        try
+        {
+            return action(output);
+        }
+        catch (Exception e) when (e is CliException or CorpusException or AudioFormatException or IOException or UnauthorizedAccessException)
+        {
+            error.WriteLine($"error: {e.Message}");
+            return UsageOrInput;
+        }
+    }
+}

@@ -1,0 +1,181 @@
+using System.CommandLine;
+using System.Globalization;
+using EmotionCluster.Audio;
+using EmotionCluster.Corpora;
+using EmotionCluster.Features;
+using EmotionCluster.Reporting;
+using Spectre.Console;
+
+namespace EmotionCluster.Cli;
+
+/// <summary><c>emotioncluster dataset …</c>: look at a corpus before training on it.</summary>
+public static class DatasetCommands
+{
+    public const string StatsJson = "stats.json";
+    public const string EmotionChart = "emotion_distribution.png";
+    public const string SpeakerChart = "speaker_distribution.png";
+    public const string SpectrogramChart = "spectrogram_example.png";
+    private const int MaxIssuesShown = 20;
+
+    public static Command Create()
+    {
+        var dataset = new Command("dataset", "Inspect a corpus (EMO-DB, AESDD or one folder per label).");
+        dataset.Subcommands.Add(CreateStats());
+        return dataset;
+    }
+
+    private static Command CreateStats()
+    {
+        var data = new Option<string>("--data")
+        {
+            Description = "Corpus folder: EMO-DB (holding wav/), AESDD (anger/ disgust/ …) or one subfolder per label.",
+            Required = true,
+        };
+        var outDir = new Option<string>("--out")
+        {
+            Description = "Folder for stats.json and the charts.",
+            DefaultValueFactory = _ => Path.Combine("out", "dataset"),
+        };
+        var example = new Option<string?>("--example")
+        {
+            Description = "Clip for the example spectrogram: a clip id (e.g. 03a01Fa) or a WAV path. Default: the first clip.",
+        };
+        var json = new Option<bool>("--json") { Description = "Print the statistics as JSON instead of tables." };
+
+        var stats = new Command("stats", "Counts per emotion and speaker, audio formats, durations; writes stats.json, charts and an example spectrogram.")
+        {
+            data, outDir, example, json,
+        };
+        stats.SetAction(parseResult => CliErrors.Run(parseResult, output => RunStats(
+            output, parseResult.GetValue(data)!, parseResult.GetValue(outDir)!, parseResult.GetValue(example), parseResult.GetValue(json))));
+        return stats;
+    }
+
+    /// <summary>The work of <c>dataset stats</c>; returns the exit code.</summary>
+    public static int RunStats(TextWriter output, string dataDir, string outDir, string? example, bool json)
+    {
+        Corpus corpus = CorpusLoader.Load(dataDir);
+        DatasetStats stats = DatasetStats.Compute(corpus);
+        ClipInfo exampleClip = ChooseExample(corpus, stats, example);
+
+        Directory.CreateDirectory(outDir);
+        string statsPath = Path.Combine(outDir, StatsJson);
+        File.WriteAllText(statsPath, stats.ToJson());
+        string emotionPath = Path.Combine(outDir, EmotionChart);
+        Charts.EmotionDistribution(stats, emotionPath);
+        string speakerPath = Path.Combine(outDir, SpeakerChart);
+        Charts.SpeakerDistribution(stats, speakerPath);
+        string spectrogramPath = Path.Combine(outDir, SpectrogramChart);
+        WriteSpectrogram(exampleClip, spectrogramPath);
+
+        if (json)
+        {
+            output.WriteLine(stats.ToJson());
+            return CliErrors.Ok;
+        }
+        IAnsiConsole console = ConsoleFor(output);
+        Print(console, stats);
+        console.WriteLine();
+        console.WriteLine($"Example spectrogram: {exampleClip.Id} ({exampleClip.Emotion}, speaker {exampleClip.Speaker})");
+        foreach (string written in new[] { statsPath, emotionPath, speakerPath, spectrogramPath })
+            console.WriteLine($"wrote {written}");
+        return CliErrors.Ok;
+    }
+
+    private static ClipInfo ChooseExample(Corpus corpus, DatasetStats stats, string? example)
+    {
+        if (string.IsNullOrWhiteSpace(example))
+        {
+            var unreadable = stats.Issues.Select(i => i.Path).ToHashSet();
+            return corpus.Clips.FirstOrDefault(c => !unreadable.Contains(c.Path))
+                   ?? throw new CliException($"{corpus.Root}: no clip has readable audio, so there is no example spectrogram to draw");
+        }
+        string full = Path.GetFullPath(example);
+        return corpus.Clips.FirstOrDefault(c => c.Path == full)
+               ?? corpus.Clips.FirstOrDefault(c => string.Equals(c.Id, example, StringComparison.OrdinalIgnoreCase))
+               ?? corpus.Clips.FirstOrDefault(c => string.Equals(Path.GetFileName(c.Path), example, StringComparison.OrdinalIgnoreCase))
+               ?? (File.Exists(full)
+                   ? new ClipInfo(Path.GetFileNameWithoutExtension(full), full, "unknown", ClipInfo.UnknownSpeaker, "file")
+                   : throw new CliException($"--example {example}: no such clip id or file in {corpus.Root}; " +
+                                            $"give a clip id such as {corpus.Clips[0].Id} or a WAV path"));
+    }
+
+    private static void WriteSpectrogram(ClipInfo clip, string pngPath)
+    {
+        var settings = new MelSettings();
+        var loader = new AudioLoader(new AudioSettings { TargetSampleRate = settings.SampleRate });
+        AudioClip audio = loader.Load(clip.Path).Clip;
+        try
+        {
+            Spectrogram spec = new LogMelExtractor(settings).Compute(audio.Samples);
+            Charts.Spectrogram(spec, pngPath, $"log-mel of {clip.Id} ({clip.Emotion}), preprocessed audio",
+                (double)settings.HopLength / settings.SampleRate, settings.EffectiveFMax);
+        }
+        catch (ArgumentException e)
+        {
+            throw new CliException($"{clip.Path}: cannot draw its spectrogram ({e.Message}); choose another clip with --example");
+        }
+    }
+
+    private static void Print(IAnsiConsole console, DatasetStats stats)
+    {
+        var summary = new Table().Title($"[bold]{Markup.Escape(stats.Corpus)}[/] {Markup.Escape(stats.Root)}").HideHeaders()
+            .AddColumn("what").AddColumn("value");
+        summary.AddRow("Samples", $"{stats.Samples}" + (stats.ReadableSamples < stats.Samples ? $" ({stats.ReadableSamples} with readable audio)" : ""));
+        summary.AddRow("Emotions", $"{stats.Emotions.Count} ({string.Join(", ", stats.Emotions)})");
+        summary.AddRow("Speakers", $"{stats.Speakers.Count} ({string.Join(", ", stats.Speakers)})");
+        summary.AddRow("Formats", string.Join("; ", stats.Formats.Select(f => $"{f.Label} x{f.Count}")));
+        summary.AddRow("Sample rates", string.Join(", ", stats.SampleRates.Select(r => $"{r} Hz")));
+        summary.AddRow("Channels", string.Join(", ", stats.Channels));
+        if (stats.Durations is { } d)
+            summary.AddRow("Duration", string.Create(CultureInfo.InvariantCulture,
+                $"min {d.MinSeconds:0.00} s, median {d.MedianSeconds:0.00} s, max {d.MaxSeconds:0.00} s, total {d.TotalSeconds / 60:0.0} min"));
+        if (stats.HumanRecognitionMean is { } human)
+            summary.AddRow("Human recognition", $"{Percent(human)} mean over these clips" +
+                (stats.HumanRecognitionUar is { } uar ? $", UAR {Percent(uar)}" : "") +
+                (stats.RatedRecognitionMean is { } rated ? $"; {Percent(rated)} over all rated recordings" : ""));
+        summary.AddRow("Problems", stats.Issues.Count.ToString(CultureInfo.InvariantCulture));
+        console.Write(summary);
+
+        var perEmotion = new Table().Title("Samples per emotion").AddColumn("Emotion").AddColumn(new TableColumn("Clips").RightAligned())
+            .AddColumn(new TableColumn("Share").RightAligned());
+        foreach (var e in stats.PerEmotion)
+            perEmotion.AddRow(Markup.Escape(e.Label), e.Count.ToString(CultureInfo.InvariantCulture),
+                Percent(stats.Samples > 0 ? (double)e.Count / stats.Samples : 0));
+        console.Write(perEmotion);
+
+        var bySpeaker = new Table().Title("Samples per speaker and emotion").AddColumn("Speaker");
+        foreach (string e in stats.Emotions) bySpeaker.AddColumn(new TableColumn(Markup.Escape(e)).RightAligned());
+        bySpeaker.AddColumn(new TableColumn("total").RightAligned());
+        foreach (var s in stats.PerSpeaker)
+        {
+            var row = stats.EmotionBySpeaker[s.Label];
+            bySpeaker.AddRow([Markup.Escape(s.Label), .. stats.Emotions.Select(e => row[e].ToString(CultureInfo.InvariantCulture)),
+                s.Count.ToString(CultureInfo.InvariantCulture)]);
+        }
+        console.Write(bySpeaker);
+
+        if (stats.Issues.Count > 0)
+        {
+            console.MarkupLine($"[yellow]{stats.Issues.Count} problem(s)[/]{(stats.Issues.Count > MaxIssuesShown ? $", first {MaxIssuesShown}" : "")}:");
+            foreach (var issue in stats.Issues.Take(MaxIssuesShown)) console.WriteLine($"  {issue}");
+        }
+    }
+
+    private static string Percent(double share) => (share * 100).ToString("0.0", CultureInfo.InvariantCulture) + "%";
+
+    /// <summary>Spectre console on <paramref name="output"/>: colours on a real terminal, plain 120-column text otherwise.</summary>
+    private static IAnsiConsole ConsoleFor(TextWriter output)
+    {
+        bool terminal = ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected;
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Ansi = terminal ? AnsiSupport.Detect : AnsiSupport.No,
+            ColorSystem = terminal ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
+            Out = new AnsiConsoleOutput(output),
+            Interactive = InteractionSupport.No,
+        });
+        if (!terminal) console.Profile.Width = 120;
+        return console;
+    }
+}
