@@ -4,9 +4,6 @@ using EmotionCluster.Extraction;
 
 namespace EmotionCluster.Cluster;
 
-/// <summary>One clip of a corpus manifest: its id (the entity id) and where its audio is.</summary>
-public sealed record ClipSource(string ClipId, string Path);
-
 /// <summary>
 /// Start extracting a manifest (a local message: the coordinator runs in the requesting process).
 /// <see cref="ReturnFeatures"/>: extractors send the features back and the coordinator stores them (no shared

@@ -1,0 +1,121 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+
+namespace EmotionCluster.Testing;
+
+/// <summary>
+/// A cluster node (src/EmotionCluster.Node, the <c>emotioncluster-node</c> executable) running as its own OS process
+/// on loopback, with its output captured line by line for assertions.
+/// </summary>
+public sealed class NodeProcess : IDisposable
+{
+    private readonly Process _process;
+    private readonly ConcurrentQueue<string> _lines = new();
+    private readonly List<Action<string>> _watchers = new();
+
+    public string Name { get; }
+    public int Port { get; }
+    public IReadOnlyCollection<string> Lines => _lines;
+    public string Output => string.Join('\n', _lines);
+    public bool HasExited => _process.HasExited;
+    public int ExitCode => _process.ExitCode;
+
+    private NodeProcess(string name, int port, Process process)
+    {
+        Name = name;
+        Port = port;
+        _process = process;
+    }
+
+    /// <summary>The node's build output (same configuration as the running tests).</summary>
+    public static string NodeDll
+    {
+        get
+        {
+            string config = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}") ? "Release" : "Debug";
+            string dll = Path.Combine(Datasets.RepoRoot, "src", "EmotionCluster.Node", "bin", config, "net10.0", "emotioncluster-node.dll");
+            return File.Exists(dll) ? dll : throw new FileNotFoundException($"node not built: {dll}; run dotnet build first");
+        }
+    }
+
+    public static int FreePort()
+    {
+        var l = new TcpListener(IPAddress.Loopback, 0);
+        l.Start();
+        int port = ((IPEndPoint)l.LocalEndpoint).Port;
+        l.Stop();
+        return port;
+    }
+
+    public static string Address(int port) => $"akka.tcp://emotioncluster@127.0.0.1:{port}";
+
+    public static NodeProcess Start(string name, int port, IEnumerable<string> args, Action<string>? log = null)
+    {
+        var psi = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = Path.GetDirectoryName(NodeDll)!,
+        };
+        psi.ArgumentList.Add(NodeDll);
+        foreach (string a in args) psi.ArgumentList.Add(a);
+        psi.Environment["DOTNET_gcServer"] = "0";
+        var process = new Process { StartInfo = psi, EnableRaisingEvents = true };
+        var node = new NodeProcess(name, port, process);
+        void OnLine(string? line)
+        {
+            if (line is null) return;
+            node._lines.Enqueue(line);
+            log?.Invoke($"[{name}] {line}");
+            lock (node._watchers) foreach (var w in node._watchers) w(line);
+        }
+        process.OutputDataReceived += (_, e) => OnLine(e.Data);
+        process.ErrorDataReceived += (_, e) => OnLine(e.Data);
+        if (!process.Start()) throw new InvalidOperationException($"could not start {name}");
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return node;
+    }
+
+    /// <summary>Completes with the first output line (past or future) that satisfies <paramref name="match"/>.</summary>
+    public async Task<string> WaitForLine(Func<string, bool> match, TimeSpan timeout)
+    {
+        var tcs = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (_watchers)
+        {
+            string? seen = _lines.FirstOrDefault(match);
+            if (seen is not null) return seen;
+            _watchers.Add(l => { if (match(l)) tcs.TrySetResult(l); });
+        }
+        Task done = await Task.WhenAny(tcs.Task, Task.Delay(timeout), _process.WaitForExitAsync());
+        if (tcs.Task.IsCompleted) return await tcs.Task;
+        throw new TimeoutException($"{Name}: no matching line within {timeout} (exited: {_process.HasExited}). Output:\n{Output}");
+    }
+
+    public async Task<int> WaitForExit(TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        try { await _process.WaitForExitAsync(cts.Token); }
+        catch (OperationCanceledException) { throw new TimeoutException($"{Name} did not exit within {timeout}. Output:\n{Output}"); }
+        _process.WaitForExit(); // flush redirected output
+        return _process.ExitCode;
+    }
+
+    /// <summary>SIGKILL: the process dies at once, without leaving the cluster.</summary>
+    public void Kill() { if (!_process.HasExited) _process.Kill(entireProcessTree: true); }
+
+    /// <summary>SIGTERM: coordinated shutdown.</summary>
+    public void Terminate()
+    {
+        if (!_process.HasExited) Process.Start("kill", ["-TERM", _process.Id.ToString()])?.WaitForExit();
+    }
+
+    public void Dispose()
+    {
+        Kill();
+        _process.Dispose();
+    }
+}
