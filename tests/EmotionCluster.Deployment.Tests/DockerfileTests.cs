@@ -1,0 +1,133 @@
+using EmotionCluster.Cluster;
+using EmotionCluster.Testing;
+using Xunit;
+
+namespace EmotionCluster.Deployment.Tests;
+
+/// <summary>docker/Dockerfile and docker/Dockerfile.cuda read as instructions (no Docker engine here to build them).</summary>
+public sealed class DockerfileTests
+{
+    public static TheoryData<string> Dockerfiles => new() { "Dockerfile", "Dockerfile.cuda" };
+
+    private static string DockerDir => Path.Combine(Datasets.RepoRoot, "docker");
+
+    /// <summary>(INSTRUCTION, arguments) with continuation lines joined and comments dropped.</summary>
+    public static List<(string Instruction, string Args)> Instructions(string dockerfile)
+    {
+        var result = new List<(string, string)>();
+        string pending = "";
+        foreach (string raw in File.ReadAllLines(Path.Combine(DockerDir, dockerfile)))
+        {
+            string line = raw.Trim();
+            if (line.StartsWith('#') || line.Length == 0) continue;
+            if (line.EndsWith('\\')) { pending += line[..^1] + " "; continue; }
+            line = pending + line;
+            pending = "";
+            int space = line.IndexOf(' ');
+            result.Add((line[..space].ToUpperInvariant(), line[(space + 1)..].Trim()));
+        }
+        return result;
+    }
+
+    private static Dictionary<string, string> Env(string dockerfile) =>
+        Instructions(dockerfile).Where(i => i.Instruction == "ENV")
+            .SelectMany(i => i.Args.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+            .Select(pair => pair.Split('=', 2)).ToDictionary(p => p[0], p => p[1]);
+
+    [Theory, MemberData(nameof(Dockerfiles))]
+    public void Exposes_the_remoting_http_and_management_ports_the_settings_use(string dockerfile)
+    {
+        var exposed = Instructions(dockerfile).Where(i => i.Instruction == "EXPOSE")
+            .SelectMany(i => i.Args.Split(' ', StringSplitOptions.RemoveEmptyEntries)).Select(int.Parse).Order().ToList();
+        BoundSettings s = SettingsNames.Bind(Env(dockerfile));
+        Assert.Equal(4053, s.Node.Port); // NodeSettings.Port defaults to 0: the image must pin it
+        Assert.Equal(new HttpSettings().Port, s.Http.Port);
+        Assert.Equal(new DiscoverySettings().ManagementPort, s.Discovery.ManagementPort);
+        Assert.Equal(new[] { s.Node.Port, s.Http.Port, s.Discovery.ManagementPort }.Order(), exposed);
+        Assert.Equal("0.0.0.0", s.Node.Hostname);
+        Assert.Equal("0.0.0.0", s.Http.Hostname);
+        Assert.Null(Record.Exception(s.Node.Validate));
+    }
+
+    [Theory, MemberData(nameof(Dockerfiles))]
+    public void Every_EmotionCluster_variable_names_a_setting(string dockerfile)
+    {
+        var problems = SettingsNames.Problems(Env(dockerfile).Keys, dockerfile);
+        Assert.True(problems.Count == 0, string.Join('\n', problems));
+    }
+
+    [Theory, MemberData(nameof(Dockerfiles))]
+    public void Runs_as_uid_10001_with_a_health_check_and_the_node_entry_point(string dockerfile)
+    {
+        var ins = Instructions(dockerfile);
+        Assert.Equal("${APP_UID}:${APP_UID}", ins.Last(i => i.Instruction == "USER").Args);
+        Assert.Contains(ins, i => i.Instruction == "ARG" && i.Args == "APP_UID=10001");
+        Assert.Equal("""CMD ["/app/healthcheck.sh", "live"]""", ins.Single(i => i.Instruction == "HEALTHCHECK").Args.Split(' ', 5)[4]);
+        Assert.Equal("""["/app/entrypoint.sh"]""", ins.Single(i => i.Instruction == "ENTRYPOINT").Args);
+        Assert.Contains(ins, i => i.Instruction == "COPY" && i.Args.Contains("docker/entrypoint.sh docker/healthcheck.sh ./"));
+        Assert.Equal("/app", ins.Last(i => i.Instruction == "WORKDIR").Args);
+        Assert.Contains(ins, i => i.Instruction == "VOLUME" && i.Args == """["/data"]""");
+        Assert.StartsWith("/data/", Env(dockerfile)["EmotionCluster__Node__FeatureStorePath"]);
+        var froms = ins.Where(i => i.Instruction == "FROM").Select(i => i.Args).ToList();
+        Assert.Equal(["mcr.microsoft.com/dotnet/sdk:${DOTNET_VERSION} AS build", "mcr.microsoft.com/dotnet/aspnet:${DOTNET_VERSION} AS runtime"], froms);
+        var publish = ins.Single(i => i.Instruction == "RUN" && i.Args.Contains("dotnet publish")).Args;
+        Assert.Contains("dotnet publish src/EmotionCluster.Node/EmotionCluster.Node.csproj -c Release -r linux-x64 --self-contained false -o /app ", publish);
+        Assert.Contains("dotnet publish src/EmotionCluster.Cli/EmotionCluster.Cli.csproj -c Release -r linux-x64 --self-contained false -o /app/cli", publish);
+        Assert.True(File.Exists(Path.Combine(Datasets.RepoRoot, "src", "EmotionCluster.Node", "EmotionCluster.Node.csproj")));
+        Assert.True(File.Exists(Path.Combine(Datasets.RepoRoot, "src", "EmotionCluster.Cli", "EmotionCluster.Cli.csproj")));
+    }
+
+    [Theory, MemberData(nameof(Dockerfiles))]
+    public void The_build_context_keeps_sources_and_drops_build_output(string dockerfile)
+    {
+        // BuildKit reads docker/<Dockerfile>.dockerignore; the context is the repository root.
+        var ignored = File.ReadAllLines(Path.Combine(DockerDir, dockerfile + ".dockerignore"))
+            .Where(l => l.Length > 0 && !l.StartsWith('#')).ToList();
+        Assert.Contains("**/bin/", ignored);
+        Assert.Contains("**/obj/", ignored);
+        Assert.Contains(".git", ignored);
+        foreach (var (_, args) in Instructions(dockerfile).Where(i => i.Instruction == "COPY" && !i.Args.StartsWith("--from")))
+            foreach (string source in args.Split(' ').Where(a => !a.StartsWith("--")).ToArray()[..^1])
+            {
+                string top = source.TrimEnd('/').Split('/')[0];
+                Assert.DoesNotContain(ignored, pattern => pattern.TrimEnd('/') == top);
+                Assert.True(File.Exists(Path.Combine(Datasets.RepoRoot, source)) || Directory.Exists(Path.Combine(Datasets.RepoRoot, source)),
+                    $"{dockerfile} copies {source}, which the repository lacks");
+            }
+    }
+
+    /// <summary>The package swap of Dockerfile.cuda, run with bash on copies of the current files.</summary>
+    [Fact]
+    public void The_cuda_build_swaps_the_torch_package_in_the_current_sources()
+    {
+        var ins = Instructions("Dockerfile.cuda");
+        string swap = ins.Single(i => i.Instruction == "RUN" && i.Args.Contains("sed -i")).Args;
+        var args = ins.Where(i => i.Instruction == "ARG" && i.Args.StartsWith("TORCH_")).Select(i => i.Args.Split('=', 2))
+            .ToDictionary(p => p[0], p => (string?)p[1]);
+        Assert.Equal("TorchSharp-cuda-linux", args["TORCH_PACKAGE"]);
+        // The CUDA build follows the TorchSharp version the sources are written against.
+        string cpuVersion = System.Text.RegularExpressions.Regex.Match(
+            File.ReadAllText(Path.Combine(Datasets.RepoRoot, "Directory.Packages.props")),
+            "<PackageVersion Include=\"TorchSharp-cpu\" Version=\"([^\"]+)\"").Groups[1].Value;
+        Assert.Equal(cpuVersion, args["TORCH_VERSION"]);
+
+        string dir = Path.Combine(Path.GetTempPath(), "ec-cuda-swap-" + Guid.NewGuid().ToString("N"));
+        string model = Path.Combine("src", "EmotionCluster.Model", "EmotionCluster.Model.csproj");
+        try
+        {
+            Directory.CreateDirectory(Path.Combine(dir, "src", "EmotionCluster.Model"));
+            File.Copy(Path.Combine(Datasets.RepoRoot, "Directory.Packages.props"), Path.Combine(dir, "Directory.Packages.props"));
+            File.Copy(Path.Combine(Datasets.RepoRoot, model), Path.Combine(dir, model));
+            var result = Shell.Run("bash", ["-euc", swap], args, workingDirectory: dir);
+            Assert.True(result.ExitCode == 0, $"the swap step fails on the current sources: {result}");
+            string props = File.ReadAllText(Path.Combine(dir, "Directory.Packages.props"));
+            Assert.Contains($"""<PackageVersion Include="TorchSharp-cuda-linux" Version="{cpuVersion}" />""", props);
+            Assert.DoesNotContain("TorchSharp-cpu", props);
+            Assert.Contains("""<PackageReference Include="TorchSharp-cuda-linux" />""", File.ReadAllText(Path.Combine(dir, model)));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+}

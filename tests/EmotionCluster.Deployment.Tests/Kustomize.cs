@@ -1,0 +1,123 @@
+using System.Collections.Concurrent;
+using System.Text;
+using EmotionCluster.Testing;
+
+namespace EmotionCluster.Deployment.Tests;
+
+/// <summary>
+/// Renders a kustomization with <c>kubectl kustomize</c> (the kubectl on PATH, or EMOTIONCLUSTER_KUBECTL) and gives
+/// the objects. Debian 12's kubernetes-client (kubectl 1.20, kustomize v2.0.3) is the oldest this must work with.
+/// </summary>
+public static class Kustomize
+{
+    public const string KubectlVariable = "EMOTIONCLUSTER_KUBECTL";
+
+    private static readonly ConcurrentDictionary<string, Lazy<Manifests>> Cache = new();
+
+    public static string Kubectl => Environment.GetEnvironmentVariable(KubectlVariable) is { Length: > 0 } k ? k : "kubectl";
+
+    /// <summary>The rendering of k8s/overlays/<paramref name="overlay"/> (rendered once per test run).</summary>
+    public static Manifests Overlay(string overlay) =>
+        Cache.GetOrAdd(overlay, o => new Lazy<Manifests>(() => Render(Path.Combine(Datasets.RepoRoot, "k8s", "overlays", o)))).Value;
+
+    public static Manifests Render(string directory)
+    {
+        var result = Shell.Run(Kubectl, ["kustomize", directory], timeout: TimeSpan.FromSeconds(60), missingHint:
+            $"kubectl is needed to render the Kubernetes manifests: install Debian's kubernetes-client " +
+            $"(bash deploy/install-deps.sh kubernetes-client) or set {KubectlVariable} to a kubectl binary");
+        if (result.ExitCode != 0)
+            throw new InvalidOperationException($"{Kubectl} kustomize {directory} failed ({result.ExitCode}):\n{result.StdErr}");
+        return new Manifests(YamlNode.ParseAll(result.StdOut).Select(d => new K8sObject(d)).ToList());
+    }
+}
+
+public sealed record K8sObject(YamlNode Node)
+{
+    public string Kind => Node["kind"].Text ?? "";
+    public string Name => Node["metadata"]["name"].Text ?? "";
+    public string? Namespace => Node["metadata"]["namespace"].Text;
+    public YamlNode Spec => Node["spec"];
+    public override string ToString() => $"{Kind}/{Name}";
+}
+
+/// <summary>A pod template of a Deployment or StatefulSet, with what the checks need to know about it.</summary>
+public sealed record Workload(K8sObject Owner)
+{
+    public YamlNode Template => Owner.Spec["template"];
+    public IReadOnlyDictionary<string, string> Labels => Template["metadata"]["labels"].StringMap;
+    public YamlNode PodSpec => Template["spec"];
+    public IEnumerable<YamlNode> Containers => PodSpec["containers"].Items;
+    public string? Namespace => Owner.Namespace;
+    public override string ToString() => Owner.ToString();
+}
+
+public sealed class Manifests(List<K8sObject> objects)
+{
+    public IReadOnlyList<K8sObject> Objects => objects;
+
+    public IEnumerable<K8sObject> OfKind(string kind) => objects.Where(o => o.Kind == kind);
+
+    public K8sObject Single(string kind, string name) =>
+        objects.SingleOrDefault(o => o.Kind == kind && o.Name == name)
+        ?? throw new InvalidOperationException($"no {kind}/{name} in the rendering (have: {string.Join(", ", objects)})");
+
+    public IEnumerable<Workload> Workloads =>
+        objects.Where(o => o.Kind is "Deployment" or "StatefulSet").Select(o => new Workload(o));
+
+    /// <summary>Every workload whose pods run a cluster node: a container with the management port that discovery contacts.</summary>
+    public IEnumerable<Workload> NodeWorkloads(string managementPortName) =>
+        Workloads.Where(w => w.Containers.Any(c => c["ports"].Items.Any(p => p["name"].Text == managementPortName)));
+
+    public static YamlNode NodeContainer(Workload w) => w.Containers.Single(c => c["name"].Text == "node");
+
+    /// <summary>
+    /// The environment a container starts with: envFrom ConfigMaps/Secrets, then env in order, with
+    /// <c>$(VAR)</c> expanded as the kubelet does. A pod IP is 10.0.0.1; a secret the rendering lacks reads "secret:NAME/KEY".
+    /// </summary>
+    public Dictionary<string, string> Environment(Workload w, YamlNode container)
+    {
+        var env = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (YamlNode from in container["envFrom"].Items)
+        {
+            if (from["configMapRef"]["name"].Text is { } cm)
+                foreach (var (k, v) in ConfigMapData(cm, w.Namespace)) env[k] = v;
+            if (from["secretRef"]["name"].Text is { } s)
+                foreach (var (k, v) in SecretData(s, w.Namespace) ?? new Dictionary<string, string>()) env[k] = v;
+        }
+        foreach (YamlNode e in container["env"].Items)
+        {
+            string name = e["name"].Text!;
+            YamlNode from = e["valueFrom"];
+            env[name] =
+                !from["fieldRef"].IsMissing ? from["fieldRef"]["fieldPath"].Text == "status.podIP" ? "10.0.0.1" : $"field:{from["fieldRef"]["fieldPath"].Text}"
+                : !from["secretKeyRef"].IsMissing ? SecretValue(from["secretKeyRef"]["name"].Text!, from["secretKeyRef"]["key"].Text!, w.Namespace)
+                : !from["configMapKeyRef"].IsMissing ? ConfigMapData(from["configMapKeyRef"]["name"].Text!, w.Namespace)[from["configMapKeyRef"]["key"].Text!]
+                : Expand(e["value"].Text ?? "", env);
+        }
+        return env;
+    }
+
+    public IReadOnlyDictionary<string, string> ConfigMapData(string name, string? ns) =>
+        objects.SingleOrDefault(o => o.Kind == "ConfigMap" && o.Name == name && o.Namespace == ns)?.Node["data"].StringMap
+        ?? throw new InvalidOperationException($"ConfigMap {name} (namespace {ns}) is referenced but not rendered");
+
+    /// <summary>The decoded data of a rendered Secret, or null when the rendering has none of that name.</summary>
+    public IReadOnlyDictionary<string, string>? SecretData(string name, string? ns) =>
+        objects.SingleOrDefault(o => o.Kind == "Secret" && o.Name == name && o.Namespace == ns)?.Node["data"].Entries
+            .ToDictionary(kv => kv.Key, kv => Encoding.UTF8.GetString(Convert.FromBase64String(kv.Value.Text ?? "")));
+
+    private string SecretValue(string name, string key, string? ns) =>
+        SecretData(name, ns) is { } data
+            ? data.TryGetValue(key, out string? v) ? v : throw new InvalidOperationException($"Secret {name} has no key {key}")
+            : $"secret:{name}/{key}";
+
+    /// <summary>Kubernetes dependent variables: $(NAME) of an earlier variable is replaced, $$ escapes.</summary>
+    public static string Expand(string value, IReadOnlyDictionary<string, string> earlier) =>
+        System.Text.RegularExpressions.Regex.Replace(value, @"\$\$|\$\(([A-Za-z_][A-Za-z0-9_.-]*)\)",
+            m => m.Value == "$$" ? "$" : earlier.TryGetValue(m.Groups[1].Value, out string? v) ? v : m.Value);
+
+    /// <summary>Pods of the workloads whose labels include every pair of <paramref name="selector"/>, in <paramref name="ns"/>.</summary>
+    public IEnumerable<Workload> Selected(IReadOnlyDictionary<string, string> selector, string? ns) =>
+        Workloads.Where(w => w.Namespace == ns && selector.Count > 0 &&
+                             selector.All(kv => w.Labels.TryGetValue(kv.Key, out string? v) && v == kv.Value));
+}
