@@ -12,8 +12,19 @@ public sealed class HttpSettings
     public const string MetricsPath = "/metrics";
 
     public string Hostname { get; set; } = "127.0.0.1";
+    /// <summary>HTTP port; 0 picks a free port, -1 turns the endpoint off.</summary>
     public int Port { get; set; } = 8080;
     public string? Token { get; set; }
+
+    public bool Enabled => Port >= 0;
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the bad setting and what to do.</summary>
+    public void Validate()
+    {
+        if (Port is < -1 or > 65535) throw new ArgumentException($"{Section}: Port {Port} is outside -1..65535 (-1 turns the endpoint off, 0 picks a free port)");
+        if (Enabled && string.IsNullOrWhiteSpace(Hostname)) throw new ArgumentException($"{Section}: Hostname is empty; use 127.0.0.1 or 0.0.0.0");
+        if (Token is { Length: > 0 and < 8 }) throw new ArgumentException($"{Section}: Token is shorter than 8 characters; use a long random string");
+    }
 }
 
 /// <summary>

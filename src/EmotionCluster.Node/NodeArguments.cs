@@ -20,6 +20,9 @@ public sealed record NodeArguments(string Verb, IReadOnlyDictionary<string, stri
           --shards N            shard count of the extractor region (all nodes must agree; default 60)
           --sbr-stable-after S  seconds of stable membership before the split-brain resolver downs nodes
           --heartbeat-pause S   seconds of missed heartbeats before a node is unreachable
+          --http-hostname H     HTTP endpoint address: health, metrics, management, streaming (default 127.0.0.1)
+          --http-port N         HTTP port (default 8080; 0 = any free port; -1 = no HTTP endpoint)
+          --token T             require "Authorization: Bearer T" on the HTTP endpoint (health probes excepted)
           --config FILE         extra JSON settings file
         extract flags:
           --data DIR            corpus folder (required)
@@ -61,6 +64,9 @@ public sealed record NodeArguments(string Verb, IReadOnlyDictionary<string, stri
             string value = args[++i];
             string P(string key) => $"EmotionCluster:Node:{key}";
             if (NodeKeys.TryGetValue(flag, out string? key)) config[P(key)] = value;
+            else if (flag == "--http-hostname") config["EmotionCluster:Http:Hostname"] = value;
+            else if (flag == "--http-port") config["EmotionCluster:Http:Port"] = value;
+            else if (flag == "--token") config["EmotionCluster:Http:Token"] = value;
             else if (flag == "--seed") config[P($"SeedNodes:{seeds++}")] = value;
             else if (flag == "--roles")
             {

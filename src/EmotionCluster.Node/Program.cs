@@ -1,33 +1,34 @@
-using Akka.Actor;
 using Akka.Hosting;
 using EmotionCluster.Cluster;
 using EmotionCluster.Extraction;
 using EmotionCluster.Node;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 
 NodeArguments cli;
 try { cli = NodeArguments.Parse(args); }
 catch (ArgumentException e) { Console.Error.WriteLine(e.Message); return 2; }
 if (cli.Options.ContainsKey("--help")) { Console.WriteLine(NodeArguments.Usage); return 0; }
 
-var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = [], ContentRootPath = AppContext.BaseDirectory });
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
 if (cli.Options.TryGetValue("--config", out string? configFile))
 {
     if (!File.Exists(configFile)) { Console.Error.WriteLine($"--config {configFile}: file not found"); return 2; }
     builder.Configuration.AddJsonFile(Path.GetFullPath(configFile), optional: false);
 }
 builder.Configuration.AddEnvironmentVariables();
+if (cli.Verb == "extract" && !cli.Config.ContainsKey("EmotionCluster:Http:Port"))
+    builder.Configuration.AddInMemoryCollection([new("EmotionCluster:Http:Port", "-1")]); // a one-shot run serves nothing
 builder.Configuration.AddInMemoryCollection(cli.Config);
 
 NodeSettings settings = new();
+HttpSettings http = new();
 try
 {
     builder.Configuration.GetSection(NodeSettings.Section).Bind(settings);
+    builder.Configuration.GetSection(HttpSettings.Section).Bind(http);
     if (cli.Verb == "extract" && !cli.Config.Keys.Any(k => k.StartsWith("EmotionCluster:Node:Roles", StringComparison.Ordinal)))
         settings.Roles = [ClusterRoles.Coordinator];
     settings.Validate();
+    http.Validate();
 }
 catch (Exception e) when (e is ArgumentException or InvalidOperationException or FormatException)
 {
@@ -35,13 +36,17 @@ catch (Exception e) when (e is ArgumentException or InvalidOperationException or
     return 2;
 }
 
+if (http.Enabled) builder.WebHost.UseUrls($"http://{http.Hostname}:{http.Port}");
+else builder.WebHost.UseUrls(); // no listener
 var store = new DirectoryFeatureStore(settings.FeatureStorePath);
 var services = new PipelineServiceFactory(store);
 var stats = new ExtractorNodeStats();
-builder.Services.AddSingleton(settings).AddSingleton<IFeatureStore>(store).AddSingleton(stats);
+builder.Services.AddSingleton(settings).AddSingleton(http).AddSingleton<IFeatureStore>(store).AddSingleton(stats);
+NodeComposition.AddServices(builder, settings, http);
 builder.Services.AddAkka(settings.ActorSystemName, (akka, sp) =>
 {
     akka.AddEmotionClusterNode(settings, services, stats);
+    NodeComposition.ConfigureAkka(akka, sp, settings);
     akka.AddStartup((system, registry) =>
     {
         var cluster = Akka.Cluster.Cluster.Get(system);
@@ -51,20 +56,23 @@ builder.Services.AddAkka(settings.ActorSystemName, (akka, sp) =>
     });
 });
 
-using IHost host = builder.Build();
+await using WebApplication app = builder.Build();
+if (http.Enabled) NodeComposition.MapEndpoints(app, http);
 if (cli.Verb == "run")
 {
-    await host.RunAsync();
+    await app.StartAsync();
+    if (http.Enabled) Console.WriteLine($"http listening: {string.Join(' ', app.Urls)}");
+    await app.WaitForShutdownAsync();
     Console.WriteLine($"node stopped: extracted {stats.Extracted} clips ({stats.Cached} from the store), {stats.Failed} failed");
     return 0;
 }
 
-await host.StartAsync();
+await app.StartAsync();
 try
 {
-    return await ExtractCommand.RunAsync(host.Services, cli, settings, store);
+    return await ExtractCommand.RunAsync(app.Services, cli, settings, store);
 }
 finally
 {
-    await host.StopAsync();
+    await app.StopAsync();
 }

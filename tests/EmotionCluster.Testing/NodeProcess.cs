@@ -63,6 +63,8 @@ public sealed class NodeProcess : IDisposable
         psi.ArgumentList.Add(NodeDll);
         foreach (string a in args) psi.ArgumentList.Add(a);
         psi.Environment["DOTNET_gcServer"] = "0";
+        // Several nodes share loopback: each HTTP endpoint takes a free port unless the test passes --http-port.
+        psi.Environment["EmotionCluster__Http__Port"] = "0";
         var process = new Process { StartInfo = psi, EnableRaisingEvents = true };
         var node = new NodeProcess(name, port, process);
         void OnLine(string? line)
