@@ -21,7 +21,9 @@ public static class CliErrors
         {
             return action(output);
         }
-        catch (Exception e) when (e is CliException or CorpusException or AudioFormatException or IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is CliException or CorpusException or AudioFormatException or IOException or UnauthorizedAccessException
+            or InvalidDataException or ArgumentException or EmotionCluster.Reporting.ReportInputException or EmotionCluster.Model.ModelArtifactException
+            or TimeoutException)
         {
             error.WriteLine($"error: {e.Message}");
             return UsageOrInput;

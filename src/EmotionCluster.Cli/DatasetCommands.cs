@@ -21,7 +21,40 @@ public static class DatasetCommands
     {
         var dataset = new Command("dataset", "Inspect a corpus (EMO-DB, AESDD or one folder per label).");
         dataset.Subcommands.Add(CreateStats());
+        dataset.Subcommands.Add(CreateDownload());
+        dataset.Subcommands.Add(CreateVerify());
         return dataset;
+    }
+
+    private static Argument<string> CorpusArgument() => new("corpus")
+    {
+        Description = $"Corpus name: {string.Join(" or ", EmotionCluster.Acquisition.AcquisitionCommands.Corpora)}.",
+    };
+
+    private static Command CreateDownload()
+    {
+        var corpus = CorpusArgument();
+        var to = new Option<string>("--to") { Description = "Datasets folder; the corpus lands in TO/CORPUS.", DefaultValueFactory = _ => Path.Combine("..", "shared", "datasets") };
+        var force = new Option<bool>("--force") { Description = "Download again even when a verified copy exists." };
+        var url = new Option<string?>("--url") { Description = "Archive URL instead of the official one (also EMOTIONCLUSTER_EMODB_URL / EMOTIONCLUSTER_AESDD_URL)." };
+        var command = new Command("download", "Download a corpus and verify every file against the committed SHA-256 manifest (AESDD: explains the manual steps).")
+        {
+            corpus, to, force, url,
+        };
+        command.SetAction((r, ct) => Task.FromResult(CliErrors.Run(r, output =>
+            EmotionCluster.Acquisition.AcquisitionCommands.DownloadAsync(r.GetValue(corpus)!, r.GetValue(to)!, r.GetValue(force), r.GetValue(url), output, ct)
+                .GetAwaiter().GetResult())));
+        return command;
+    }
+
+    private static Command CreateVerify()
+    {
+        var corpus = CorpusArgument();
+        var data = new Option<string>("--data") { Description = "Corpus folder (or the datasets folder holding it).", Required = true };
+        var command = new Command("verify", "Check a corpus folder against the committed manifest: missing, extra and changed files.") { corpus, data };
+        command.SetAction(r => CliErrors.Run(r, output =>
+            EmotionCluster.Acquisition.AcquisitionCommands.Verify(r.GetValue(corpus)!, r.GetValue(data)!, output)));
+        return command;
     }
 
     private static Command CreateStats()

@@ -40,8 +40,9 @@ public sealed class EmbeddedNode : IAsyncDisposable
         builder.Logging.ClearProviders();
         builder.Services.AddAkka(settings.ActorSystemName, (akka, _) =>
         {
-            akka.AddHocon("akka.loglevel = WARNING\nakka.stdout-loglevel = WARNING", HoconAddMode.Prepend);
             akka.AddEmotionClusterNode(settings, services, stats);
+            // After the node's own HOCON, so this prepended block takes precedence: an embedded node stays quiet.
+            akka.AddHocon("akka.loglevel = WARNING\nakka.stdout-loglevel = WARNING", HoconAddMode.Prepend);
         });
         IHost host = builder.Build();
         await host.StartAsync(cancellationToken);

@@ -17,6 +17,13 @@ public sealed record FeaturePipelineSettings
 
     public AudioSettings Audio { get; init; } = new();
     public MelSettings Mel { get; init; } = new();
+    /// <summary>Log-mel spectrogram (the default) or MFCCs computed from it.</summary>
+    public FeatureKind Kind { get; init; } = FeatureKind.LogMel;
+    /// <summary>Number of MFCCs when <see cref="Kind"/> is <see cref="FeatureKind.Mfcc"/> (at most <see cref="MelSettings.NMels"/>).</summary>
+    public int MfccCount { get; init; } = 40;
+
+    /// <summary>Rows of one feature matrix: mel bands or MFCCs.</summary>
+    public int Bins => Kind == FeatureKind.Mfcc ? MfccCount : Mel.NMels;
 
     public static FeaturePipelineSettings Default { get; } = new();
 
@@ -32,6 +39,9 @@ public sealed record FeaturePipelineSettings
     {
         Audio.Validate();
         Mel.Validate();
+        if (!Enum.IsDefined(Kind)) throw new ArgumentException($"Kind {(int)Kind} is not a feature kind; use LogMel or Mfcc.");
+        if (Kind == FeatureKind.Mfcc && (MfccCount < 1 || MfccCount > Mel.NMels))
+            throw new ArgumentException($"MfccCount {MfccCount} must be between 1 and Mel.NMels ({Mel.NMels}).");
         if (Mel.SampleRate != Audio.TargetSampleRate)
             throw new ArgumentException($"Mel.SampleRate ({Mel.SampleRate} Hz) must equal Audio.TargetSampleRate ({Audio.TargetSampleRate} Hz): audio is resampled to the target rate before the mel spectrogram.");
     }
@@ -53,11 +63,15 @@ public sealed record FeaturePipelineSettings
     public string Hash() => FeatureKey.HashSettings($"v{PipelineVersion}:{ToJson()}");
 }
 
+/// <summary>What a feature matrix holds.</summary>
+public enum FeatureKind { LogMel, Mfcc }
+
 /// <summary>WAV bytes → <see cref="AudioLoader"/> (downmix, resample, preprocess) → <see cref="LogMelExtractor"/>.</summary>
 public sealed class PipelineFeaturizer : IClipFeaturizer
 {
     private readonly AudioLoader _loader;
-    private readonly LogMelExtractor _mel;
+    private readonly LogMelExtractor? _mel;
+    private readonly MfccExtractor? _mfcc;
 
     public PipelineFeaturizer(FeaturePipelineSettings settings)
     {
@@ -65,7 +79,8 @@ public sealed class PipelineFeaturizer : IClipFeaturizer
         Settings = settings;
         SettingsHash = settings.Hash();
         _loader = new AudioLoader(settings.Audio);
-        _mel = new LogMelExtractor(settings.Mel);
+        if (settings.Kind == FeatureKind.Mfcc) _mfcc = new MfccExtractor(settings.MfccCount, settings.Mel);
+        else _mel = new LogMelExtractor(settings.Mel);
     }
 
     public FeaturePipelineSettings Settings { get; }
@@ -75,7 +90,7 @@ public sealed class PipelineFeaturizer : IClipFeaturizer
     {
         AudioClip clip = _loader.Load(wavBytes, clipName).Clip;
         if (clip.Samples.Length == 0) throw new AudioFormatException(clipName, "no audio left after preprocessing");
-        return _mel.Compute(clip.Samples);
+        return _mfcc?.Compute(clip.Samples) ?? _mel!.Compute(clip.Samples);
     }
 }
 

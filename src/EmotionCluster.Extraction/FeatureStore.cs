@@ -85,3 +85,13 @@ public sealed class DirectoryFeatureStore : IFeatureStore
 
     private static bool IsHex(string s) => s.All(char.IsAsciiHexDigit);
 }
+
+/// <summary>A feature store in memory (one-off evaluations and tests); nothing outlives the process.</summary>
+public sealed class MemoryFeatureStore : IFeatureStore
+{
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<FeatureKey, Spectrogram> _items = new();
+
+    public bool Contains(FeatureKey key) => _items.ContainsKey(key);
+    public Spectrogram? TryGet(FeatureKey key) => _items.TryGetValue(key, out var s) ? s : null;
+    public void Put(FeatureKey key, Spectrogram features) => _items[key] = features;
+}

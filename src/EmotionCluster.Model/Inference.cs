@@ -7,7 +7,7 @@ namespace EmotionCluster.Model;
 /// Evaluation-mode forward passes in fixed batches of <see cref="BatchSize"/>, shared by training-time validation
 /// and <see cref="Predictor"/> so both compute exactly the same numbers.
 /// </summary>
-internal static class Inference
+public static class Inference
 {
     public const int BatchSize = 32;
 

@@ -1,0 +1,327 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using EmotionCluster.Cluster;
+using EmotionCluster.Corpora;
+using EmotionCluster.Evaluation;
+using EmotionCluster.Experiments;
+using EmotionCluster.Extraction;
+using EmotionCluster.Model;
+using EmotionCluster.Reporting;
+
+namespace EmotionCluster.Cli;
+
+/// <summary>
+/// <c>run</c> (the main job), <c>train</c>, <c>crossval</c>, <c>evaluate</c>, <c>predict</c> and <c>report</c>.
+/// Features come from the sharded extraction of an embedded single-node cluster (or a plain loop with
+/// <c>--extraction local</c>); every output lands in the run directory (<c>--out</c>).
+/// </summary>
+public static class TrainingCommands
+{
+    private sealed class Common
+    {
+        public readonly Option<string> Data = new("--data") { Description = "Corpus folder: EMO-DB (holding wav/), AESDD, or one subfolder per label.", Required = true };
+        public readonly Option<string> Out = new("--out") { Description = "Run directory for the model, metrics, charts and report.", DefaultValueFactory = _ => Path.Combine("out", "run") };
+        public readonly Option<string?> Config = new("--config") { Description = "Experiment settings JSON (features, input, augmentation, cnn, training); flags override it." };
+        public readonly Option<int?> Epochs = new("--epochs") { Description = "Maximum epochs (default 50)." };
+        public readonly Option<int?> BatchSize = new("--batch-size") { Description = "Batch size (default 16)." };
+        public readonly Option<double?> LearningRate = new("--lr") { Description = "Base learning rate (default 0.001)." };
+        public readonly Option<int?> Patience = new("--patience") { Description = "Early stopping: epochs without a better validation UAR (default 20; 0 = off)." };
+        public readonly Option<int?> Seed = new("--seed") { Description = "Seed for splits, initialization, shuffling and augmentation (default 42)." };
+        public readonly Option<int?> Threads = new("--threads") { Description = "Torch intra-op threads (default 2)." };
+        public readonly Option<string?> Device = new("--device") { Description = "cpu (default), cuda or cuda:N." };
+        public readonly Option<string?> Features = new("--features") { Description = "logmel (default) or mfcc." };
+        public readonly Option<string?> Emotions = new("--emotions") { Description = "Comma-separated emotions to keep, e.g. anger,disgust,fear,happiness,sadness (AESDD's five). Default: all." };
+        public readonly Option<int?> Limit = new("--limit") { Description = "Use at most N clips per emotion (quick runs)." };
+        public readonly Option<bool> NoAugment = new("--no-augment") { Description = "Turn training augmentation off." };
+        public readonly Option<string> Extraction = new("--extraction") { Description = "cluster (sharded extraction on an embedded node, default) or local (plain loop).", DefaultValueFactory = _ => "cluster" };
+        public readonly Option<string> Store = new("--store") { Description = "Feature store directory, shared by runs with the same feature settings.", DefaultValueFactory = _ => Path.Combine("out", "features") };
+
+        public void AddTo(Command c)
+        {
+            foreach (Option o in new Option[] { Data, Out, Config, Epochs, BatchSize, LearningRate, Patience, Seed, Threads, Device, Features, Emotions, Limit, NoAugment, Extraction, Store })
+                c.Options.Add(o);
+        }
+
+        public ExperimentSettings Settings(ParseResult r)
+        {
+            string? config = r.GetValue(Config);
+            ExperimentSettings s;
+            try { s = config is null ? new ExperimentSettings() : ExperimentSettings.Load(config); }
+            catch (ArgumentException e) { throw new CliException(e.Message); }
+            var t = s.Training;
+            t = t with
+            {
+                Epochs = r.GetValue(Epochs) ?? t.Epochs,
+                BatchSize = r.GetValue(BatchSize) ?? t.BatchSize,
+                LearningRate = r.GetValue(LearningRate) ?? t.LearningRate,
+                EarlyStoppingPatience = r.GetValue(Patience) ?? t.EarlyStoppingPatience,
+                Seed = r.GetValue(Seed) ?? t.Seed,
+                Threads = r.GetValue(Threads) ?? t.Threads,
+                Device = r.GetValue(Device) ?? t.Device,
+            };
+            s = s with { Training = t };
+            if (r.GetValue(Features) is { } kind)
+                s = s with
+                {
+                    Features = s.Features with
+                    {
+                        Kind = kind.ToLowerInvariant() switch
+                        {
+                            "logmel" or "log-mel" or "mel" => FeatureKind.LogMel,
+                            "mfcc" => FeatureKind.Mfcc,
+                            _ => throw new CliException($"--features {kind}: use logmel or mfcc"),
+                        },
+                    },
+                };
+            if (r.GetValue(Emotions) is { } emotions)
+                s = s with { Emotions = emotions.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) };
+            if (r.GetValue(NoAugment)) s = s with { Augmentation = s.Augmentation with { Enabled = false } };
+            try { s.Validate(); }
+            catch (ArgumentException e) { throw new CliException($"settings: {e.Message}"); }
+            return s;
+        }
+    }
+
+    public static Command CreateRun()
+    {
+        var common = new Common();
+        var noCv = new Option<bool>("--no-crossval") { Description = "Skip leave-one-speaker-out (the 70/20/10 split only)." };
+        var noMfcc = new Option<bool>("--no-mfcc") { Description = "Skip the MFCC comparison run." };
+        var command = new Command("run", "The main job: dataset statistics, features, training on the 70/20/10 split, leave-one-speaker-out, MFCC comparison and the report.");
+        common.AddTo(command);
+        command.Options.Add(noCv);
+        command.Options.Add(noMfcc);
+        command.SetAction((r, ct) => RunAsync(r, output => Execute(r, common, output, ct, async (w, prepared) =>
+        {
+            using (var split = w.TrainSplit(prepared, saveModel: true, ct)) { }
+            if (!r.GetValue(noCv)) w.CrossValidate(prepared, save: true, ct);
+            if (!r.GetValue(noMfcc)) await MfccComparisonAsync(r, common, w, prepared, output, ct);
+        })));
+        return command;
+    }
+
+    public static Command CreateTrain()
+    {
+        var common = new Common();
+        var command = new Command("train", "Train the CNN on the stratified 70/20/10 split; saves model.ecm, metrics, charts and report parts in --out.");
+        common.AddTo(command);
+        command.SetAction((r, ct) => RunAsync(r, output => Execute(r, common, output, ct, (w, prepared) =>
+        {
+            using var split = w.TrainSplit(prepared, saveModel: true, ct);
+            return Task.CompletedTask;
+        })));
+        return command;
+    }
+
+    public static Command CreateCrossval()
+    {
+        var common = new Common();
+        var command = new Command("crossval", "Leave-one-speaker-out cross-validation: mean ± std over folds and the pooled confusion matrix.");
+        common.AddTo(command);
+        command.SetAction((r, ct) => RunAsync(r, output => Execute(r, common, output, ct, (w, prepared) =>
+        {
+            w.CrossValidate(prepared, save: true, ct);
+            return Task.CompletedTask;
+        })));
+        return command;
+    }
+
+    private static async Task MfccComparisonAsync(ParseResult r, Common common, Workflow w, PreparedCorpus prepared, TextWriter output, CancellationToken ct)
+    {
+        var s = w.Runner.Settings with { Features = w.Runner.Settings.Features with { Kind = FeatureKind.Mfcc } };
+        output.WriteLine($"MFCC comparison: the same model and split on {s.Features.MfccCount} MFCCs");
+        var observer = new ConsoleObserver(output, Console.Error);
+        await using var provider = await Providers.CreateAsync(r.GetValue(common.Extraction)!, r.GetValue(common.Store)!, ct);
+        var scratch = new RunDirectory(Path.Combine(w.Run.Root, "mfcc"));
+        var mfcc = new Workflow(s, provider.Provider, scratch, observer);
+        var features = await FeatureSet.ExtractAsync(prepared.Features.Clips, s.Features, provider.Provider, new SyncProgress<BatchProgress>(observer.Extraction), ct);
+        using var trained = mfcc.TrainSplit(prepared with { Features = features }, saveModel: false, ct);
+        w.Run.Save("mfcc", new MfccComparison($"{s.Features.MfccCount} MFCCs from the same {s.Features.Mel.NMels} mel bands, same CNN, split and training",
+            EvaluationProtocol.HeldOutTest, trained.Test.Accuracy, trained.Test.Uar));
+        output.WriteLine($"MFCC test: accuracy {trained.Test.Accuracy:0.000}, UAR {trained.Test.Uar:0.000}");
+    }
+
+    private static async Task<int> Execute(ParseResult r, Common common, TextWriter output, CancellationToken ct, Func<Workflow, PreparedCorpus, Task> work)
+    {
+        var settings = common.Settings(r);
+        var started = DateTimeOffset.Now;
+        string commandLine = "emotioncluster " + string.Join(' ', r.Tokens.Select(t => t.Value.Contains(' ') ? $"\"{t.Value}\"" : t.Value));
+        var run = new RunDirectory(r.GetValue(common.Out)!);
+        var observer = new ConsoleObserver(output, Console.Error);
+        await using var provider = await Providers.CreateAsync(r.GetValue(common.Extraction)!, r.GetValue(common.Store)!, ct);
+        output.WriteLine($"features through {provider.Description}; run directory {run.Root}");
+        var workflow = new Workflow(settings, provider.Provider, run, observer);
+        string data = r.GetValue(common.Data)!;
+        PreparedCorpus prepared = await workflow.PrepareAsync(data, commandLine, r.GetValue(common.Limit), ct);
+        await work(workflow, prepared);
+        run.Save("run", ReportParts.Run(commandLine, settings.Training.Seed, started, DateTimeOffset.Now));
+        string report = Workflow.WriteReport(run);
+        output.WriteLine($"report: {report}");
+        return CliErrors.Ok;
+    }
+
+    public static Command CreateEvaluate()
+    {
+        var model = new Option<string>("--model") { Description = "Model artifact (model.ecm from train).", Required = true };
+        var data = new Option<string>("--data") { Description = "Corpus folder to evaluate on.", Required = true };
+        var split = new Option<string>("--split") { Description = "all (every clip of the model's emotions) or test (the held-out 10% of the 70/20/10 split with --seed).", DefaultValueFactory = _ => "all" };
+        var seed = new Option<int>("--seed") { Description = "Seed the model was trained with (for --split test).", DefaultValueFactory = _ => 42 };
+        var outDir = new Option<string>("--out") { Description = "Folder for metrics.json and confusion matrices.", DefaultValueFactory = _ => Path.Combine("out", "evaluate") };
+        var json = new Option<bool>("--json") { Description = "Print the metrics as JSON." };
+        var command = new Command("evaluate", "Score a saved model on a corpus: accuracy, per-class precision/recall/F1, UAR, confusion matrix (JSON and PNG).")
+        {
+            model, data, split, seed, outDir, json,
+        };
+        command.SetAction(r => CliErrors.Run(r, output =>
+        {
+            var ct = CancellationToken.None;
+            using var predictor = LoadPredictor(r.GetValue(model)!);
+            var input = ModelInputOf(predictor, r.GetValue(model)!);
+            Corpus corpus = CorpusLoader.Load(r.GetValue(data)!);
+            var labels = predictor.Labels;
+            var clips = corpus.Clips.Where(c => labels.Contains(c.Emotion)).ToList();
+            if (clips.Count == 0) throw new CliException($"{corpus.Root}: no clip has one of the model's emotions ({string.Join(", ", labels)})");
+            var outcomes = new LocalFeatureProvider(new MemoryFeatureStore(), Math.Max(1, Environment.ProcessorCount))
+                .ExtractAsync(clips.Select(c => new ClipSource(c.Id, c.Path)).ToList(), input.Features, cancellationToken: ct).GetAwaiter().GetResult();
+            var ok = new List<(ClipInfo Clip, EmotionCluster.Features.Spectrogram X)>();
+            foreach (var (clip, o) in clips.Zip(outcomes))
+                if (o.Features is { } f) ok.Add((clip, f)); else output.WriteLine($"skipped {clip.Path}: {o.Error}");
+            var chosen = r.GetValue(split) switch
+            {
+                "all" => ok,
+                "test" => Splits.Stratified(ok.Select(p => p.Clip).ToList(), r.GetValue(seed)).Test.Select(c => ok.First(p => p.Clip.Id == c.Id)).ToList(),
+                var other => throw new CliException($"--split {other}: use all or test"),
+            };
+            var truth = chosen.Select(p => Array.IndexOf(labels, p.Clip.Emotion)).ToArray();
+            var probabilities = predictor.PredictBatch(chosen.Select(p => input.Shape(p.X)).ToList());
+            var predicted = probabilities.Select(p => Inference.ArgMax(p)).ToArray();
+            var report = ClassificationMetrics.Compute(truth, predicted, labels);
+            string dir = Path.GetFullPath(r.GetValue(outDir)!);
+            Directory.CreateDirectory(dir);
+            File.WriteAllText(Path.Combine(dir, "metrics.json"), report.ToJson());
+            ReportParts.DrawConfusion(report.Confusion, labels, Path.Combine(dir, "confusion.png"), Path.Combine(dir, "confusion_normalized.png"), $"Confusion matrix ({r.GetValue(split)} clips)");
+            if (r.GetValue(json)) output.WriteLine(report.ToJson());
+            else
+            {
+                output.WriteLine(report.FormatTable());
+                output.WriteLine($"wrote {Path.Combine(dir, "metrics.json")}, confusion.png, confusion_normalized.png");
+            }
+            return CliErrors.Ok;
+        }));
+        return command;
+    }
+
+    public static Command CreatePredict()
+    {
+        var files = new Argument<string[]>("files") { Description = "WAV files to classify.", Arity = ArgumentArity.OneOrMore };
+        var model = new Option<string>("--model") { Description = "Model artifact (model.ecm).", DefaultValueFactory = _ => Path.Combine("out", "run", RunDirectory.ModelFile) };
+        var json = new Option<bool>("--json") { Description = "One JSON object per file: label and per-class probabilities." };
+        var command = new Command("predict", "Classify WAV files with a saved model: the emotion and the probability of each.") { files, model, json };
+        command.SetAction(r => CliErrors.Run(r, output =>
+        {
+            using var predictor = LoadPredictor(r.GetValue(model)!);
+            var input = ModelInputOf(predictor, r.GetValue(model)!);
+            var featurizer = new PipelineFeaturizer(input.Features);
+            int failures = 0;
+            foreach (string file in r.GetValue(files)!)
+            {
+                EmotionCluster.Features.Spectrogram x;
+                try
+                {
+                    if (!File.Exists(file)) throw new FileNotFoundException($"{file}: no such file");
+                    x = featurizer.Extract(File.ReadAllBytes(file), file);
+                }
+                catch (Exception e) when (e is IOException or EmotionCluster.Audio.AudioFormatException or ArgumentException)
+                {
+                    failures++;
+                    if (r.GetValue(json)) output.WriteLine(JsonSerializer.Serialize(new { file, error = e.Message }));
+                    else r.InvocationConfiguration.Error.WriteLine($"error: {e.Message}");
+                    continue;
+                }
+                float[] p = predictor.Predict(input.Shape(x));
+                int best = Inference.ArgMax(p);
+                if (r.GetValue(json))
+                    output.WriteLine(JsonSerializer.Serialize(new
+                    {
+                        file,
+                        label = predictor.Labels[best],
+                        probabilities = predictor.Labels.Select((l, i) => (l, i)).ToDictionary(q => q.l, q => Math.Round((double)p[q.i], 6)),
+                    }));
+                else
+                    output.WriteLine($"{file}: {predictor.Labels[best]} ({p[best]:0.000})  " +
+                                     string.Join(' ', predictor.Labels.Select((l, i) => string.Create(CultureInfo.InvariantCulture, $"{l}={p[i]:0.000}"))));
+            }
+            return failures == 0 ? CliErrors.Ok : CliErrors.UsageOrInput;
+        }));
+        return command;
+    }
+
+    public static Command CreateReport()
+    {
+        var runDir = new Option<string>("--run") { Description = "Run directory written by run/train/crossval.", DefaultValueFactory = _ => Path.Combine("out", "run") };
+        var output = new Option<string?>("--output") { Description = "Report path (default: RUN/report.md)." };
+        var command = new Command("report", "Write the Markdown research report from a run directory: every section of the template, with its charts.") { runDir, output };
+        command.SetAction(r => CliErrors.Run(r, o =>
+        {
+            string dir = r.GetValue(runDir)!;
+            if (!Directory.Exists(dir)) throw new CliException($"--run {dir}: no such run directory; run 'emotioncluster train --data DIR --out {dir}' first");
+            string path = Workflow.WriteReport(new RunDirectory(dir), r.GetValue(output));
+            o.WriteLine($"report: {path}");
+            return CliErrors.Ok;
+        }));
+        return command;
+    }
+
+    private static Predictor LoadPredictor(string path)
+    {
+        try { return Predictor.Load(path); }
+        catch (ModelArtifactException e) { throw new CliException(e.Message); }
+    }
+
+    private static ModelInput ModelInputOf(Predictor predictor, string path)
+    {
+        try { return ModelInput.FromJson(predictor.FeatureSettings); }
+        catch (ArgumentException e) { throw new CliException($"{path}: {e.Message}"); }
+    }
+
+    private static int Run(ParseResult r, Func<TextWriter, int> action) => CliErrors.Run(r, action);
+
+    private static Task<int> RunAsync(ParseResult r, Func<TextWriter, Task<int>> action) =>
+        Task.FromResult(CliErrors.Run(r, output => action(output).GetAwaiter().GetResult()));
+}
+
+/// <summary>The feature provider of a command: an embedded single-node cluster (sharded extraction) or a plain loop.</summary>
+public sealed class Providers : IAsyncDisposable
+{
+    private readonly EmbeddedNode? _node;
+
+    private Providers(IFeatureProvider provider, string description, EmbeddedNode? node)
+    {
+        Provider = provider;
+        Description = description;
+        _node = node;
+    }
+
+    public IFeatureProvider Provider { get; }
+    public string Description { get; }
+
+    public static async Task<Providers> CreateAsync(string kind, string store, CancellationToken ct)
+    {
+        switch (kind)
+        {
+            case "local":
+                return new Providers(new LocalFeatureProvider(new DirectoryFeatureStore(store), Environment.ProcessorCount), "a local extraction loop", null);
+            case "cluster":
+                var node = await EmbeddedNode.StartAsync(new NodeSettings { FeatureStorePath = store }, cancellationToken: ct);
+                return new Providers(node.FeatureProvider(), $"sharded extraction on an embedded cluster node ({Akka.Cluster.Cluster.Get(node.System).SelfAddress})", node);
+            default:
+                throw new CliException($"--extraction {kind}: use cluster or local");
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_node is not null) await _node.DisposeAsync();
+    }
+}

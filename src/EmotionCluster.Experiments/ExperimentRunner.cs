@@ -1,0 +1,145 @@
+using System.Diagnostics;
+using EmotionCluster.Corpora;
+using EmotionCluster.Evaluation;
+using EmotionCluster.Features;
+using EmotionCluster.Model;
+
+namespace EmotionCluster.Experiments;
+
+/// <summary>A model trained on a split's training part, early-stopped on its validation part and scored on its test part.</summary>
+public sealed record TrainedSplit(Split Split, string[] Labels, TrainingResult Training, EvaluationOutput TestOutput, ClassificationReport Test, TimeSpan Duration)
+    : IDisposable
+{
+    /// <summary>Frees the model's tensors.</summary>
+    public void Dispose() => Training.Dispose();
+}
+
+/// <summary>One leave-one-speaker-out fold.</summary>
+public sealed record FoldResult(string TestSpeaker, string ValidationSpeakers, int TrainClips, int ValidationClips, int TestClips,
+    int EpochsRun, int BestEpoch, ClassificationReport Report, TimeSpan Duration);
+
+public sealed record CrossValidationResult(string[] Labels, IReadOnlyList<FoldResult> Folds, CrossValidationSummary Summary);
+
+/// <summary>Progress of a long run: which fold (1-based, 0 for a single split), and the epoch just finished.</summary>
+public readonly record struct TrainingProgress(int Fold, int Folds, EpochReport Epoch, int MaxEpochs);
+
+/// <summary>
+/// The experiment logic, without actors or console: clips and features in, trained models and metrics out.
+/// Deterministic for a given seed and thread count.
+/// </summary>
+public sealed class ExperimentRunner
+{
+    public ExperimentRunner(ExperimentSettings settings)
+    {
+        settings.Validate();
+        Settings = settings;
+    }
+
+    public ExperimentSettings Settings { get; }
+
+    /// <summary>The clips of the configured emotions (all when none are configured).</summary>
+    public IReadOnlyList<ClipInfo> SelectClips(IReadOnlyList<ClipInfo> clips)
+    {
+        if (Settings.Emotions is null) return clips;
+        var wanted = Settings.Emotions.Select(Normalize).ToHashSet();
+        var present = clips.Select(c => c.Emotion).ToHashSet();
+        var missing = wanted.Where(w => !present.Contains(w)).ToList();
+        if (missing.Count > 0)
+            throw new ArgumentException($"emotions {string.Join(", ", missing)} are not in the corpus (it has {string.Join(", ", Emotions.InOrder(present))})");
+        return clips.Where(c => wanted.Contains(c.Emotion)).ToList();
+    }
+
+    private static string Normalize(string emotion) => emotion.Trim().ToLowerInvariant();
+
+    /// <summary>Label map: the emotions present, in the canonical order.</summary>
+    public static string[] LabelsOf(IEnumerable<ClipInfo> clips) => Emotions.InOrder(clips.Select(c => c.Emotion)).ToArray();
+
+    public List<(Spectrogram X, int Y)> Examples(FeatureSet features, IEnumerable<ClipInfo> clips, string[] labels)
+    {
+        var index = labels.Select((l, i) => (l, i)).ToDictionary(p => p.l, p => p.i);
+        ModelInput input = Settings.ModelInput;
+        return clips.Select(c => (input.Shape(features[c]), index.TryGetValue(c.Emotion, out int y) ? y
+            : throw new ArgumentException($"clip {c.Id} has emotion '{c.Emotion}', which is not among the labels {string.Join(", ", labels)}"))).ToList();
+    }
+
+    /// <summary>The training-time augmentation as the trainer's per-example transform; null when off.</summary>
+    public Func<Spectrogram, Random, Spectrogram>? Augmentation()
+    {
+        var a = Settings.Augmentation;
+        if (!a.Enabled) return null;
+        return (x, random) =>
+        {
+            Spectrogram s = x;
+            if (a.MaxShiftFrames > 0)
+            {
+                int shift = random.Next(-a.MaxShiftFrames, a.MaxShiftFrames + 1);
+                if (shift != 0) s = Shift(s, shift);
+            }
+            return SpecAugment.Apply(s, a.FrequencyMasks, Math.Min(a.MaxFrequencyWidth, s.Bins - 1), a.TimeMasks, Math.Min(a.MaxTimeWidth, s.Frames - 1), random);
+        };
+    }
+
+    /// <summary>Content moved by <paramref name="shift"/> frames (positive: later), the gap filled with the minimum.</summary>
+    public static Spectrogram Shift(Spectrogram s, int shift)
+    {
+        float fill = s.Data.Min();
+        var data = new float[s.Data.Length];
+        Array.Fill(data, fill);
+        int frames = s.Frames;
+        for (int b = 0; b < s.Bins; b++)
+            for (int t = Math.Max(0, shift); t < Math.Min(frames, frames + shift); t++)
+                data[b * frames + t] = s.Data[b * frames + t - shift];
+        return new Spectrogram(data, s.Bins, frames);
+    }
+
+    public TrainedSplit TrainSplit(FeatureSet features, Split split, string[] labels, IProgress<EpochReport>? progress = null,
+        CancellationToken cancellationToken = default)
+    {
+        var clock = Stopwatch.StartNew();
+        if (split.Test.Count == 0)
+            throw new ArgumentException($"split {split.Name}: the test part is empty ({split.Train.Count} train, {split.Validation.Count} validation clips); use more clips per emotion");
+        var train = Examples(features, split.Train, labels);
+        var validation = Examples(features, split.Validation, labels);
+        var test = Examples(features, split.Test, labels);
+        var result = Trainer.Train(train, validation, Settings.Training, Settings.CnnFor(labels.Length), progress, cancellationToken, Augmentation());
+        try
+        {
+            var testY = test.Select(e => e.Y).ToArray();
+            EvaluationOutput output = Inference.Run(result.Model, test.Select(e => e.X).ToList(), testY, TorchRuntime.ResolveDevice(Settings.Training.Device));
+            var report = ClassificationMetrics.Compute(testY, output.Predicted, labels);
+            return new TrainedSplit(split, labels, result, output, report, clock.Elapsed);
+        }
+        catch
+        {
+            result.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Leave-one-speaker-out: one model per fold, scored on the held-out speaker; models are not kept.</summary>
+    public CrossValidationResult CrossValidate(FeatureSet features, IReadOnlyList<Split> folds, string[] labels,
+        IProgress<TrainingProgress>? progress = null, Action<FoldResult>? foldDone = null, CancellationToken cancellationToken = default)
+    {
+        var results = new List<FoldResult>();
+        for (int f = 0; f < folds.Count; f++)
+        {
+            var fold = folds[f];
+            int index = f + 1;
+            var epochProgress = progress is null ? null
+                : new SyncProgress<EpochReport>(e => progress.Report(new TrainingProgress(index, folds.Count, e, Settings.Training.Epochs)));
+            using var t = TrainSplit(features, fold, labels, epochProgress, cancellationToken);
+            var result = new FoldResult(string.Join("+", fold.TestSpeakers), string.Join("+", fold.ValidationSpeakers),
+                fold.Train.Count, fold.Validation.Count, fold.Test.Count, t.Training.History.Count, t.Training.BestEpoch, t.Test, t.Duration);
+            results.Add(result);
+            foldDone?.Invoke(result);
+        }
+        return new CrossValidationResult(labels, results, CrossValidationSummary.Create(results.Select(r => r.Report).ToList()));
+    }
+
+}
+
+/// <summary>An <see cref="IProgress{T}"/> that calls its handler on the reporting thread (no synchronization context hop).</summary>
+public sealed class SyncProgress<T>(Action<T> handler) : IProgress<T>
+{
+    public void Report(T value) => handler(value);
+}

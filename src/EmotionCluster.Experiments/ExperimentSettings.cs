@@ -1,0 +1,142 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using EmotionCluster.Extraction;
+using EmotionCluster.Features;
+using EmotionCluster.Model;
+
+namespace EmotionCluster.Experiments;
+
+/// <summary>How a feature matrix becomes the model's input: per-clip standardization, then a centre crop or pad in time.</summary>
+public sealed record InputSettings
+{
+    /// <summary>Frames per example (300 = 3 s at a 10 ms hop).</summary>
+    public int Frames { get; init; } = 300;
+    /// <summary>Subtract the clip's mean and divide by its standard deviation (over all bins and frames) before cropping.</summary>
+    public bool Standardize { get; init; } = true;
+
+    public void Validate()
+    {
+        if (Frames is < 1 or > 10_000) throw new ArgumentException($"Input.Frames {Frames} is outside 1..10000.");
+    }
+}
+
+/// <summary>
+/// Training-time augmentation, applied afresh each time an example enters a batch (seeded by the training seed):
+/// a random time shift inside the fixed-length window and SpecAugment masks. Evaluation never augments.
+/// </summary>
+public sealed record AugmentationSettings
+{
+    public bool Enabled { get; init; } = true;
+    /// <summary>Largest shift of the content in frames, either way (the gap is filled with the clip's minimum).</summary>
+    public int MaxShiftFrames { get; init; } = 30;
+    public int FrequencyMasks { get; init; } = 2;
+    public int MaxFrequencyWidth { get; init; } = 8;
+    public int TimeMasks { get; init; } = 2;
+    public int MaxTimeWidth { get; init; } = 25;
+
+    public void Validate()
+    {
+        if (MaxShiftFrames < 0 || FrequencyMasks < 0 || MaxFrequencyWidth < 0 || TimeMasks < 0 || MaxTimeWidth < 0)
+            throw new ArgumentException("Augmentation counts and widths must be zero or more.");
+    }
+
+    public string Describe() => !Enabled ? "none"
+        : $"random time shift up to ±{MaxShiftFrames} frames; SpecAugment: {TimeMasks} time masks up to {MaxTimeWidth} frames, " +
+          $"{FrequencyMasks} frequency masks up to {MaxFrequencyWidth} bands (fresh draw every epoch)";
+}
+
+/// <summary>
+/// Everything an experiment uses, loadable from a JSON file (<c>--config</c>) and overridden by command-line flags.
+/// The CNN's class count and input size follow from the labels and features; the values here are the rest.
+/// </summary>
+public sealed record ExperimentSettings
+{
+    public FeaturePipelineSettings Features { get; init; } = new();
+    public InputSettings Input { get; init; } = new();
+    public AugmentationSettings Augmentation { get; init; } = new();
+    public CnnSettings Cnn { get; init; } = new();
+    public TrainingSettings Training { get; init; } = new();
+    /// <summary>Keep only these emotions (e.g. the five AESDD ones); null keeps every emotion of the corpus.</summary>
+    public IReadOnlyList<string>? Emotions { get; init; }
+
+    public static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = true,
+        Converters = { new JsonStringEnumConverter() },
+        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+    };
+
+    public void Validate()
+    {
+        Features.Validate();
+        Input.Validate();
+        Augmentation.Validate();
+        Training.Validate();
+        if (Emotions is { Count: < 2 }) throw new ArgumentException("Emotions must name at least two emotions (or be null for all).");
+    }
+
+    public string ToJson() => JsonSerializer.Serialize(this, Json);
+
+    /// <exception cref="ArgumentException">the JSON is malformed, has unknown keys or invalid values (the message says which).</exception>
+    public static ExperimentSettings FromJson(string json, string source = "settings")
+    {
+        ExperimentSettings? s;
+        try { s = JsonSerializer.Deserialize<ExperimentSettings>(json, Json); }
+        catch (JsonException e) { throw new ArgumentException($"{source}: invalid experiment settings JSON: {e.Message}", e); }
+        if (s is null) throw new ArgumentException($"{source}: the settings JSON is null");
+        try { s.Validate(); }
+        catch (ArgumentException e) { throw new ArgumentException($"{source}: {e.Message}", e); }
+        return s;
+    }
+
+    public static ExperimentSettings Load(string path)
+    {
+        if (!File.Exists(path)) throw new ArgumentException($"{path}: settings file not found");
+        return FromJson(File.ReadAllText(path), path);
+    }
+
+    /// <summary>The CNN for <paramref name="classes"/> labels on this input.</summary>
+    public CnnSettings CnnFor(int classes) => Cnn with { Classes = classes, InputBins = Features.Bins, InputFrames = Input.Frames };
+
+    public ModelInput ModelInput => new(Features, Input);
+}
+
+/// <summary>
+/// What a trained model expects: the feature pipeline and the input shaping. Saved in the model artifact, so
+/// <c>predict</c> on another machine computes exactly the features the model was trained on.
+/// </summary>
+public sealed record ModelInput(FeaturePipelineSettings Features, InputSettings Input)
+{
+    public string ToJson() => JsonSerializer.Serialize(this, ExperimentSettings.Json);
+
+    public static ModelInput FromJson(string json)
+    {
+        ModelInput? m;
+        try { m = JsonSerializer.Deserialize<ModelInput>(json, ExperimentSettings.Json); }
+        catch (JsonException e) { throw new ArgumentException($"model input settings are invalid: {e.Message}", e); }
+        if (m is null) throw new ArgumentException("model input settings are null");
+        m.Features.Validate();
+        m.Input.Validate();
+        return m;
+    }
+
+    /// <summary>Standardizes (when configured) and centre-crops or pads <paramref name="features"/> to the model's frame count.</summary>
+    public Spectrogram Shape(Spectrogram features)
+    {
+        Spectrogram s = Input.Standardize ? Standardize(features) : features;
+        return FixedLength.CropOrPad(s, Input.Frames, CropMode.Center, padValue: Input.Standardize ? 0f : null);
+    }
+
+    public static Spectrogram Standardize(Spectrogram s)
+    {
+        if (s.Data.Length == 0) return s;
+        double sum = 0, sq = 0;
+        foreach (float v in s.Data) { sum += v; sq += (double)v * v; }
+        double mean = sum / s.Data.Length;
+        double std = Math.Sqrt(Math.Max(sq / s.Data.Length - mean * mean, 0));
+        float scale = (float)(1.0 / Math.Max(std, 1e-5));
+        var data = new float[s.Data.Length];
+        for (int i = 0; i < data.Length; i++) data[i] = (float)((s.Data[i] - mean) * scale);
+        return new Spectrogram(data, s.Bins, s.Frames);
+    }
+}

@@ -1,0 +1,138 @@
+using EmotionCluster.Corpora;
+using EmotionCluster.Evaluation;
+using EmotionCluster.Extraction;
+using EmotionCluster.Model;
+using EmotionCluster.Reporting;
+
+namespace EmotionCluster.Experiments;
+
+/// <summary>Where a long run reports progress (the CLI draws bars; tests collect lines).</summary>
+public interface IRunObserver
+{
+    void Extraction(BatchProgress progress);
+    void Epoch(TrainingProgress progress);
+    void Line(string text);
+}
+
+/// <summary>A corpus loaded, filtered to the configured emotions, with its features.</summary>
+public sealed record PreparedCorpus(Corpus Corpus, DatasetStats Stats, string[] Labels, FeatureSet Features);
+
+/// <summary>
+/// The commands' work on a run directory: prepare (corpus → features via the given provider, dataset sections and
+/// charts), train on the 70/20/10 split (model artifact, metrics, charts), leave-one-speaker-out, and the report.
+/// </summary>
+public sealed class Workflow(ExperimentSettings settings, IFeatureProvider provider, RunDirectory run, IRunObserver observer)
+{
+    public const string DistributionChart = "emotion_distribution.png";
+    public const string SpeakerChart = "speaker_distribution.png";
+    public const string SpectrogramChart = "spectrogram_example.png";
+    public const string LearningCurveChart = "learning_curve.png";
+    public const string ConfusionChart = "confusion_test.png";
+    public const string NormalizedConfusionChart = "confusion_test_normalized.png";
+    public const string CvConfusionChart = "confusion_loso.png";
+    public const string CvNormalizedConfusionChart = "confusion_loso_normalized.png";
+
+    public ExperimentRunner Runner { get; } = new(settings);
+    public RunDirectory Run => run;
+
+    /// <param name="perEmotionLimit">Keep at most this many clips per emotion (quick runs); null keeps all.</param>
+    public async Task<PreparedCorpus> PrepareAsync(string dataDir, string commandLine, int? perEmotionLimit = null, CancellationToken ct = default)
+    {
+        var started = DateTimeOffset.Now;
+        Corpus corpus = CorpusLoader.Load(dataDir);
+        foreach (var issue in corpus.Issues.Take(20)) observer.Line($"corpus: {issue}");
+        var clips = Runner.SelectClips(corpus.Clips);
+        if (perEmotionLimit is { } limit)
+        {
+            if (limit < 1) throw new ArgumentException($"the per-emotion limit {limit} must be at least 1");
+            clips = LimitPerEmotion(clips, limit);
+        }
+        var selected = corpus with { Clips = clips };
+        DatasetStats stats = DatasetStats.Compute(selected);
+        observer.Line($"corpus {corpus.Name}: {clips.Count} clips, {stats.Emotions.Count} emotions, {stats.Speakers.Count} speakers");
+
+        run.WriteText(RunDirectory.SettingsFile, settings.ToJson());
+        Charts.EmotionDistribution(stats, run.File(DistributionChart));
+        Charts.SpeakerDistribution(stats, run.File(SpeakerChart));
+
+        var features = await FeatureSet.ExtractAsync(clips, settings.Features, provider, new SyncProgress<BatchProgress>(observer.Extraction), ct);
+        observer.Line($"features: {features.Clips.Count} clips ({features.Cached} from the feature store), {features.Failures.Count} failed");
+        foreach (var f in features.Failures) observer.Line($"  failed: {f.Clip.Path}: {f.Error}");
+        if (features.Clips.Count == 0) throw new InvalidDataException($"{dataDir}: no clip produced features; see the errors above");
+        run.Save("failures", features.Failures.Select(f => new { f.Clip.Id, f.Clip.Path, f.Error }).ToList());
+
+        string[] labels = ExperimentRunner.LabelsOf(features.Clips);
+        ClipInfo example = features.Clips[0];
+        ReportParts.DrawExample(example, settings.Features, run.File(SpectrogramChart));
+
+        run.Save("dataset", new DatasetSection(stats, run.File(DistributionChart), run.File(SpeakerChart)));
+        run.Save("preprocessing", ReportParts.Preprocessing(settings.Features.Audio));
+        run.Save("features", ReportParts.Features(settings, run.File(SpectrogramChart), example));
+        run.Save("model", ReportParts.Model(settings, labels.Length, labels));
+        if (HumanBaseline.FromStats(stats) is { } human) run.Save("human", human);
+        run.Save("run", ReportParts.Run(commandLine, settings.Training.Seed, started, DateTimeOffset.Now));
+        return new PreparedCorpus(selected, stats, labels, features);
+    }
+
+    /// <summary>
+    /// At most <paramref name="limit"/> clips per emotion, taken round-robin over the speakers (each speaker's clips in
+    /// id order), so a small subset still has every speaker for speaker-independent splits.
+    /// </summary>
+    public static IReadOnlyList<ClipInfo> LimitPerEmotion(IReadOnlyList<ClipInfo> clips, int limit)
+    {
+        var keep = clips.GroupBy(c => c.Emotion).SelectMany(g => g
+                .GroupBy(c => c.Speaker)
+                .SelectMany(s => s.OrderBy(c => c.Id, StringComparer.Ordinal).Select((c, i) => (c, i)))
+                .OrderBy(p => p.i).ThenBy(p => p.c.Speaker, StringComparer.Ordinal)
+                .Take(limit).Select(p => p.c))
+            .ToHashSet();
+        return clips.Where(keep.Contains).ToList();
+    }
+
+    /// <summary>Stratified 70/20/10: trains, keeps the best epoch, scores the test part; saves the model artifact.</summary>
+    public TrainedSplit TrainSplit(PreparedCorpus prepared, bool saveModel = true, CancellationToken ct = default)
+    {
+        var split = Splits.Stratified(prepared.Features.Clips, settings.Training.Seed);
+        observer.Line($"split 70/20/10: train {split.Train.Count}, validation {split.Validation.Count}, test {split.Test.Count}");
+        var trained = Runner.TrainSplit(prepared.Features, split, prepared.Labels,
+            new SyncProgress<EpochReport>(e => observer.Epoch(new TrainingProgress(0, 0, e, settings.Training.Epochs))), ct);
+        if (!saveModel) return trained;
+
+        trained.Training.Save(run.File(RunDirectory.ModelFile), trained.Labels, settings.ModelInput.ToJson());
+        Charts.LearningCurve(ReportParts.Curve(trained.Training.History), run.File(LearningCurveChart), "Learning curve (70/20/10 split)");
+        ReportParts.DrawConfusion(trained.Test.Confusion, trained.Labels, run.File(ConfusionChart), run.File(NormalizedConfusionChart), "Test set confusion matrix");
+        run.WriteText("metrics_test.json", trained.Test.ToJson());
+        run.Save("history", trained.Training.History);
+        run.Save("training", ReportParts.Training(settings, trained, $"stratified by emotion, 70/20/10, seed {settings.Training.Seed}", run.File(LearningCurveChart)));
+        run.Save("evaluation", ReportParts.Evaluation(trained.Test, $"held-out test set (10%, {split.Test.Count} clips)", run.File(ConfusionChart), run.File(NormalizedConfusionChart)));
+        observer.Line($"test: accuracy {trained.Test.Accuracy:0.000}, UAR {trained.Test.Uar:0.000} (best epoch {trained.Training.BestEpoch} of {trained.Training.History.Count}); model {run.File(RunDirectory.ModelFile)}");
+        return trained;
+    }
+
+    /// <summary>Leave-one-speaker-out (validation: the next speaker); saves per-fold lines, the summary and the pooled confusion matrix.</summary>
+    public CrossValidationResult CrossValidate(PreparedCorpus prepared, bool save = true, CancellationToken ct = default)
+    {
+        var folds = Splits.LeaveOneSpeakerOut(prepared.Features.Clips, settings.Training.Seed);
+        observer.Line($"leave-one-speaker-out: {folds.Count} folds");
+        var cv = Runner.CrossValidate(prepared.Features, folds, prepared.Labels, new SyncProgress<TrainingProgress>(observer.Epoch),
+            f => observer.Line($"fold speaker {f.TestSpeaker}: accuracy {f.Report.Accuracy:0.000}, UAR {f.Report.Uar:0.000} " +
+                               $"({f.TestClips} clips, best epoch {f.BestEpoch}/{f.EpochsRun}, {f.Duration.TotalSeconds:0}s)"), ct);
+        observer.Line($"LOSO mean accuracy {cv.Summary.MeanAccuracy:0.000} ± {cv.Summary.StdAccuracy:0.000}, mean UAR {cv.Summary.MeanUar:0.000} ± {cv.Summary.StdUar:0.000}");
+        if (!save) return cv;
+        ReportParts.DrawConfusion(cv.Summary.Pooled.Confusion, cv.Labels, run.File(CvConfusionChart), run.File(CvNormalizedConfusionChart), "Leave-one-speaker-out, pooled confusion matrix");
+        run.WriteText("crossval.json", cv.Summary.ToJson());
+        run.Save("folds", cv.Folds.Select(f => new { f.TestSpeaker, f.ValidationSpeakers, f.TrainClips, f.ValidationClips, f.TestClips, f.EpochsRun, f.BestEpoch, f.Report.Accuracy, f.Report.Uar, Seconds = f.Duration.TotalSeconds }).ToList());
+        run.Save("crossvalidation", ReportParts.CrossValidation(cv,
+            "per fold: train on the other speakers but one, early stopping on that one (the next speaker in order), test on the held-out speaker",
+            run.File(CvConfusionChart)));
+        return cv;
+    }
+
+    /// <summary>Writes report.md from the sections present; returns its path.</summary>
+    public static string WriteReport(RunDirectory run, string? reportPath = null)
+    {
+        string path = reportPath ?? run.File("report.md");
+        ResearchReport.WriteMarkdown(run.Assemble(), path);
+        return path;
+    }
+}

@@ -1,0 +1,131 @@
+using System.Text.Json;
+using EmotionCluster.Evaluation;
+using EmotionCluster.Reporting;
+using EmotionCluster.Testing;
+using Xunit;
+
+namespace EmotionCluster.Cli.Tests;
+
+/// <summary>
+/// The training commands end to end on a small EMO-DB subset (real audio, real training, few epochs): one run
+/// directory through train → predict → evaluate → report, and a leave-one-speaker-out run.
+/// </summary>
+[Collection("training")]
+public class TrainingCommandsTests
+{
+    private static (int Code, string Out, string Err) Run(params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        int code = CliApp.Run(args, output, error);
+        return (code, output.ToString(), error.ToString());
+    }
+
+    [EmoDbFact]
+    public void Train_then_predict_and_evaluate_reproduce_the_test_metrics_and_the_report_is_complete()
+    {
+        using var dir = new TempDir();
+        string run = dir.File("run");
+        var (code, output, error) = Run("train", "--data", Datasets.RequireEmoDb(), "--out", run, "--store", dir.File("features"),
+            "--limit", "12", "--epochs", "2", "--seed", "5");
+        Assert.True(code == 0, error + output);
+        Assert.Contains("sharded extraction on an embedded cluster node", output);
+        Assert.Contains("features: 84 clips", output);
+        Assert.Contains("10 speakers", output);
+        Assert.Matches(@"test: accuracy \d\.\d{3}, UAR \d\.\d{3}", output);
+        string model = Path.Combine(run, "model.ecm");
+        Assert.True(File.Exists(model));
+        foreach (string png in new[] { "learning_curve.png", "confusion_test.png", "confusion_test_normalized.png", "emotion_distribution.png", "spectrogram_example.png" })
+            Png.AssertValid(Path.Combine(run, png));
+
+        string report = File.ReadAllText(Path.Combine(run, "report.md"));
+        Assert.Empty(ResearchReport.FindUnfilled(report));
+        Assert.Contains("| Samples | 84 |", report);
+
+        // predict: label and per-class probabilities summing to 1; a bad file is an error line, the rest goes on
+        string wav = Directory.GetFiles(Path.Combine(Datasets.RequireEmoDb(), "wav"), "*.wav").Order().First();
+        string junk = dir.File("junk.wav");
+        File.WriteAllBytes(junk, [1, 2, 3]);
+        (code, output, error) = Run("predict", wav, junk, "--model", model, "--json");
+        Assert.Equal(2, code);
+        var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(2, lines.Length);
+        using (var doc = JsonDocument.Parse(lines[0]))
+        {
+            var probabilities = doc.RootElement.GetProperty("probabilities").EnumerateObject().ToList();
+            Assert.Equal(7, probabilities.Count);
+            Assert.Equal(1.0, probabilities.Sum(p => p.Value.GetDouble()), 4);
+            Assert.Contains(doc.RootElement.GetProperty("label").GetString(), probabilities.Select(p => p.Name));
+        }
+        Assert.Contains("junk.wav", lines[1]);
+        Assert.Contains("error", lines[1]);
+
+        // evaluate a saved model on the whole corpus
+        (code, output, error) = Run("evaluate", "--model", model, "--data", Datasets.RequireEmoDb(), "--split", "all", "--out", dir.File("eval-all"));
+        Assert.True(code == 0, error + output);
+        var all = ClassificationReport.FromJson(File.ReadAllText(dir.File("eval-all", "metrics.json")));
+        Assert.Equal(535, all.Count);
+        Png.AssertValid(dir.File("eval-all", "confusion.png"));
+    }
+
+    [EmoDbFact]
+    public void Evaluate_on_the_training_corpus_reproduces_the_saved_test_metrics_exactly()
+    {
+        using var dir = new TempDir();
+        // a corpus folder holding exactly the clips train used, so evaluate --split test rebuilds the same split
+        string corpus = dir.File("corpus");
+        Directory.CreateDirectory(Path.Combine(corpus, "wav"));
+        foreach (var group in Directory.GetFiles(Path.Combine(Datasets.RequireEmoDb(), "wav"), "*.wav").Order(StringComparer.Ordinal)
+                     .GroupBy(f => Path.GetFileName(f)[5]))
+            foreach (string f in group.Take(12)) File.Copy(f, Path.Combine(corpus, "wav", Path.GetFileName(f)));
+        string run = dir.File("run");
+        var (code, output, error) = Run("train", "--data", corpus, "--out", run, "--extraction", "local", "--store", dir.File("features"),
+            "--epochs", "2", "--seed", "9");
+        Assert.True(code == 0, error + output);
+        (code, output, error) = Run("evaluate", "--model", Path.Combine(run, "model.ecm"), "--data", corpus, "--split", "test", "--seed", "9",
+            "--out", dir.File("eval"));
+        Assert.True(code == 0, error + output);
+        Assert.Equal(File.ReadAllText(Path.Combine(run, "metrics_test.json")), File.ReadAllText(dir.File("eval", "metrics.json")));
+    }
+
+    [EmoDbFact]
+    public void Crossval_runs_one_fold_per_speaker_and_pools_every_test_clip()
+    {
+        using var dir = new TempDir();
+        string run = dir.File("run");
+        var (code, output, error) = Run("crossval", "--data", Datasets.RequireEmoDb(), "--out", run, "--store", dir.File("features"),
+            "--limit", "6", "--epochs", "1", "--emotions", "anger,sadness,neutral");
+        Assert.True(code == 0, error + output);
+        var summary = CrossValidationSummary.FromJson(File.ReadAllText(Path.Combine(run, "crossval.json")));
+        Assert.Equal(["anger", "sadness", "neutral"], summary.Labels);
+        Assert.Equal(18, summary.Pooled.Count);
+        Assert.Equal(summary.Folds, output.Split('\n').Count(l => l.StartsWith("fold speaker ", StringComparison.Ordinal)));
+        Assert.Contains("LOSO mean accuracy", output);
+        Png.AssertValid(Path.Combine(run, "confusion_loso.png"));
+        Assert.Empty(ResearchReport.FindUnfilled(File.ReadAllText(Path.Combine(run, "report.md"))));
+    }
+
+    [Fact]
+    public void Bad_inputs_are_one_line_errors()
+    {
+        using var dir = new TempDir();
+        var (code, _, error) = Run("predict", "x.wav", "--model", dir.File("missing.ecm"));
+        Assert.Equal(2, code);
+        Assert.StartsWith("error: ", error);
+        Assert.Contains("missing.ecm", error);
+
+        (code, _, error) = Run("train", "--data", dir.Path, "--out", dir.File("run"), "--epochs", "1");
+        Assert.Equal(2, code);
+        Assert.StartsWith("error: ", error);
+
+        File.WriteAllText(dir.File("bad.json"), """{ "Training": { "Epocs": 3 } }""");
+        (code, _, error) = Run("train", "--data", dir.Path, "--config", dir.File("bad.json"));
+        Assert.Equal(2, code);
+        Assert.Contains("bad.json", error);
+        Assert.Contains("Epocs", error);
+
+        (code, _, error) = Run("report", "--run", dir.File("nothing"));
+        Assert.Equal(2, code);
+        Assert.Contains("no such run directory", error);
+    }
+}

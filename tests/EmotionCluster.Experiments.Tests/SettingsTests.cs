@@ -1,0 +1,92 @@
+using EmotionCluster.Corpora;
+using EmotionCluster.Experiments;
+using EmotionCluster.Extraction;
+using EmotionCluster.Features;
+using Xunit;
+
+namespace EmotionCluster.Experiments.Tests;
+
+public class SettingsTests
+{
+    [Fact]
+    public void Settings_round_trip_through_json_and_reject_unknown_keys_naming_the_source()
+    {
+        var s = new ExperimentSettings { Emotions = ["anger", "sadness"], Training = new() { Epochs = 7, Seed = 3 } };
+        var back = ExperimentSettings.FromJson(s.ToJson());
+        Assert.Equal(s.ToJson(), back.ToJson());
+        Assert.Equal(7, back.Training.Epochs);
+
+        var e = Assert.Throws<ArgumentException>(() => ExperimentSettings.FromJson("""{ "Trainig": { } }""", "my.json"));
+        Assert.StartsWith("my.json:", e.Message);
+        Assert.Contains("Trainig", e.Message);
+        e = Assert.Throws<ArgumentException>(() => ExperimentSettings.FromJson("""{ "Emotions": ["anger"] }""", "one.json"));
+        Assert.Contains("at least two emotions", e.Message);
+        e = Assert.Throws<ArgumentException>(() => ExperimentSettings.FromJson("{ not json", "bad.json"));
+        Assert.StartsWith("bad.json: invalid experiment settings JSON", e.Message);
+    }
+
+    [Fact]
+    public void Cnn_input_follows_the_features_and_the_labels()
+    {
+        var s = new ExperimentSettings { Features = new FeaturePipelineSettings { Kind = FeatureKind.Mfcc, MfccCount = 20 }, Input = new() { Frames = 120 } };
+        var cnn = s.CnnFor(5);
+        Assert.Equal((20, 120, 5), (cnn.InputBins, cnn.InputFrames, cnn.Classes));
+        Assert.Throws<ArgumentException>(() => (new FeaturePipelineSettings { Kind = FeatureKind.Mfcc, MfccCount = 65 }).Validate());
+    }
+
+    [Fact]
+    public void Model_input_standardizes_then_centre_crops_or_zero_pads()
+    {
+        var input = new ModelInput(new FeaturePipelineSettings(), new InputSettings { Frames = 4, Standardize = true });
+        var longer = new Spectrogram([1, 2, 3, 4, 5, 6, 7, 8, 1, 2, 3, 4, 5, 6, 7, 8], 2, 8);
+        var shaped = input.Shape(longer);
+        Assert.Equal((2, 4), (shaped.Bins, shaped.Frames));
+        var z = ModelInput.Standardize(longer);
+        Assert.Equal(0, z.Data.Average(), 5);
+        Assert.Equal(1, Math.Sqrt(z.Data.Select(v => v * v).Average()), 4);
+        Assert.Equal(z.Data.AsSpan(2, 4).ToArray(), shaped.Data.AsSpan(0, 4).ToArray()); // centre frames 2..5
+
+        var shorter = new Spectrogram([1, 3, 1, 3], 2, 2);
+        var padded = input.Shape(shorter);
+        Assert.Equal(new float[] { 0, -1, 1, 0, 0, -1, 1, 0 }, padded.Data);
+
+        var json = input.ToJson();
+        Assert.Equal(input.ToJson(), ModelInput.FromJson(json).ToJson());
+        Assert.Throws<ArgumentException>(() => ModelInput.FromJson("""{"Features":{},"Input":{"Frames":0}}"""));
+    }
+
+    [Fact]
+    public void Time_shift_moves_content_and_fills_the_gap_with_the_minimum()
+    {
+        var s = new Spectrogram([1, 2, 3, 4, 5, 6, 7, 8], 2, 4);
+        Assert.Equal(new float[] { 1, 1, 2, 3, 1, 5, 6, 7 }, ExperimentRunner.Shift(s, 1).Data);
+        Assert.Equal(new float[] { 3, 4, 1, 1, 7, 8, 1, 1 }, ExperimentRunner.Shift(s, -2).Data);
+        Assert.Equal(s.Data, ExperimentRunner.Shift(s, 0).Data);
+    }
+
+    [Fact]
+    public void Augmentation_keeps_the_shape_and_is_reproducible_with_a_seed()
+    {
+        var runner = new ExperimentRunner(new ExperimentSettings());
+        var augment = runner.Augmentation()!;
+        var x = new Spectrogram(Enumerable.Range(0, 64 * 300).Select(i => (float)Math.Sin(i)).ToArray(), 64, 300);
+        var a = augment(x, new Random(5));
+        var b = augment(x, new Random(5));
+        Assert.Equal((64, 300), (a.Bins, a.Frames));
+        Assert.Equal(a.Data, b.Data);
+        Assert.NotEqual(x.Data, a.Data);
+        Assert.Null(new ExperimentRunner(new ExperimentSettings { Augmentation = new() { Enabled = false } }).Augmentation());
+    }
+
+    [Fact]
+    public void Emotion_filter_keeps_the_named_emotions_and_names_the_missing_ones()
+    {
+        ClipInfo C(string id, string e) => new(id, $"/x/{id}.wav", e, "01", "test");
+        var clips = new[] { C("a", "anger"), C("b", "sadness"), C("c", "boredom") };
+        var runner = new ExperimentRunner(new ExperimentSettings { Emotions = ["Anger", "sadness"] });
+        Assert.Equal(["a", "b"], runner.SelectClips(clips).Select(c => c.Id));
+        var e = Assert.Throws<ArgumentException>(() => new ExperimentRunner(new ExperimentSettings { Emotions = ["anger", "fear"] }).SelectClips(clips));
+        Assert.Contains("fear", e.Message);
+        Assert.Equal(["anger", "boredom", "sadness"], ExperimentRunner.LabelsOf(clips.Reverse()));
+    }
+}
