@@ -115,7 +115,9 @@ public sealed class ClipExtractorActor : ReceiveActor
             return;
         }
 
+        long started = ExtractionMetrics.Start();
         ExtractionOutcome outcome = service.Extract(_clipId, wav, loadCached: msg.ReturnFeatures);
+        ExtractionMetrics.Finished(started, outcome.Succeeded, outcome.Cached);
         if (!outcome.Succeeded || outcome.Key is not { } key)
         {
             Fail(replyTo, outcome.Error ?? "unknown error");
@@ -131,6 +133,7 @@ public sealed class ClipExtractorActor : ReceiveActor
         }
         else if (outcome.Features is { } g) { bins = g.Bins; frames = g.Frames; }
         _stats.CountExtracted(outcome.Cached);
+        ExtractionMetrics.CountExtracted(outcome.Cached);
         replyTo.Tell(new ClipExtracted(_clipId, key.ContentHash, key.SettingsHash, _node, outcome.Cached, bins, frames));
         Context.Parent.Tell(new Passivate(PoisonPill.Instance));
     }
@@ -138,6 +141,7 @@ public sealed class ClipExtractorActor : ReceiveActor
     private void Fail(IActorRef replyTo, string reason)
     {
         _stats.CountFailed();
+        ExtractionMetrics.CountFailed();
         replyTo.Tell(new ClipFailed(_clipId, _node, reason));
         Context.Parent.Tell(new Passivate(PoisonPill.Instance));
     }

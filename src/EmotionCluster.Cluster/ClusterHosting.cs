@@ -13,7 +13,7 @@ public static class ClusterHosting
     public const string ExtractorRegionName = "clip-extractor";
 
     public static AkkaConfigurationBuilder AddEmotionClusterNode(this AkkaConfigurationBuilder builder, NodeSettings settings,
-        IExtractionServiceFactory services, ExtractorNodeStats stats)
+        IExtractionServiceFactory services, ExtractorNodeStats stats, bool joinSelfWithoutSeeds = true)
     {
         settings.Validate();
         builder
@@ -48,7 +48,8 @@ public static class ClusterHosting
         else
             builder.WithShardRegionProxy<ClipExtractorRegion>(ExtractorRegionName, ClusterRoles.Extractor, extractor);
 
-        if (settings.SeedNodes.Count == 0)
+        // No seeds: a cluster of one, unless cluster bootstrap (Kubernetes discovery) decides whom to join.
+        if (settings.SeedNodes.Count == 0 && joinSelfWithoutSeeds)
             builder.AddStartup((system, _) =>
             {
                 var cluster = Akka.Cluster.Cluster.Get(system);

@@ -1,0 +1,380 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+using Spectre.Console;
+
+namespace EmotionCluster.Cli;
+
+/// <summary>
+/// <c>emotioncluster ctl --node URL [--token T] [--json] VERB</c>: operate a running node through its HTTP
+/// management API (src/EmotionCluster.Management): cluster membership, sharding, actors, logs, training.
+/// <c>--node</c> and <c>--token</c> default to EMOTIONCLUSTER_NODE and EMOTIONCLUSTER_TOKEN, then to
+/// http://127.0.0.1:8080 without a token. Connection, authorization and address problems are one line on stderr
+/// with exit code 2.
+/// </summary>
+public static class CtlCommands
+{
+    public const string NodeVariable = "EMOTIONCLUSTER_NODE";
+    public const string TokenVariable = "EMOTIONCLUSTER_TOKEN";
+    public const string DefaultNode = "http://127.0.0.1:8080";
+    public static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(30);
+
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    public static Command Create()
+    {
+        var node = new Option<string?>("--node")
+        {
+            Description = $"The node's HTTP endpoint, e.g. http://127.0.0.1:8080 (default: ${NodeVariable}, else {DefaultNode}).",
+            Recursive = true,
+        };
+        var token = new Option<string?>("--token")
+        {
+            Description = $"Bearer token of the node (EmotionCluster:Http:Token; default: ${TokenVariable}).",
+            Recursive = true,
+        };
+        var json = new Option<bool>("--json") { Description = "Print the API's JSON answer instead of tables.", Recursive = true };
+
+        var ctl = new Command("ctl", "Operate a running node over its management API (cluster, sharding, actors, logs, training).")
+        {
+            node, token, json,
+        };
+
+        Command Verb(string name, string description, Func<ParseResult, CtlClient, IAnsiConsole, TextWriter, bool, int> run, params Symbol[] symbols)
+        {
+            var command = new Command(name, description);
+            foreach (Symbol s in symbols)
+            {
+                if (s is Option o) command.Options.Add(o);
+                else if (s is Argument a) command.Arguments.Add(a);
+            }
+            command.SetAction(parseResult => CliErrors.Run(parseResult, output =>
+            {
+                using var client = new CtlClient(ResolveNode(parseResult.GetValue(node), Environment.GetEnvironmentVariable),
+                    ResolveToken(parseResult.GetValue(token), Environment.GetEnvironmentVariable));
+                return run(parseResult, client, ConsoleFor(output), output, parseResult.GetValue(json));
+            }));
+            return command;
+        }
+
+        var address = new Argument<string>("ADDR") { Description = "Member address, e.g. akka.tcp://emotioncluster@10.0.0.5:4053 (see 'cluster show')." };
+        var downAddress = new Argument<string>("ADDR") { Description = "Member address, e.g. akka.tcp://emotioncluster@10.0.0.5:4053 (see 'cluster show')." };
+        var type = new Argument<string>("TYPE") { Description = "Shard region type name (see 'cluster sharding regions'), e.g. clip-extractor." };
+        var lines = new Option<int>("--lines")
+        {
+            Description = "How many of the newest log lines to show.",
+            DefaultValueFactory = _ => 50,
+        };
+        var depth = new Option<int>("--depth")
+        {
+            Description = "How many levels below /user and /system to walk (1-12).",
+            DefaultValueFactory = _ => 4,
+        };
+
+        var sharding = new Command("sharding", "Shard regions and where their shards are.")
+        {
+            Verb("regions", "Shard region types started on the node, with the shards and entities it hosts.",
+                (_, c, con, o, j) => Show<CtlRegions>(c.Get("/api/sharding/regions"), j, o, con, PrintRegions)),
+            Verb("stats", "Shards and entities per node of one region type (asks every region through the coordinator).",
+                (p, c, con, o, j) => Show<CtlShardingStats>(c.Get($"/api/sharding/regions/{Uri.EscapeDataString(p.GetValue(type)!)}/stats"), j, o, con, PrintShardingStats), type),
+        };
+        var cluster = new Command("cluster", "Cluster membership and sharding.")
+        {
+            Verb("show", "Members (address, roles, status, up number, reachability), the leader and this node.",
+                (_, c, con, o, j) => Show<CtlCluster>(c.Get("/api/cluster"), j, o, con, PrintCluster)),
+            Verb("leave", "Ask a member to leave gracefully: its shards are handed over, then it shuts down.",
+                (p, c, con, o, j) => Show<CtlMembershipCommand>(c.Post("/api/cluster/leave", p.GetValue(address)!), j, o, con, PrintMembershipCommand), address),
+            Verb("down", "Mark a member down (for a node that is gone and cannot leave): it is removed without a hand-over.",
+                (p, c, con, o, j) => Show<CtlMembershipCommand>(c.Post("/api/cluster/down", p.GetValue(downAddress)!), j, o, con, PrintMembershipCommand), downAddress),
+            sharding,
+        };
+        var actor = new Command("actor", "The node's actors.")
+        {
+            Verb("hierarchy", "The actor tree under /user and /system (bounded depth and time).",
+                (p, c, con, o, j) => Show<CtlActorTree>(c.Get($"/api/actors?depth={p.GetValue(depth)}"), j, o, con, PrintActorTree), depth),
+        };
+        var log = new Command("log", "The node's recent log lines (Akka.NET and ASP.NET Core).")
+        {
+            Verb("peek", "The newest log lines, oldest first.",
+                (p, c, con, o, j) => Show<CtlLogPeek>(c.Get($"/api/logs?lines={p.GetValue(lines)}"), j, o, con, PrintLogs), lines),
+        };
+        var train = new Command("train", "Training on a trainer node.")
+        {
+            Verb("status", "What the node's trainer is doing: run, fold, epoch, loss, validation UAR.",
+                (_, c, con, o, j) => Show<CtlTrainingStatus>(c.Get("/api/train/status"), j, o, con, PrintTrainingStatus)),
+        };
+        var runs = new Command("runs", "Training and evaluation runs the node knows.")
+        {
+            Verb("list", "Runs with their state, times and headline metrics.",
+                (_, c, con, o, j) => Show<List<CtlRun>>(c.Get("/api/runs"), j, o, con, PrintRuns)),
+        };
+        foreach (Command group in new[] { cluster, actor, log, train, runs }) ctl.Subcommands.Add(group);
+        return ctl;
+    }
+
+    /// <summary>--node, else $EMOTIONCLUSTER_NODE, else the local default; must be an absolute http(s) URL.</summary>
+    public static Uri ResolveNode(string? option, Func<string, string?> environment)
+    {
+        string? fromEnv = environment(NodeVariable);
+        string text = !string.IsNullOrWhiteSpace(option) ? option.Trim()
+            : !string.IsNullOrWhiteSpace(fromEnv) ? fromEnv.Trim()
+            : DefaultNode;
+        string from = !string.IsNullOrWhiteSpace(option) ? "--node" : !string.IsNullOrWhiteSpace(fromEnv) ? NodeVariable : "default node";
+        if (!Uri.TryCreate(text, UriKind.Absolute, out Uri? uri) || uri.Scheme is not ("http" or "https") || string.IsNullOrEmpty(uri.Host))
+            throw new CliException($"{from} '{text}' is not a node address; use the node's HTTP endpoint, e.g. http://127.0.0.1:8080");
+        if (uri.AbsolutePath != "/" || uri.Query.Length > 0)
+            throw new CliException($"{from} '{text}' must be just scheme, host and port, e.g. http://127.0.0.1:8080");
+        return uri;
+    }
+
+    /// <summary>--token, else $EMOTIONCLUSTER_TOKEN, else none.</summary>
+    public static string? ResolveToken(string? option, Func<string, string?> environment)
+    {
+        string? t = !string.IsNullOrEmpty(option) ? option : environment(TokenVariable);
+        return string.IsNullOrEmpty(t) ? null : t;
+    }
+
+    private static int Show<T>(ApiAnswer answer, bool json, TextWriter output, IAnsiConsole console, Action<IAnsiConsole, T> print)
+    {
+        if (json)
+        {
+            output.WriteLine(answer.Body);
+            return CliErrors.Ok;
+        }
+        T value = JsonSerializer.Deserialize<T>(answer.Body, Json)
+                  ?? throw new CliException($"{answer.Url}: empty answer; is this an EmotionCluster node?");
+        print(console, value);
+        return CliErrors.Ok;
+    }
+
+    // ---- formatters (public for tests) --------------------------------------------------------------------------
+
+    public static void PrintCluster(IAnsiConsole console, CtlCluster c)
+    {
+        var table = new Table().Border(TableBorder.Simple)
+            .AddColumn("Address").AddColumn("Roles").AddColumn("Status").AddColumn(new TableColumn("Up #").RightAligned())
+            .AddColumn("Reachable").AddColumn("");
+        foreach (CtlMember m in c.Members)
+        {
+            var notes = new List<string>();
+            if (m.Address == c.Leader) notes.Add("leader");
+            if (m.Address == c.Self) notes.Add("self");
+            table.AddRow(Esc(m.Address), Esc(string.Join(',', m.Roles)), Esc(m.Status),
+                m.UpNumber?.ToString(CultureInfo.InvariantCulture) ?? "-", m.Reachable ? "yes" : "NO", string.Join(", ", notes));
+        }
+        console.Write(table);
+        console.WriteLine($"{c.Members.Count} members, {c.Members.Count(m => m.Status == "Up")} up, {c.Unreachable.Count} unreachable; " +
+                          $"leader {c.Leader ?? "none"}; this node {c.Self} ({c.SelfStatus})");
+    }
+
+    public static void PrintMembershipCommand(IAnsiConsole console, CtlMembershipCommand r) => console.WriteLine(r.Message);
+
+    public static void PrintRegions(IAnsiConsole console, CtlRegions r)
+    {
+        if (r.Regions.Count == 0)
+        {
+            console.WriteLine($"no shard regions on {r.Node}");
+            return;
+        }
+        var table = new Table().Border(TableBorder.Simple).AddColumn("Region type")
+            .AddColumn(new TableColumn("Shards here").RightAligned()).AddColumn(new TableColumn("Entities here").RightAligned()).AddColumn("Note");
+        foreach (CtlRegion region in r.Regions)
+            table.AddRow(Esc(region.TypeName), region.LocalShards.ToString(CultureInfo.InvariantCulture),
+                region.LocalEntities.ToString(CultureInfo.InvariantCulture), Esc(region.Problem ?? ""));
+        console.Write(table);
+        console.WriteLine($"node {r.Node}");
+    }
+
+    public static void PrintShardingStats(IAnsiConsole console, CtlShardingStats s)
+    {
+        var table = new Table().Border(TableBorder.Simple).AddColumn("Node")
+            .AddColumn(new TableColumn("Shards").RightAligned()).AddColumn(new TableColumn("Entities").RightAligned()).AddColumn("Shard ids");
+        foreach (CtlNodeShards n in s.Nodes)
+            table.AddRow(Esc(n.Address), n.ShardCount.ToString(CultureInfo.InvariantCulture), n.EntityCount.ToString(CultureInfo.InvariantCulture),
+                Esc(string.Join(',', n.Shards.Select(x => x.ShardId))));
+        console.Write(table);
+        console.WriteLine($"{s.TypeName}: {s.Nodes.Sum(n => n.ShardCount)} shards, {s.Nodes.Sum(n => n.EntityCount)} entities on {s.Nodes.Count} nodes" +
+                          (s.FailedShards.Count > 0 ? $"; shards that did not answer: {string.Join(',', s.FailedShards)}" : ""));
+    }
+
+    public static void PrintActorTree(IAnsiConsole console, CtlActorTree t)
+    {
+        foreach (CtlActorNode root in t.Roots)
+        {
+            var tree = new Tree(Esc(root.Path));
+            void Add(IHasTreeNodes parent, CtlActorNode node)
+            {
+                TreeNode child = parent.AddNode(Esc(node.Name));
+                foreach (CtlActorNode c in node.Children) Add(child, c);
+            }
+            foreach (CtlActorNode c in root.Children) Add(tree, c);
+            console.Write(tree);
+        }
+        console.WriteLine($"{t.Count} actors, depth {t.Depth}{(t.Truncated ? " (truncated: more actors than shown)" : "")}");
+    }
+
+    public static void PrintLogs(IAnsiConsole console, CtlLogPeek l)
+    {
+        foreach (CtlLogLine line in l.Lines)
+            console.WriteLine($"{line.Timestamp.UtcDateTime:HH:mm:ss.fff} {line.Level.ToUpperInvariant(),-7} [{line.Category}] {line.Message}");
+        console.WriteLine($"({l.Lines.Count} of {l.Total} lines logged since start; the node keeps the last {l.Capacity})");
+    }
+
+    public static void PrintTrainingStatus(IAnsiConsole console, CtlTrainingStatus s)
+    {
+        static string N(double? v) => v?.ToString("0.####", CultureInfo.InvariantCulture) ?? "-";
+        var grid = new Grid().AddColumn().AddColumn();
+        void Row(string k, string v) => grid.AddRow(Esc(k), Esc(v));
+        Row("state", s.State);
+        Row("run", s.RunId ?? "-");
+        if (s.Folds is > 1) Row("fold", $"{s.Fold}/{s.Folds}");
+        Row("epoch", s.Epoch is null ? "-" : s.MaxEpochs is null ? $"{s.Epoch}" : $"{s.Epoch}/{s.MaxEpochs}");
+        Row("train loss", N(s.TrainLoss));
+        Row("validation loss", N(s.ValidationLoss));
+        Row("validation UAR", N(s.ValidationUar));
+        Row("started", s.StartedAt?.UtcDateTime.ToString("u", CultureInfo.InvariantCulture) ?? "-");
+        Row("updated", s.UpdatedAt.UtcDateTime.ToString("u", CultureInfo.InvariantCulture));
+        if (!string.IsNullOrEmpty(s.Message)) Row("message", s.Message);
+        console.Write(grid);
+    }
+
+    public static void PrintRuns(IAnsiConsole console, List<CtlRun> runs)
+    {
+        if (runs.Count == 0)
+        {
+            console.WriteLine("no runs");
+            return;
+        }
+        var table = new Table().Border(TableBorder.Simple).AddColumn("Run").AddColumn("State").AddColumn("Started").AddColumn("Finished")
+            .AddColumn("Corpus").AddColumn("Metrics").AddColumn("Artifacts");
+        foreach (CtlRun r in runs.OrderByDescending(r => r.StartedAt))
+            table.AddRow(Esc(r.RunId), Esc(r.State), r.StartedAt.UtcDateTime.ToString("u", CultureInfo.InvariantCulture),
+                r.FinishedAt?.UtcDateTime.ToString("u", CultureInfo.InvariantCulture) ?? "-", Esc(r.Corpus ?? "-"),
+                Esc(string.Join(' ', r.Metrics.OrderBy(m => m.Key, StringComparer.Ordinal)
+                    .Select(m => $"{m.Key}={m.Value.ToString("0.####", CultureInfo.InvariantCulture)}"))),
+                Esc(r.ArtifactPath ?? "-"));
+        console.Write(table);
+    }
+
+    private static string Esc(string s) => Markup.Escape(s);
+
+    private static IAnsiConsole ConsoleFor(TextWriter output)
+    {
+        bool terminal = ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected;
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Ansi = terminal ? AnsiSupport.Detect : AnsiSupport.No,
+            ColorSystem = terminal ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
+            Out = new AnsiConsoleOutput(output),
+            Interactive = InteractionSupport.No,
+        });
+        if (!terminal) console.Profile.Width = 160;
+        return console;
+    }
+}
+
+/// <summary>An answer of the management API: the request URL and the JSON body.</summary>
+public sealed record ApiAnswer(string Url, string Body);
+
+/// <summary>HTTP client of one node's management API; every failure becomes a one-line <see cref="CliException"/>.</summary>
+public sealed class CtlClient : IDisposable
+{
+    private readonly HttpClient _http;
+    private readonly Uri _node;
+
+    public CtlClient(Uri node, string? token, HttpMessageHandler? handler = null)
+    {
+        _node = node;
+        _http = handler is null ? new HttpClient() : new HttpClient(handler);
+        _http.BaseAddress = node;
+        _http.Timeout = CtlCommands.RequestTimeout;
+        if (token is not null) _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+    }
+
+    public ApiAnswer Get(string path) => Send(() => new HttpRequestMessage(HttpMethod.Get, path));
+
+    public ApiAnswer Post(string path, string address) => Send(() => new HttpRequestMessage(HttpMethod.Post, path)
+    {
+        Content = JsonContent.Create(new { address }),
+    });
+
+    private ApiAnswer Send(Func<HttpRequestMessage> request)
+    {
+        using HttpRequestMessage message = request();
+        string url = new Uri(_node, message.RequestUri!).ToString();
+        HttpResponseMessage response;
+        try
+        {
+            response = _http.Send(message);
+        }
+        catch (HttpRequestException e) when (e.InnerException is SocketException { SocketErrorCode: SocketError.ConnectionRefused })
+        {
+            throw new CliException($"cannot reach node {_node}: connection refused; is the node running with its HTTP endpoint on that port (--http-port)?");
+        }
+        catch (HttpRequestException e) when (e.HttpRequestError == HttpRequestError.NameResolutionError)
+        {
+            throw new CliException($"cannot reach node {_node}: host '{_node.Host}' not found; check --node");
+        }
+        catch (HttpRequestException e)
+        {
+            throw new CliException($"cannot reach node {_node}: {e.Message}");
+        }
+        catch (TaskCanceledException)
+        {
+            throw new CliException($"node {_node} did not answer {url} within {CtlCommands.RequestTimeout.TotalSeconds:0} s");
+        }
+        using (response)
+        {
+            string body;
+            using (var reader = new StreamReader(response.Content.ReadAsStream(), Encoding.UTF8)) body = reader.ReadToEnd();
+            if (response.IsSuccessStatusCode) return new ApiAnswer(url, body);
+            string detail = ErrorText(body);
+            throw response.StatusCode switch
+            {
+                HttpStatusCode.Unauthorized => new CliException(
+                    $"node {_node} refused the request (401 unauthorized: {detail}); pass --token or set {CtlCommands.TokenVariable}"),
+                HttpStatusCode.NotFound when detail.Length == 0 => new CliException($"{url}: not found (404); is {_node} an EmotionCluster node?"),
+                _ => new CliException($"{url}: {(int)response.StatusCode} {detail}"),
+            };
+        }
+    }
+
+    /// <summary>The "error" of a JSON error body, else the body itself (shortened).</summary>
+    public static string ErrorText(string body)
+    {
+        try
+        {
+            using JsonDocument doc = JsonDocument.Parse(body);
+            if (doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("error", out JsonElement e) && e.ValueKind == JsonValueKind.String)
+                return e.GetString()!;
+        }
+        catch (JsonException) { }
+        body = body.Trim();
+        return body.Length > 200 ? body[..200] + "…" : body;
+    }
+
+    public void Dispose() => _http.Dispose();
+}
+
+// The JSON shapes of the management API as the client reads them (src/EmotionCluster.Management/ManagementModels.cs).
+public sealed record CtlMember(string Address, List<string> Roles, string Status, int? UpNumber, bool Reachable);
+public sealed record CtlCluster(string Self, string SelfStatus, string? Leader, List<CtlMember> Members, List<string> Unreachable);
+public sealed record CtlMembershipCommand(string Action, string Address, string Message);
+public sealed record CtlRegion(string TypeName, int LocalShards, int LocalEntities, string? Problem);
+public sealed record CtlRegions(string Node, List<CtlRegion> Regions);
+public sealed record CtlShard(string ShardId, int Entities);
+public sealed record CtlNodeShards(string Address, int ShardCount, int EntityCount, List<CtlShard> Shards);
+public sealed record CtlShardingStats(string TypeName, List<CtlNodeShards> Nodes, List<string> FailedShards);
+public sealed record CtlActorNode(string Name, string Path, List<CtlActorNode> Children);
+public sealed record CtlActorTree(int Depth, bool Truncated, int Count, List<CtlActorNode> Roots);
+public sealed record CtlLogLine(DateTimeOffset Timestamp, string Level, string Source, string Category, string Message);
+public sealed record CtlLogPeek(int Capacity, long Total, List<CtlLogLine> Lines);
+public sealed record CtlTrainingStatus(string State, string? RunId, int? Fold, int? Folds, int? Epoch, int? MaxEpochs, double? TrainLoss,
+    double? ValidationLoss, double? ValidationUar, DateTimeOffset? StartedAt, DateTimeOffset UpdatedAt, string? Message);
+public sealed record CtlRun(string RunId, string State, DateTimeOffset StartedAt, DateTimeOffset? FinishedAt, string? Corpus,
+    Dictionary<string, double> Metrics, string? ArtifactPath);

@@ -1,0 +1,155 @@
+using System.Reflection;
+using Akka.Actor;
+using Akka.Cluster;
+using Akka.Cluster.Sharding;
+
+namespace EmotionCluster.Management;
+
+/// <summary>A request the API answers with an error status (400 bad input, 404 unknown thing, 503 not available).</summary>
+public sealed class ManagementException(int status, string message) : Exception(message)
+{
+    public int Status { get; } = status;
+}
+
+/// <summary>The cluster and sharding views of the management API, built from one node's actor system.</summary>
+public static class ClusterQueries
+{
+    // Member.UpNumber (the order in which members became Up; the oldest member has the lowest) is internal in
+    // Akka.NET 1.5; read it by reflection, and answer null should a future version drop it.
+    private static readonly PropertyInfo? UpNumberProperty =
+        typeof(Member).GetProperty("UpNumber", BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic);
+
+    public static int? UpNumber(Member m) =>
+        m.Status is MemberStatus.Up or MemberStatus.Leaving or MemberStatus.Exiting && UpNumberProperty?.GetValue(m) is int n && n != int.MaxValue
+            ? n : null;
+
+    public static string StatusName(MemberStatus s) => s switch
+    {
+        MemberStatus.WeaklyUp => "WeaklyUp",
+        _ => s.ToString(),
+    };
+
+    public static ClusterView Show(ActorSystem system)
+    {
+        var cluster = Akka.Cluster.Cluster.Get(system);
+        ClusterEvent.CurrentClusterState state = cluster.State;
+        var unreachable = state.Unreachable.Select(m => m.Address).ToHashSet();
+        var members = state.Members
+            .OrderBy(m => m.Address.ToString(), StringComparer.Ordinal)
+            .Select(m => new MemberView(m.Address.ToString(), m.Roles.OrderBy(r => r, StringComparer.Ordinal).ToList(),
+                StatusName(m.Status), UpNumber(m), !unreachable.Contains(m.Address)))
+            .ToList();
+        return new ClusterView(cluster.SelfAddress.ToString(), StatusName(cluster.SelfMember.Status), state.Leader?.ToString(),
+            members, unreachable.Select(a => a.ToString()).Order(StringComparer.Ordinal).ToList());
+    }
+
+    /// <summary>Parses an address given by a user and checks that it is a current member; throws 400/404 otherwise.</summary>
+    public static Address MemberAddress(ActorSystem system, string? text)
+    {
+        if (string.IsNullOrWhiteSpace(text))
+            throw new ManagementException(400, "no address given; send {\"address\": \"akka.tcp://system@host:port\"} (see cluster show)");
+        Address address;
+        try { address = Address.Parse(text.Trim()); }
+        catch (Exception e) when (e is UriFormatException or ArgumentException or FormatException)
+        {
+            throw new ManagementException(400, $"'{text}' is not an actor system address like akka.tcp://{system.Name}@127.0.0.1:4053: {e.Message}");
+        }
+        if (address.Host is null || address.Port is null)
+            throw new ManagementException(400, $"'{text}' has no host and port; use akka.tcp://{system.Name}@host:port");
+        var cluster = Akka.Cluster.Cluster.Get(system);
+        if (!cluster.State.Members.Any(m => m.Address.Equals(address)))
+            throw new ManagementException(404, $"{address} is not a member of this cluster; members: " +
+                string.Join(", ", cluster.State.Members.Select(m => m.Address.ToString())));
+        return address;
+    }
+
+    public static MembershipCommandResult Leave(ActorSystem system, string? text)
+    {
+        Address address = MemberAddress(system, text);
+        Akka.Cluster.Cluster.Get(system).Leave(address);
+        return new MembershipCommandResult("leave", address.ToString(),
+            $"{address} asked to leave: its shards are handed over, then it exits and shuts down");
+    }
+
+    public static MembershipCommandResult Down(ActorSystem system, string? text)
+    {
+        Address address = MemberAddress(system, text);
+        Akka.Cluster.Cluster.Get(system).Down(address);
+        return new MembershipCommandResult("down", address.ToString(),
+            $"{address} marked down: it is removed without a hand-over; its shards restart elsewhere on demand");
+    }
+
+    public static IReadOnlyList<string> RegionTypeNames(ActorSystem system) =>
+        ClusterSharding.Get(system).ShardTypeNames.Order(StringComparer.Ordinal).ToList();
+
+    public static IActorRef Region(ActorSystem system, string typeName)
+    {
+        var sharding = ClusterSharding.Get(system);
+        if (!sharding.ShardTypeNames.Contains(typeName))
+            throw new ManagementException(404, $"no shard region '{typeName}' on this node; regions here: " +
+                (sharding.ShardTypeNames.Count == 0 ? "none" : string.Join(", ", sharding.ShardTypeNames.Order(StringComparer.Ordinal))));
+        return sharding.ShardRegion(typeName);
+    }
+
+    /// <summary>Shards and entities this node hosts per region (a proxy hosts none).</summary>
+    public static async Task<RegionsView> RegionsAsync(ActorSystem system, TimeSpan timeout)
+    {
+        var views = await Task.WhenAll(RegionTypeNames(system).Select(async name =>
+        {
+            try
+            {
+                var state = await Region(system, name).Ask<CurrentShardRegionState>(GetShardRegionState.Instance, timeout);
+                return new RegionView(name, state.Shards.Count, state.Shards.Sum(s => s.EntityIds.Count), null);
+            }
+            catch (Exception e) when (e is AskTimeoutException or TaskCanceledException)
+            {
+                return new RegionView(name, 0, 0, $"region did not answer within {timeout.TotalSeconds:0.#} s");
+            }
+        }));
+        return new RegionsView(Akka.Cluster.Cluster.Get(system).SelfAddress.ToString(), views);
+    }
+
+    /// <summary>Shards and entity counts of every node of one region type, from the shard coordinator's view.</summary>
+    public static async Task<ShardingStatsView> StatsAsync(ActorSystem system, string typeName, TimeSpan timeout)
+    {
+        IActorRef region = Region(system, typeName);
+        ClusterShardingStats stats;
+        try
+        {
+            // The region gives the coordinator `timeout` to collect from every region; allow a margin for the reply.
+            stats = await region.Ask<ClusterShardingStats>(new GetClusterShardingStats(timeout), timeout + TimeSpan.FromSeconds(2));
+        }
+        catch (Exception e) when (e is AskTimeoutException or TaskCanceledException)
+        {
+            throw new ManagementException(503, $"shard region '{typeName}' did not answer within {timeout.TotalSeconds:0.#} s; is the shard coordinator up?");
+        }
+        return ToView(typeName, stats);
+    }
+
+    public static ShardingStatsView ToView(string typeName, ClusterShardingStats stats)
+    {
+        var nodes = stats.Regions
+            .OrderBy(r => r.Key.ToString(), StringComparer.Ordinal)
+            .Select(r =>
+            {
+                var shards = r.Value.Stats.OrderBy(s => s.Key, ShardIdOrder.Instance).Select(s => new ShardView(s.Key, s.Value)).ToList();
+                return new NodeShardsView(r.Key.ToString(), shards.Count, shards.Sum(s => s.Entities), shards);
+            }).ToList();
+        var failed = stats.Regions.SelectMany(r => r.Value.Failed).Distinct().Order(ShardIdOrder.Instance).ToList();
+        return new ShardingStatsView(typeName, nodes, failed);
+    }
+}
+
+/// <summary>Numeric shard ids in numeric order, others after them in ordinal order.</summary>
+public sealed class ShardIdOrder : IComparer<string>
+{
+    public static readonly ShardIdOrder Instance = new();
+
+    public int Compare(string? x, string? y)
+    {
+        bool xn = int.TryParse(x, out int a), yn = int.TryParse(y, out int b);
+        if (xn && yn) return a.CompareTo(b);
+        if (xn != yn) return xn ? -1 : 1;
+        return string.CompareOrdinal(x, y);
+    }
+}

@@ -1,0 +1,158 @@
+using System.Globalization;
+using Akka.Actor;
+using Akka.Hosting;
+using EmotionCluster.Cluster;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace EmotionCluster.Management;
+
+/// <summary>
+/// The operations surface of a node: bearer-token check, <c>/healthz/live</c>, <c>/healthz/ready</c>,
+/// <c>/metrics</c> and the management API under <c>/api</c>; a ring buffer of recent log lines; cluster discovery.
+/// Three calls wire it into the node host (see src/EmotionCluster.Node/NodeComposition.cs).
+/// </summary>
+public static class ManagementHosting
+{
+    public const int DefaultLogLines = 50;
+    public const int DefaultActorDepth = 4;
+    public const int MaxActorDepth = 12;
+    public static readonly TimeSpan ShardingTimeout = TimeSpan.FromSeconds(5);
+
+    /// <summary>Services: settings, log ring (also a logging provider), health checks, metrics.</summary>
+    public static WebApplicationBuilder AddEmotionClusterManagement(this WebApplicationBuilder builder, NodeSettings node, HttpSettings http)
+    {
+        var discovery = new DiscoverySettings();
+        builder.Configuration.GetSection(DiscoverySettings.Section).Bind(discovery);
+        DiscoveryHosting.Validate(discovery, node, KubernetesEnvironment.Current());
+        DiscoveryHosting.ListenOnManagementPort(builder.WebHost, discovery, node);
+        var ring = new LogRing();
+        builder.Logging.AddProvider(new LogRingLoggerProvider(ring));
+        AddManagementServices(builder.Services, discovery, ring, http);
+        return builder;
+    }
+
+    internal static IServiceCollection AddManagementServices(IServiceCollection services, DiscoverySettings discovery, LogRing ring, HttpSettings http) =>
+        services
+            .AddSingleton(discovery)
+            .AddSingleton(ring)
+            .AddSingleton(new TokenCheck(http.Token, discovery.Method == DiscoverySettings.KubernetesMethod ? discovery.ManagementPort : null))
+            .AddSingleton<ActorSystemAccessor>()
+            .AddSingleton<ActorSystemCheck>()
+            .AddSingleton<IReadinessCheck>(sp => sp.GetRequiredService<ActorSystemCheck>())
+            .AddSingleton<IReadinessCheck, ClusterMemberCheck>()
+            .AddSingleton<HealthEvaluator>()
+            .AddSingleton<NodeMetrics>();
+
+    /// <summary>Actor system: discovery (Akka.Management + bootstrap in Kubernetes) and Akka log lines into the ring.</summary>
+    public static AkkaConfigurationBuilder WithEmotionClusterManagement(this AkkaConfigurationBuilder akka, IServiceProvider services, NodeSettings node)
+    {
+        akka.WithEmotionClusterDiscovery(services.GetRequiredService<DiscoverySettings>(), node, KubernetesEnvironment.Current());
+        LogRing ring = services.GetRequiredService<LogRing>();
+        akka.AddStartup((system, _) => system.ActorOf(AkkaLogRingActor.PropsFor(ring), "log-ring"));
+        return akka;
+    }
+
+    /// <summary>
+    /// HTTP: the token check first (it guards every endpoint of the node, whoever maps it), then health, metrics and
+    /// the API. Call it before other parts map their endpoints.
+    /// </summary>
+    public static WebApplication MapEmotionClusterManagement(this WebApplication app)
+    {
+        TokenCheck token = app.Services.GetRequiredService<TokenCheck>();
+        app.Use((context, next) => token.Invoke(context, () => next(context)));
+        _ = app.Services.GetRequiredService<NodeMetrics>(); // listen to meters from now on
+        MapManagementEndpoints(app);
+        DiscoveryHosting.MapBootstrapRoute(app, app.Services.GetRequiredService<DiscoverySettings>());
+        return app;
+    }
+
+    internal static void MapManagementEndpoints(IEndpointRouteBuilder app)
+    {
+        app.MapGet(HttpSettings.LivePath, async (HealthEvaluator health, CancellationToken ct) => Health(await health.LiveAsync(ct)));
+        app.MapGet(HttpSettings.ReadyPath, async (HealthEvaluator health, CancellationToken ct) => Health(await health.ReadyAsync(ct)));
+        app.MapGet(HttpSettings.MetricsPath, async (HttpContext context, NodeMetrics metrics) =>
+        {
+            context.Response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
+            await metrics.ExportAsync(context.Response.Body, context.RequestAborted);
+        });
+
+        RouteGroupBuilder api = app.MapGroup("/api");
+        api.MapGet("/cluster", (ActorSystemAccessor s) => Answer(() => ClusterQueries.Show(Running(s))));
+        api.MapPost("/cluster/leave", async (ActorSystemAccessor s, HttpRequest request) =>
+        {
+            string? address = await AddressFrom(request);
+            return Answer(() => ClusterQueries.Leave(Running(s), address), 202);
+        });
+        api.MapPost("/cluster/down", async (ActorSystemAccessor s, HttpRequest request) =>
+        {
+            string? address = await AddressFrom(request);
+            return Answer(() => ClusterQueries.Down(Running(s), address), 202);
+        });
+        api.MapGet("/sharding/regions", (ActorSystemAccessor s) => AnswerAsync(() => ClusterQueries.RegionsAsync(Running(s), ShardingTimeout)));
+        api.MapGet("/sharding/regions/{type}/stats", (ActorSystemAccessor s, string type) =>
+            AnswerAsync(() => ClusterQueries.StatsAsync(Running(s), type, ShardingTimeout)));
+        api.MapGet("/actors", (ActorSystemAccessor s, string? depth) => AnswerAsync(() =>
+            ActorHierarchy.RunAsync(Running(s), PositiveInt("depth", depth, DefaultActorDepth, MaxActorDepth))));
+        api.MapGet("/logs", (LogRing ring, string? lines) => Answer(() =>
+        {
+            int n = PositiveInt("lines", lines, DefaultLogLines, ring.Capacity);
+            return new LogPeekView(ring.Capacity, ring.Total, ring.Last(n));
+        }));
+        api.MapGet("/train/status", (IServiceProvider sp, NodeSettings node, CancellationToken ct) =>
+            sp.GetService<ITrainingStatusSource>() is { } source
+                ? AnswerAsync(() => source.GetStatusAsync(ct))
+                : Task.FromResult(RoleMissing(node, "training status", ClusterRoles.Trainer)));
+        api.MapGet("/runs", (IServiceProvider sp, NodeSettings node, CancellationToken ct) =>
+            sp.GetService<IRunCatalog>() is { } catalog
+                ? AnswerAsync(() => catalog.ListAsync(ct))
+                : Task.FromResult(RoleMissing(node, "the run list", ClusterRoles.Evaluator)));
+        api.MapFallback((HttpContext c) => Results.Json(new ApiError(
+            $"no API endpoint {c.Request.Method} {c.Request.Path}; see docs/operations.md for the endpoints"), statusCode: 404));
+    }
+
+    /// <summary>The address of a leave/down request: JSON body <c>{"address": "..."}</c>, or <c>?address=</c>.</summary>
+    private static async Task<string?> AddressFrom(HttpRequest request)
+    {
+        if (request.Query.TryGetValue("address", out var fromQuery)) return fromQuery.ToString();
+        if (request.ContentLength is 0 || (request.ContentLength is null && !request.HasJsonContentType())) return null;
+        try { return (await request.ReadFromJsonAsync<AddressRequest>(request.HttpContext.RequestAborted))?.Address; }
+        catch (System.Text.Json.JsonException) { return null; }
+    }
+
+    private static IResult Health(HealthView view) => Results.Json(view, statusCode: view.Status == "ok" ? 200 : 503);
+
+    private static IResult RoleMissing(NodeSettings node, string what, string role) => Results.Json(new ApiError(node.Has(role)
+        ? $"{what} is not available: this node has the {role} role but runs no {role} service (nothing provides it here); " +
+          $"check the node's log, or ask another {role} node"
+        : $"{what} is not available: the {role} role is not on this node (roles: {string.Join(", ", node.EffectiveRoles)}); " +
+          $"ask a node with the {role} role"), statusCode: 404);
+
+    private static ActorSystem Running(ActorSystemAccessor systems) =>
+        systems.Running ?? throw new ManagementException(503, "the actor system is not running (starting, failed or shutting down); retry shortly");
+
+    internal static int PositiveInt(string name, string? text, int fallback, int max)
+    {
+        if (string.IsNullOrEmpty(text)) return fallback;
+        if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int n) || n < 1 || n > max)
+            throw new ManagementException(400, $"{name} '{text}' must be a whole number from 1 to {max}");
+        return n;
+    }
+
+    private static IResult Answer<T>(Func<T> produce, int status = 200)
+    {
+        try { return Results.Json(produce(), statusCode: status); }
+        catch (ManagementException e) { return Results.Json(new ApiError(e.Message), statusCode: e.Status); }
+    }
+
+    private static async Task<IResult> AnswerAsync<T>(Func<Task<T>> produce)
+    {
+        try { return Results.Json(await produce()); }
+        catch (ManagementException e) { return Results.Json(new ApiError(e.Message), statusCode: e.Status); }
+        catch (AskTimeoutException e) { return Results.Json(new ApiError($"no answer in time: {e.Message}"), statusCode: 503); }
+    }
+}

@@ -1,0 +1,163 @@
+using EmotionCluster.Cli;
+using EmotionCluster.Testing;
+using Spectre.Console;
+using Xunit;
+
+namespace EmotionCluster.Management.Tests;
+
+public sealed class CtlFormatterTests
+{
+    private static (IAnsiConsole Console, StringWriter Output) Plain()
+    {
+        var output = new StringWriter();
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Ansi = AnsiSupport.No, ColorSystem = ColorSystemSupport.NoColors, Out = new AnsiConsoleOutput(output), Interactive = InteractionSupport.No,
+        });
+        console.Profile.Width = 200;
+        return (console, output);
+    }
+
+    private const string A = "akka.tcp://emotioncluster@127.0.0.1:4053";
+    private const string B = "akka.tcp://emotioncluster@127.0.0.1:4054";
+
+    [Fact]
+    public void Cluster_show_marks_leader_self_and_unreachable_members_and_sums_up()
+    {
+        var (console, output) = Plain();
+        CtlCommands.PrintCluster(console, new CtlCluster(B, "Up", A,
+        [
+            new CtlMember(A, ["extractor"], "Up", 1, true),
+            new CtlMember(B, ["extractor", "trainer"], "Leaving", null, false),
+        ], [B]));
+        string[] lines = output.ToString().Split('\n');
+        string rowA = Assert.Single(lines, l => l.TrimStart().StartsWith(A));
+        Assert.Matches(@"extractor\s+Up\s+1\s+yes\s+leader", rowA);
+        string rowB = Assert.Single(lines, l => l.TrimStart().StartsWith(B));
+        Assert.Matches(@"extractor,trainer\s+Leaving\s+-\s+NO\s+self", rowB);
+        Assert.Contains($"2 members, 1 up, 1 unreachable; leader {A}; this node {B} (Up)", output.ToString());
+    }
+
+    [Fact]
+    public void Sharding_stats_list_each_node_with_its_shard_ids_and_a_total()
+    {
+        var (console, output) = Plain();
+        CtlCommands.PrintShardingStats(console, new CtlShardingStats("clip-extractor",
+        [
+            new CtlNodeShards(A, 2, 5, [new CtlShard("1", 2), new CtlShard("7", 3)]),
+            new CtlNodeShards(B, 1, 0, [new CtlShard("4", 0)]),
+        ], ["9"]));
+        string text = output.ToString();
+        Assert.Matches(@$"{A.Replace(".", @"\.")}\s+2\s+5\s+1,7", text);
+        Assert.Matches(@$"{B.Replace(".", @"\.")}\s+1\s+0\s+4", text);
+        Assert.Contains("clip-extractor: 3 shards, 5 entities on 2 nodes; shards that did not answer: 9", text);
+    }
+
+    [Fact]
+    public void Actor_hierarchy_is_drawn_as_a_tree_per_root()
+    {
+        var (console, output) = Plain();
+        CtlCommands.PrintActorTree(console, new CtlActorTree(3, true, 3,
+        [
+            new CtlActorNode("user", "/user", [new CtlActorNode("extraction", "/user/extraction", [new CtlActorNode("$a", "/user/extraction/$a", [])])]),
+            new CtlActorNode("system", "/system", [new CtlActorNode("sharding", "/system/sharding", [])]),
+        ]));
+        string[] lines = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal("/user", lines[0].Trim());
+        Assert.EndsWith("extraction", lines[1].TrimEnd());
+        Assert.EndsWith("$a", lines[2].TrimEnd());
+        Assert.True(lines[2].IndexOf('$') > lines[1].IndexOf('e'), "a grandchild is indented deeper than its parent");
+        Assert.Equal("/system", lines[3].Trim());
+        Assert.Contains("3 actors, depth 3 (truncated: more actors than shown)", output.ToString());
+    }
+
+    [Fact]
+    public void Log_peek_prints_one_line_per_entry_with_time_level_and_category()
+    {
+        var (console, output) = Plain();
+        CtlCommands.PrintLogs(console, new CtlLogPeek(2000, 17,
+        [
+            new CtlLogLine(new DateTimeOffset(2026, 1, 2, 3, 4, 5, 678, TimeSpan.Zero), "warning", "akka", "Cluster", "member [x] unreachable"),
+        ]));
+        Assert.Equal(["03:04:05.678 WARNING [Cluster] member [x] unreachable", "(1 of 17 lines logged since start; the node keeps the last 2000)"],
+            output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.TrimEnd()));
+    }
+
+    [Fact]
+    public void Training_status_and_runs_show_their_fields()
+    {
+        var (console, output) = Plain();
+        var at = new DateTimeOffset(2026, 11, 25, 10, 0, 0, TimeSpan.Zero);
+        CtlCommands.PrintTrainingStatus(console, new CtlTrainingStatus("running", "run-7", 2, 10, 5, 40, 0.91234, null, 0.5, at, at, "fold 2"));
+        string status = output.ToString();
+        Assert.Matches(@"state\s+running", status);
+        Assert.Matches(@"fold\s+2/10", status);
+        Assert.Matches(@"epoch\s+5/40", status);
+        Assert.Matches(@"train loss\s+0\.9123", status);
+        Assert.Matches(@"validation loss\s+-", status);
+
+        var (console2, output2) = Plain();
+        CtlCommands.PrintRuns(console2, [new CtlRun("run-7", "finished", at, at.AddHours(1), "emodb", new() { ["uar"] = 0.61, ["accuracy"] = 0.7 }, "out/run-7")]);
+        Assert.Matches(@"run-7\s+finished\s+2026-11-25 10:00:00Z\s+2026-11-25 11:00:00Z\s+emodb\s+accuracy=0\.7 uar=0\.61\s+out/run-7", output2.ToString());
+        var (console3, output3) = Plain();
+        CtlCommands.PrintRuns(console3, []);
+        Assert.Equal("no runs", output3.ToString().Trim());
+    }
+}
+
+public sealed class CtlAddressTests
+{
+    private static Func<string, string?> Env(string? node = null, string? token = null) =>
+        name => name == CtlCommands.NodeVariable ? node : name == CtlCommands.TokenVariable ? token : null;
+
+    [Fact]
+    public void The_option_wins_over_the_environment_which_wins_over_the_default()
+    {
+        Assert.Equal(new Uri("http://10.0.0.1:9000/"), CtlCommands.ResolveNode("http://10.0.0.1:9000", Env("http://10.0.0.2:8080")));
+        Assert.Equal(new Uri("http://10.0.0.2:8080/"), CtlCommands.ResolveNode(null, Env("http://10.0.0.2:8080")));
+        Assert.Equal(new Uri(CtlCommands.DefaultNode), CtlCommands.ResolveNode(null, Env()));
+        Assert.Equal("t0ken-from-env", CtlCommands.ResolveToken(null, Env(token: "t0ken-from-env")));
+        Assert.Equal("opt", CtlCommands.ResolveToken("opt", Env(token: "t0ken-from-env")));
+        Assert.Null(CtlCommands.ResolveToken(null, Env()));
+    }
+
+    [Theory]
+    [InlineData("127.0.0.1:8080")]
+    [InlineData("akka.tcp://emotioncluster@127.0.0.1:4053")]
+    [InlineData("http://127.0.0.1:8080/api")]
+    [InlineData("not a url")]
+    public void Bad_node_addresses_are_one_line_errors(string node)
+    {
+        var error = new StringWriter();
+        int code = CliApp.Run(["ctl", "--node", node, "cluster", "show"], new StringWriter(), error);
+        Assert.Equal(2, code);
+        string line = Assert.Single(error.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith($"error: --node '{node}'", line);
+    }
+
+    [Fact]
+    public void A_node_that_is_not_listening_is_reported_as_connection_refused()
+    {
+        int port = NodeProcess.FreePort();
+        var error = new StringWriter();
+        int code = CliApp.Run(["ctl", "--node", $"http://127.0.0.1:{port}", "cluster", "show"], new StringWriter(), error);
+        Assert.Equal(2, code);
+        Assert.Equal($"error: cannot reach node http://127.0.0.1:{port}/: connection refused; is the node running with its HTTP endpoint on that port (--http-port)?",
+            error.ToString().Trim());
+    }
+
+    [Fact]
+    public void Every_verb_parses()
+    {
+        foreach (string[] verb in new[]
+                 {
+                     new[] { "cluster", "show" }, ["cluster", "leave", "akka.tcp://s@h:1"], ["cluster", "down", "akka.tcp://s@h:1"],
+                     ["cluster", "sharding", "regions"], ["cluster", "sharding", "stats", "clip-extractor"], ["actor", "hierarchy", "--depth", "2"],
+                     ["log", "peek", "--lines", "5"], ["train", "status"], ["runs", "list"],
+                 })
+        {
+            var parsed = CliApp.BuildRootCommand().Parse(["ctl", "--node", "http://127.0.0.1:1", "--token", "x", "--json", .. verb]);
+            Assert.True(parsed.Errors.Count == 0, $"{string.Join(' ', verb)}: {string.Join("; ", parsed.Errors.Select(e => e.Message))}");
+        }
+    }
+}
