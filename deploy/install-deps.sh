@@ -3,9 +3,10 @@
 set -euo pipefail
 need=()
 for pkg in "$@"; do need+=("$pkg"); done
-# Always: nothing beyond the .NET SDK is needed for the core tests yet.
+# Always needed by the tests:
 # postgresql-15: deploy/start-test-postgres.sh runs a throwaway server for the journal tests (EMOTIONCLUSTER_PG).
-base=(postgresql-15)
+# chromium: the live page's browser test (tests/EmotionCluster.Streaming.Tests, headless with a fake microphone).
+base=(postgresql-15 chromium)
 # kubectl renders the Kubernetes overlays in the deployment tests; any kubectl on PATH will do (Debian's is 1.20).
 command -v kubectl >/dev/null 2>&1 || base+=(kubernetes-client)
 missing=()

@@ -1,0 +1,97 @@
+using System.Runtime.Serialization;
+using Xunit;
+
+namespace EmotionCluster.Evaluator.Tests;
+
+/// <summary>Every event and message survives the binary serializer; bad payloads fail with a clear message.</summary>
+public sealed class SerializerTests
+{
+    private static readonly EvaluatorSerializer Serializer = new(null!);
+    private static readonly DateTimeOffset At = new(2026, 11, 25, 10, 30, 15, 123, TimeSpan.FromHours(2));
+
+    private static EvaluationMetrics WithAbsentClass()
+    {
+        var report = EmotionCluster.Evaluation.ClassificationMetrics.Compute([0, 0, 1], [0, 2, 1], Samples.Labels);
+        Assert.Null(report.PerClass[2].Recall); // class 2 never occurs in the truth
+        return EvaluationMetrics.From(report);
+    }
+
+    public static TheoryData<object> Values() => new(new object[]
+    {
+        new RunStarted("r-1", "{\"lr\":0.001,\"name\":\"ünïcode\"}", Samples.Labels, At),
+        new EpochEvaluated("r-1", 7, 0.25, 0.5, Samples.Metrics(7), At),
+        new EpochEvaluated("r-1", 8, 0.25, null, WithAbsentClass(), At),
+        new EpochEvaluated("r-1", 9, 0.25, null, null, At),
+        new RecordEpoch("r-1", 9, 0.25, null, null),
+        new RunCompleted("r-1", 7, Samples.Metrics(1), At),
+        new RunCompleted("r-1", null, null, At),
+        new RunFailed("r-1", "CUDA out of memory", At),
+        new StartRun("r-1", "{}", Samples.Labels),
+        new RecordEpoch("r-1", 1, 2.5, 2.75, Samples.Metrics(2)),
+        new CompleteRun("r-1", 3, WithAbsentClass()),
+        new CompleteRun("r-1", null, null),
+        new FailRun("r-1", "reason"),
+        new GetRun("r-1"),
+        new EvaluatorAck("r-1", nameof(EpochEvaluated), 42, true),
+        new EvaluatorRejected("r-1", "why"),
+        new RunView("r-1", new RunStarted("r-1", "{}", Samples.Labels, At),
+            [new EpochEvaluated("r-1", 1, 1, 1, Samples.Metrics(1), At), new EpochEvaluated("r-1", 2, 0.5, null, Samples.Metrics(2), At)],
+            new RunCompleted("r-1", 1, null, At), null),
+        new RunView("r-2", null, [], null, new RunFailed("r-2", "x", At)),
+    });
+
+    [Theory]
+    [MemberData(nameof(Values))]
+    public void Round_trips(object value)
+    {
+        byte[] bytes = Serializer.ToBinary(value);
+        object back = Serializer.FromBinary(bytes, Serializer.Manifest(value));
+        Assert.Equal(value, back);
+        if (value is RunStarted started) Assert.Equal(started.StartedAt.Offset, ((RunStarted)back).StartedAt.Offset);
+    }
+
+    [Fact]
+    public void Predictions_round_trip()
+    {
+        var value = new RecordPredictions("r-1", 2, 0.5, null, [0, 1, 2, 2], [2, 1, 0, 2]);
+        var back = Assert.IsType<RecordPredictions>(Serializer.FromBinary(Serializer.ToBinary(value), Serializer.Manifest(value)));
+        Assert.Equal((value.RunId, value.Epoch, value.TrainLoss, value.ValLoss), (back.RunId, back.Epoch, back.TrainLoss, back.ValLoss));
+        Assert.Equal(value.Truth, back.Truth);
+        Assert.Equal(value.Predicted, back.Predicted);
+    }
+
+    [Fact]
+    public void Every_type_has_its_own_manifest_and_the_event_manifests_are_versioned()
+    {
+        var manifests = Values().Select(row => Serializer.Manifest(row.Data)).Distinct().ToList();
+        Assert.Equal(EvaluatorSerializer.Manifests.Count, manifests.Count + 1); // + RecordPredictions
+        Assert.All(new[] { "RunStarted.1", "EpochEvaluated.1", "RunCompleted.1", "RunFailed.1" }, m => Assert.Contains(m, EvaluatorSerializer.Manifests));
+        Assert.NotEqual(EmotionCluster.Cluster.EmotionClusterSerializer.SerializerId, EvaluatorSerializer.SerializerId);
+    }
+
+    [Fact]
+    public void A_matrix_is_stored_as_counts_not_text()
+    {
+        var evt = new EpochEvaluated("r", 1, 1, 1, Samples.Metrics(1), At);
+        byte[] bytes = Serializer.ToBinary(evt);
+        Assert.DoesNotContain((byte)'[', bytes);
+        Assert.True(bytes.Length < 200, $"{bytes.Length} bytes");
+    }
+
+    [Fact]
+    public void Malformed_and_unknown_payloads_fail_clearly()
+    {
+        var evt = new EpochEvaluated("r", 1, 1, 1, Samples.Metrics(1), At);
+        byte[] bytes = Serializer.ToBinary(evt);
+        var truncated = Assert.Throws<SerializationException>(() => Serializer.FromBinary(bytes[..^5], "EpochEvaluated.1"));
+        Assert.Contains("malformed evaluator 'EpochEvaluated.1'", truncated.Message);
+        var trailing = Assert.Throws<SerializationException>(() => Serializer.FromBinary([.. bytes, 1, 2], "EpochEvaluated.1"));
+        Assert.Contains("2 trailing bytes", trailing.Message);
+        var unknown = Assert.Throws<SerializationException>(() => Serializer.FromBinary(bytes, "EpochEvaluated.9"));
+        Assert.Contains("unknown evaluator manifest 'EpochEvaluated.9'", unknown.Message);
+        byte[] hugeCount = Serializer.ToBinary(new StartRun("r", "{}", ["a"]));
+        hugeCount[^6] = 0x7F; // the label count (its low byte): 127 labels in a payload of 2 bytes left
+        Assert.Throws<SerializationException>(() => Serializer.FromBinary(hugeCount, "StartRun"));
+        Assert.Throws<SerializationException>(() => Serializer.ToBinary("not an evaluator message"));
+    }
+}

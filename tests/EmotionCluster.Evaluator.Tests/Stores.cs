@@ -1,0 +1,93 @@
+using Npgsql;
+using Xunit;
+
+namespace EmotionCluster.Evaluator.Tests;
+
+/// <summary>Sample metrics and paths shared by the tests.</summary>
+public static class Samples
+{
+    public static readonly string[] Labels = ["anger", "boredom", "neutral"];
+
+    /// <summary>Metrics of a 3-class confusion matrix that depends on <paramref name="seed"/>.</summary>
+    public static EvaluationMetrics Metrics(int seed)
+    {
+        int[][] confusion = [[5 + seed % 4, 2, 1], [1, 4 + seed % 3, 2], [0, 1, 6 + seed % 5]];
+        return EvaluationMetrics.From(EmotionCluster.Evaluation.ClassificationMetrics.FromConfusion(confusion, Labels));
+    }
+
+    public static string RepoRoot
+    {
+        get
+        {
+            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+                if (File.Exists(Path.Combine(dir.FullName, "EmotionCluster.sln"))) return dir.FullName;
+            throw new DirectoryNotFoundException($"no EmotionCluster.sln above {AppContext.BaseDirectory}");
+        }
+    }
+
+    /// <summary>The build output of a project of the repository, in the configuration of the running tests.</summary>
+    public static string BuiltDll(string projectDir, string dllName)
+    {
+        string config = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}") ? "Release" : "Debug";
+        string dll = Path.Combine(RepoRoot, projectDir, "bin", config, "net10.0", dllName);
+        return File.Exists(dll) ? dll : throw new FileNotFoundException($"not built: {dll}; run dotnet build first");
+    }
+
+    public static string NewSqliteFile() =>
+        Path.Combine(Path.GetTempPath(), "ec-evaluator-tests", Guid.NewGuid().ToString("N"), "journal.db");
+}
+
+/// <summary>
+/// A real PostgreSQL server for the journal tests, found through the environment variable
+/// <c>EMOTIONCLUSTER_PG</c> (a connection string; <c>deploy/start-test-postgres.sh</c> starts one and prints it).
+/// Each test gets a database of its own, dropped at the end. Without the variable the PostgreSQL tests are
+/// skipped with the reason, except under CI=true, where they fail: CI must run them.
+/// </summary>
+public sealed class PostgresFixture : IAsyncLifetime
+{
+    public const string Variable = "EMOTIONCLUSTER_PG";
+    private readonly List<string> _databases = [];
+
+    public string? ServerConnectionString { get; } = Environment.GetEnvironmentVariable(Variable) is { Length: > 0 } v ? v : null;
+
+    public static bool UnderCi => string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>Skips (locally) or fails (CI) the current test when no server is configured.</summary>
+    public void Require()
+    {
+        if (ServerConnectionString is not null) return;
+        string reason = $"no PostgreSQL server: set {Variable} to a connection string (eval \"$(bash deploy/start-test-postgres.sh)\")";
+        if (UnderCi) Assert.Fail($"{reason}; under CI=true the PostgreSQL journal tests must run");
+        Assert.Skip(reason);
+    }
+
+    /// <summary>A new, empty database on the server; its connection string.</summary>
+    public async Task<string> NewDatabaseAsync(CancellationToken cancellationToken)
+    {
+        Require();
+        string name = "ec_test_" + Guid.NewGuid().ToString("N")[..16];
+        await using (var connection = new NpgsqlConnection(ServerConnectionString))
+        {
+            await connection.OpenAsync(cancellationToken);
+            await using var create = new NpgsqlCommand($"CREATE DATABASE {name}", connection);
+            await create.ExecuteNonQueryAsync(cancellationToken);
+        }
+        lock (_databases) _databases.Add(name);
+        return new NpgsqlConnectionStringBuilder(ServerConnectionString) { Database = name }.ConnectionString;
+    }
+
+    public ValueTask InitializeAsync() => ValueTask.CompletedTask;
+
+    public async ValueTask DisposeAsync()
+    {
+        if (ServerConnectionString is null) return;
+        NpgsqlConnection.ClearAllPools();
+        await using var connection = new NpgsqlConnection(ServerConnectionString);
+        await connection.OpenAsync();
+        foreach (string name in _databases)
+        {
+            await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS {name} WITH (FORCE)", connection);
+            await drop.ExecuteNonQueryAsync();
+        }
+    }
+}
