@@ -13,6 +13,28 @@ public static class BenchProgram
           mel     Log-mel spectrograms of EMO-DB clips: our LogMelExtractor vs torchaudio 0.13 (run in the same
                   invocation through /usr/bin/python3 tools/reference/bench_torchaudio_mel.py) vs NWaves'
                   FilterbankExtractor, with the same clips and settings, at each thread count.
+          trainer Training samples/s of the plain Trainer loop vs the TrainerActor alone (alternating rounds),
+                  then 2 data-parallel replicas over loopback with the all-reduce overhead per step
+                  (--examples N (64) --batch N (16) --epochs N (2) --rounds N (5) --threads N (1) --no-replicas
+                  --plain-on-main-thread; docs/trainer-benchmark.md).
+
+          cluster Feature extraction of all EMO-DB clips: direct in-process loop vs a 1-node cluster in-process vs
+                  2 and 3 extractor node processes on loopback (build src/EmotionCluster.Node in the same
+                  configuration first); options: --rounds N --nodes 2,3 --max-in-flight N (docs/cluster-benchmark.md).
+
+          stream  Live streaming load (docs/streaming.md): starts a node (src/EmotionCluster.Node build of the same
+                  configuration) with a default-size model and runs N concurrent real-time 16 kHz streams against it
+                  from this process over loopback; prints p50/p99 hop latency and the node's CPU use per level.
+
+        Options (stream):
+          --streams LIST   concurrent stream counts, comma separated (default 1,10,50,100,200)
+          --seconds S      audio per stream and level (default 20)
+          --warmup S       first seconds of each level left out of the latencies (default 3)
+          --model FILE     model file (default: the default architecture, trained one epoch on noise)
+          --node URL       use a running node instead of starting one (node CPU is then not measured)
+          --profile        only time the stages of one window in this process (features; model at batch 1..64)
+          --torch-threads N  torch intra-op threads of the node (EmotionCluster:Streaming:TorchThreads; default 1)
+          --no-noise-reduction  the default model's feature settings without spectral gating (a training-time choice)
 
         Options (mel):
           --threads LIST   thread counts, comma separated (default 1,2)
@@ -44,6 +66,9 @@ public static class BenchProgram
             return args[0] switch
             {
                 "mel" => MelBenchmark.Run(MelBenchmark.Options.Parse(args[1..]), output),
+                "stream" => StreamBenchmark.Run(StreamBenchmark.Options.Parse(args[1..]), output),
+                "cluster" => ClusterBenchmark.Run(ClusterBenchmark.Options.Parse(args[1..]), output),
+                "trainer" => TrainerBenchmark.Run(TrainerBenchmark.Options.Parse(args[1..]), output),
                 _ => throw new BenchUsageException($"unknown benchmark '{args[0]}'"),
             };
         }

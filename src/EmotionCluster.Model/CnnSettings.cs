@@ -21,6 +21,12 @@ public sealed record CnnSettings
     public int DenseSize { get; init; } = 64;
     public double DenseDropout { get; init; } = 0.3;
 
+    /// <summary>
+    /// BatchNorm2d after each convolution (the default). Off gives a network whose gradient over a batch is exactly the
+    /// weighted mean of the gradients over its parts (no batch statistics), e.g. to check data-parallel training.
+    /// </summary>
+    public bool BatchNorm { get; init; } = true;
+
     /// <summary>Throws an <see cref="ArgumentException"/> naming the first bad setting and what to do.</summary>
     public void Validate()
     {
@@ -43,8 +49,8 @@ public sealed record CnnSettings
     public bool Equals(CnnSettings? other) =>
         other is not null && InputBins == other.InputBins && InputFrames == other.InputFrames && Classes == other.Classes
         && Channels.SequenceEqual(other.Channels) && KernelSize == other.KernelSize && ConvDropout == other.ConvDropout
-        && DenseSize == other.DenseSize && DenseDropout == other.DenseDropout;
+        && DenseSize == other.DenseSize && DenseDropout == other.DenseDropout && BatchNorm == other.BatchNorm;
 
     public override int GetHashCode() =>
-        HashCode.Combine(InputBins, InputFrames, Classes, string.Join(",", Channels), KernelSize, ConvDropout, DenseSize, DenseDropout);
+        HashCode.Combine(HashCode.Combine(InputBins, InputFrames, Classes, string.Join(",", Channels), KernelSize, ConvDropout, DenseSize, DenseDropout), BatchNorm);
 }

@@ -47,7 +47,7 @@ public sealed class SerCnn : Module<Tensor, Tensor>
         {
             long outChannels = settings.Channels[b - 1];
             list.Add(($"conv{b}", Conv2d(inChannels, outChannels, settings.KernelSize, padding: settings.KernelSize / 2, bias: false)));
-            list.Add(($"bn{b}", BatchNorm2d(outChannels)));
+            if (settings.BatchNorm) list.Add(($"bn{b}", BatchNorm2d(outChannels)));
             list.Add(($"pool{b}", MaxPool2d(2)));
             list.Add(($"relu{b}", ReLU()));
             list.Add(($"drop{b}", Dropout(settings.ConvDropout)));

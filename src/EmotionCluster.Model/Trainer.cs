@@ -61,7 +61,7 @@ public sealed class TrainingResult(SerCnn model, IReadOnlyList<EpochReport> hist
 /// so run one trainer at a time per process for reproducible results. Every tensor is disposed per step.
 /// </para>
 /// </summary>
-public sealed class Trainer : IDisposable
+public sealed partial class Trainer : IDisposable
 {
     private readonly Device device;
     private readonly Parameter[] parameters;

@@ -1,0 +1,368 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using EmotionCluster.Extraction;
+using EmotionCluster.Features;
+using EmotionCluster.Model;
+using EmotionCluster.Streaming;
+
+namespace EmotionCluster.Bench;
+
+/// <summary>
+/// Live streaming under load: one node process (src/EmotionCluster.Node, started here unless <c>--node</c> is given)
+/// and this process as the load generator on loopback. For each stream count, that many clients send 16 kHz PCM16 in
+/// 100 ms frames at real-time pace (start phases spread over one hop) for <c>--seconds</c>; hop latency is measured at
+/// the client, from sending the frame that completes a window to receiving its prediction. Node CPU comes from
+/// /proc/PID/stat over the same interval.
+/// </summary>
+public static class StreamBenchmark
+{
+    public sealed record Options(int[] Streams, double Seconds, string? Model, string? Node, double Warmup, bool Profile, int TorchThreads, bool NoNoiseReduction)
+    {
+        public static Options Parse(string[] args)
+        {
+            int[] streams = [1, 10, 50, 100, 200];
+            double seconds = 20, warmup = 3;
+            string? model = null, node = null;
+            bool profile = false;
+            int torchThreads = 1;
+            bool noNoiseReduction = false;
+            for (int i = 0; i < args.Length; i++)
+            {
+                string Value() => i + 1 < args.Length ? args[++i] : throw new BenchUsageException($"{args[i]} needs a value");
+                switch (args[i])
+                {
+                    case "--streams": streams = Value().Split(',').Select(s => int.TryParse(s, out int n) && n > 0 ? n : throw new BenchUsageException($"--streams: '{s}' is not a positive count")).ToArray(); break;
+                    case "--seconds": seconds = Positive("--seconds", Value()); break;
+                    case "--warmup": warmup = Positive("--warmup", Value()); break;
+                    case "--model": model = Value(); break;
+                    case "--node": node = Value(); break;
+                    case "--profile": profile = true; break;
+                    case "--no-noise-reduction": noNoiseReduction = true; break;
+                    case "--torch-threads": torchThreads = (int)Positive("--torch-threads", Value()); break;
+                    default: throw new BenchUsageException($"unknown option '{args[i]}' for stream");
+                }
+            }
+            if (warmup >= seconds) throw new BenchUsageException($"--warmup {warmup} must be shorter than --seconds {seconds}");
+            return new Options(streams, seconds, model, node, warmup, profile, torchThreads, noNoiseReduction);
+        }
+
+        private static double Positive(string option, string text) =>
+            double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) && v > 0 ? v
+            : throw new BenchUsageException($"{option}: '{text}' is not a positive number");
+    }
+
+    public sealed record Row(int Streams, long Predictions, long Expected, long Dropped, long Errors, double P50, double P99, double Max,
+        double ServerP50, double ServerP99, double NodeCores, double MeanBatch, double ModelMsPerWindow, double FeatureMs);
+
+    public static int Run(Options options, TextWriter output)
+    {
+        string dir = Path.Combine(Path.GetTempPath(), "ec-stream-bench-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(dir);
+        Process? nodeProcess = null;
+        try
+        {
+            if (options.Profile)
+            {
+                if (options.TorchThreads > 0) TorchRuntime.SetThreads(options.TorchThreads);
+                return Profile(options.Model ?? DefaultSizeModel(dir, output, options.NoNoiseReduction), output);
+            }
+            string nodeUrl;
+            if (options.Node is not null) nodeUrl = options.Node.TrimEnd('/');
+            else
+            {
+                string model = options.Model ?? DefaultSizeModel(dir, output, options.NoNoiseReduction);
+                (nodeProcess, nodeUrl) = StartNode(dir, model, options.Streams.Max(), options.TorchThreads, output);
+            }
+            output.WriteLine($"node {nodeUrl}{(nodeProcess is null ? "" : $" (pid {nodeProcess.Id})")}; {options.Seconds:0} s per level, first {options.Warmup:0} s not counted; {Environment.ProcessorCount} cores; torch threads {(options.TorchThreads > 0 ? options.TorchThreads.ToString(CultureInfo.InvariantCulture) : "default")}");
+            output.WriteLine();
+            output.WriteLine("| streams | predictions | expected | dropped | errors | p50 ms | p99 ms | max ms | node p50 ms | node p99 ms | node CPU (cores) | mean batch | model ms/window | features ms/window |");
+            output.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+            foreach (int n in options.Streams)
+            {
+                Row r = RunLevel(nodeUrl, n, options, nodeProcess);
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"| {r.Streams} | {r.Predictions} | {r.Expected} | {r.Dropped} | {r.Errors} | {r.P50:0.0} | {r.P99:0.0} | {r.Max:0.0} | {r.ServerP50:0.0} | {r.ServerP99:0.0} | {(double.IsNaN(r.NodeCores) ? "-" : r.NodeCores.ToString("0.00", CultureInfo.InvariantCulture))} | {r.MeanBatch:0.0} | {r.ModelMsPerWindow:0.00} | {r.FeatureMs:0.00} |"));
+                output.Flush();
+            }
+            return 0;
+        }
+        finally
+        {
+            if (nodeProcess is not null)
+            {
+                try { if (!nodeProcess.HasExited) nodeProcess.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
+                nodeProcess.WaitForExit(10_000);
+                nodeProcess.Dispose();
+            }
+            try { Directory.Delete(dir, recursive: true); } catch (IOException) { }
+        }
+    }
+
+    /// <summary>A model of the default architecture (16-32-64-128 channels, 64 x 300 input, 7 classes), one epoch on noise: trained or not, inference costs the same.</summary>
+    private static string DefaultSizeModel(string dir, TextWriter output, bool noNoiseReduction)
+    {
+        var cnn = new CnnSettings();
+        var random = new Random(1);
+        var examples = Enumerable.Range(0, 14).Select(i =>
+        {
+            var data = new float[cnn.InputBins * cnn.InputFrames];
+            for (int k = 0; k < data.Length; k++) data[k] = (float)(random.NextDouble() * 80 - 80);
+            return (new Spectrogram(data, cnn.InputBins, cnn.InputFrames), i % cnn.Classes);
+        }).ToList();
+        using var result = Trainer.Train(examples, [], new TrainingSettings { Epochs = 1, Threads = 0 }, cnn);
+        string path = Path.Combine(dir, "bench.model");
+        var features = noNoiseReduction
+            ? FeaturePipelineSettings.Default with { Audio = FeaturePipelineSettings.Default.Audio with { Preprocess = FeaturePipelineSettings.Default.Audio.Preprocess with { ReduceNoise = false } } }
+            : FeaturePipelineSettings.Default;
+        result.Save(path, ["anger", "boredom", "disgust", "fear", "happiness", "neutral", "sadness"], features.ToJson());
+        output.WriteLine($"model: default architecture ({result.Model.ParameterCount:N0} parameters), features {(noNoiseReduction ? "without" : "with")} noise reduction, {path}");
+        return path;
+    }
+
+    /// <summary>Cost of each stage of one window in this process: features (resampling, preprocessing, log-mel, shaping) and the model at several batch sizes.</summary>
+    private static int Profile(string modelPath, TextWriter output)
+    {
+        var model = StreamingModel.Load(modelPath);
+        float[] window = Audio(16000, 2);
+        float[] window44 = Audio(44100, 2);
+        // wall and process CPU milliseconds per call, after 30 warm-up calls (JIT tiering)
+        (double Wall, double Cpu) Time(int repeat, Action action)
+        {
+            for (int i = 0; i < 30; i++) action();
+            var process = Process.GetCurrentProcess();
+            TimeSpan cpu0 = process.TotalProcessorTime;
+            var clock = Stopwatch.StartNew();
+            for (int i = 0; i < repeat; i++) action();
+            double wall = clock.Elapsed.TotalMilliseconds / repeat;
+            process.Refresh();
+            return (wall, (process.TotalProcessorTime - cpu0).TotalMilliseconds / repeat);
+        }
+        string Show((double Wall, double Cpu) t) => string.Create(CultureInfo.InvariantCulture, $"{t.Wall,7:0.00} ms wall, {t.Cpu,7:0.00} ms CPU");
+        output.WriteLine($"torch threads {TorchSharp.torch.get_num_threads()}, {Environment.ProcessorCount} cores; per call:");
+        output.WriteLine($"features, 2 s window at 16 kHz:               {Show(Time(100, () => model.Features(window, 16000)))}");
+        output.WriteLine($"features, 2 s window at 44.1 kHz (resampled): {Show(Time(50, () => model.Features(window44, 44100)))}");
+        var loader = new EmotionCluster.Audio.AudioLoader(model.Settings.Audio);
+        var mel = new LogMelExtractor(model.Settings.Mel);
+        var prepared = loader.Prepare(new EmotionCluster.Audio.AudioClip(window, 16000));
+        output.WriteLine($"  preprocessing (DC, spectral gate, trim, normalize): {Show(Time(100, () => loader.Prepare(new EmotionCluster.Audio.AudioClip(window, 16000))))}");
+        output.WriteLine($"  log-mel:                                           {Show(Time(100, () => mel.Compute(prepared.Samples)))}");
+        var features = model.Features(window, 16000);
+        foreach (int batch in new[] { 1, 4, 16, 32, 64 })
+        {
+            var list = Enumerable.Repeat(features, batch).ToList();
+            var t = Time(Math.Max(4, 128 / batch), () => model.Predict(list));
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"model, batch {batch,2}: {Show(t)}; per window {t.Wall / batch,6:0.00} ms wall, {t.Cpu / batch,6:0.00} ms CPU"));
+        }
+        return 0;
+    }
+
+    private static (Process, string) StartNode(string dir, string model, int maxStreams, int torchThreads, TextWriter output)
+    {
+        string config = BenchProgramPaths.NodeDll();
+        string settings = Path.Combine(dir, "node.json");
+        File.WriteAllText(settings, JsonSerializer.Serialize(new
+        {
+            EmotionCluster = new { Streaming = new { ModelPath = model, MaxStreams = Math.Max(256, maxStreams * 2), TorchThreads = torchThreads } },
+            Logging = new { LogLevel = new { Default = "Warning" } },
+        }));
+        int port = FreePort(), http = FreePort();
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = Path.GetDirectoryName(config)! };
+        foreach (string a in new[] { config, "run", "--port", port.ToString(CultureInfo.InvariantCulture), "--http-port", http.ToString(CultureInfo.InvariantCulture), "--config", settings, "--store", Path.Combine(dir, "store") })
+            psi.ArgumentList.Add(a);
+        psi.Environment["DOTNET_gcServer"] = "0";
+        psi.Environment["EmotionCluster__Persistence__ConnectionString"] = $"Data Source={Path.Combine(dir, "journal.db")}";
+        var process = Process.Start(psi) ?? throw new InvalidOperationException("could not start the node");
+        var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var lines = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        void OnLine(string? line)
+        {
+            if (line is null) return;
+            lines.Enqueue(line);
+            if (line.StartsWith("http listening", StringComparison.Ordinal)) ready.TrySetResult();
+        }
+        process.OutputDataReceived += (_, e) => OnLine(e.Data);
+        process.ErrorDataReceived += (_, e) => OnLine(e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        if (!ready.Task.Wait(TimeSpan.FromSeconds(90)))
+            throw new InvalidOperationException("the node did not start:\n" + string.Join('\n', lines));
+        Thread.Sleep(2000); // cluster up, shard coordinator ready
+        return (process, $"http://127.0.0.1:{http}");
+    }
+
+    private static int FreePort()
+    {
+        var l = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        l.Start();
+        int port = ((System.Net.IPEndPoint)l.LocalEndpoint).Port;
+        l.Stop();
+        return port;
+    }
+
+    private sealed class StreamStats
+    {
+        public readonly List<double> Latencies = new();
+        public readonly List<double> ServerLatencies = new();
+        public long Predictions, Dropped, Errors;
+    }
+
+    private static Row RunLevel(string node, int streams, Options options, Process? nodeProcess)
+    {
+        const int rate = 16000, frame = 1600; // 100 ms
+        var stats = Enumerable.Range(0, streams).Select(_ => new StreamStats()).ToArray();
+        float[] audio = Audio(rate, options.Seconds + 1);
+        byte[] pcm = StreamClient.Pcm16(audio);
+        var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(options.Seconds + 60)).Token;
+        var phases = new Random(streams);
+        var before = Scrape(node);
+        double cpuStart = double.NaN;
+        long cpuStartAt = 0;
+        var cpuTimer = Task.Run(async () =>
+        {
+            await Task.Delay(TimeSpan.FromSeconds(options.Warmup + 0.5), cancel);
+            cpuStart = CpuSeconds(nodeProcess);
+            cpuStartAt = Stopwatch.GetTimestamp();
+        }, cancel);
+
+        async Task One(int index)
+        {
+            var s = stats[index];
+            using var client = new StreamClient();
+            await Task.Delay(TimeSpan.FromSeconds(phases.NextDouble() * 0.5 + index * 0.002), cancel);
+            await client.ConnectAsync(StreamClient.StreamUri(node), null, cancel);
+            await client.StartAsync(rate, 1, "pcm16", null, cancel);
+            int frames = (int)(options.Seconds * 10);
+            var sentAt = new long[frames];
+            long streamStart = 0;
+            var reader = Task.Run(async () =>
+            {
+                while (await client.ReceiveAsync(cancel) is { } m)
+                {
+                    switch (m.GetProperty("type").GetString())
+                    {
+                        case "prediction":
+                            long now = Stopwatch.GetTimestamp();
+                            double t = m.GetProperty("t").GetDouble();
+                            int completing = (int)Math.Ceiling(t * rate / frame - 1e-9) - 1;
+                            s.Predictions++;
+                            if (t > options.Warmup && completing >= 0 && completing < frames && sentAt[completing] != 0)
+                            {
+                                s.Latencies.Add(Stopwatch.GetElapsedTime(sentAt[completing], now).TotalMilliseconds);
+                                s.ServerLatencies.Add(m.GetProperty("latencyMs").GetDouble());
+                            }
+                            break;
+                        case "overload": s.Dropped = Math.Max(s.Dropped, m.GetProperty("droppedHops").GetInt64()); break;
+                        case "error": s.Errors++; break;
+                        case "end": s.Dropped = Math.Max(s.Dropped, m.GetProperty("droppedHops").GetInt64()); break;
+                    }
+                }
+            }, cancel);
+            streamStart = Stopwatch.GetTimestamp();
+            for (int f = 0; f < frames && client.Socket.State == System.Net.WebSockets.WebSocketState.Open; f++)
+            {
+                var due = TimeSpan.FromSeconds(f * 0.1) - Stopwatch.GetElapsedTime(streamStart);
+                if (due > TimeSpan.Zero) await Task.Delay(due, cancel);
+                sentAt[f] = Stopwatch.GetTimestamp();
+                await client.SendAudioAsync(pcm.AsMemory(f * frame * 2, frame * 2), cancel);
+            }
+            if (client.Socket.State == System.Net.WebSockets.WebSocketState.Open) await client.EndAsync(cancel);
+            await reader;
+        }
+
+        var tasks = Enumerable.Range(0, streams).Select(i => Task.Run(async () =>
+        {
+            try { await One(i); }
+            catch (Exception e) when (e is System.Net.WebSockets.WebSocketException or OperationCanceledException or IOException)
+            {
+                stats[i].Errors++;
+            }
+        })).ToArray();
+        // CPU over the measured part: from the end of the warm-up until the first stream stops sending
+        Task.Delay(TimeSpan.FromSeconds(options.Seconds - 0.5)).Wait();
+        double cpuEnd = CpuSeconds(nodeProcess);
+        double cores = (cpuEnd - cpuStart) / Stopwatch.GetElapsedTime(cpuStartAt).TotalSeconds;
+        Task.WaitAll(tasks);
+        var all = stats.SelectMany(s => s.Latencies).Order().ToArray();
+        var server = stats.SelectMany(s => s.ServerLatencies).Order().ToArray();
+        long fullWindows = (long)Math.Floor((options.Seconds - 2.0) / 0.5 + 1e-9) + 1;
+        bool tail = Math.Abs((options.Seconds - 2.0) / 0.5 - Math.Round((options.Seconds - 2.0) / 0.5)) > 1e-9;
+        long expected = streams * (fullWindows + (tail ? 1 : 0)); // hops of a full window, plus a final window over the tail
+        var after = Scrape(node);
+        double Delta(string name) => after.GetValueOrDefault(name) - before.GetValueOrDefault(name);
+        double batches = Delta("batch_size_count"), windows = Delta("batch_size_sum");
+        return new Row(streams, stats.Sum(s => s.Predictions), expected, stats.Sum(s => s.Dropped), stats.Sum(s => s.Errors),
+            Percentile(all, 0.5), Percentile(all, 0.99), all.Length > 0 ? all[^1] : double.NaN, Percentile(server, 0.5), Percentile(server, 0.99), cores,
+            windows / batches, Delta("batch_duration_sum") / windows, Delta("feature_duration_sum") / Delta("feature_duration_count"));
+    }
+
+    /// <summary>The node's streaming histograms' _sum and _count (unlabelled series) from /metrics.</summary>
+    private static Dictionary<string, double> Scrape(string node)
+    {
+        const string prefix = "emotioncluster_streaming_";
+        var values = new Dictionary<string, double>();
+        try
+        {
+            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+            foreach (string line in http.GetStringAsync($"{node}/metrics").GetAwaiter().GetResult().Split('\n'))
+            {
+                if (!line.StartsWith(prefix, StringComparison.Ordinal)) continue;
+                string[] parts = line.Split(' ');
+                if (parts.Length == 2 && !parts[0].Contains('{') && double.TryParse(parts[1], NumberStyles.Float, CultureInfo.InvariantCulture, out double v))
+                    values[parts[0][prefix.Length..]] = v;
+            }
+        }
+        catch (HttpRequestException) { }
+        return values;
+    }
+
+    private static double Percentile(double[] sorted, double q) =>
+        sorted.Length == 0 ? double.NaN : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(q * sorted.Length) - 1)];
+
+    /// <summary>User + system CPU seconds of the node process (Linux /proc), NaN when unknown.</summary>
+    private static double CpuSeconds(Process? process)
+    {
+        if (process is null) return double.NaN;
+        try
+        {
+            string stat = File.ReadAllText($"/proc/{process.Id}/stat");
+            string[] fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            long ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture); // utime, stime
+            return ticks / 100.0; // USER_HZ
+        }
+        catch (Exception e) when (e is IOException or FormatException)
+        {
+            return double.NaN;
+        }
+    }
+
+    /// <summary>Speech-like test audio: a buzzy tone with a syllable rhythm and some noise.</summary>
+    private static float[] Audio(int rate, double seconds)
+    {
+        var random = new Random(7);
+        var x = new float[(int)(rate * seconds)];
+        for (int i = 0; i < x.Length; i++)
+        {
+            double t = (double)i / rate;
+            double envelope = Math.Max(0, Math.Sin(2 * Math.PI * 3 * t));
+            x[i] = (float)(0.4 * envelope * (Math.Sin(2 * Math.PI * 180 * t) + 0.5 * Math.Sin(2 * Math.PI * 360 * t)) + 0.01 * (random.NextDouble() * 2 - 1));
+        }
+        return x;
+    }
+}
+
+/// <summary>Where the node's build output is (same configuration as this benchmark's build).</summary>
+internal static class BenchProgramPaths
+{
+    public static string NodeDll()
+    {
+        string config = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}") ? "Release" : "Debug";
+        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
+            if (File.Exists(Path.Combine(d.FullName, "EmotionCluster.sln")))
+            {
+                string dll = Path.Combine(d.FullName, "src", "EmotionCluster.Node", "bin", config, "net10.0", "emotioncluster-node.dll");
+                return File.Exists(dll) ? dll : throw new BenchUsageException($"node not built: {dll}; run dotnet build -c {config} src/EmotionCluster.Node first");
+            }
+        throw new BenchUsageException("EmotionCluster.sln not found above the benchmark");
+    }
+}

@@ -1,0 +1,173 @@
+using EmotionCluster.Evaluation;
+using EmotionCluster.Features;
+using EmotionCluster.Model;
+
+namespace EmotionCluster.Training;
+
+/// <summary>
+/// One data-parallel replica without any messaging: a <see cref="Trainer"/>, the run's data and the step plan.
+/// <see cref="Compute"/> gives this rank's contribution to a global step, <see cref="Apply"/> performs the update from
+/// the averaged vector (gradients followed by the float buffers). Replicas that apply the same averaged vectors hold
+/// identical weights, buffers and optimizer state.
+/// <para>
+/// BatchNorm: every replica normalizes its slice with that slice's batch statistics (as PyTorch DDP without
+/// SyncBatchNorm); the running statistics are averaged with the gradients, so they stay identical everywhere. A
+/// network with BatchNorm is therefore not bit-for-bit the single-process network on the whole batch; with
+/// <see cref="CnnSettings.BatchNorm"/> off (and dropout 0) it is, up to float rounding.
+/// </para>
+/// </summary>
+public sealed class DataParallelReplica : IDisposable
+{
+    private readonly float[]? classWeights;
+    private readonly ExplicitScalarAdamW optimizer;
+    private LearningRateSchedule schedule;
+    private double epochLossSum, epochWeight;
+    private int epochCorrect, epochSamples;
+
+    public DataParallelReplica(string runId, CnnSettings cnn, TrainingSettings settings, TrainingData data)
+    {
+        ArgumentNullException.ThrowIfNull(cnn);
+        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(data);
+        if (settings.Schedule == LrSchedule.Plateau)
+            throw new ArgumentException("Invalid training settings: Schedule Plateau is not supported by the data-parallel trainer (it needs the same validation history on every replica); use Cosine or Constant.");
+        if (data.TrainX.Length == 0) throw new ArgumentException("The training set is empty.", nameof(data));
+        if (cnn.Classes != data.Labels.Length)
+            throw new ArgumentException($"The model has {cnn.Classes} classes but the manifest names {data.Labels.Length}.", nameof(cnn));
+        if (cnn.InputBins != data.Bins || cnn.InputFrames != data.Frames)
+            throw new ArgumentException($"The model expects {cnn.InputBins} x {cnn.InputFrames} inputs but the features are {data.Bins} x {data.Frames}.", nameof(cnn));
+        RunId = runId;
+        Data = data;
+        Settings = settings;
+        Trainer = new Trainer(cnn, settings);
+        // the updates are ours (same arithmetic as Trainer.ApplyGradients, see ExplicitScalarAdamW); Trainer computes gradients
+        optimizer = new ExplicitScalarAdamW(Trainer.Model.parameters(), settings.WeightDecay);
+        Plan = new DataParallelStep(data.TrainX.Length, settings.BatchSize, settings.Seed);
+        schedule = new LearningRateSchedule(settings, Plan.StepsPerEpoch);
+        if (settings.BalancedClassWeights)
+        {
+            classWeights = ClassWeights.Balanced(data.TrainY, cnn.Classes);
+            Trainer.SetClassWeights(classWeights);
+        }
+        ParameterCount = (int)Trainer.ParameterCount;
+        VectorLength = ParameterCount + (int)Trainer.BufferCount;
+    }
+
+    public string RunId { get; }
+    public TrainingData Data { get; }
+    public TrainingSettings Settings { get; }
+    public Trainer Trainer { get; }
+    public DataParallelStep Plan { get; }
+    public int ParameterCount { get; }
+
+    /// <summary>Length of a contribution: parameters' gradients, then the float buffers.</summary>
+    public int VectorLength { get; }
+
+    /// <summary>Global steps applied so far (0: none).</summary>
+    public long AppliedStep { get; private set; }
+
+    public long TotalSteps => Plan.TotalSteps(Settings.Epochs);
+    public bool Finished => AppliedStep >= TotalSteps;
+
+    /// <summary>Epochs fully trained.</summary>
+    public int CompletedEpochs => (int)(AppliedStep / Plan.StepsPerEpoch);
+
+    public bool IsEpochEnd(long step) => step % Plan.StepsPerEpoch == 0;
+
+    /// <summary>This rank's gradients (and buffers after the forward pass) on its slice of global step <paramref name="step"/>.</summary>
+    public Contribution Compute(long step, int rank, int replicas)
+    {
+        if (step != AppliedStep + 1)
+            throw new InvalidOperationException($"Replica at step {AppliedStep} asked to compute step {step}; it must be {AppliedStep + 1}.");
+        var slice = Plan.Plan(step, rank, replicas);
+        if (slice.Length == 0) return new Contribution(rank, 0, new float[VectorLength]);
+        var xs = new Spectrogram[slice.Length];
+        var ys = new int[slice.Length];
+        for (int i = 0; i < slice.Length; i++)
+        {
+            xs[i] = Data.TrainX[slice[i]];
+            ys[i] = Data.TrainY[slice[i]];
+        }
+        var outcome = Trainer.ComputeGradients(xs, ys);
+        double weight = classWeights is null ? ys.Length : ys.Sum(y => (double)classWeights[y]);
+        var values = new float[VectorLength];
+        Trainer.CopyGradients(values.AsSpan(0, ParameterCount));
+        if (VectorLength > ParameterCount) Trainer.CopyBuffers(values.AsSpan(ParameterCount));
+        return new Contribution(rank, weight, values, outcome.Loss * weight, outcome.Correct, outcome.Count);
+    }
+
+    /// <summary>
+    /// Applies global step <paramref name="step"/> from the averaged vector (null: nobody contributed; the step is
+    /// counted without an update). Loss statistics feed <see cref="TakeEpochMetrics"/>.
+    /// </summary>
+    public void Apply(ReducedStep reduced)
+    {
+        ArgumentNullException.ThrowIfNull(reduced);
+        if (reduced.Step != AppliedStep + 1)
+            throw new InvalidOperationException($"Replica at step {AppliedStep} cannot apply step {reduced.Step}.");
+        if (reduced.Values is { } values)
+        {
+            if (values.Length != VectorLength)
+                throw new ArgumentException($"Step {reduced.Step}: {values.Length} averaged values, the model needs {VectorLength}.");
+            Trainer.SetGradients(values.AsSpan(0, ParameterCount));
+            if (VectorLength > ParameterCount) Trainer.SetBuffers(values.AsSpan(ParameterCount));
+            optimizer.Step(schedule.Current);
+        }
+        schedule.AfterStep();
+        AppliedStep = reduced.Step;
+        if (reduced.Weight > 0 && double.IsFinite(reduced.Loss))
+        {
+            epochLossSum += reduced.Loss * reduced.Weight;
+            epochWeight += reduced.Weight;
+        }
+        epochCorrect += reduced.Correct;
+        epochSamples += reduced.Samples;
+    }
+
+    /// <summary>Mean training loss and accuracy since the last call (the epoch just finished), then resets.</summary>
+    public (double Loss, double Accuracy) TakeEpochMetrics()
+    {
+        var result = (epochWeight > 0 ? epochLossSum / epochWeight : double.NaN, epochSamples > 0 ? (double)epochCorrect / epochSamples : double.NaN);
+        epochLossSum = epochWeight = 0;
+        epochCorrect = epochSamples = 0;
+        return result;
+    }
+
+    /// <summary>Validation loss and report with the current weights; null without a validation set.</summary>
+    public (double? Loss, ClassificationReport Report)? Validate()
+    {
+        if (Data.ValidationX.Length == 0) return null;
+        var output = Trainer.Evaluate(Data.ValidationX, Data.ValidationY);
+        return (output.Loss, ClassificationMetrics.Compute(Data.ValidationY, output.Predicted, Data.Labels));
+    }
+
+    public TrainingCheckpoint CreateCheckpoint() => new(RunId, CompletedEpochs, AppliedStep, Settings.Seed,
+        Trainer.SaveState(), optimizer.SaveState(), Trainer.GetRandomState(), DateTimeOffset.UtcNow);
+
+    /// <summary>
+    /// Continues from <paramref name="checkpoint"/>: weights, buffers, optimizer state, step (hence epoch, data order and
+    /// learning rate); torch's random state too when <paramref name="restoreRandom"/> (a restart; not when taking a
+    /// coordinator's state, whose dropout stream is its own).
+    /// </summary>
+    public void Restore(TrainingCheckpoint checkpoint, bool restoreRandom)
+    {
+        ArgumentNullException.ThrowIfNull(checkpoint);
+        if (checkpoint.RunId != RunId)
+            throw new InvalidDataException($"the checkpoint belongs to run {checkpoint.RunId}, not {RunId} (other data or settings); delete it or use another checkpoint directory");
+        if (checkpoint.Seed != Settings.Seed)
+            throw new InvalidDataException($"the checkpoint was made with seed {checkpoint.Seed}, the run uses {Settings.Seed}");
+        Trainer.LoadState(checkpoint.ModelState);
+        optimizer.LoadState(checkpoint.OptimizerState);
+        if (restoreRandom && checkpoint.RandomState.Length > 0) Trainer.SetRandomState(checkpoint.RandomState);
+        schedule = new LearningRateSchedule(Settings, Plan.StepsPerEpoch);
+        for (long s = 0; s < checkpoint.Step; s++) schedule.AfterStep();
+        AppliedStep = checkpoint.Step;
+        TakeEpochMetrics();
+    }
+
+    public void Dispose()
+    {
+        optimizer.Dispose();
+        Trainer.Dispose();
+    }
+}

@@ -1,0 +1,148 @@
+using EmotionCluster.Cluster;
+
+namespace EmotionCluster.Training;
+
+/// <summary>A message of one training run; trainers ignore (and log) messages of another run.</summary>
+public interface IWithTrainingRunId
+{
+    string RunId { get; }
+}
+
+/// <summary>Every training message that crosses the wire; bound to <see cref="EmotionClusterSerializer"/> by <see cref="TrainingMessages.Register"/>.</summary>
+public interface ITrainingMessage : IWithTrainingRunId, IEmotionClusterMessage;
+
+/// <summary>Replica → coordinator: "I am ready to take steps; my state is at <see cref="AppliedStep"/>". Repeated while idle.</summary>
+public sealed record ReplicaReady(string RunId, long AppliedStep, string Node) : ITrainingMessage;
+
+/// <summary>Coordinator → replica: compute global step <see cref="Step"/> as rank <see cref="Rank"/> of <see cref="Replicas"/>.</summary>
+public sealed record StepStart(string RunId, long Step, int Rank, int Replicas) : ITrainingMessage;
+
+/// <summary>
+/// Part of a float vector: a replica's contribution (its rank) or the coordinator's averaged result
+/// (<see cref="GradientFrameAssembler.ResultRank"/>). At most 16,000 floats, so a frame stays under 64 kB.
+/// </summary>
+public sealed record GradientFrame(string RunId, long Step, int Rank, int Index, int Count, int TotalValues, byte[] Bytes) : ITrainingMessage;
+
+/// <summary>Replica → coordinator, after its frames: the weight and loss statistics of its slice.</summary>
+public sealed record GradientContributed(string RunId, long Step, int Rank, double Weight, double LossSum, int Correct, int Samples) : ITrainingMessage;
+
+/// <summary>
+/// Coordinator → replicas, after the result frames: apply step <see cref="Step"/> (<see cref="Update"/> false: nobody
+/// contributed, count the step without an update). Also sent to replicas dropped from the step.
+/// </summary>
+public sealed record StepCompleted(string RunId, long Step, bool Update, int[] Contributors, int[] Dropped, double Weight, double Loss, int Correct, int Samples)
+    : ITrainingMessage;
+
+/// <summary>Replica → coordinator: my state (<see cref="AppliedStep"/>) does not precede <see cref="Step"/>; send me yours.</summary>
+public sealed record NeedState(string RunId, long Step, long AppliedStep, string Node) : ITrainingMessage;
+
+/// <summary>
+/// Coordinator → replica, after the <see cref="DataChunk"/>s of transfer <see cref="TransferId"/>: a
+/// <see cref="TrainingCheckpoint"/> at <see cref="Step"/> to continue from.
+/// </summary>
+public sealed record StateSnapshot(string RunId, long Step, string TransferId) : ITrainingMessage;
+
+/// <summary>Coordinator → replicas: the run's last step was applied.</summary>
+public sealed record TrainingFinished(string RunId, long Steps, int Epochs) : ITrainingMessage;
+
+/// <summary>Published by the coordinator on the DistributedPubSub topic <see cref="TrainingTopics.Progress"/> after every step.</summary>
+public sealed record TrainingProgress(
+    string RunId,
+    int Epoch,
+    int MaxEpochs,
+    long Step,
+    long TotalSteps,
+    double Loss,
+    double SamplesPerSecond,
+    int Replicas,
+    string Node,
+    DateTimeOffset At) : ITrainingMessage;
+
+/// <summary>Published on <see cref="TrainingTopics.Evaluation"/> at the end of every epoch (see <see cref="IEvaluationSink"/>).</summary>
+public sealed record EpochMetrics(
+    string RunId,
+    int Epoch,
+    double TrainLoss,
+    double TrainAccuracy,
+    double? ValidationLoss,
+    double? ValidationAccuracy,
+    double? ValidationUar,
+    int Replicas) : ITrainingMessage;
+
+public static class TrainingTopics
+{
+    public const string Progress = "training-progress";
+    public const string Evaluation = "training-evaluation";
+}
+
+/// <summary>Binary wire format of the training messages (manifests "TR…"), registered with <see cref="EmotionClusterSerializer"/>.</summary>
+public static class TrainingMessages
+{
+    private static int registered;
+
+    public static void Register()
+    {
+        if (Interlocked.Exchange(ref registered, 1) == 1) return;
+        EmotionClusterSerializer.Register<ReplicaReady>("TRR", (w, m) => { w.Write(m.RunId); w.Write(m.AppliedStep); w.Write(m.Node); },
+            r => new ReplicaReady(r.ReadString(), r.ReadInt64(), r.ReadString()));
+        EmotionClusterSerializer.Register<StepStart>("TRS", (w, m) => { w.Write(m.RunId); w.Write(m.Step); w.Write(m.Rank); w.Write(m.Replicas); },
+            r => new StepStart(r.ReadString(), r.ReadInt64(), r.ReadInt32(), r.ReadInt32()));
+        EmotionClusterSerializer.Register<GradientFrame>("TRF",
+            (w, m) => { w.Write(m.RunId); w.Write(m.Step); w.Write(m.Rank); w.Write(m.Index); w.Write(m.Count); w.Write(m.TotalValues); EmotionClusterSerializer.WriteBytes(w, m.Bytes); },
+            r => new GradientFrame(r.ReadString(), r.ReadInt64(), r.ReadInt32(), r.ReadInt32(), r.ReadInt32(), r.ReadInt32(), EmotionClusterSerializer.ReadBytes(r)));
+        EmotionClusterSerializer.Register<GradientContributed>("TRG",
+            (w, m) => { w.Write(m.RunId); w.Write(m.Step); w.Write(m.Rank); w.Write(m.Weight); w.Write(m.LossSum); w.Write(m.Correct); w.Write(m.Samples); },
+            r => new GradientContributed(r.ReadString(), r.ReadInt64(), r.ReadInt32(), r.ReadDouble(), r.ReadDouble(), r.ReadInt32(), r.ReadInt32()));
+        EmotionClusterSerializer.Register<StepCompleted>("TRC",
+            (w, m) =>
+            {
+                w.Write(m.RunId); w.Write(m.Step); w.Write(m.Update); WriteInts(w, m.Contributors); WriteInts(w, m.Dropped);
+                w.Write(m.Weight); w.Write(m.Loss); w.Write(m.Correct); w.Write(m.Samples);
+            },
+            r => new StepCompleted(r.ReadString(), r.ReadInt64(), r.ReadBoolean(), ReadInts(r), ReadInts(r), r.ReadDouble(), r.ReadDouble(), r.ReadInt32(), r.ReadInt32()));
+        EmotionClusterSerializer.Register<NeedState>("TRN", (w, m) => { w.Write(m.RunId); w.Write(m.Step); w.Write(m.AppliedStep); w.Write(m.Node); },
+            r => new NeedState(r.ReadString(), r.ReadInt64(), r.ReadInt64(), r.ReadString()));
+        EmotionClusterSerializer.Register<StateSnapshot>("TRX", (w, m) => { w.Write(m.RunId); w.Write(m.Step); w.Write(m.TransferId); },
+            r => new StateSnapshot(r.ReadString(), r.ReadInt64(), r.ReadString()));
+        EmotionClusterSerializer.Register<TrainingFinished>("TRD", (w, m) => { w.Write(m.RunId); w.Write(m.Steps); w.Write(m.Epochs); },
+            r => new TrainingFinished(r.ReadString(), r.ReadInt64(), r.ReadInt32()));
+        EmotionClusterSerializer.Register<TrainingProgress>("TRP",
+            (w, m) =>
+            {
+                w.Write(m.RunId); w.Write(m.Epoch); w.Write(m.MaxEpochs); w.Write(m.Step); w.Write(m.TotalSteps); w.Write(m.Loss);
+                w.Write(m.SamplesPerSecond); w.Write(m.Replicas); w.Write(m.Node); w.Write(m.At.ToUnixTimeMilliseconds());
+            },
+            r => new TrainingProgress(r.ReadString(), r.ReadInt32(), r.ReadInt32(), r.ReadInt64(), r.ReadInt64(), r.ReadDouble(), r.ReadDouble(),
+                r.ReadInt32(), r.ReadString(), DateTimeOffset.FromUnixTimeMilliseconds(r.ReadInt64())));
+        EmotionClusterSerializer.Register<EpochMetrics>("TRE",
+            (w, m) =>
+            {
+                w.Write(m.RunId); w.Write(m.Epoch); w.Write(m.TrainLoss); w.Write(m.TrainAccuracy);
+                WriteNullable(w, m.ValidationLoss); WriteNullable(w, m.ValidationAccuracy); WriteNullable(w, m.ValidationUar); w.Write(m.Replicas);
+            },
+            r => new EpochMetrics(r.ReadString(), r.ReadInt32(), r.ReadDouble(), r.ReadDouble(), ReadNullable(r), ReadNullable(r), ReadNullable(r), r.ReadInt32()));
+    }
+
+    private static void WriteInts(BinaryWriter w, int[] values)
+    {
+        w.Write(values.Length);
+        foreach (int v in values) w.Write(v);
+    }
+
+    private static int[] ReadInts(BinaryReader r)
+    {
+        int n = r.ReadInt32();
+        if (n < 0 || (long)n * 4 > r.BaseStream.Length - r.BaseStream.Position) throw new FormatException($"int array length {n} exceeds the message");
+        var values = new int[n];
+        for (int i = 0; i < n; i++) values[i] = r.ReadInt32();
+        return values;
+    }
+
+    private static void WriteNullable(BinaryWriter w, double? v)
+    {
+        w.Write(v.HasValue);
+        if (v.HasValue) w.Write(v.Value);
+    }
+
+    private static double? ReadNullable(BinaryReader r) => r.ReadBoolean() ? r.ReadDouble() : null;
+}

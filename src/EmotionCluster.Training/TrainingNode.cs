@@ -1,0 +1,56 @@
+using Akka.Hosting;
+using EmotionCluster.Cluster;
+using EmotionCluster.Extraction;
+using EmotionCluster.Management;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace EmotionCluster.Training;
+
+/// <summary>
+/// The trainer as a part of a node: <see cref="AddServices"/> binds <see cref="TrainerOptions"/> from
+/// <c>EmotionCluster:Training</c> and registers the <see cref="TrainingStatusBoard"/> (also as
+/// <see cref="ITrainingStatusSource"/> on <c>trainer</c> nodes); <see cref="ConfigureAkka"/> adds the actors. <see cref="StartAsync"/> runs a
+/// stand-alone trainer node (tests, benchmarks).
+/// </summary>
+public static class TrainingNode
+{
+    public static void AddServices(IServiceCollection services, IConfiguration configuration, NodeSettings settings)
+    {
+        var options = new TrainerOptions();
+        configuration.GetSection(TrainerOptions.Section).Bind(options);
+        if (settings.Has(ClusterRoles.Trainer)) options.Validate(); // bad settings stop the node at start, naming the setting
+        services.AddSingleton(options);
+        services.AddSingleton<TrainingStatusBoard>();
+        // GET /api/train/status answers on trainer nodes only (404 elsewhere, the management API's convention)
+        if (settings.Has(ClusterRoles.Trainer))
+            services.AddSingleton<ITrainingStatusSource>(sp => sp.GetRequiredService<TrainingStatusBoard>());
+    }
+
+    public static void ConfigureAkka(AkkaConfigurationBuilder akka, IServiceProvider services, NodeSettings settings) =>
+        akka.AddEmotionClusterTraining(settings, services.GetRequiredService<TrainerOptions>(), services.GetRequiredService<IFeatureStore>(),
+            services.GetRequiredService<TrainingStatusBoard>(), services.GetService<IEvaluationSink>(), Console.WriteLine);
+
+    /// <summary>A node with the trainer (no HTTP), started; dispose the host to leave the cluster.</summary>
+    public static async Task<IHost> StartAsync(NodeSettings settings, TrainerOptions options, Action<string>? output = null,
+        TrainingStatusBoard? board = null, IEvaluationSink? sink = null, string logLevel = "WARNING", CancellationToken cancellationToken = default)
+    {
+        settings.Validate();
+        var store = new DirectoryFeatureStore(settings.FeatureStorePath);
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = [], DisableDefaults = true });
+        builder.Logging.ClearProviders();
+        board ??= new TrainingStatusBoard();
+        builder.Services.AddSingleton(board).AddSingleton<ITrainingStatusSource>(board);
+        builder.Services.AddAkka(settings.ActorSystemName, (akka, _) =>
+        {
+            akka.AddHocon($"akka.loglevel = {logLevel}\nakka.stdout-loglevel = {logLevel}", HoconAddMode.Prepend);
+            akka.AddEmotionClusterNode(settings, new PipelineServiceFactory(store), new ExtractorNodeStats());
+            akka.AddEmotionClusterTraining(settings, options, store, board, sink, output);
+        });
+        var host = builder.Build();
+        await host.StartAsync(cancellationToken);
+        return host;
+    }
+}

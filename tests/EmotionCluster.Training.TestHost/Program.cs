@@ -1,0 +1,35 @@
+using EmotionCluster.Cluster;
+using EmotionCluster.Training;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+// Usage: emotioncluster-trainer-testhost --EmotionCluster:Node:Port=4053 --EmotionCluster:Training:Manifest=m.json ...
+// (any NodeSettings / TrainerOptions key). Prints the trainer's lines on stdout; runs until killed or SIGTERM.
+var configuration = new ConfigurationBuilder().AddCommandLine(args).Build();
+var node = new NodeSettings { Roles = [ClusterRoles.Trainer] };
+var options = new TrainerOptions();
+try
+{
+    configuration.GetSection(NodeSettings.Section).Bind(node);
+    configuration.GetSection(TrainerOptions.Section).Bind(options);
+    node.Validate();
+    options.Validate();
+}
+catch (Exception e) when (e is ArgumentException or InvalidOperationException or FormatException)
+{
+    Console.Error.WriteLine($"bad configuration: {e.Message}");
+    return 2;
+}
+
+void Output(string line)
+{
+    lock (Console.Out) Console.WriteLine(line);
+}
+
+using var host = await TrainingNode.StartAsync(node, options, Output);
+var cluster = Akka.Cluster.Cluster.Get(host.Services.GetRequiredService<Akka.Actor.ActorSystem>());
+cluster.RegisterOnMemberUp(() => Output($"member up {cluster.SelfAddress}"));
+Output($"node started {cluster.SelfAddress}");
+await host.WaitForShutdownAsync();
+return 0;

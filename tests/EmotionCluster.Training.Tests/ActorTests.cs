@@ -1,0 +1,69 @@
+using System.Collections.Concurrent;
+using EmotionCluster.Cluster;
+using EmotionCluster.Evaluation;
+using EmotionCluster.Model;
+using EmotionCluster.Training;
+using Microsoft.Extensions.Hosting;
+using Xunit;
+
+namespace EmotionCluster.Training.Tests;
+
+/// <summary>The trainer actor on a one-node cluster in this process.</summary>
+public class ActorTests
+{
+    private sealed class RecordingSink : IEvaluationSink
+    {
+        public ConcurrentQueue<string> Calls { get; } = new();
+        public void RunStarted(string runId, string settingsJson, string[] labels) => Calls.Enqueue($"start {runId} {string.Join(',', labels)}");
+        public void EpochEvaluated(EpochMetrics metrics, ClassificationReport? validation) => Calls.Enqueue($"epoch {metrics.Epoch} {validation?.Count}");
+        public void RunCompleted(string runId, int? bestEpoch) => Calls.Enqueue($"done {runId} {bestEpoch}");
+    }
+
+    [Fact]
+    public async Task A_single_trainer_trains_every_epoch_reports_and_writes_the_model()
+    {
+        using var data = new Synthetic();
+        var options = Synthetic.Options(epochs: 3);
+        options.Manifest = data.ManifestPath;
+        options.CheckpointDirectory = Path.Combine(data.Root, "ckpt");
+        options.ModelOutput = Path.Combine(data.Root, "model.ecm");
+        var lines = new ConcurrentQueue<string>();
+        var finished = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        void Output(string line)
+        {
+            lines.Enqueue(line);
+            if (line.StartsWith("training finished") || line.StartsWith("training failed")) finished.TrySetResult(line);
+        }
+        var board = new TrainingStatusBoard();
+        var sink = new RecordingSink();
+        var node = new NodeSettings { Roles = [ClusterRoles.Trainer], FeatureStorePath = data.Store.Root };
+        using var host = await TrainingNode.StartAsync(node, options, Output, board, sink);
+        try
+        {
+            var last = await finished.Task.WaitAsync(TimeSpan.FromSeconds(60));
+            Assert.StartsWith("training finished steps=9 epochs=3", last);
+            Assert.Contains(lines, l => l.StartsWith("trainer ready") && l.Contains("pool-thread=false"));
+            Assert.Equal(3, lines.Count(l => l.StartsWith("epoch ")));
+
+            string runId = RunIdentity.Of(data.Manifest, options.Fingerprint());
+            var calls = sink.Calls.ToArray();
+            Assert.Equal([$"start {runId} a,b,c", "epoch 1 6", "epoch 2 6", "epoch 3 6"], calls[..4]);
+            Assert.StartsWith($"done {runId} ", calls[4]);
+            Assert.Equal(5, calls.Length);
+
+            var status = board.Current;
+            Assert.Equal("finished", status.State);
+            Assert.Equal(runId, status.RunId);
+            Assert.Equal(3, status.Epoch);
+            Assert.NotNull(status.ValidationUar);
+
+            var (model, manifest) = ModelArtifact.Load(options.ModelOutput);
+            using (model) Assert.Equal(["a", "b", "c"], manifest.Labels);
+            Assert.Equal(3, new CheckpointStore(options.CheckpointDirectory).TryLoad()!.Epoch);
+        }
+        finally
+        {
+            await host.StopAsync(CancellationToken.None);
+        }
+    }
+}

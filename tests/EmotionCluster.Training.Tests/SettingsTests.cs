@@ -1,0 +1,118 @@
+using EmotionCluster.Cluster;
+using EmotionCluster.Extraction;
+using EmotionCluster.Model;
+using EmotionCluster.Training;
+using Xunit;
+
+namespace EmotionCluster.Training.Tests;
+
+public class SettingsTests
+{
+    [Fact]
+    public void Cuda_without_cuda_and_unknown_devices_fail_clearly()
+    {
+        var e = Assert.Throws<InvalidOperationException>(() => new TrainerOptions { Device = "cuda:1" }.Validate());
+        Assert.Contains("CUDA is not available", e.Message);
+        Assert.Throws<ArgumentException>(() => new TrainerOptions { Device = "tpu" }.Validate());
+        new TrainerOptions { Device = "cpu" }.Validate();
+    }
+
+    [Fact]
+    public void Bad_options_name_the_setting()
+    {
+        Assert.Contains("StepTimeout", Assert.Throws<ArgumentException>(() => new TrainerOptions { StepTimeout = TimeSpan.Zero }.Validate()).Message);
+        Assert.Contains("MinReplicas", Assert.Throws<ArgumentException>(() => new TrainerOptions { MinReplicas = 0 }.Validate()).Message);
+        Assert.Contains("BatchSize", Assert.Throws<ArgumentException>(() => new TrainerOptions { BatchSize = 0 }.Validate()).Message);
+    }
+
+    [Fact]
+    public void Plateau_schedule_is_refused_by_the_data_parallel_trainer()
+    {
+        using var data = new Synthetic();
+        var options = Synthetic.Options();
+        options.Schedule = LrSchedule.Plateau;
+        Assert.Contains("Plateau", Assert.Throws<ArgumentException>(() => data.Replica(options)).Message);
+    }
+
+    [Fact]
+    public void Run_id_follows_the_manifest_and_the_run_settings_but_not_the_paths()
+    {
+        using var data = new Synthetic();
+        var a = Synthetic.Options();
+        var b = Synthetic.Options();
+        b.CheckpointDirectory = "elsewhere";
+        b.StepTimeout = TimeSpan.FromSeconds(99);
+        Assert.Equal(RunIdentity.Of(data.Manifest, a.Fingerprint()), RunIdentity.Of(data.Manifest, b.Fingerprint()));
+        b.LearningRate = 0.5;
+        Assert.NotEqual(RunIdentity.Of(data.Manifest, a.Fingerprint()), RunIdentity.Of(data.Manifest, b.Fingerprint()));
+        Assert.Matches("^train-[0-9a-f]{16}$", RunIdentity.Of(data.Manifest, a.Fingerprint()));
+    }
+
+    [Fact]
+    public void Missing_features_and_bad_manifests_name_the_clip_and_the_fix()
+    {
+        using var data = new Synthetic();
+        var manifest = data.Manifest with { Train = [.. data.Manifest.Train, new ManifestExample("lost", new string('a', 64), "0123456789abcdef", 1)] };
+        var e = Assert.Throws<InvalidDataException>(() => TrainingData.Load(manifest, data.Store, Synthetic.Frames));
+        Assert.Contains("'lost'", e.Message);
+        Assert.Contains("run the extraction first", e.Message);
+
+        string path = Path.Combine(data.Root, "bad.json");
+        (data.Manifest with { Train = [data.Manifest.Train[0] with { Label = 9 }] }).Save(path);
+        Assert.Contains("label 9", Assert.Throws<InvalidDataException>(() => TrainingManifest.Load(path)).Message);
+        Assert.Contains("does not exist", Assert.Throws<FileNotFoundException>(() => TrainingManifest.Load(path + ".nope")).Message);
+    }
+
+    [Fact]
+    public void Features_of_other_lengths_are_cropped_or_padded()
+    {
+        using var data = new Synthetic(trainCount: 3, validationCount: 0);
+        var loaded = TrainingData.Load(data.Manifest, data.Store, frames: 10);
+        Assert.All(loaded.TrainX, x => Assert.Equal(10, x.Frames));
+        Assert.Equal(data.Manifest.Train.Select(e => e.Label), loaded.TrainY);
+    }
+
+    [Fact]
+    public void Every_message_round_trips_through_the_binary_serializer()
+    {
+        TrainingMessages.Register();
+        var serializer = new EmotionClusterSerializer(null!);
+        object[] messages =
+        [
+            new ReplicaReady("r", 5, "node"),
+            new StepStart("r", 6, 1, 3),
+            new GradientContributed("r", 6, 1, 2.5, 3.5, 2, 4),
+            new NeedState("r", 6, 2, "node"),
+            new StateSnapshot("r", 6, "t"),
+            new TrainingFinished("r", 60, 10),
+            new TrainingProgress("r", 2, 10, 6, 60, 0.5, 123.4, 2, "node", DateTimeOffset.FromUnixTimeMilliseconds(1_700_000_000_000)),
+            new EpochMetrics("r", 2, 0.5, 0.75, null, 0.5, 0.4, 2),
+        ];
+        foreach (var m in messages)
+            Assert.Equal(m, serializer.FromBinary(serializer.ToBinary(m), serializer.Manifest(m)));
+        var completed = new StepCompleted("r", 6, true, [0, 1], [2], 5, 0.7, 3, 8);
+        var c = (StepCompleted)serializer.FromBinary(serializer.ToBinary(completed), serializer.Manifest(completed));
+        Assert.Equal([0, 1], c.Contributors);
+        Assert.Equal([2], c.Dropped);
+        Assert.Equal(completed with { Contributors = c.Contributors, Dropped = c.Dropped }, c);
+        var frame = new GradientFrame("r", 1, -1, 0, 1, 2, [1, 2, 3, 4, 5, 6, 7, 8]);
+        var back = (GradientFrame)serializer.FromBinary(serializer.ToBinary(frame), serializer.Manifest(frame));
+        Assert.Equal(frame.Bytes, back.Bytes);
+        Assert.Equal(frame with { Bytes = back.Bytes }, back);
+    }
+
+    [Fact]
+    public async Task Status_board_reports_progress_and_epochs()
+    {
+        var board = new TrainingStatusBoard();
+        Assert.Equal("idle", board.Current.State);
+        board.Report(new TrainingProgress("r", 2, 5, 10, 25, 0.8, 99, 2, "n", DateTimeOffset.UtcNow));
+        board.Report(new EpochMetrics("r", 1, 0.9, 0.5, 1.1, 0.4, 0.35, 2));
+        var s = await board.GetStatusAsync(CancellationToken.None);
+        Assert.Equal(("running", "r", 2, 5), (s.State, s.RunId, s.Epoch, s.MaxEpochs));
+        Assert.Equal(0.35, s.ValidationUar);
+        Assert.Contains("2 replica(s)", s.Message);
+        board.Report(new TrainingProgress("r", 5, 5, 25, 25, 0.3, 99, 2, "n", DateTimeOffset.UtcNow));
+        Assert.Equal("finished", board.Current.State);
+    }
+}
