@@ -12,6 +12,7 @@ public static class CliErrors
 {
     public const int Ok = 0;
     public const int UsageOrInput = 2;
+    public const int Cancelled = 130;
 
     public static int Run(ParseResult parseResult, Func<TextWriter, int> action)
     {
@@ -27,6 +28,11 @@ public static class CliErrors
         {
             error.WriteLine($"error: {e.Message}");
             return UsageOrInput;
+        }
+        catch (OperationCanceledException)
+        {
+            error.WriteLine("cancelled: what was finished is in the output folder and the feature store");
+            return Cancelled;
         }
     }
 }

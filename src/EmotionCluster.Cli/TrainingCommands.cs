@@ -117,11 +117,14 @@ public static class TrainingCommands
     public static Command CreateCrossval()
     {
         var common = new Common();
+        var speakers = new Option<string?>("--speakers") { Description = "Run only the folds holding out these speakers (comma-separated), e.g. 03,10." };
         var command = new Command("crossval", "Leave-one-speaker-out cross-validation: mean ± std over folds and the pooled confusion matrix.");
         common.AddTo(command);
+        command.Options.Add(speakers);
         command.SetAction((r, ct) => RunAsync(r, output => Execute(r, common, output, ct, (w, prepared) =>
         {
-            w.CrossValidate(prepared, save: true, ct);
+            w.CrossValidate(prepared, save: true, ct,
+                r.GetValue(speakers)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
             return Task.CompletedTask;
         })));
         return command;

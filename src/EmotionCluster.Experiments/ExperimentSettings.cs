@@ -13,6 +13,8 @@ public sealed record InputSettings
     public int Frames { get; init; } = 300;
     /// <summary>Subtract the clip's mean and divide by its standard deviation (over all bins and frames) before cropping.</summary>
     public bool Standardize { get; init; } = true;
+    /// <summary>With <see cref="Standardize"/>: take the mean and deviation per band (over the clip's frames) instead of over the whole clip.</summary>
+    public bool PerBand { get; init; }
 
     public void Validate()
     {
@@ -56,6 +58,11 @@ public sealed record ExperimentSettings
     public AugmentationSettings Augmentation { get; init; } = new();
     public CnnSettings Cnn { get; init; } = new();
     public TrainingSettings Training { get; init; } = new();
+    /// <summary>
+    /// How each leave-one-speaker-out fold picks its early-stopping set: the next speaker (speaker-independent, small)
+    /// or a stratified 20% slice of the training speakers' clips (larger, steadier model selection).
+    /// </summary>
+    public EmotionCluster.Corpora.LosoValidation LosoValidation { get; init; } = EmotionCluster.Corpora.LosoValidation.NextSpeaker;
     /// <summary>Keep only these emotions (e.g. the five AESDD ones); null keeps every emotion of the corpus.</summary>
     public IReadOnlyList<string>? Emotions { get; init; }
 
@@ -123,8 +130,25 @@ public sealed record ModelInput(FeaturePipelineSettings Features, InputSettings 
     /// <summary>Standardizes (when configured) and centre-crops or pads <paramref name="features"/> to the model's frame count.</summary>
     public Spectrogram Shape(Spectrogram features)
     {
-        Spectrogram s = Input.Standardize ? Standardize(features) : features;
+        Spectrogram s = !Input.Standardize ? features : Input.PerBand ? StandardizeBands(features) : Standardize(features);
         return FixedLength.CropOrPad(s, Input.Frames, CropMode.Center, padValue: Input.Standardize ? 0f : null);
+    }
+
+    /// <summary>Each band to zero mean and unit variance over the clip's frames (cepstral-mean-and-variance style).</summary>
+    public static Spectrogram StandardizeBands(Spectrogram s)
+    {
+        var data = new float[s.Data.Length];
+        for (int b = 0; b < s.Bins; b++)
+        {
+            var row = s.Data.AsSpan(b * s.Frames, s.Frames);
+            double sum = 0, sq = 0;
+            foreach (float v in row) { sum += v; sq += (double)v * v; }
+            double mean = s.Frames == 0 ? 0 : sum / s.Frames;
+            double std = s.Frames == 0 ? 1 : Math.Sqrt(Math.Max(sq / s.Frames - mean * mean, 0));
+            float scale = (float)(1.0 / Math.Max(std, 1e-3));
+            for (int t = 0; t < s.Frames; t++) data[b * s.Frames + t] = (float)((row[t] - mean) * scale);
+        }
+        return new Spectrogram(data, s.Bins, s.Frames);
     }
 
     public static Spectrogram Standardize(Spectrogram s)

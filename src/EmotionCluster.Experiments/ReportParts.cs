@@ -69,7 +69,7 @@ public static class ReportParts
             Parameters = FeatureParameters(s.Features),
             Bins = s.Features.Bins,
             FramesPerExample = s.Input.Frames,
-            FixedLength = $"{(s.Input.Standardize ? "per-clip standardization (zero mean, unit variance), then " : "")}centre crop / padding to {s.Input.Frames} frames " +
+            FixedLength = $"{(s.Input.Standardize ? s.Input.PerBand ? "per-clip standardization of each band (zero mean, unit variance over time), then " : "per-clip standardization (zero mean, unit variance), then " : "")}centre crop / padding to {s.Input.Frames} frames " +
                           $"({F((double)s.Input.Frames * m.HopLength / m.SampleRate, "0.0#")} s)",
             ExampleImage = exampleImage,
             ExampleCaption = $"{example.Id} ({example.Emotion}, speaker {example.Speaker})",

@@ -110,9 +110,17 @@ public sealed class Workflow(ExperimentSettings settings, IFeatureProvider provi
     }
 
     /// <summary>Leave-one-speaker-out (validation: the next speaker); saves per-fold lines, the summary and the pooled confusion matrix.</summary>
-    public CrossValidationResult CrossValidate(PreparedCorpus prepared, bool save = true, CancellationToken ct = default)
+    /// <param name="onlySpeakers">Run only the folds that hold out these speakers (null: every fold).</param>
+    public CrossValidationResult CrossValidate(PreparedCorpus prepared, bool save = true, CancellationToken ct = default, IReadOnlyCollection<string>? onlySpeakers = null)
     {
-        var folds = Splits.LeaveOneSpeakerOut(prepared.Features.Clips, settings.Training.Seed);
+        var folds = Splits.LeaveOneSpeakerOut(prepared.Features.Clips, settings.Training.Seed, settings.LosoValidation);
+        if (onlySpeakers is { Count: > 0 })
+        {
+            var unknown = onlySpeakers.Where(s => !folds.Any(f => f.TestSpeakers.Contains(s))).ToList();
+            if (unknown.Count > 0)
+                throw new ArgumentException($"no fold holds out speaker(s) {string.Join(", ", unknown)}; the speakers are {string.Join(", ", folds.SelectMany(f => f.TestSpeakers))}");
+            folds = folds.Where(f => f.TestSpeakers.Any(onlySpeakers.Contains)).ToList();
+        }
         observer.Line($"leave-one-speaker-out: {folds.Count} folds");
         var cv = Runner.CrossValidate(prepared.Features, folds, prepared.Labels, new SyncProgress<TrainingProgress>(observer.Epoch),
             f => observer.Line($"fold speaker {f.TestSpeaker}: accuracy {f.Report.Accuracy:0.000}, UAR {f.Report.Uar:0.000} " +
@@ -123,7 +131,9 @@ public sealed class Workflow(ExperimentSettings settings, IFeatureProvider provi
         run.WriteText("crossval.json", cv.Summary.ToJson());
         run.Save("folds", cv.Folds.Select(f => new { f.TestSpeaker, f.ValidationSpeakers, f.TrainClips, f.ValidationClips, f.TestClips, f.EpochsRun, f.BestEpoch, f.Report.Accuracy, f.Report.Uar, Seconds = f.Duration.TotalSeconds }).ToList());
         run.Save("crossvalidation", ReportParts.CrossValidation(cv,
-            "per fold: train on the other speakers but one, early stopping on that one (the next speaker in order), test on the held-out speaker",
+            settings.LosoValidation == LosoValidation.NextSpeaker
+                ? "per fold: train on the other speakers but one, early stopping on that one (the next speaker in order), test on the held-out speaker"
+                : "per fold: train on 80% of the other speakers' clips, early stopping on the remaining 20% (stratified by emotion), test on the held-out speaker",
             run.File(CvConfusionChart)));
         return cv;
     }

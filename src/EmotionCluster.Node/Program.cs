@@ -37,15 +37,24 @@ catch (Exception e) when (e is ArgumentException or InvalidOperationException or
 }
 
 if (http.Enabled) builder.WebHost.UseUrls($"http://{http.Hostname}:{http.Port}");
-else builder.WebHost.UseUrls(); // no listener
+else builder.Services.AddSingleton<Microsoft.AspNetCore.Hosting.Server.IServer, NoHttpServer>(); // --http-port -1: no listener at all
 var store = new DirectoryFeatureStore(settings.FeatureStorePath);
 var services = new PipelineServiceFactory(store);
 var stats = new ExtractorNodeStats();
 builder.Services.AddSingleton(settings).AddSingleton(http).AddSingleton<IFeatureStore>(store).AddSingleton(stats);
-NodeComposition.AddServices(builder, settings, http);
+try
+{
+    NodeComposition.AddServices(builder, settings, http);
+}
+catch (Exception e) when (e is ArgumentException or InvalidOperationException or FormatException)
+{
+    Console.Error.WriteLine($"bad node configuration: {e.Message}");
+    return 2;
+}
 builder.Services.AddAkka(settings.ActorSystemName, (akka, sp) =>
 {
-    akka.AddEmotionClusterNode(settings, services, stats);
+    bool bootstrap = string.Equals(builder.Configuration[$"{DiscoverySettings.Section}:Method"], DiscoverySettings.KubernetesMethod, StringComparison.OrdinalIgnoreCase);
+    akka.AddEmotionClusterNode(settings, services, stats, joinSelfWithoutSeeds: !bootstrap);
     NodeComposition.ConfigureAkka(akka, sp, settings);
     akka.AddStartup((system, registry) =>
     {

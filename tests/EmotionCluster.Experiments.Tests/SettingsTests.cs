@@ -89,4 +89,28 @@ public class SettingsTests
         Assert.Contains("fear", e.Message);
         Assert.Equal(["anger", "boredom", "sadness"], ExperimentRunner.LabelsOf(clips.Reverse()));
     }
+
+    [Fact]
+    public void Limit_per_emotion_takes_clips_round_robin_over_speakers()
+    {
+        ClipInfo C(string id, string e, string speaker) => new(id, $"/x/{id}.wav", e, speaker, "test");
+        var clips = new[]
+        {
+            C("a1", "anger", "01"), C("a2", "anger", "01"), C("a3", "anger", "01"), C("b1", "anger", "02"), C("c1", "anger", "03"),
+            C("s1", "sadness", "01"),
+        };
+        var kept = Workflow.LimitPerEmotion(clips, 3).Select(c => c.Id).ToList();
+        Assert.Equal(["a1", "b1", "c1", "s1"], kept);
+        Assert.Equal(["a1", "a2", "b1", "c1", "s1"], Workflow.LimitPerEmotion(clips, 4).Select(c => c.Id));
+    }
+
+    [Fact]
+    public void Per_band_standardization_gives_each_band_zero_mean_and_unit_variance()
+    {
+        var s = new Spectrogram([1, 2, 3, 4, 10, 10, 10, 10], 2, 4);
+        var z = ModelInput.StandardizeBands(s);
+        Assert.Equal(0, z.Data.Take(4).Average(), 5);
+        Assert.Equal(1, Math.Sqrt(z.Data.Take(4).Select(v => v * v).Average()), 4);
+        Assert.All(z.Data.Skip(4), v => Assert.Equal(0, v)); // a constant band becomes zeros, not NaN
+    }
 }

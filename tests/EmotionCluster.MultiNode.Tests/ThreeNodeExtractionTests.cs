@@ -40,14 +40,14 @@ public sealed class ThreeNodeExtractionTests(ITestOutputHelper output) : IDispos
         return nodes;
     }
 
-    private NodeProcess StartCoordinator(int seedPort, string summary)
+    private NodeProcess StartCoordinator(int seedPort, string summary, string? data = null)
     {
         int port = NodeProcess.FreePort();
         var c = NodeProcess.Start("coordinator", port,
         [
-            "extract", "--data", Path.Combine(Datasets.RequireEmoDb(), "wav"), "--port", port.ToString(),
+            "extract", "--data", data ?? Path.Combine(Datasets.RequireEmoDb(), "wav"), "--port", port.ToString(),
             "--seed", NodeProcess.Address(seedPort), "--store", Path.Combine(_dir, "coordinator-store"),
-            "--return-features", "--min-extractors", "3", "--max-in-flight", "24", "--retry-after", "4",
+            "--return-features", "--min-extractors", "3", "--max-in-flight", "24", "--retry-after", "8",
             "--summary", summary, "--sbr-stable-after", "3", "--heartbeat-pause", "2",
         ], Log);
         _processes.Add(c);
@@ -60,28 +60,40 @@ public sealed class ThreeNodeExtractionTests(ITestOutputHelper output) : IDispos
     private static Summary ReadSummary(string path) => JsonSerializer.Deserialize<Summary>(File.ReadAllText(path))!;
 
     [EmoDbFact]
-    public async Task Three_nodes_share_the_work_and_produce_the_in_process_features()
+    public async Task Three_nodes_share_the_work_and_produce_the_in_process_features_and_corrupt_files_are_per_clip_errors()
     {
+        // EMO-DB (links to its files) plus two corrupt files: an empty one and one that is not RIFF.
+        string corpus = Path.Combine(_dir, "corpus");
+        Directory.CreateDirectory(corpus);
+        foreach (string wav in Directory.GetFiles(Path.Combine(Datasets.RequireEmoDb(), "wav"), "*.wav"))
+            File.CreateSymbolicLink(Path.Combine(corpus, Path.GetFileName(wav)), wav);
+        File.WriteAllBytes(Path.Combine(corpus, "zz_empty.wav"), []);
+        File.WriteAllText(Path.Combine(corpus, "zz_notriff.wav"), "this is not a wave file at all, just text");
+
         var nodes = StartExtractors(3);
         foreach (var n in nodes) await n.WaitForLine(l => l.StartsWith("node started:"), Startup);
         string summaryPath = Path.Combine(_dir, "summary.json");
-        var coordinator = StartCoordinator(nodes[0].Port, summaryPath);
-        Assert.Equal(0, await coordinator.WaitForExit(TimeSpan.FromMinutes(5)));
+        var coordinator = StartCoordinator(nodes[0].Port, summaryPath, corpus);
+        Assert.Equal(1, await coordinator.WaitForExit(TimeSpan.FromMinutes(5))); // 1: finished, with per-clip failures
 
         Summary s = ReadSummary(summaryPath);
-        Assert.Equal(535, s.total);
+        Assert.Equal(537, s.total);
         Assert.Equal(535, s.succeeded);
-        Assert.Equal(535, s.results.Select(r => r.clip).Distinct().Count());
+        var failed = s.results.Where(r => r.error is not null).OrderBy(r => r.clip).ToList();
+        Assert.Equal(["zz_empty.wav", "zz_notriff.wav"], failed.Select(r => r.clip));
+        Assert.All(failed, r => Assert.Contains(r.clip, r.error));
+        Assert.Contains(coordinator.Lines, l => l.StartsWith("failed zz_empty.wav: "));
+        Assert.Equal(537, s.results.Select(r => r.clip).Distinct().Count());
         foreach (var (node, count) in s.clipsPerNode) Log($"per-node: {node} extracted {count} clips");
         Assert.Equal(3, s.clipsPerNode.Count);
         Assert.All(nodes, n => Assert.True(s.clipsPerNode.GetValueOrDefault(NodeProcess.Address(n.Port)) > 0, $"{n.Name} did no work"));
-        Assert.Equal(535, s.clipsPerNode.Values.Sum());
+        Assert.Equal(535, s.clipsPerNode.Values.Sum()); // successes per node
 
         // The features that came back over the wire equal in-process extraction, bit for bit.
         var coordinatorStore = new DirectoryFeatureStore(Path.Combine(_dir, "coordinator-store"));
         var local = new PipelineServiceFactory(new DirectoryFeatureStore(Path.Combine(_dir, "in-process")))
             .ForSettings(FeaturePipelineSettings.Default.ToJson());
-        foreach (Result r in s.results)
+        foreach (Result r in s.results.Where(r => r.error is null))
         {
             var direct = local.ExtractFile(r.clip, Path.Combine(Datasets.EmoDbDir, "wav", r.clip));
             Assert.True(direct.Succeeded, direct.Error);
