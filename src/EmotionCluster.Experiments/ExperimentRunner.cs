@@ -73,16 +73,16 @@ public sealed class ExperimentRunner
             if (a.MaxShiftFrames > 0)
             {
                 int shift = random.Next(-a.MaxShiftFrames, a.MaxShiftFrames + 1);
-                if (shift != 0) s = Shift(s, shift);
+                if (shift != 0) s = Shift(s, shift, Settings.Input.Standardize ? 0f : null); // the same fill as the padding
             }
             return SpecAugment.Apply(s, a.FrequencyMasks, Math.Min(a.MaxFrequencyWidth, s.Bins - 1), a.TimeMasks, Math.Min(a.MaxTimeWidth, s.Frames - 1), random);
         };
     }
 
-    /// <summary>Content moved by <paramref name="shift"/> frames (positive: later), the gap filled with the minimum.</summary>
-    public static Spectrogram Shift(Spectrogram s, int shift)
+    /// <summary>Content moved by <paramref name="shift"/> frames (positive: later), the gap filled with <paramref name="fillValue"/> (default: the minimum).</summary>
+    public static Spectrogram Shift(Spectrogram s, int shift, float? fillValue = null)
     {
-        float fill = s.Data.Min();
+        float fill = fillValue ?? s.Data.Min();
         var data = new float[s.Data.Length];
         Array.Fill(data, fill);
         int frames = s.Frames;

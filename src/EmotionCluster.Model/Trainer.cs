@@ -216,6 +216,7 @@ public sealed partial class Trainer : IDisposable
         if (settings.BalancedClassWeights) trainer.SetClassWeights(ClassWeights.Balanced(trainLabels, cnn.Classes));
 
         var validationX = validation.Select(e => e.X).ToArray();
+        var trainX = train.Select(e => e.X).ToArray();
         var validationY = validation.Select(e => e.Y).ToArray();
         var classNames = Enumerable.Range(0, cnn.Classes).Select(c => c.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();
 
@@ -255,6 +256,7 @@ public sealed partial class Trainer : IDisposable
 
             double? validationLoss = null, validationAccuracy = null, validationUar = null;
             bool isBest = true;
+            if (settings.PreciseBatchNorm) trainer.RecalibrateBatchNorm(trainX);
             if (validation.Count > 0)
             {
                 var output = trainer.Evaluate(validationX, validationY);
