@@ -12,7 +12,16 @@ public static class CliApp
 {
     private static readonly Func<Command>[] Groups =
     [
+        TrainingCommands.CreateRun,
         DatasetCommands.Create,
+        CtlCommands.Create,
+        TrainingCommands.CreateTrain,
+        TrainingCommands.CreateEvaluate,
+        TrainingCommands.CreateCrossval,
+        TrainingCommands.CreatePredict,
+        TrainingCommands.CreateReport,
+        RunsCommands.Create,
+        StreamCommands.Create,
     ];
 
     public static RootCommand BuildRootCommand()

@@ -1,5 +1,9 @@
 using Akka.Hosting;
 using EmotionCluster.Cluster;
+using EmotionCluster.Evaluator;
+using EmotionCluster.Management;
+using EmotionCluster.Streaming;
+using EmotionCluster.Training;
 
 namespace EmotionCluster.Node;
 
@@ -11,13 +15,23 @@ internal static class NodeComposition
 {
     public static void AddServices(WebApplicationBuilder builder, NodeSettings settings, HttpSettings http)
     {
+        builder.AddEmotionClusterManagement(settings, http); // token check, health, metrics, management API, discovery
+        builder.Services.AddStreaming(builder.Configuration); // live audio: EmotionCluster:Streaming settings, model, batched inference
+        builder.Services.AddEmotionClusterEvaluator(builder.Configuration, settings); // EmotionCluster:Persistence settings; evaluator role: /api/runs catalog, journal readiness
+        TrainingNode.AddServices(builder.Services, builder.Configuration, settings); // EmotionCluster:Training settings; training status board (ITrainingStatusSource)
     }
 
     public static void ConfigureAkka(AkkaConfigurationBuilder akka, IServiceProvider services, NodeSettings settings)
     {
+        akka.WithEmotionClusterManagement(services, settings);
+        akka.WithStreaming(services, settings); // predictor shard region (role predictor), model hot-swap subscriber
+        akka.WithEmotionClusterEvaluator(services, settings); // journal (Akka.Persistence.Sql) and evaluator shard region (role evaluator) or its proxy
+        TrainingNode.ConfigureAkka(akka, services, settings); // data-parallel trainer (role trainer, pinned dispatcher), training-progress listener
     }
 
     public static void MapEndpoints(WebApplication app, HttpSettings http)
     {
+        app.MapEmotionClusterManagement(); // first: its token check guards every endpoint mapped after it
+        app.MapStreaming(http); // WebSocket /ws/stream and the live page /live
     }
 }

@@ -1,0 +1,175 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.WebSockets;
+using System.Text;
+using System.Text.Json;
+using EmotionCluster.Audio;
+
+namespace EmotionCluster.Cli;
+
+/// <summary>
+/// <c>emotioncluster stream FILE.wav --node URL [--token T] [--realtime] [--json]</c>: sends a WAV file to a node's
+/// live-streaming WebSocket (<c>/ws/stream</c>, docs/streaming.md) as 16-bit mono PCM at the file's rate, in 100 ms
+/// frames, and prints the emotion timeline. Without <c>--realtime</c> it sends as fast as the node keeps up (never more
+/// than half the node's buffer ahead of the last prediction, so no window is dropped).
+/// </summary>
+public static class StreamCommands
+{
+    public const string Path = "/ws/stream";
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
+
+    public static Command Create()
+    {
+        var file = new Argument<string>("file") { Description = "WAV file (any rate, PCM or float; channels are averaged)." };
+        var node = new Option<string?>("--node") { Description = $"The node's HTTP endpoint, e.g. http://127.0.0.1:8080 (default: ${CtlCommands.NodeVariable}, else {CtlCommands.DefaultNode})." };
+        var token = new Option<string?>("--token") { Description = $"Bearer token of the node (default: ${CtlCommands.TokenVariable})." };
+        var realtime = new Option<bool>("--realtime") { Description = "Send at the audio's own pace (like a microphone) instead of as fast as possible." };
+        var json = new Option<bool>("--json") { Description = "Print every message from the node as one JSON line." };
+        var command = new Command("stream", "Stream a WAV file to a node's live emotion recognition and print the timeline.")
+        {
+            file, node, token, realtime, json,
+        };
+        command.SetAction(parseResult => CliErrors.Run(parseResult, output => RunAsync(output,
+            parseResult.GetValue(file)!,
+            CtlCommands.ResolveNode(parseResult.GetValue(node), Environment.GetEnvironmentVariable),
+            CtlCommands.ResolveToken(parseResult.GetValue(token), Environment.GetEnvironmentVariable),
+            parseResult.GetValue(realtime), parseResult.GetValue(json)).GetAwaiter().GetResult()));
+        return command;
+    }
+
+    public static async Task<int> RunAsync(TextWriter output, string wavPath, Uri node, string? token, bool realtime, bool json)
+    {
+        if (!File.Exists(wavPath)) throw new CliException($"{wavPath}: file not found");
+        var (clip, info) = WavReader.Read(wavPath);
+        if (clip.Samples.Length == 0) throw new CliException($"{wavPath}: the file holds no audio");
+        byte[] pcm = Pcm16(clip.Samples);
+        var uri = new UriBuilder(node) { Scheme = node.Scheme == "https" ? "wss" : "ws", Path = Path }.Uri;
+
+        using var socket = new ClientWebSocket();
+        socket.Options.CollectHttpResponseDetails = true;
+        if (token is not null) socket.Options.SetRequestHeader("Authorization", $"Bearer {token}");
+        using var cancel = new CancellationTokenSource();
+        try
+        {
+            await socket.ConnectAsync(uri, cancel.Token).WaitAsync(Timeout);
+        }
+        catch (Exception e) when (e is WebSocketException or HttpRequestException or TimeoutException)
+        {
+            throw new CliException(socket.HttpStatusCode == System.Net.HttpStatusCode.Unauthorized
+                ? $"{node} refused the token; pass the node's token with --token or ${CtlCommands.TokenVariable}"
+                : $"cannot stream to {uri}: {e.Message} (is the node running with an HTTP endpoint?)");
+        }
+
+        string start = JsonSerializer.Serialize(new { sampleRate = clip.SampleRate, channels = 1, format = "pcm16" });
+        await socket.SendAsync(Encoding.UTF8.GetBytes(start), WebSocketMessageType.Text, true, cancel.Token);
+        JsonElement started = await Receive(socket, cancel.Token).WaitAsync(Timeout) ?? throw new CliException($"{node} closed the stream before starting it");
+        if (json) output.WriteLine(started.GetRawText());
+        if (Type(started) == "error") throw new CliException($"the node refused the stream: {started.GetProperty("message").GetString()}");
+        // without --realtime: stay at most this far ahead of the last prediction, within the node's buffer
+        double ahead = Math.Max(started.GetProperty("maxBufferedSeconds").GetDouble() / 2, started.GetProperty("windowSeconds").GetDouble());
+        if (!json)
+            output.WriteLine($"{System.IO.Path.GetFileName(wavPath)}: {info.Describe()}, {clip.DurationSeconds:0.00} s; model {started.GetProperty("model").GetString()}, " +
+                $"window {started.GetProperty("windowSeconds").GetDouble():0.##} s every {started.GetProperty("hopSeconds").GetDouble():0.##} s");
+
+        double lastPrediction = 0; // seconds of audio predicted so far (flow control without --realtime)
+        int predictions = 0;
+        string? failure = null;
+        JsonElement? end = null;
+        var receiver = Task.Run(async () =>
+        {
+            while (await Receive(socket, cancel.Token) is { } m)
+            {
+                if (json) lock (output) output.WriteLine(m.GetRawText());
+                switch (Type(m))
+                {
+                    case "prediction":
+                        predictions++;
+                        Volatile.Write(ref lastPrediction, m.GetProperty("t").GetDouble());
+                        if (!json) lock (output) output.WriteLine(Line(m));
+                        break;
+                    case "overload":
+                        if (!json) lock (output) output.WriteLine($"  overload: {m.GetProperty("droppedHops").GetInt64()} windows, {m.GetProperty("droppedFrames").GetInt64()} frames dropped so far");
+                        break;
+                    case "error":
+                        failure = m.GetProperty("message").GetString();
+                        break;
+                    case "end":
+                        end = m;
+                        break;
+                }
+            }
+        });
+
+        int frameBytes = clip.SampleRate / 10 * 2; // 100 ms
+        var clock = Stopwatch.StartNew();
+        for (int at = 0; at < pcm.Length && !receiver.IsCompleted; at += frameBytes)
+        {
+            double sentSeconds = at / 2.0 / clip.SampleRate;
+            if (realtime)
+            {
+                var due = TimeSpan.FromSeconds(sentSeconds) - clock.Elapsed;
+                if (due > TimeSpan.Zero) await Task.Delay(due);
+            }
+            else
+            {
+                while (sentSeconds - Volatile.Read(ref lastPrediction) > ahead && !receiver.IsCompleted) await Task.Delay(5);
+            }
+            if (socket.State != WebSocketState.Open) break;
+            await socket.SendAsync(pcm.AsMemory(at, Math.Min(frameBytes, pcm.Length - at)), WebSocketMessageType.Binary, true, cancel.Token);
+        }
+        if (socket.State == WebSocketState.Open)
+            await socket.SendAsync("{\"type\":\"end\"}"u8.ToArray(), WebSocketMessageType.Text, true, cancel.Token);
+        await receiver.WaitAsync(Timeout + TimeSpan.FromSeconds(clip.DurationSeconds));
+
+        if (failure is not null) throw new CliException($"the node ended the stream: {failure}");
+        if (end is null) throw new CliException($"the stream closed without an end message ({socket.CloseStatus} {socket.CloseStatusDescription})");
+        if (!json)
+            output.WriteLine($"{predictions} predictions in {clock.Elapsed.TotalSeconds:0.0} s; {end.Value.GetProperty("droppedHops").GetInt64()} windows dropped");
+        return CliErrors.Ok;
+    }
+
+    private static string Line(JsonElement m)
+    {
+        var probabilities = m.GetProperty("probabilities").EnumerateObject().Select(p => $"{p.Name} {p.Value.GetDouble():0.00}");
+        return string.Create(CultureInfo.InvariantCulture,
+            $"{m.GetProperty("start").GetDouble(),7:0.00}-{m.GetProperty("t").GetDouble(),6:0.00} s  {m.GetProperty("label").GetString(),-10} smoothed {m.GetProperty("smoothed").GetString(),-10} {string.Join("  ", probabilities)}");
+    }
+
+    private static string? Type(JsonElement m) => m.TryGetProperty("type", out var t) ? t.GetString() : null;
+
+    private static async Task<JsonElement?> Receive(ClientWebSocket socket, CancellationToken cancel)
+    {
+        var buffer = new byte[16 * 1024];
+        using var message = new MemoryStream();
+        while (true)
+        {
+            WebSocketReceiveResult r;
+            try { r = await socket.ReceiveAsync(buffer, cancel); }
+            catch (WebSocketException) { return null; }
+            if (r.MessageType == WebSocketMessageType.Close)
+            {
+                if (socket.State == WebSocketState.CloseReceived) await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "", cancel);
+                return null;
+            }
+            message.Write(buffer, 0, r.Count);
+            if (r.EndOfMessage)
+            {
+                using var doc = JsonDocument.Parse(message.ToArray());
+                return doc.RootElement.Clone();
+            }
+        }
+    }
+
+    private static byte[] Pcm16(float[] samples)
+    {
+        var bytes = new byte[samples.Length * 2];
+        for (int i = 0; i < samples.Length; i++)
+        {
+            short v = (short)Math.Clamp(Math.Round(samples[i] * 32768.0), short.MinValue, short.MaxValue);
+            bytes[2 * i] = (byte)v;
+            bytes[2 * i + 1] = (byte)(v >> 8);
+        }
+        return bytes;
+    }
+}

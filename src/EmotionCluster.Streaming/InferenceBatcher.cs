@@ -1,0 +1,85 @@
+using System.Threading.Channels;
+using EmotionCluster.Features;
+
+namespace EmotionCluster.Streaming;
+
+/// <summary>
+/// Runs the windows of all streams through the model together: one worker takes every window waiting (up to
+/// <c>maxBatch</c>) and makes one batched forward pass per model, so under load a hop tick of N streams costs one
+/// batch instead of N single passes. Waiting windows are bounded (each stream has at most one in flight, and the
+/// queue refuses more than <c>capacity</c>).
+/// </summary>
+public sealed class InferenceBatcher : IDisposable
+{
+    private sealed record Request(ModelLease Lease, Spectrogram Features, TaskCompletionSource<float[]> Done);
+
+    private readonly Channel<Request> _queue;
+    private readonly int _maxBatch;
+    private readonly Task _worker;
+    private readonly CancellationTokenSource _stop = new();
+
+    public InferenceBatcher(int maxBatch, int capacity)
+    {
+        if (maxBatch < 1) throw new ArgumentOutOfRangeException(nameof(maxBatch), maxBatch, "batches need at least one window");
+        if (capacity < 1) throw new ArgumentOutOfRangeException(nameof(capacity), capacity, "the queue needs room for at least one window");
+        _maxBatch = maxBatch;
+        _queue = Channel.CreateBounded<Request>(new BoundedChannelOptions(capacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
+        _worker = Task.Factory.StartNew(Run, TaskCreationOptions.LongRunning).Unwrap();
+    }
+
+    /// <summary>Batches run so far and windows in them (for tests and the benchmark).</summary>
+    public long Batches => Interlocked.Read(ref _batches);
+    public long Windows => Interlocked.Read(ref _windows);
+    private long _batches, _windows;
+
+    /// <summary>The model's probabilities for <paramref name="features"/>; the lease must stay undisposed until this completes.</summary>
+    /// <exception cref="StreamProtocolException">the queue is full (the node is overloaded).</exception>
+    public Task<float[]> PredictAsync(ModelLease lease, Spectrogram features)
+    {
+        var done = new TaskCompletionSource<float[]>(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (!_queue.Writer.TryWrite(new Request(lease, features, done)))
+            throw new StreamProtocolException(StreamErrorKind.Unavailable, "the node's inference queue is full; try again later or add predictor nodes");
+        return done.Task;
+    }
+
+    private async Task Run()
+    {
+        var batch = new List<Request>(_maxBatch);
+        try
+        {
+            while (await _queue.Reader.WaitToReadAsync(_stop.Token))
+            {
+                batch.Clear();
+                while (batch.Count < _maxBatch && _queue.Reader.TryRead(out Request? r)) batch.Add(r);
+                foreach (var group in batch.GroupBy(r => r.Lease.Model))
+                {
+                    var requests = group.ToList();
+                    try
+                    {
+                        long started = System.Diagnostics.Stopwatch.GetTimestamp();
+                        float[][] probabilities = group.Key.Predict(requests.Select(r => r.Features).ToList());
+                        StreamingMetrics.BatchDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                        StreamingMetrics.BatchSize.Record(requests.Count);
+                        for (int i = 0; i < requests.Count; i++) requests[i].Done.TrySetResult(probabilities[i]);
+                        Interlocked.Increment(ref _batches);
+                        Interlocked.Add(ref _windows, requests.Count);
+                    }
+                    catch (Exception e)
+                    {
+                        foreach (var r in requests) r.Done.TrySetException(e);
+                    }
+                }
+            }
+        }
+        catch (OperationCanceledException) { }
+        while (_queue.Reader.TryRead(out Request? left)) left.Done.TrySetCanceled();
+    }
+
+    public void Dispose()
+    {
+        _queue.Writer.TryComplete();
+        _stop.Cancel();
+        try { _worker.Wait(TimeSpan.FromSeconds(10)); } catch (AggregateException) { }
+        _stop.Dispose();
+    }
+}

@@ -1,0 +1,119 @@
+using Akka.Actor;
+using Akka.Cluster.Tools.PublishSubscribe;
+using Akka.Event;
+
+namespace EmotionCluster.Streaming;
+
+/// <summary>Publishing a new model to every predictor node (DistributedPubSub topic <see cref="Topic"/>).</summary>
+public static class ModelPublishing
+{
+    public const string Topic = "models";
+    /// <summary>Chunk size for model bytes: well under Akka.Remote's 128 kB frame.</summary>
+    public const int ChunkBytes = 64 * 1024;
+    public const long MaxModelBytes = 256L * 1024 * 1024;
+
+    /// <summary>The messages that carry <paramref name="bytes"/> (a model file's content) under <paramref name="modelId"/>.</summary>
+    public static IEnumerable<ModelPublished> Chunks(string modelId, byte[] bytes)
+    {
+        if (bytes.Length > MaxModelBytes) throw new ArgumentException($"a model of {bytes.Length} bytes is larger than {MaxModelBytes} bytes", nameof(bytes));
+        int count = Math.Max(1, (bytes.Length + ChunkBytes - 1) / ChunkBytes);
+        for (int i = 0; i < count; i++)
+        {
+            int start = i * ChunkBytes;
+            yield return new ModelPublished(modelId, null, i, count, bytes.AsSpan(start, Math.Min(ChunkBytes, bytes.Length - start)).ToArray());
+        }
+    }
+
+    /// <summary>Sends the model file's bytes to every predictor node of the cluster (no shared storage needed).</summary>
+    public static void PublishFile(ActorSystem system, string path)
+    {
+        byte[] bytes = File.ReadAllBytes(path);
+        var mediator = DistributedPubSub.Get(system).Mediator;
+        foreach (var chunk in Chunks(Path.GetFileName(path), bytes)) mediator.Tell(new Publish(Topic, chunk));
+    }
+
+    /// <summary>Tells every predictor node to load <paramref name="path"/> (a path all of them can read).</summary>
+    public static void PublishPath(ActorSystem system, string path) =>
+        DistributedPubSub.Get(system).Mediator.Tell(new Publish(Topic, new ModelPublished(Path.GetFileName(path), path, 0, 1, [])));
+}
+
+/// <summary>
+/// Subscribes to <see cref="ModelPublishing.Topic"/> and swaps the node's <see cref="ModelHolder"/> to each model
+/// published there (loaded off the actor's thread; streams keep running on the old model until it is ready).
+/// </summary>
+public sealed class ModelSubscriberActor : ReceiveActor
+{
+    private sealed record Loaded(string ModelId);
+    private sealed record LoadFailed(string ModelId, Exception Error);
+
+    private readonly ModelHolder _holder;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private string? _assembling;
+    private int _next, _count;
+    private MemoryStream? _buffer;
+
+    public static Props PropsFor(ModelHolder holder) => Props.Create(() => new ModelSubscriberActor(holder));
+
+    public ModelSubscriberActor(ModelHolder holder)
+    {
+        _holder = holder;
+        Receive<SubscribeAck>(_ => { });
+        Receive<ModelPublished>(Handle);
+        Receive<Loaded>(m => _log.Info("model {0} loaded; streams use it from their next window", m.ModelId));
+        Receive<LoadFailed>(m => _log.Error(m.Error, "published model {0} could not be loaded; keeping the current one", m.ModelId));
+    }
+
+    protected override void PreStart() => DistributedPubSub.Get(Context.System).Mediator.Tell(new Subscribe(ModelPublishing.Topic, Self));
+
+    private void Handle(ModelPublished m)
+    {
+        if (m.Path is not null)
+        {
+            string path = m.Path;
+            Load(m.ModelId, () => StreamingModel.Load(path));
+            return;
+        }
+        if (m.ChunkIndex == 0)
+        {
+            if (m.ChunkCount < 1 || (long)m.ChunkCount * ModelPublishing.ChunkBytes > ModelPublishing.MaxModelBytes + ModelPublishing.ChunkBytes)
+            {
+                _log.Warning("model {0}: {1} chunks is out of range; ignored", m.ModelId, m.ChunkCount);
+                return;
+            }
+            _assembling = m.ModelId;
+            _count = m.ChunkCount;
+            _next = 0;
+            _buffer = new MemoryStream();
+        }
+        if (_assembling != m.ModelId || m.ChunkIndex != _next || m.ChunkCount != _count || _buffer is null)
+        {
+            _log.Warning("model {0}: chunk {1}/{2} does not continue a transfer; ignored", m.ModelId, m.ChunkIndex, m.ChunkCount);
+            return;
+        }
+        _buffer.Write(m.Bytes);
+        if (++_next < _count) return;
+        byte[] bytes = _buffer.ToArray();
+        string id = m.ModelId;
+        _assembling = null;
+        _buffer = null;
+        Load(id, () => StreamingModel.Load(bytes, id));
+    }
+
+    private void Load(string id, Func<StreamingModel> load)
+    {
+        var holder = _holder;
+        Task.Run(() =>
+        {
+            try
+            {
+                var model = load();
+                holder.Swap(model);
+                return (object)new Loaded(model.Id);
+            }
+            catch (Exception e)
+            {
+                return new LoadFailed(id, e);
+            }
+        }).PipeTo(Self);
+    }
+}

@@ -1,0 +1,110 @@
+namespace EmotionCluster.Streaming;
+
+/// <summary>One hop's result: the window, its probabilities and the smoothed current emotion.</summary>
+public sealed record HopResult(WindowSpan Window, double StartSeconds, double EndSeconds, float[] Probabilities, int Label, Smoothed Smoothed);
+
+/// <summary>
+/// The state of one stream, without actors: mono samples at the client's rate go into a bounded <see cref="SampleRing"/>,
+/// the <see cref="WindowScheduler"/> marks windows due, and due windows wait in order until the caller takes them for
+/// inference (<see cref="TryTakeNext"/>) one at a time. A waiting window whose audio the ring has overwritten meanwhile
+/// (the client sends faster than inference keeps up) is dropped and counted in <see cref="DroppedHops"/>.
+/// </summary>
+public sealed class StreamSession
+{
+    private readonly SampleRing _ring;
+    private readonly WindowScheduler _scheduler;
+    private readonly EmotionSmoother _smoother;
+    private readonly Queue<(WindowSpan Window, long DueAt)> _due = new();
+    private long _unreportedDrops;
+
+    public StreamSession(int sampleRate, StreamingSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        if (sampleRate < 1) throw new ArgumentOutOfRangeException(nameof(sampleRate), sampleRate, "the sample rate must be positive");
+        SampleRate = sampleRate;
+        int window = StreamingSettings.Samples(settings.WindowSeconds, sampleRate);
+        int hop = Math.Min(window, StreamingSettings.Samples(settings.HopSeconds, sampleRate));
+        _scheduler = new WindowScheduler(window, hop);
+        _ring = new SampleRing(Math.Max(window, StreamingSettings.Samples(settings.MaxBufferedSeconds, sampleRate)));
+        _smoother = SmoothingSpec.Parse(settings.Smoothing).Create();
+        _maxLag = (long)(settings.MaxLagSeconds * System.Diagnostics.Stopwatch.Frequency);
+    }
+
+    private readonly long _maxLag;
+
+    public int SampleRate { get; }
+    public long TotalSamples => _ring.Total;
+    public bool Ended { get; private set; }
+    public int Waiting => _due.Count;
+    public long DroppedHops { get; private set; }
+    public int Hops { get; private set; }
+
+    /// <summary>Adds audio; windows it completes are due from <paramref name="now"/> (a <see cref="System.Diagnostics.Stopwatch"/> timestamp).</summary>
+    public void Append(ReadOnlySpan<float> samples, long now = 0)
+    {
+        if (Ended) throw new InvalidOperationException("the stream has ended; no more audio is accepted");
+        _ring.Append(samples);
+        foreach (WindowSpan w in _scheduler.Advance(_ring.Total)) _due.Enqueue((w, now));
+        DropOverwritten();
+    }
+
+    /// <summary>The client is done: a last window covers the audio after the last full window (or the whole short stream).</summary>
+    public void End(long now = 0)
+    {
+        if (Ended) return;
+        Ended = true;
+        if (_scheduler.Flush(_ring.Total) is { } last) _due.Enqueue((last, now));
+    }
+
+    /// <summary>The oldest due window still held, with a copy of its samples.</summary>
+    public bool TryTakeNext(out WindowSpan window, out float[] samples) => TryTakeNext(out window, out samples, out _);
+
+    /// <summary>
+    /// As <see cref="TryTakeNext(out WindowSpan, out float[])"/>; at <paramref name="now"/> (a <see cref="System.Diagnostics.Stopwatch"/>
+    /// timestamp, 0 = no lag limit) waiting windows due longer than MaxLagSeconds ago are dropped while a newer one waits.
+    /// </summary>
+    public bool TryTakeNext(out WindowSpan window, out float[] samples, out long dueAt, long now = 0)
+    {
+        DropOverwritten();
+        if (now != 0 && _maxLag > 0)
+            while (_due.Count > 1 && now - _due.Peek().DueAt > _maxLag)
+            {
+                _due.Dequeue();
+                DroppedHops++;
+                _unreportedDrops++;
+            }
+        if (_due.TryDequeue(out var next))
+        {
+            (window, dueAt) = next;
+            samples = new float[window.Length];
+            _ring.CopyTo(window.Start, samples);
+            return true;
+        }
+        window = default;
+        dueAt = 0;
+        samples = [];
+        return false;
+    }
+
+    /// <summary>Drops counted since the last call (to report them once).</summary>
+    public long TakeUnreportedDrops() => Interlocked.Exchange(ref _unreportedDrops, 0);
+
+    /// <summary>Records the model's probabilities for <paramref name="window"/> and smooths them.</summary>
+    public HopResult Complete(WindowSpan window, float[] probabilities)
+    {
+        Hops++;
+        Smoothed smoothed = _smoother.Update(probabilities);
+        return new HopResult(window, (double)window.Start / SampleRate, (double)window.End / SampleRate,
+            probabilities, EmotionSmoother.ArgMax(probabilities), smoothed);
+    }
+
+    private void DropOverwritten()
+    {
+        while (_due.TryPeek(out var next) && !_ring.Holds(next.Window.Start, next.Window.Length))
+        {
+            _due.Dequeue();
+            DroppedHops++;
+            _unreportedDrops++;
+        }
+    }
+}

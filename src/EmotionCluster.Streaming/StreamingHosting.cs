@@ -1,0 +1,188 @@
+using System.Net.WebSockets;
+using System.Security.Cryptography;
+using System.Text;
+using Akka.Actor;
+using Akka.Cluster.Hosting;
+using Akka.Hosting;
+using EmotionCluster.Cluster;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace EmotionCluster.Streaming;
+
+/// <summary>
+/// Wiring of live streaming into a node: <see cref="AddStreaming"/> (services), <see cref="WithStreaming"/> (serializer,
+/// predictor shard region or proxy, model subscriber) and <see cref="MapStreaming"/> (WebSocket <c>/ws/stream</c>,
+/// page <c>/live</c>).
+/// </summary>
+public static class StreamingHosting
+{
+    public const string RegionName = "stream-predictor";
+    public const string WebSocketPath = "/ws/stream";
+    public const string PagePath = "/live";
+
+    /// <summary>Binds and validates <see cref="StreamingSettings"/>; the model loads when the actor system starts.</summary>
+    public static IServiceCollection AddStreaming(this IServiceCollection services, IConfiguration configuration)
+    {
+        var settings = new StreamingSettings();
+        configuration.GetSection(StreamingSettings.Section).Bind(settings);
+        settings.Validate();
+        services.AddSingleton(settings);
+        services.AddSingleton(sp => CreateServices(sp.GetRequiredService<StreamingSettings>()));
+        services.AddTransient<IStartupFilter, QueryTokenFilter>();
+        return services;
+    }
+
+    /// <summary>
+    /// Browsers cannot set headers on a WebSocket or a page link, so on the streaming paths a <c>?token=</c> query
+    /// parameter stands in for <c>Authorization: Bearer</c>. Runs before the app's own middleware (the node's token
+    /// check), which then sees an ordinary bearer header.
+    /// </summary>
+    private sealed class QueryTokenFilter : IStartupFilter
+    {
+        public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
+        {
+            app.Use((context, nextMiddleware) =>
+            {
+                if (IsStreamingPath(context.Request.Path) && string.IsNullOrEmpty(context.Request.Headers.Authorization)
+                    && context.Request.Query.TryGetValue("token", out var token) && !string.IsNullOrEmpty(token))
+                    context.Request.Headers.Authorization = $"Bearer {token}";
+                return nextMiddleware(context);
+            });
+            next(app);
+        };
+    }
+
+    private static bool IsStreamingPath(PathString path) =>
+        path.StartsWithSegments(WebSocketPath, StringComparison.OrdinalIgnoreCase) || path.StartsWithSegments(PagePath, StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>A model that cannot be loaded does not stop the node: streams are refused with the reason until one is published.</summary>
+    private static StreamingServices CreateServices(StreamingSettings settings)
+    {
+        try
+        {
+            return StreamingServices.Create(settings);
+        }
+        catch (Exception e) when (e is EmotionCluster.Model.ModelArtifactException or IOException or UnauthorizedAccessException)
+        {
+            Console.Error.WriteLine($"streaming: {e.Message} Streams are refused until a model is published on the '{ModelPublishing.Topic}' topic.");
+            var fallback = new StreamingSettings
+            {
+                WindowSeconds = settings.WindowSeconds, HopSeconds = settings.HopSeconds, Smoothing = settings.Smoothing,
+                MaxBufferedSeconds = settings.MaxBufferedSeconds, MaxFrameBytes = settings.MaxFrameBytes, MaxStreams = settings.MaxStreams,
+                MaxFramesInFlight = settings.MaxFramesInFlight, MaxBatch = settings.MaxBatch, ShardCount = settings.ShardCount,
+                TorchThreads = settings.TorchThreads,
+            };
+            return StreamingServices.Create(fallback);
+        }
+    }
+
+    /// <summary>Serializer, the predictor region (on nodes with the <c>predictor</c> role; a proxy elsewhere) and the model subscriber.</summary>
+    public static AkkaConfigurationBuilder WithStreaming(this AkkaConfigurationBuilder akka, IServiceProvider services, NodeSettings node)
+    {
+        var settings = services.GetRequiredService<StreamingSettings>();
+        akka.WithCustomSerializer(StreamingSerializer.Name, [typeof(IStreamingMessage)], system => new StreamingSerializer(system));
+        var extractor = new StreamMessageExtractor(settings.ShardCount);
+        if (node.Has(ClusterRoles.Predictor))
+        {
+            var shared = services.GetRequiredService<StreamingServices>();
+            akka.WithShardRegion<PredictorRegion>(RegionName, id => PredictorActor.PropsFor(id, shared), extractor,
+                new ShardOptions { Role = ClusterRoles.Predictor, StateStoreMode = Akka.Cluster.Sharding.StateStoreMode.DData });
+            akka.WithActors((system, _) => system.ActorOf(ModelSubscriberActor.PropsFor(shared.Models), "model-subscriber"));
+        }
+        else
+        {
+            akka.WithShardRegionProxy<PredictorRegion>(RegionName, ClusterRoles.Predictor, extractor);
+        }
+        return akka;
+    }
+
+    /// <summary>The WebSocket endpoint and the live page; both need the token when <see cref="HttpSettings.Token"/> is set.</summary>
+    public static WebApplication MapStreaming(this WebApplication app, HttpSettings http)
+    {
+        app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(30) });
+        var settings = app.Services.GetRequiredService<StreamingSettings>();
+        int active = 0;
+        app.Map(WebSocketPath, async (HttpContext context, ActorSystem system, IRequiredActor<PredictorRegion> region) =>
+        {
+            if (!Authorized(context, http))
+            {
+                context.Response.StatusCode = StatusCodes.Status401Unauthorized;
+                context.Response.Headers.WWWAuthenticate = "Bearer";
+                await context.Response.WriteAsync("missing or wrong token: send 'Authorization: Bearer TOKEN' or add ?token=TOKEN\n");
+                return;
+            }
+            if (!context.WebSockets.IsWebSocketRequest)
+            {
+                context.Response.StatusCode = StatusCodes.Status400BadRequest;
+                await context.Response.WriteAsync($"{WebSocketPath} is a WebSocket endpoint; connect with a WebSocket client (see {PagePath})\n");
+                return;
+            }
+            using WebSocket socket = await context.WebSockets.AcceptWebSocketAsync();
+            if (Interlocked.Increment(ref active) > settings.MaxStreams)
+            {
+                Interlocked.Decrement(ref active);
+                await RefuseAsync(socket, $"this node already serves {settings.MaxStreams} streams ({StreamingSettings.Section}:MaxStreams); try again later or use another node");
+                return;
+            }
+            StreamingMetrics.ActiveStreams.Add(1);
+            try
+            {
+                IActorRef regionRef = await region.GetAsync(context.RequestAborted);
+                await new StreamConnection(socket, settings, regionRef, system).RunAsync(context.RequestAborted);
+            }
+            finally
+            {
+                Interlocked.Decrement(ref active);
+                StreamingMetrics.ActiveStreams.Add(-1);
+            }
+        });
+        app.MapGet(PagePath, (HttpContext context) => Page(context, http, "live.html"));
+        app.MapGet(PagePath + "/{file}", (HttpContext context, string file) => Page(context, http, file));
+        return app;
+    }
+
+    private static async Task RefuseAsync(WebSocket socket, string message)
+    {
+        StreamingMetrics.Errors.Add(1);
+        string json = System.Text.Json.JsonSerializer.Serialize(new { type = "error", message });
+        await socket.SendAsync(Encoding.UTF8.GetBytes(json), WebSocketMessageType.Text, true, CancellationToken.None);
+        await socket.CloseOutputAsync(StreamProtocolException.CloseStatusFor(StreamErrorKind.Unavailable), "node is at MaxStreams", CancellationToken.None);
+    }
+
+    /// <summary>True when no token is configured, or the request carries it as a bearer header or a <c>token</c> query parameter.</summary>
+    public static bool Authorized(HttpContext context, HttpSettings http)
+    {
+        if (string.IsNullOrEmpty(http.Token)) return true;
+        string? given = null;
+        string header = context.Request.Headers.Authorization.ToString();
+        if (header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)) given = header["Bearer ".Length..].Trim();
+        else if (context.Request.Query.TryGetValue("token", out var q)) given = q.ToString();
+        return given is not null
+            && CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(given), Encoding.UTF8.GetBytes(http.Token));
+    }
+
+    private static readonly Dictionary<string, string> ContentTypes = new()
+    {
+        [".html"] = "text/html; charset=utf-8",
+        [".js"] = "text/javascript; charset=utf-8",
+        [".css"] = "text/css; charset=utf-8",
+    };
+
+    private static IResult Page(HttpContext context, HttpSettings http, string file)
+    {
+        if (!Authorized(context, http)) return Results.Text("missing or wrong token: open the page as /live?token=TOKEN\n", statusCode: StatusCodes.Status401Unauthorized);
+        Stream? resource = file.Contains('/') || file.Contains("..") ? null
+            : typeof(StreamingHosting).Assembly.GetManifestResourceStream($"live/{file}");
+        if (resource is null) return Results.NotFound();
+        string type = ContentTypes.GetValueOrDefault(Path.GetExtension(file), "application/octet-stream");
+        return Results.Stream(resource, type);
+    }
+
+    /// <summary>Names of the embedded page files (for tests).</summary>
+    public static IReadOnlyList<string> PageFiles() =>
+        typeof(StreamingHosting).Assembly.GetManifestResourceNames().Where(n => n.StartsWith("live/", StringComparison.Ordinal)).ToArray();
+}

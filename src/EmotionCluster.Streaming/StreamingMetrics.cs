@@ -1,0 +1,46 @@
+using System.Diagnostics.Metrics;
+
+namespace EmotionCluster.Streaming;
+
+/// <summary>Meter <c>EmotionCluster.Streaming</c>: predictions, hop latency, active streams, drops.</summary>
+public static class StreamingMetrics
+{
+    public const string MeterName = "EmotionCluster.Streaming";
+    public static readonly Meter Meter = new(MeterName);
+
+    /// <summary>Hop predictions made by this node's predictor actors.</summary>
+    public static readonly Counter<long> Predictions = Meter.CreateCounter<long>("predictions", "{prediction}",
+        "Hop predictions made by predictor actors");
+
+    /// <summary>From the arrival of the audio that completed a window at its predictor to its probabilities (feature extraction, queueing, model).</summary>
+    public static readonly Histogram<double> HopLatency = Meter.CreateHistogram<double>("hop_latency", "ms",
+        "Time from a window becoming complete at its predictor to its prediction");
+
+    /// <summary>WebSocket streams open on this node.</summary>
+    public static readonly UpDownCounter<long> ActiveStreams = Meter.CreateUpDownCounter<long>("active_streams", "{stream}",
+        "WebSocket streams open on this node");
+
+    /// <summary>Windows dropped because inference fell behind a client.</summary>
+    public static readonly Counter<long> DroppedHops = Meter.CreateCounter<long>("dropped_hops", "{hop}",
+        "Windows dropped because inference fell behind");
+
+    /// <summary>Audio frames dropped at the socket because too many were in flight.</summary>
+    public static readonly Counter<long> DroppedFrames = Meter.CreateCounter<long>("dropped_frames", "{frame}",
+        "Audio frames dropped at the socket because too many were in flight");
+
+    /// <summary>Windows per batched forward pass (how much batching across streams happens).</summary>
+    public static readonly Histogram<long> BatchSize = Meter.CreateHistogram<long>("batch_size", "{window}",
+        "Windows per batched forward pass of the model");
+
+    /// <summary>Time of one batched forward pass.</summary>
+    public static readonly Histogram<double> BatchDuration = Meter.CreateHistogram<double>("batch_duration", "ms",
+        "Time of one batched forward pass of the model");
+
+    /// <summary>Time to compute one window's features (resampling, preprocessing, log-mel, shaping).</summary>
+    public static readonly Histogram<double> FeatureDuration = Meter.CreateHistogram<double>("feature_duration", "ms",
+        "Time to compute one window's features");
+
+    /// <summary>Streams closed because of a protocol or audio error.</summary>
+    public static readonly Counter<long> Errors = Meter.CreateCounter<long>("errors", "{stream}",
+        "Streams closed with an error");
+}

@@ -1,0 +1,240 @@
+using System.Security.Cryptography;
+using EmotionCluster.Audio;
+using EmotionCluster.Extraction;
+using EmotionCluster.Features;
+using EmotionCluster.Model;
+
+namespace EmotionCluster.Streaming;
+
+/// <summary>
+/// One loaded model and the exact feature pipeline it was trained with (its manifest's feature settings): window
+/// samples at any rate → <see cref="AudioLoader.Prepare"/> (resample to the model's rate, preprocess) →
+/// <see cref="LogMelExtractor"/> → shaping to the model's input frames (see <see cref="ParseInput"/>). A window holding a whole clip
+/// therefore gets the features <see cref="PipelineFeaturizer"/> gives that clip's WAV file.
+/// <para>Reference counted: <see cref="ModelHolder"/> disposes a replaced model once the last window using it is done.</para>
+/// </summary>
+public sealed class StreamingModel
+{
+    private readonly Predictor _predictor;
+    private readonly AudioLoader _loader;
+    private readonly LogMelExtractor _mel;
+    private int _users = 1; // the holder's own reference
+    private bool _disposed;
+
+    private StreamingModel(Predictor predictor, string id, string source)
+    {
+        _predictor = predictor;
+        Id = id;
+        Source = source;
+        FeaturePipelineSettings settings;
+        try
+        {
+            (settings, _standardize, _perBand, int? frames) = ParseInput(predictor.FeatureSettings);
+            _frames = frames ?? predictor.Settings.InputFrames;
+        }
+        catch (ArgumentException e)
+        {
+            predictor.Dispose();
+            throw new ModelArtifactException(source, $"its feature settings are neither feature pipeline settings nor {{\"Features\":…,\"Input\":…}} ({e.Message}).", e);
+        }
+        Settings = settings;
+        _loader = new AudioLoader(settings.Audio);
+        _mel = new LogMelExtractor(settings.Mel);
+    }
+
+    private readonly bool _standardize, _perBand;
+    private readonly int _frames;
+
+    /// <summary>Keys of the experiments' <c>Input</c> section this build shapes exactly like the experiments do.</summary>
+    private static readonly HashSet<string> KnownInputKeys = ["Frames", "Standardize", "PerBand"];
+
+    /// <summary>
+    /// The two forms a model's feature settings take: <see cref="FeaturePipelineSettings"/> JSON (features centre-cropped
+    /// or padded with their minimum to the model's frames), or the experiments' model input
+    /// <c>{"Features": FeaturePipelineSettings, "Input": {"Frames": N, "Standardize": bool, "PerBand": bool}}</c>
+    /// (standardized over the clip or per band when asked, then centre-cropped or padded with 0 when standardized, the
+    /// minimum otherwise). An <c>Input</c> key this build does not know is refused rather than ignored.
+    /// </summary>
+    public static (FeaturePipelineSettings Features, bool Standardize, bool PerBand, int? Frames) ParseInput(string json)
+    {
+        System.Text.Json.JsonElement root;
+        try
+        {
+            using var doc = System.Text.Json.JsonDocument.Parse(json);
+            root = doc.RootElement.Clone();
+        }
+        catch (System.Text.Json.JsonException e)
+        {
+            throw new ArgumentException($"feature settings JSON is invalid: {e.Message}", e);
+        }
+        if (root.ValueKind == System.Text.Json.JsonValueKind.Object && root.TryGetProperty("Features", out var features) && root.TryGetProperty("Input", out var input))
+        {
+            var pipeline = FeaturePipelineSettings.FromJson(features.GetRawText());
+            foreach (var key in input.EnumerateObject())
+                if (!KnownInputKeys.Contains(key.Name))
+                    throw new ArgumentException($"input shaping '{key.Name}' is unknown to this build's streaming (it knows {string.Join(", ", KnownInputKeys)}); update the node");
+            bool standardize = !input.TryGetProperty("Standardize", out var st) || st.GetBoolean(); // the experiments' default is true
+            bool perBand = input.TryGetProperty("PerBand", out var pb) && pb.GetBoolean();
+            int? frames = input.TryGetProperty("Frames", out var fr) ? fr.GetInt32() : null;
+            return (pipeline, standardize, perBand, frames);
+        }
+        return (FeaturePipelineSettings.FromJson(json), false, false, null);
+    }
+
+    /// <summary>File name and the first 12 hex digits of the file's SHA-256.</summary>
+    public string Id { get; }
+    public string Source { get; }
+    public FeaturePipelineSettings Settings { get; }
+    public string[] Labels => _predictor.Labels;
+    public int SampleRate => Settings.Audio.TargetSampleRate;
+    public int InputFrames => _frames;
+
+    public static StreamingModel Load(string path)
+    {
+        string id = $"{Path.GetFileName(path)}@{Hash(File.ReadAllBytes(path))}";
+        return new StreamingModel(Predictor.Load(path), id, path);
+    }
+
+    /// <summary>A model from the bytes of a model file (written to a temporary file to be read).</summary>
+    public static StreamingModel Load(byte[] bytes, string name)
+    {
+        string temp = Path.Combine(Path.GetTempPath(), $"ec-model-{Guid.NewGuid():N}.zip");
+        File.WriteAllBytes(temp, bytes);
+        try
+        {
+            return new StreamingModel(Predictor.Load(temp), $"{name}@{Hash(bytes)}", name);
+        }
+        finally
+        {
+            File.Delete(temp);
+        }
+    }
+
+    private static string Hash(byte[] bytes) => Convert.ToHexStringLower(SHA256.HashData(bytes))[..12];
+
+    /// <summary>Features of mono <paramref name="samples"/> at <paramref name="sampleRate"/>, shaped for the model.</summary>
+    public Spectrogram Features(float[] samples, int sampleRate)
+    {
+        AudioClip clip = _loader.Prepare(new AudioClip(samples, sampleRate));
+        Spectrogram features = _mel.Compute(clip.Samples);
+        if (_standardize) features = _perBand ? StandardizeBands(features) : Standardize(features);
+        return FixedLength.CropOrPad(features, _frames, CropMode.Center, padValue: _standardize ? 0f : null);
+    }
+
+    /// <summary>Each band to zero mean and unit variance over the frames, exactly as the experiments' <c>ModelInput.StandardizeBands</c>.</summary>
+    public static Spectrogram StandardizeBands(Spectrogram s)
+    {
+        var data = new float[s.Data.Length];
+        for (int b = 0; b < s.Bins; b++)
+        {
+            var row = s.Data.AsSpan(b * s.Frames, s.Frames);
+            double sum = 0, sq = 0;
+            foreach (float v in row) { sum += v; sq += (double)v * v; }
+            double mean = s.Frames == 0 ? 0 : sum / s.Frames;
+            double std = s.Frames == 0 ? 1 : Math.Sqrt(Math.Max(sq / s.Frames - mean * mean, 0));
+            float scale = (float)(1.0 / Math.Max(std, 1e-3));
+            for (int t = 0; t < s.Frames; t++) data[b * s.Frames + t] = (float)((row[t] - mean) * scale);
+        }
+        return new Spectrogram(data, s.Bins, s.Frames);
+    }
+
+    /// <summary>Per-clip standardization over all bins and frames, exactly as the experiments' <c>ModelInput.Standardize</c>.</summary>
+    public static Spectrogram Standardize(Spectrogram s)
+    {
+        if (s.Data.Length == 0) return s;
+        double sum = 0, sq = 0;
+        foreach (float v in s.Data) { sum += v; sq += (double)v * v; }
+        double mean = sum / s.Data.Length;
+        double std = Math.Sqrt(Math.Max(sq / s.Data.Length - mean * mean, 0));
+        float scale = (float)(1.0 / Math.Max(std, 1e-5));
+        var data = new float[s.Data.Length];
+        for (int i = 0; i < data.Length; i++) data[i] = (float)((s.Data[i] - mean) * scale);
+        return new Spectrogram(data, s.Bins, s.Frames);
+    }
+
+    /// <summary>Probabilities for each example, in order (torch inference in dispose scopes, batches of 32).</summary>
+    public float[][] Predict(IReadOnlyList<Spectrogram> features) => _predictor.PredictBatch(features);
+
+    internal bool TryAddUser()
+    {
+        lock (_predictor)
+        {
+            if (_disposed) return false;
+            _users++;
+            return true;
+        }
+    }
+
+    internal void RemoveUser()
+    {
+        lock (_predictor)
+        {
+            if (--_users > 0 || _disposed) return;
+            _disposed = true;
+        }
+        _predictor.Dispose();
+    }
+}
+
+/// <summary>A window's hold on a model: the model stays loaded until every lease on it is disposed.</summary>
+public sealed class ModelLease : IDisposable
+{
+    private int _released;
+
+    internal ModelLease(StreamingModel model) => Model = model;
+
+    public StreamingModel Model { get; }
+
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _released, 1) == 0) Model.RemoveUser();
+    }
+}
+
+/// <summary>
+/// The node's current model, shared by every stream. <see cref="Swap"/> replaces it atomically: windows already
+/// running finish on the model they started with, the next window of every stream uses the new one, no stream is dropped.
+/// </summary>
+public sealed class ModelHolder : IDisposable
+{
+    private readonly Lock _gate = new();
+    private StreamingModel? _current;
+    private long _generation;
+
+    /// <summary>Raised after a swap with the new model (on the swapping thread).</summary>
+    public event Action<StreamingModel>? Swapped;
+
+    public StreamingModel? Current => Volatile.Read(ref _current);
+    public long Generation => Interlocked.Read(ref _generation);
+
+    /// <summary>A lease on the current model, or null when none is loaded.</summary>
+    public ModelLease? Acquire()
+    {
+        while (true)
+        {
+            StreamingModel? model = Volatile.Read(ref _current);
+            if (model is null) return null;
+            if (model.TryAddUser()) return new ModelLease(model);
+            // it was swapped out and disposed between the read and the lease: read again
+        }
+    }
+
+    public void Swap(StreamingModel model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        StreamingModel? old;
+        lock (_gate)
+        {
+            old = Interlocked.Exchange(ref _current, model);
+            Interlocked.Increment(ref _generation);
+        }
+        old?.RemoveUser();
+        Swapped?.Invoke(model);
+    }
+
+    public void Dispose()
+    {
+        StreamingModel? old = Interlocked.Exchange(ref _current, null);
+        old?.RemoveUser();
+    }
+}

@@ -1,0 +1,69 @@
+using System.Globalization;
+
+namespace EmotionCluster.Streaming;
+
+/// <summary>
+/// Live streaming to predictor actors, section <c>EmotionCluster:Streaming</c> (appsettings.json, environment
+/// variables such as <c>EmotionCluster__Streaming__ModelPath</c>, or a <c>--config</c> file).
+/// </summary>
+public sealed class StreamingSettings
+{
+    public const string Section = "EmotionCluster:Streaming";
+
+    /// <summary>Model file loaded at start (see <c>EmotionCluster.Model.ModelArtifact</c>); a model published on the <c>models</c> topic replaces it.</summary>
+    public string? ModelPath { get; set; }
+    /// <summary>Audio per prediction (seconds of the stream).</summary>
+    public double WindowSeconds { get; set; } = 2.0;
+    /// <summary>A prediction every this many seconds of stream audio.</summary>
+    public double HopSeconds { get; set; } = 0.5;
+    /// <summary><c>ema:ALPHA</c> (exponential moving average of the probabilities), <c>majority:K</c> (most frequent label of the last K hops) or <c>none</c>.</summary>
+    public string Smoothing { get; set; } = "ema:0.5";
+    /// <summary>Audio a stream may hold (ring buffer); windows whose audio was overwritten before inference are dropped and reported.</summary>
+    public double MaxBufferedSeconds { get; set; } = 10.0;
+    /// <summary>
+    /// A window that has waited this long for inference is dropped (and reported) when a newer one of the same stream is
+    /// due: a live client gets current predictions rather than ever later ones. 0 keeps every window its audio allows.
+    /// </summary>
+    public double MaxLagSeconds { get; set; } = 2.0;
+    /// <summary>Largest WebSocket message accepted (bytes); bigger ones are an error.</summary>
+    public int MaxFrameBytes { get; set; } = 64 * 1024;
+    /// <summary>Concurrent streams one node accepts on its WebSocket endpoint.</summary>
+    public int MaxStreams { get; set; } = 256;
+    /// <summary>Frames sent to the predictor actor and not yet acknowledged, per stream; more are dropped and reported.</summary>
+    public int MaxFramesInFlight { get; set; } = 64;
+    /// <summary>Windows of all streams run through the model together, at most this many in one call (16: the cheapest per window on 2 cores, docs/streaming.md).</summary>
+    public int MaxBatch { get; set; } = 16;
+    /// <summary>Fixed shard count of the predictor region (all nodes must agree).</summary>
+    public int ShardCount { get; set; } = 60;
+    /// <summary>
+    /// Torch intra-op threads (process-wide; a training run sets its own); 0 leaves torch's default. 1 by default: the
+    /// other core computes the next windows' features meanwhile, and on 2 busy cores two intra-op threads cost 3-9x the
+    /// CPU per window (docs/streaming.md).
+    /// </summary>
+    public int TorchThreads { get; set; } = 1;
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the bad setting and what to do.</summary>
+    public void Validate()
+    {
+        static ArgumentException Bad(string what) => new($"{Section}: {what}");
+        if (!(WindowSeconds is >= 0.1 and <= 60)) throw Bad($"WindowSeconds {WindowSeconds} is outside 0.1..60");
+        if (!(HopSeconds > 0 && HopSeconds <= WindowSeconds)) throw Bad($"HopSeconds {HopSeconds} must be positive and at most WindowSeconds ({WindowSeconds})");
+        if (!(MaxBufferedSeconds >= WindowSeconds && MaxBufferedSeconds <= 600))
+            throw Bad($"MaxBufferedSeconds {MaxBufferedSeconds} must be at least WindowSeconds ({WindowSeconds}) and at most 600");
+        if (!(MaxLagSeconds is >= 0 and <= 600)) throw Bad($"MaxLagSeconds {MaxLagSeconds} is outside 0..600 (0 turns the limit off)");
+        if (MaxFrameBytes is < 1024 or > 16 * 1024 * 1024) throw Bad($"MaxFrameBytes {MaxFrameBytes} is outside 1024..16777216");
+        if (MaxStreams is < 1 or > 100_000) throw Bad($"MaxStreams {MaxStreams} is outside 1..100000");
+        if (MaxFramesInFlight is < 1 or > 100_000) throw Bad($"MaxFramesInFlight {MaxFramesInFlight} is outside 1..100000");
+        if (MaxBatch is < 1 or > 1024) throw Bad($"MaxBatch {MaxBatch} is outside 1..1024");
+        if (ShardCount is < 1 or > 10_000) throw Bad($"ShardCount {ShardCount} is outside 1..10000");
+        if (TorchThreads is < 0 or > 256) throw Bad($"TorchThreads {TorchThreads} is outside 0..256");
+        try { SmoothingSpec.Parse(Smoothing); }
+        catch (ArgumentException e) { throw Bad(e.Message); }
+    }
+
+    /// <summary>Samples of <paramref name="seconds"/> at <paramref name="rate"/>, at least 1.</summary>
+    public static int Samples(double seconds, int rate) => Math.Max(1, (int)Math.Round(seconds * rate, MidpointRounding.AwayFromZero));
+
+    public override string ToString() => string.Create(CultureInfo.InvariantCulture,
+        $"window {WindowSeconds}s hop {HopSeconds}s smoothing {Smoothing} buffer {MaxBufferedSeconds}s");
+}

@@ -1,0 +1,188 @@
+using Akka.Actor;
+using Akka.Cluster.Tools.PublishSubscribe;
+using Akka.Configuration;
+using EmotionCluster.Audio;
+using EmotionCluster.Testing;
+using Xunit.Abstractions;
+
+namespace EmotionCluster.Streaming.Tests;
+
+/// <summary>
+/// Streamed windows against <see cref="EmotionCluster.Model.Predictor"/> on the same audio as a WAV file: the window
+/// that covers a whole clip must give that clip's probabilities, whatever the frame sizes and the client's rate.
+/// </summary>
+[Collection(TinyModelCollection.Name)]
+public sealed class CorrectnessTests(TinyModel models, ITestOutputHelper output)
+{
+    private const float Tolerance = 1e-4f;
+
+    /// <summary>Streams <paramref name="clip"/> in frames of <paramref name="frame"/> samples and returns every hop, model applied.</summary>
+    private static List<(WindowSpan Window, float[] Probabilities)> Stream(StreamingModel model, float[] clip, int rate, int frame, StreamingSettings settings)
+    {
+        var session = new StreamSession(rate, settings);
+        var hops = new List<(WindowSpan, float[])>();
+        void Drain()
+        {
+            while (session.TryTakeNext(out var w, out var samples))
+                hops.Add((w, model.Predict([model.Features(samples, rate)])[0]));
+        }
+        for (int at = 0; at < clip.Length; at += frame)
+        {
+            session.Append(clip.AsSpan(at, Math.Min(frame, clip.Length - at)));
+            Drain();
+        }
+        session.End();
+        Drain();
+        Assert.Equal(0, session.DroppedHops);
+        return hops;
+    }
+
+    private void AssertClose(float[] expected, float[] actual, string what)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        float worst = expected.Zip(actual, (a, b) => Math.Abs(a - b)).Max();
+        output.WriteLine($"{what}: max |Δp| = {worst:E2} (expected [{string.Join(", ", expected.Select(p => p.ToString("F5")))}])");
+        Assert.True(worst <= Tolerance, $"{what}: max |Δp| = {worst} > {Tolerance}");
+    }
+
+    [Theory]
+    [InlineData(16000, 1600)]
+    [InlineData(16000, 333)]
+    [InlineData(44100, 4410)]
+    [InlineData(8000, 800)]
+    public void Window_covering_a_whole_clip_equals_the_predictor_on_that_clip(int rate, int frame)
+    {
+        var model = StreamingModel.Load(models.ModelA);
+        float[] clip = TinyModel.Clip(0, 1.7, seed: 99, rate: rate);
+        // the PCM16 round trip the client makes, so both sides see the same samples
+        float[] sent = RawPcm.DecodePcm16(StreamClient.Pcm16(clip), 1);
+        var settings = new StreamingSettings { WindowSeconds = 2, HopSeconds = 0.5 };
+        var hops = Stream(model, sent, rate, frame, settings);
+        var whole = Assert.Single(hops); // shorter than a window: one final window, the whole clip
+        Assert.True(whole.Window.Final);
+        Assert.Equal(new WindowSpan(0, sent.Length, true), whole.Window);
+        AssertClose(TinyModel.Reference(models.ModelA, WavWriter.ToBytes(sent, rate)), whole.Probabilities, $"{rate} Hz, frames of {frame}");
+    }
+
+    [Fact]
+    public void Every_hop_of_a_long_stream_equals_the_predictor_on_that_window_as_a_clip()
+    {
+        var model = StreamingModel.Load(models.ModelA);
+        float[] clip = [.. TinyModel.Clip(0, 1.5, 1), .. TinyModel.Clip(1, 1.5, 2), .. TinyModel.Clip(2, 1.0, 3)];
+        float[] sent = RawPcm.DecodePcm16(StreamClient.Pcm16(clip), 1);
+        var hops = Stream(model, sent, 16000, 1600, new StreamingSettings { WindowSeconds = 2, HopSeconds = 0.5 });
+        Assert.Equal(new[] { 2.0, 2.5, 3.0, 3.5, 4.0 }, hops.Select(h => h.Window.End / 16000.0));
+        foreach (var (w, p) in hops)
+            AssertClose(TinyModel.Reference(models.ModelA, WavWriter.ToBytes(sent.AsSpan((int)w.Start, w.Length), 16000)), p, $"window {w.Start}..{w.End}");
+    }
+
+    [Fact]
+    public void Models_saved_with_the_experiments_model_input_are_shaped_like_the_experiments_do()
+    {
+        foreach (string path in new[] { models.ModelStandardized, models.ModelPerBand })
+        {
+            var model = StreamingModel.Load(path);
+            float[] clip = RawPcm.DecodePcm16(StreamClient.Pcm16(TinyModel.Clip(2, 1.2, 5)), 1);
+            var whole = Assert.Single(Stream(model, clip, 16000, 1000, new StreamingSettings()));
+            AssertClose(TinyModel.Reference(path, WavWriter.ToBytes(clip, 16000)), whole.Probabilities, Path.GetFileName(path));
+        }
+        var e = Assert.Throws<EmotionCluster.Model.ModelArtifactException>(() => StreamingModel.Load(models.ModelUnknownInput));
+        Assert.Contains("'Whiten' is unknown", e.Message);
+    }
+
+    [EmoDbFact]
+    public void An_emodb_clip_streamed_equals_the_predictor_on_the_file()
+    {
+        string wav = Path.Combine(Datasets.RequireEmoDb(), "wav", "03a01Wa.wav");
+        var model = StreamingModel.Load(models.ModelA);
+        var (clip, _) = WavReader.Read(wav);
+        var hops = Stream(model, clip.Samples, clip.SampleRate, 1600, new StreamingSettings { WindowSeconds = 3, HopSeconds = 0.5 });
+        AssertClose(TinyModel.Reference(models.ModelA, File.ReadAllBytes(wav)), Assert.Single(hops).Probabilities, "03a01Wa");
+    }
+}
+
+[Collection(TinyModelCollection.Name)]
+public sealed class ModelHolderTests(TinyModel models)
+{
+    [Fact]
+    public void Swap_is_atomic_and_a_replaced_model_lives_until_its_last_window_is_done()
+    {
+        using var holder = new ModelHolder();
+        Assert.Null(holder.Acquire());
+        holder.Swap(StreamingModel.Load(models.ModelA));
+        var features = holder.Current!.Features(TinyModel.Clip(1, 1, 1), 16000);
+        float[] a = holder.Current.Predict([features])[0];
+
+        using var lease = holder.Acquire()!; // a window in flight on model A
+        holder.Swap(StreamingModel.Load(models.ModelB));
+        Assert.Equal(2, holder.Generation);
+        Assert.Equal(a, lease.Model.Predict([features])[0]); // A still works for the window that holds it
+        float[] b = holder.Current!.Predict([features])[0];
+        Assert.NotEqual(a, b);
+        using (var next = holder.Acquire()!) Assert.Same(holder.Current, next.Model);
+        lease.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => lease.Model.Predict([features])); // released: A is disposed now
+    }
+
+    [Fact]
+    public async Task Batched_predictions_equal_single_ones()
+    {
+        using var holder = new ModelHolder();
+        holder.Swap(StreamingModel.Load(models.ModelA));
+        using var batcher = new InferenceBatcher(maxBatch: 64, capacity: 100);
+        var inputs = Enumerable.Range(0, 40).Select(i => holder.Current!.Features(TinyModel.Clip(i % 3, 1.0, i), 16000)).ToArray();
+        var leases = inputs.Select(_ => holder.Acquire()!).ToArray();
+        var tasks = inputs.Select((x, i) => batcher.PredictAsync(leases[i], x)).ToArray();
+        float[][] results = await Task.WhenAll(tasks).WaitAsync(TimeSpan.FromSeconds(60));
+        foreach (var l in leases) l.Dispose();
+        Assert.True(batcher.Batches < 40, $"{batcher.Batches} batches for 40 windows: nothing was batched");
+        Assert.Equal(40, batcher.Windows);
+        for (int i = 0; i < inputs.Length; i++)
+        {
+            float[] single = holder.Current!.Predict([inputs[i]])[0];
+            for (int c = 0; c < single.Length; c++) Assert.Equal(single[c], results[i][c], 1e-5f);
+        }
+    }
+
+    [Fact]
+    public async Task A_model_published_on_the_models_topic_replaces_the_current_one()
+    {
+        using var holder = new ModelHolder();
+        holder.Swap(StreamingModel.Load(models.ModelA));
+        var config = ConfigurationFactory.ParseString("""
+            akka.actor.provider = cluster
+            akka.remote.dot-netty.tcp.port = 0
+            akka.remote.dot-netty.tcp.hostname = 127.0.0.1
+            akka.actor.serializers.streaming = "EmotionCluster.Streaming.StreamingSerializer, EmotionCluster.Streaming"
+            akka.actor.serialization-bindings { "EmotionCluster.Streaming.IStreamingMessage, EmotionCluster.Streaming" = streaming }
+            akka.actor.serialize-messages = on
+            akka.loglevel = WARNING
+            """);
+        var system = ActorSystem.Create("pubsub", config);
+        try
+        {
+            var cluster = Akka.Cluster.Cluster.Get(system);
+            cluster.Join(cluster.SelfAddress);
+            var up = new ManualResetEventSlim();
+            cluster.RegisterOnMemberUp(up.Set);
+            Assert.True(await Task.Run(() => up.Wait(TimeSpan.FromSeconds(20))), "the one-node cluster did not come up");
+            system.ActorOf(ModelSubscriberActor.PropsFor(holder), "model-subscriber");
+            string id = holder.Current!.Id;
+            var swapped = new ManualResetEventSlim();
+            holder.Swapped += _ => swapped.Set();
+            // the subscription is registered asynchronously: publish until it is heard
+            for (int attempt = 0; attempt < 40 && !swapped.IsSet; attempt++)
+            {
+                ModelPublishing.PublishFile(system, models.ModelB); // bytes in 64 kB chunks, serialized (serialize-messages)
+                await Task.Run(() => swapped.Wait(TimeSpan.FromMilliseconds(500)));
+            }
+            Assert.True(swapped.IsSet, "no swap after publishing");
+            Assert.NotEqual(id, holder.Current!.Id);
+            Assert.StartsWith("b.model@", holder.Current.Id);
+        }
+        finally
+        {
+            await system.Terminate().WaitAsync(TimeSpan.FromSeconds(10));
+        }
+    }
+}

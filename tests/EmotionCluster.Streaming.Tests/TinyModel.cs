@@ -1,0 +1,103 @@
+using EmotionCluster.Audio;
+using EmotionCluster.Extraction;
+using EmotionCluster.Features;
+using EmotionCluster.Model;
+
+namespace EmotionCluster.Streaming.Tests;
+
+/// <summary>
+/// Synthetic "emotions" (three kinds of sound) and tiny CNNs trained on them for one or two epochs: real model files
+/// that load through <see cref="ModelArtifact"/>, made in seconds without a corpus. Shared by every test class.
+/// </summary>
+public sealed class TinyModel : IDisposable
+{
+    public static readonly string[] Labels = ["anger", "neutral", "sadness"];
+    public const int Rate = 16000;
+
+    public string Dir { get; } = Path.Combine(Path.GetTempPath(), "ec-streaming-" + Guid.NewGuid().ToString("N"));
+    /// <summary>Plain <see cref="FeaturePipelineSettings"/> in the manifest.</summary>
+    public string ModelA { get; }
+    /// <summary>Same architecture, other seed: other weights (for hot swap).</summary>
+    public string ModelB { get; }
+    /// <summary>The experiments' <c>{"Features":…,"Input":{"Frames":300,"Standardize":true}}</c> form.</summary>
+    public string ModelStandardized { get; }
+    /// <summary>The same with <c>"PerBand":true</c>.</summary>
+    public string ModelPerBand { get; }
+    /// <summary>An <c>Input</c> key streaming does not know.</summary>
+    public string ModelUnknownInput { get; }
+
+    public TinyModel()
+    {
+        Directory.CreateDirectory(Dir);
+        var featurizer = new PipelineFeaturizer(FeaturePipelineSettings.Default);
+        var examples = new List<(Spectrogram, int)>();
+        for (int i = 0; i < 12; i++)
+        {
+            float[] clip = Clip(i % 3, 2.0, seed: i);
+            var features = featurizer.Extract(WavWriter.ToBytes(clip, Rate), $"synthetic{i}");
+            examples.Add((FixedLength.CropOrPad(features, 300), i % 3));
+        }
+        var cnn = new CnnSettings { InputBins = 64, InputFrames = 300, Classes = 3, Channels = [4, 8], DenseSize = 8 };
+        ModelA = Train(examples, cnn, 1, "a.model", FeaturePipelineSettings.Default.ToJson());
+        ModelB = Train(examples, cnn, 2, "b.model", FeaturePipelineSettings.Default.ToJson());
+        string modelInput = "{\"Features\":" + FeaturePipelineSettings.Default.ToJson() + ",\"Input\":{\"Frames\":300,\"Standardize\":true}}";
+        ModelStandardized = Train(examples, cnn, 3, "standardized.model", modelInput);
+        ModelPerBand = Train(examples, cnn, 4, "perband.model", modelInput.Replace("\"Standardize\":true", "\"Standardize\":true,\"PerBand\":true"));
+        ModelUnknownInput = Train(examples, cnn, 5, "unknown.model", modelInput.Replace("\"Standardize\":true", "\"Standardize\":true,\"Whiten\":true"));
+    }
+
+    private string Train(List<(Spectrogram, int)> examples, CnnSettings cnn, int seed, string name, string featureJson)
+    {
+        var settings = new TrainingSettings { Epochs = 1, BatchSize = 4, Seed = seed, Threads = 0, EarlyStoppingPatience = 0, WarmupEpochs = 0 };
+        using var result = Trainer.Train(examples, [], settings, cnn);
+        string path = Path.Combine(Dir, name);
+        result.Save(path, Labels, featureJson);
+        return path;
+    }
+
+    /// <summary>A clip of one of three sound kinds: a buzzy harmonic tone with fast tremolo (0), a low steady hum with noise (1), decaying filtered noise (2).</summary>
+    public static float[] Clip(int kind, double seconds, int seed, int rate = Rate)
+    {
+        var random = new Random(seed);
+        int n = (int)(seconds * rate);
+        var x = new float[n];
+        double f0 = kind switch { 0 => 240 + 40 * random.NextDouble(), 1 => 120 + 20 * random.NextDouble(), _ => 0 };
+        double lowpass = 0;
+        for (int i = 0; i < n; i++)
+        {
+            double t = (double)i / rate;
+            double v = kind switch
+            {
+                0 => (Math.Sin(2 * Math.PI * f0 * t) + 0.5 * Math.Sin(4 * Math.PI * f0 * t) + 0.3 * Math.Sin(6 * Math.PI * f0 * t)) * (0.6 + 0.4 * Math.Sin(2 * Math.PI * 9 * t)) * 0.5,
+                1 => 0.2 * Math.Sin(2 * Math.PI * f0 * t) + 0.02 * (random.NextDouble() * 2 - 1),
+                _ => (lowpass = 0.95 * lowpass + 0.05 * (random.NextDouble() * 2 - 1)) * 3 * Math.Exp(-t / 1.5),
+            };
+            x[i] = (float)Math.Clamp(v, -0.99, 0.99);
+        }
+        return x;
+    }
+
+    /// <summary>What <see cref="Predictor"/> says about a WAV file: the reference every streamed window is compared with.</summary>
+    public static float[] Reference(string modelPath, byte[] wav)
+    {
+        using var predictor = Predictor.Load(modelPath);
+        if (predictor.FeatureSettings.Contains("\"Input\"", StringComparison.Ordinal))
+        {
+            var input = Experiments.ModelInput.FromJson(predictor.FeatureSettings); // the experiments' own shaping code
+            return predictor.Predict(input.Shape(new PipelineFeaturizer(input.Features).Extract(wav, "reference")));
+        }
+        var features = new PipelineFeaturizer(FeaturePipelineSettings.FromJson(predictor.FeatureSettings)).Extract(wav, "reference");
+        return predictor.Predict(FixedLength.CropOrPad(features, predictor.Settings.InputFrames));
+    }
+
+    public void Dispose()
+    {
+        try { Directory.Delete(Dir, recursive: true); } catch (IOException) { }
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class TinyModelCollection : ICollectionFixture<TinyModel>
+{
+    public const string Name = "tiny model";
+}
