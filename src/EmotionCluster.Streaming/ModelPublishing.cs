@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Cluster.Tools.PublishSubscribe;
 using Akka.Event;
+using EmotionCluster.Cluster;
 
 namespace EmotionCluster.Streaming;
 
@@ -35,6 +36,36 @@ public static class ModelPublishing
     /// <summary>Tells every predictor node to load <paramref name="path"/> (a path all of them can read).</summary>
     public static void PublishPath(ActorSystem system, string path) =>
         DistributedPubSub.Get(system).Mediator.Tell(new Publish(Topic, new ModelPublished(Path.GetFileName(path), path, 0, 1, [])));
+}
+
+/// <summary>
+/// On every node: forwards each <see cref="ModelFileSaved"/> of the local event stream (the trainer's new best model)
+/// to all predictor nodes, as the file's bytes on <see cref="ModelPublishing.Topic"/> (no shared storage needed).
+/// </summary>
+public sealed class ModelAnnouncerActor : ReceiveActor
+{
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+
+    public static Props PropsFor() => Props.Create(() => new ModelAnnouncerActor());
+
+    public ModelAnnouncerActor()
+    {
+        Receive<ModelFileSaved>(m =>
+        {
+            try
+            {
+                ModelPublishing.PublishFile(Context.System, m.Path);
+                _log.Info("published model {0} (run {1}, epoch {2}, validation UAR {3:F3}) to the predictors", m.Path, m.RunId, m.Epoch, m.ValidationUar);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
+            {
+                _log.Warning("could not publish model {0}: {1}", m.Path, e.Message);
+            }
+        });
+    }
+
+    protected override void PreStart() => Context.System.EventStream.Subscribe(Self, typeof(ModelFileSaved));
+    protected override void PostStop() => Context.System.EventStream.Unsubscribe(Self);
 }
 
 /// <summary>

@@ -80,7 +80,7 @@ public static class StreamingHosting
         }
     }
 
-    /// <summary>Serializer, the predictor region (on nodes with the <c>predictor</c> role; a proxy elsewhere) and the model subscriber.</summary>
+    /// <summary>Serializer, the predictor region (on nodes with the <c>predictor</c> role; a proxy elsewhere), the model subscriber and the model announcer.</summary>
     public static AkkaConfigurationBuilder WithStreaming(this AkkaConfigurationBuilder akka, IServiceProvider services, NodeSettings node)
     {
         var settings = services.GetRequiredService<StreamingSettings>();
@@ -97,6 +97,7 @@ public static class StreamingHosting
         {
             akka.WithShardRegionProxy<PredictorRegion>(RegionName, ClusterRoles.Predictor, extractor);
         }
+        akka.WithActors((system, _) => system.ActorOf(ModelAnnouncerActor.PropsFor(), "model-announcer")); // trainer's best models → predictors
         return akka;
     }
 

@@ -454,6 +454,24 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
         output($"training finished steps={r.AppliedStep} epochs={r.CompletedEpochs} checksum={r.Trainer.WeightChecksum()}");
     }
 
+    /// <summary>Writes the new best model and announces it on the node's event stream.</summary>
+    private void SaveBestModel(DataParallelReplica r, int epoch, double uar)
+    {
+        if (string.IsNullOrWhiteSpace(options.BestModelOutput)) return;
+        string path = Path.GetFullPath(options.BestModelOutput);
+        try
+        {
+            ModelArtifact.Save(path, r.Trainer.Model, r.Data.Labels, r.Data.FeatureSettingsJson); // atomic: temporary file, then rename
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            log.Warning("could not write the best model to {0} ({1}); training goes on", path, e.Message);
+            return;
+        }
+        Context.System.EventStream.Publish(new ModelFileSaved(path, runId, epoch, uar));
+        output(string.Create(CultureInfo.InvariantCulture, $"best model epoch {epoch} val_uar={uar:F3} saved to {path}"));
+    }
+
     // ---- replica ----
 
     private void OnStepStart(StepStart m)
@@ -580,6 +598,7 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
             {
                 bestUar = v.Report.Uar;
                 bestEpoch = epoch;
+                SaveBestModel(r, epoch, v.Report.Uar);
             }
             board.Report(metrics);
             mediator.Tell(new Publish(TrainingTopics.Evaluation, metrics));

@@ -18,6 +18,11 @@ public sealed class TrainerOptions
     public string CheckpointDirectory { get; set; } = "out/checkpoints";
     /// <summary>Model file the coordinator writes when the run finishes (empty: none).</summary>
     public string ModelOutput { get; set; } = "";
+    /// <summary>
+    /// Model file the coordinator rewrites whenever validation UAR improves (empty: none). Each new best is announced
+    /// (<c>ModelFileSaved</c> on the node's event stream) and the node publishes it to the predictors, which hot-swap to it.
+    /// </summary>
+    public string BestModelOutput { get; set; } = "";
     /// <summary>"cpu", "cuda" or "cuda:N".</summary>
     public string Device { get; set; } = "cpu";
     public int Threads { get; set; } = 2;

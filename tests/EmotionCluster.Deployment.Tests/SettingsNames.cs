@@ -7,21 +7,24 @@ namespace EmotionCluster.Deployment.Tests;
 
 /// <summary>
 /// What an environment variable of a deployment file may be called: <c>EmotionCluster__{Section}__{Property}</c>,
-/// plus <c>__{index}</c> for list properties, where Section and Property are those of a settings class of
-/// src/EmotionCluster.Cluster (a class with a <c>Section</c> constant such as <c>"EmotionCluster:Node"</c>), found
-/// by reflection. The Persistence section has no settings class yet: until one exists, its two names
-/// (<see cref="PendingPersistenceNames"/>) are allowed explicitly, and nothing else under it.
+/// plus <c>__{index}</c> for list properties, where Section and Property are those of a settings class of the node's
+/// libraries (a class with a <c>Section</c> constant such as <c>"EmotionCluster:Node"</c>), found by reflection.
 /// </summary>
 public static class SettingsNames
 {
     public const string Prefix = "EmotionCluster__";
 
-    /// <summary>Agreed with the lead for the journal; replaced by reflection once a Persistence settings class exists.</summary>
-    public static readonly string[] PendingPersistenceNames =
-        ["EmotionCluster__Persistence__Provider", "EmotionCluster__Persistence__ConnectionString"];
+    /// <summary>The assemblies whose settings the node binds: cluster, persistence, trainer, streaming.</summary>
+    private static readonly Assembly[] SettingsAssemblies =
+    [
+        typeof(NodeSettings).Assembly,
+        typeof(EmotionCluster.Evaluator.PersistenceSettings).Assembly,
+        typeof(EmotionCluster.Training.TrainerOptions).Assembly,
+        typeof(EmotionCluster.Streaming.StreamingSettings).Assembly,
+    ];
 
     /// <summary>Section name (after "EmotionCluster:") → settings class.</summary>
-    public static IReadOnlyDictionary<string, Type> Sections { get; } = typeof(NodeSettings).Assembly.GetTypes()
+    public static IReadOnlyDictionary<string, Type> Sections { get; } = SettingsAssemblies.SelectMany(a => a.GetTypes())
         .Select(t => (Type: t, Section: t.GetField("Section", BindingFlags.Public | BindingFlags.Static)?.GetRawConstantValue() as string))
         .Where(x => x.Section?.StartsWith("EmotionCluster:", StringComparison.Ordinal) == true)
         .ToDictionary(x => x.Section!["EmotionCluster:".Length..], x => x.Type);
@@ -33,10 +36,7 @@ public static class SettingsNames
         string[] parts = name[Prefix.Length..].Split("__");
         if (parts.Length < 2) return $"{name}: expected {Prefix}Section__Property";
         if (!Sections.TryGetValue(parts[0], out Type? type))
-        {
-            if (parts[0] == "Persistence" && PendingPersistenceNames.Contains(name)) return null;
             return $"{name}: no settings class has section EmotionCluster:{parts[0]} (known: {string.Join(", ", Sections.Keys)})";
-        }
         PropertyInfo? property = type.GetProperty(parts[1], BindingFlags.Public | BindingFlags.Instance);
         if (property is null || !property.CanWrite)
             return $"{name}: {type.Name} has no settable property '{parts[1]}' " +

@@ -12,6 +12,9 @@ public sealed class SettingsNamesTests
         Assert.Equal(typeof(NodeSettings), SettingsNames.Sections["Node"]);
         Assert.Equal(typeof(HttpSettings), SettingsNames.Sections["Http"]);
         Assert.Equal(typeof(DiscoverySettings), SettingsNames.Sections["Discovery"]);
+        Assert.Equal(typeof(EmotionCluster.Evaluator.PersistenceSettings), SettingsNames.Sections["Persistence"]);
+        Assert.Equal(typeof(EmotionCluster.Training.TrainerOptions), SettingsNames.Sections["Training"]);
+        Assert.Equal(typeof(EmotionCluster.Streaming.StreamingSettings), SettingsNames.Sections["Streaming"]);
     }
 
     [Theory]
@@ -21,6 +24,8 @@ public sealed class SettingsNamesTests
     [InlineData("EmotionCluster__Http__Token")]
     [InlineData("EmotionCluster__Discovery__PodLabelSelector")]
     [InlineData("EmotionCluster__Persistence__ConnectionString")]
+    [InlineData("EmotionCluster__Training__BestModelOutput")]
+    [InlineData("EmotionCluster__Streaming__ModelPath")]
     public void Accepts_settings(string name) => Assert.Null(SettingsNames.Problem(name));
 
     [Theory]
@@ -30,7 +35,8 @@ public sealed class SettingsNamesTests
     [InlineData("EmotionCluster__Node__Roles__x", "is not a whole number")]
     [InlineData("EmotionCluster__Node__Port__0", "is not a list")]
     [InlineData("EmotionCluster__Http__LivePath", "no settable property 'LivePath'")] // a constant, not a setting
-    [InlineData("EmotionCluster__Persistence__Password", "no settings class has section EmotionCluster:Persistence")]
+    [InlineData("EmotionCluster__Persistence__Password", "no settable property 'Password'")]
+    [InlineData("EmotionCluster__Trainer__Epochs", "no settings class has section EmotionCluster:Trainer")]
     [InlineData("EmotionCluster__Node", "expected EmotionCluster__Section__Property")]
     public void Rejects_near_misses(string name, string why) => Assert.Contains(why, SettingsNames.Problem(name));
 

@@ -145,7 +145,19 @@ public sealed class ModelHolderTests(TinyModel models)
     }
 
     [Fact]
-    public async Task A_model_published_on_the_models_topic_replaces_the_current_one()
+    public Task A_model_published_on_the_models_topic_replaces_the_current_one() =>
+        SwapsAfter(static (system, path) => ModelPublishing.PublishFile(system, path)); // bytes in 64 kB chunks, serialized (serialize-messages)
+
+    [Fact]
+    public Task A_best_model_announced_by_the_trainer_reaches_the_predictors() =>
+        SwapsAfter(static (system, path) =>
+        {
+            // what the trainer does on a new best validation UAR; the announcer (on every node) publishes the file's bytes
+            system.ActorSelection("/user/model-announcer").ResolveOne(TimeSpan.FromSeconds(5)).Wait();
+            system.EventStream.Publish(new EmotionCluster.Cluster.ModelFileSaved(path, "run-1", 3, 0.5));
+        }, announcer: true);
+
+    private async Task SwapsAfter(Action<ActorSystem, string> publish, bool announcer = false)
     {
         using var holder = new ModelHolder();
         holder.Swap(StreamingModel.Load(models.ModelA));
@@ -167,13 +179,14 @@ public sealed class ModelHolderTests(TinyModel models)
             cluster.RegisterOnMemberUp(up.Set);
             Assert.True(await Task.Run(() => up.Wait(TimeSpan.FromSeconds(20))), "the one-node cluster did not come up");
             system.ActorOf(ModelSubscriberActor.PropsFor(holder), "model-subscriber");
+            if (announcer) system.ActorOf(ModelAnnouncerActor.PropsFor(), "model-announcer");
             string id = holder.Current!.Id;
             var swapped = new ManualResetEventSlim();
             holder.Swapped += _ => swapped.Set();
             // the subscription is registered asynchronously: publish until it is heard
             for (int attempt = 0; attempt < 40 && !swapped.IsSet; attempt++)
             {
-                ModelPublishing.PublishFile(system, models.ModelB); // bytes in 64 kB chunks, serialized (serialize-messages)
+                publish(system, models.ModelB);
                 await Task.Run(() => swapped.Wait(TimeSpan.FromMilliseconds(500)));
             }
             Assert.True(swapped.IsSet, "no swap after publishing");

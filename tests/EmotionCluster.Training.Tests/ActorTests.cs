@@ -27,6 +27,7 @@ public class ActorTests
         options.Manifest = data.ManifestPath;
         options.CheckpointDirectory = Path.Combine(data.Root, "ckpt");
         options.ModelOutput = Path.Combine(data.Root, "model.ecm");
+        options.BestModelOutput = Path.Combine(data.Root, "best", "best.ecm");
         var lines = new ConcurrentQueue<string>();
         var finished = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
         void Output(string line)
@@ -59,6 +60,13 @@ public class ActorTests
 
             var (model, manifest) = ModelArtifact.Load(options.ModelOutput);
             using (model) Assert.Equal(["a", "b", "c"], manifest.Labels);
+            // every new best validation UAR rewrote the best model and announced it (the node publishes it to predictors)
+            var best = lines.Where(l => l.StartsWith("best model epoch ")).ToArray();
+            Assert.NotEmpty(best);
+            string bestEpoch = calls[4].Split(' ')[^1]; // "done RUN BEST"
+            Assert.StartsWith($"best model epoch {bestEpoch} ", best[^1]);
+            var (bestModel, bestManifest) = ModelArtifact.Load(options.BestModelOutput);
+            using (bestModel) Assert.Equal(["a", "b", "c"], bestManifest.Labels);
             Assert.Equal(3, new CheckpointStore(options.CheckpointDirectory).TryLoad()!.Epoch);
         }
         finally
