@@ -18,6 +18,7 @@ public static class CliApp
         TrainingCommands.CreateTrain,
         TrainingCommands.CreateEvaluate,
         TrainingCommands.CreateCrossval,
+        TrainingCommands.CreateManifest,
         TrainingCommands.CreatePredict,
         TrainingCommands.CreateReport,
         RunsCommands.Create,

@@ -7,6 +7,7 @@ using EmotionCluster.Evaluation;
 using EmotionCluster.Experiments;
 using EmotionCluster.Extraction;
 using EmotionCluster.Model;
+using EmotionCluster.Training;
 using EmotionCluster.Reporting;
 
 namespace EmotionCluster.Cli;
@@ -127,6 +128,45 @@ public static class TrainingCommands
                 r.GetValue(speakers)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
             return Task.CompletedTask;
         })));
+        return command;
+    }
+
+    /// <summary>
+    /// <c>manifest</c>: extracts the corpus into the feature store and writes the training manifest trainer nodes train
+    /// from (<c>EmotionCluster:Training:Manifest</c>): the train and validation parts of the stratified 70/20/10 split,
+    /// by feature key; the test part is written beside it (<c>.test.json</c>) and never trained on.
+    /// </summary>
+    public static Command CreateManifest()
+    {
+        var common = new Common();
+        var manifestPath = new Option<string>("--manifest") { Description = "Training manifest to write (JSON).", DefaultValueFactory = _ => Path.Combine("out", "training-manifest.json") };
+        var command = new Command("manifest", "Extract features into the feature store and write the training manifest for trainer nodes (train and validation of the 70/20/10 split).");
+        common.AddTo(command);
+        command.Options.Add(manifestPath);
+        command.SetAction((r, ct) => RunAsync(r, async output =>
+        {
+            var settings = common.Settings(r);
+            string commandLine = "emotioncluster " + string.Join(' ', r.Tokens.Select(t => t.Value));
+            var observer = new ConsoleObserver(output, Console.Error);
+            await using var provider = await Providers.CreateAsync(r.GetValue(common.Extraction)!, r.GetValue(common.Store)!, ct);
+            output.WriteLine($"features through {provider.Description} into {Path.GetFullPath(r.GetValue(common.Store)!)}");
+            var workflow = new Workflow(settings, provider.Provider, new RunDirectory(r.GetValue(common.Out)!), observer);
+            PreparedCorpus prepared = await workflow.PrepareAsync(r.GetValue(common.Data)!, commandLine, r.GetValue(common.Limit), ct);
+            var split = Splits.Stratified(prepared.Features.Clips, settings.Training.Seed);
+            string settingsHash = settings.Features.Hash();
+            ManifestExample Example(ClipInfo c) =>
+                new(c.Id, FeatureKey.HashContent(File.ReadAllBytes(c.Path)), settingsHash, Array.IndexOf(prepared.Labels, c.Emotion));
+            string path = r.GetValue(manifestPath)!;
+            var manifest = new EmotionCluster.Training.TrainingManifest(prepared.Labels, settings.Features.ToJson(),
+                split.Train.Select(Example).ToArray(), split.Validation.Select(Example).ToArray());
+            manifest.Save(path);
+            string testPath = Path.ChangeExtension(path, ".test.json");
+            new EmotionCluster.Training.TrainingManifest(prepared.Labels, settings.Features.ToJson(), split.Test.Select(Example).ToArray(), []).Save(testPath);
+            output.WriteLine($"training manifest: {Path.GetFullPath(path)} ({manifest.Train.Length} train, {manifest.Validation.Length} validation clips, " +
+                             $"{prepared.Labels.Length} emotions); held-out test clips: {Path.GetFullPath(testPath)} ({split.Test.Count})");
+            output.WriteLine($"start trainer nodes with EmotionCluster__Training__Manifest={Path.GetFullPath(path)} and the feature store above (--store)");
+            return CliErrors.Ok;
+        }));
         return command;
     }
 

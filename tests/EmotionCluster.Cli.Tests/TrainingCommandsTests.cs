@@ -105,6 +105,35 @@ public class TrainingCommandsTests
         Assert.Empty(ResearchReport.FindUnfilled(File.ReadAllText(Path.Combine(run, "report.md"))));
     }
 
+    [EmoDbFact]
+    public void Manifest_lists_the_split_by_feature_keys_that_the_trainer_finds_in_the_store()
+    {
+        using var dir = new TempDir();
+        string corpus = dir.File("corpus");
+        Directory.CreateDirectory(Path.Combine(corpus, "wav"));
+        foreach (var group in Directory.GetFiles(Path.Combine(Datasets.RequireEmoDb(), "wav"), "*.wav").Order(StringComparer.Ordinal)
+                     .GroupBy(f => Path.GetFileName(f)[5]))
+            foreach (string f in group.Take(10)) File.Copy(f, Path.Combine(corpus, "wav", Path.GetFileName(f)));
+        string store = dir.File("features"), manifestPath = dir.File("m", "train.json");
+        var (code, output, error) = Run("manifest", "--data", corpus, "--out", dir.File("run"), "--store", store, "--manifest", manifestPath,
+            "--emotions", "anger,sadness,neutral");
+        Assert.True(code == 0, error + output);
+        Assert.Contains("EmotionCluster__Training__Manifest=", output);
+
+        var manifest = EmotionCluster.Training.TrainingManifest.Load(manifestPath);
+        var test = EmotionCluster.Training.TrainingManifest.Load(dir.File("m", "train.test.json"));
+        Assert.Equal(["anger", "sadness", "neutral"], manifest.Labels);
+        Assert.Equal(30, manifest.Train.Length + manifest.Validation.Length + test.Train.Length); // 70/20/10 of 3 x 10 clips
+        Assert.Equal(21, manifest.Train.Length);
+        Assert.Empty(manifest.Train.Select(e => e.ClipId).Intersect(test.Train.Select(e => e.ClipId)));
+        Assert.All(manifest.Train, e => Assert.Equal(manifest.Labels[e.Label], e.ClipId[5] switch { 'W' => "anger", 'T' => "sadness", _ => "neutral" }));
+        // the trainer reads every example from the store the extraction filled
+        var data = EmotionCluster.Training.TrainingData.Load(manifest, new EmotionCluster.Extraction.DirectoryFeatureStore(store), 300);
+        Assert.Equal(21, data.TrainX.Length);
+        Assert.Equal(6, data.ValidationX.Length);
+        Assert.All(data.TrainX, x => Assert.Equal((64, 300), (x.Bins, x.Frames)));
+    }
+
     [Fact]
     public void Bad_inputs_are_one_line_errors()
     {
