@@ -24,4 +24,13 @@ public class TorchLoadsTests
         if (!torch.cuda.is_available())
             Assert.Contains("CUDA is not available", Assert.Throws<InvalidOperationException>(() => TorchRuntime.ResolveDevice("cuda:0")).Message);
     }
+
+    [Fact]
+    public void OneDnn_is_capped_at_avx2_unless_the_environment_chose()
+    {
+        // The toy trainings in TrainerTests produced NaN gradients within 40 steps with oneDNN's AVX-512 kernels here.
+        _ = new CnnSettings(); // loads this library, which runs the module initializer
+        string? chosen = Environment.GetEnvironmentVariable(OneDnnIsaCap.Variable) ?? Environment.GetEnvironmentVariable(OneDnnIsaCap.LegacyVariable);
+        Assert.Equal(chosen ?? OneDnnIsaCap.DefaultCap, OneDnnIsaCap.Current);
+    }
 }
