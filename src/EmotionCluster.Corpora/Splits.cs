@@ -53,7 +53,7 @@ public static class Splits
     public static IReadOnlyList<Split> LeaveOneSpeakerOut(IReadOnlyList<ClipInfo> clips, int seed,
         LosoValidation validation = LosoValidation.NextSpeaker, double validationFraction = DefaultValidationFraction)
     {
-        var speakers = SpeakersOf(RequireClips(clips));
+        var speakers = SpeakersOf(RequireKnownSpeakers(clips));
         int needed = validation == LosoValidation.NextSpeaker ? 3 : 2;
         if (speakers.Count < needed)
             throw new ArgumentException($"leave-one-speaker-out with {validation} validation needs at least {needed} speakers; " +
@@ -88,7 +88,7 @@ public static class Splits
     public static Split HeldOutSpeakers(IReadOnlyList<ClipInfo> clips, IReadOnlyCollection<string> testSpeakers,
         IReadOnlyCollection<string>? validationSpeakers, int seed, double validationFraction = DefaultValidationFraction)
     {
-        var speakers = SpeakersOf(RequireClips(clips));
+        var speakers = SpeakersOf(RequireKnownSpeakers(clips));
         validationSpeakers ??= [];
         foreach (string s in testSpeakers.Concat(validationSpeakers).Where(s => !speakers.Contains(s)))
             throw new ArgumentException($"speaker '{s}' is not in the clips (speakers: {string.Join(", ", speakers)})", nameof(testSpeakers));
@@ -110,7 +110,7 @@ public static class Splits
     /// <summary>Held-out speakers drawn at random (by <paramref name="seed"/>): that many test and validation speakers.</summary>
     public static Split HeldOutSpeakers(IReadOnlyList<ClipInfo> clips, int testSpeakerCount, int validationSpeakerCount, int seed)
     {
-        var speakers = SpeakersOf(RequireClips(clips));
+        var speakers = SpeakersOf(RequireKnownSpeakers(clips));
         if (testSpeakerCount < 1 || validationSpeakerCount < 0 || testSpeakerCount + validationSpeakerCount >= speakers.Count)
             throw new ArgumentOutOfRangeException(nameof(testSpeakerCount), testSpeakerCount,
                 $"{testSpeakerCount} test + {validationSpeakerCount} validation speakers: need at least 1 test speaker and " +
@@ -164,6 +164,23 @@ public static class Splits
         if (clips.Count == 0) throw new ArgumentException("there are no clips to split", nameof(clips));
         var duplicate = clips.GroupBy(c => c.Id).FirstOrDefault(g => g.Count() > 1);
         if (duplicate is not null) throw new ArgumentException($"clip id '{duplicate.Key}' occurs {duplicate.Count()} times; ids must be unique", nameof(clips));
+        return clips;
+    }
+
+    /// <summary>
+    /// Speaker splits promise that no speaker is on both sides; clips whose speaker is unknown (a folder corpus without a
+    /// speaker pattern) would silently form one "speaker" made of many, so they are refused.
+    /// </summary>
+    private static IReadOnlyList<ClipInfo> RequireKnownSpeakers(IReadOnlyList<ClipInfo> clips)
+    {
+        RequireClips(clips);
+        var unknown = clips.Where(c => c.Speaker == ClipInfo.UnknownSpeaker).ToList();
+        if (unknown.Count > 0)
+            throw new ArgumentException(
+                $"{unknown.Count} of {clips.Count} clips have no known speaker (e.g. {string.Join(", ", unknown.Take(3).Select(c => c.Id))}); " +
+                "a speaker-independent split needs the speaker of every clip: load the folder corpus with a speaker pattern " +
+                "(a regex with a (?<speaker>...) group matched against the file name), remove those clips, or use the stratified split",
+                nameof(clips));
         return clips;
     }
 

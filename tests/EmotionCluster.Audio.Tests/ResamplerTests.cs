@@ -40,14 +40,14 @@ public class ResamplerTests
     [InlineData(44100, 16000, 12000)]  // would alias to 4 kHz
     [InlineData(96000, 16000, 30000)]
     [InlineData(22050, 16000, 9000)]
-    public void A_tone_above_the_target_Nyquist_is_attenuated_by_at_least_50_dB(int from, int to, double frequency)
+    public void A_tone_above_the_target_Nyquist_is_attenuated_by_at_least_75_dB(int from, int to, double frequency)
     {
         float[] x = Signals.Sine(frequency, from, 0.6, amplitude: 0.5);
 
         float[] y = Resampler.Resample(x, from, to);
 
         double attenuation = Signals.Db(Signals.Rms(Middle(y, to)) / (0.5 / Math.Sqrt(2)));
-        Assert.True(attenuation < -50, $"only {attenuation:F1} dB");
+        Assert.True(attenuation < -75, $"only {attenuation:F1} dB (designed for 80)");
     }
 
     [Theory]

@@ -36,8 +36,23 @@ public class AesddCorpusTests
         Assert.Equal(122, perEmotion["sadness"]);
         Assert.Equal(["1", "2", "3", "4", "5", "6"], corpus.Speakers);
         var byId = corpus.Clips.ToDictionary(c => c.Id);
+        var perActor = new Dictionary<string, int>();
         foreach (var (file, label) in rows)
-            Assert.Equal(Emotions.Canonical(label), byId[Path.GetFileNameWithoutExtension(file)].Emotion);
+        {
+            // the oracle: letter, two utterance digits, "(actor)" with optional leading zero, optional take letter
+            var m = System.Text.RegularExpressions.Regex.Match(file, @"^([adfhs])(\d\d) \(0?([1-6])\)([ab]?)\.wav$");
+            Assert.True(m.Success, file);
+            ClipInfo clip = byId[Path.GetFileNameWithoutExtension(file)];
+            Assert.Equal(Emotions.Canonical(label), clip.Emotion);
+            Assert.Equal(m.Groups[1].Value[0], clip.Emotion[0]);
+            Assert.Equal(m.Groups[2].Value, clip.Text);
+            Assert.Equal(m.Groups[3].Value, clip.Speaker);
+            Assert.Equal(m.Groups[4].Value, clip.Take);
+            perActor[clip.Speaker] = perActor.GetValueOrDefault(clip.Speaker) + 1;
+        }
+        // counted from AESDD_GT.csv; actor 5 has the second takes
+        Assert.Equal(new Dictionary<string, int> { ["1"] = 100, ["2"] = 100, ["3"] = 98, ["4"] = 99, ["5"] = 107, ["6"] = 100 }, perActor);
+        Assert.Equal(perActor, corpus.Clips.GroupBy(c => c.Speaker).ToDictionary(g => g.Key, g => g.Count()));
         Assert.Equal(CorpusLayout.Aesdd, CorpusLoader.Detect(tree.Root));
         Assert.Equal(604, CorpusLoader.Load(tree.Root).Clips.Count);
     }
@@ -51,6 +66,14 @@ public class AesddCorpusTests
     [InlineData("sadness/s01 (5)b.wav", "sadness", "01", "5", "b")]
     [InlineData("happiness/h19 (6).wav", "happiness", "19", "6", "")]
     [InlineData("anger/a01 (1).wav", "anger", "01", "1", "")]
+    [InlineData("disgust/d01 (5)b.wav", "disgust", "01", "5", "b")]
+    [InlineData("disgust/d03 (5)b.wav", "disgust", "03", "5", "b")]
+    [InlineData("disgust/d04 (5)b.wav", "disgust", "04", "5", "b")]
+    [InlineData("fear/f11 (01).wav", "fear", "11", "1", "")]
+    [InlineData("fear/f12 (01).wav", "fear", "12", "1", "")]
+    [InlineData("fear/f18 (5)b.wav", "fear", "18", "5", "b")]
+    [InlineData("sadness/s02 (5)b.wav", "sadness", "02", "5", "b")]
+    [InlineData("sadness/s04 (5)b.wav", "sadness", "04", "5", "b")]
     public void Irregular_names_parse(string path, string emotion, string utterance, string actor, string take)
     {
         ClipInfo? clip = AesddCorpus.Parse(path, out string? problem);

@@ -147,6 +147,27 @@ public class SplitsTests
         Assert.Throws<ArgumentException>(() => Splits.Stratified([], 0));
     }
 
+    [Fact]
+    public void Speaker_splits_refuse_clips_without_a_known_speaker_and_the_stratified_split_takes_them()
+    {
+        var clips = EmoDbLike();
+        for (int i = 0; i < 5; i++) clips[i] = clips[i] with { Speaker = ClipInfo.UnknownSpeaker };
+        foreach (var split in new Func<object>[]
+                 {
+                     () => Splits.LeaveOneSpeakerOut(clips, 0),
+                     () => Splits.LeaveOneSpeakerOut(clips, 0, LosoValidation.StratifiedSlice),
+                     () => Splits.HeldOutSpeakers(clips, ["03"], null, 0),
+                     () => Splits.HeldOutSpeakers(clips, 2, 1, 0),
+                 })
+        {
+            var e = Assert.Throws<ArgumentException>(split);
+            Assert.Contains("5 of 535 clips have no known speaker", e.Message);
+            Assert.Contains(clips[0].Id, e.Message);
+            Assert.Contains("speaker pattern", e.Message);
+        }
+        Assert.Equal(535, Splits.Stratified(clips, 0) is var s ? s.Train.Count + s.Validation.Count + s.Test.Count : 0);
+    }
+
     [EmoDbFact]
     public void Leave_one_speaker_out_on_EmoDb()
     {

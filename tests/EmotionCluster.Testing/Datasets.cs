@@ -4,7 +4,7 @@ namespace EmotionCluster.Testing;
 
 /// <summary>
 /// Where the test corpora live. One setting: the environment variable <c>EMOTIONCLUSTER_DATASETS</c>;
-/// when unset, <c>../shared/datasets</c> next to the repository root. Corpora are never copied into the repo.
+/// when unset, <c>../shared/datasets</c> next to the repository root; a relative value is taken from the repository root. Corpora are never copied into the repo.
 /// </summary>
 public static class Datasets
 {
@@ -20,9 +20,8 @@ public static class Datasets
         get
         {
             string? configured = Environment.GetEnvironmentVariable(EnvVar);
-            return Path.GetFullPath(string.IsNullOrWhiteSpace(configured)
-                ? Path.Combine(RepoRoot, "..", "shared", "datasets")
-                : configured);
+            // a relative setting means relative to the repository root (as in the README), not to the test's bin folder
+            return Path.GetFullPath(string.IsNullOrWhiteSpace(configured) ? Path.Combine("..", "shared", "datasets") : configured, RepoRoot);
         }
     }
 
