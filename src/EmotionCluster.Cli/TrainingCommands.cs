@@ -215,34 +215,58 @@ public static class TrainingCommands
     {
         var model = new Option<string>("--model") { Description = "Model artifact (model.ecm from train).", Required = true };
         var data = new Option<string>("--data") { Description = "Corpus folder to evaluate on.", Required = true };
-        var split = new Option<string>("--split") { Description = "all (every clip of the model's emotions) or test (the held-out 10% of the 70/20/10 split with --seed).", DefaultValueFactory = _ => "all" };
-        var seed = new Option<int>("--seed") { Description = "Seed the model was trained with (for --split test).", DefaultValueFactory = _ => 42 };
-        var outDir = new Option<string>("--out") { Description = "Folder for metrics.json and confusion matrices.", DefaultValueFactory = _ => Path.Combine("out", "evaluate") };
-        var json = new Option<bool>("--json") { Description = "Print the metrics as JSON." };
-        var command = new Command("evaluate", "Score a saved model on a corpus: accuracy, per-class precision/recall/F1, UAR, confusion matrix (JSON and PNG).")
+        var split = new Option<string>("--split")
         {
-            model, data, split, seed, outDir, json,
+            Description = "all (every clip of the model's emotions) or test: the run's held-out test clips, as listed in split.json " +
+                          "beside the model (written by train); without it the 10% test part of the 70/20/10 split with --seed and --limit.",
+            DefaultValueFactory = _ => "all",
+        };
+        var seed = new Option<int>("--seed") { Description = "Seed the model was trained with (--split test without split.json).", DefaultValueFactory = _ => 42 };
+        var limit = new Option<int?>("--limit") { Description = "The --limit the model was trained with (--split test without split.json)." };
+        var outDir = new Option<string>("--out") { Description = "Folder for metrics.json, predictions.json and confusion matrices.", DefaultValueFactory = _ => Path.Combine("out", "evaluate") };
+        var json = new Option<bool>("--json") { Description = "Print the metrics as JSON." };
+        var command = new Command("evaluate", "Score a saved model on a corpus: accuracy, per-class precision/recall/F1, UAR, confusion matrix (JSON and PNG), per-clip predictions.")
+        {
+            model, data, split, seed, limit, outDir, json,
         };
         command.SetAction(r => CliErrors.Run(r, output =>
         {
             var ct = CancellationToken.None;
-            using var predictor = LoadPredictor(r.GetValue(model)!);
-            var input = ModelInputOf(predictor, r.GetValue(model)!);
+            string modelPath = r.GetValue(model)!;
+            using var predictor = LoadPredictor(modelPath);
+            var input = ModelInputOf(predictor, modelPath);
             Corpus corpus = CorpusLoader.Load(r.GetValue(data)!);
             var labels = predictor.Labels;
-            var clips = corpus.Clips.Where(c => labels.Contains(c.Emotion)).ToList();
+            IReadOnlyList<ClipInfo> clips = corpus.Clips.Where(c => labels.Contains(c.Emotion)).ToList();
             if (clips.Count == 0) throw new CliException($"{corpus.Root}: no clip has one of the model's emotions ({string.Join(", ", labels)})");
-            var outcomes = new LocalFeatureProvider(new MemoryFeatureStore(), Math.Max(1, Environment.ProcessorCount))
-                .ExtractAsync(clips.Select(c => new ClipSource(c.Id, c.Path)).ToList(), input.Features, cancellationToken: ct).GetAwaiter().GetResult();
-            var ok = new List<(ClipInfo Clip, EmotionCluster.Features.Spectrogram X)>();
-            foreach (var (clip, o) in clips.Zip(outcomes))
-                if (o.Features is { } f) ok.Add((clip, f)); else output.WriteLine($"skipped {clip.Path}: {o.Error}");
-            var chosen = r.GetValue(split) switch
+            string splitFile = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(modelPath))!, SplitManifest.FileName);
+            switch (r.GetValue(split))
             {
-                "all" => ok,
-                "test" => Splits.Stratified(ok.Select(p => p.Clip).ToList(), r.GetValue(seed)).Test.Select(c => ok.First(p => p.Clip.Id == c.Id)).ToList(),
-                var other => throw new CliException($"--split {other}: use all or test"),
-            };
+                case "all":
+                    break;
+                case "test" when File.Exists(splitFile):
+                    var ids = SplitManifest.Load(splitFile).Test.ToHashSet();
+                    clips = clips.Where(c => ids.Contains(c.Id)).ToList();
+                    if (clips.Count != ids.Count)
+                        throw new CliException($"{splitFile} lists {ids.Count} test clips but {corpus.Root} has {clips.Count} of them; evaluate on the corpus the model was trained on");
+                    output.WriteLine($"test clips: the {clips.Count} listed in {splitFile}");
+                    break;
+                case "test":
+                    var pool = r.GetValue(limit) is { } n ? Workflow.LimitPerEmotion(clips, n) : clips;
+                    clips = Splits.Stratified(pool, r.GetValue(seed)).Test;
+                    output.WriteLine($"test clips: the 10% part of the 70/20/10 split with seed {r.GetValue(seed)} ({clips.Count} clips; no {SplitManifest.FileName} beside the model)");
+                    break;
+                case var other:
+                    throw new CliException($"--split {other}: use all or test");
+            }
+            var observer = new ConsoleObserver(output, r.InvocationConfiguration.Error);
+            var outcomes = new LocalFeatureProvider(new MemoryFeatureStore(), Math.Max(1, Environment.ProcessorCount))
+                .ExtractAsync(clips.Select(c => new ClipSource(c.Id, c.Path)).ToList(), input.Features,
+                    new SyncProgress<BatchProgress>(observer.Extraction), ct).GetAwaiter().GetResult();
+            var chosen = new List<(ClipInfo Clip, EmotionCluster.Features.Spectrogram X)>();
+            foreach (var (clip, o) in clips.Zip(outcomes))
+                if (o.Features is { } f) chosen.Add((clip, f)); else output.WriteLine($"skipped {clip.Path}: {o.Error}");
+            if (chosen.Count == 0) throw new CliException($"{corpus.Root}: no clip produced features; see the errors above");
             var truth = chosen.Select(p => Array.IndexOf(labels, p.Clip.Emotion)).ToArray();
             var probabilities = predictor.PredictBatch(chosen.Select(p => input.Shape(p.X)).ToList());
             var predicted = probabilities.Select(p => Inference.ArgMax(p)).ToArray();
@@ -250,12 +274,14 @@ public static class TrainingCommands
             string dir = Path.GetFullPath(r.GetValue(outDir)!);
             Directory.CreateDirectory(dir);
             File.WriteAllText(Path.Combine(dir, "metrics.json"), report.ToJson());
+            File.WriteAllText(Path.Combine(dir, "predictions.json"), Predictions.ToJson(
+                Predictions.Of(chosen.Select(p => p.Clip).ToList(), labels, new EvaluationOutput(probabilities, predicted, null))));
             ReportParts.DrawConfusion(report.Confusion, labels, Path.Combine(dir, "confusion.png"), Path.Combine(dir, "confusion_normalized.png"), $"Confusion matrix ({r.GetValue(split)} clips)");
             if (r.GetValue(json)) output.WriteLine(report.ToJson());
             else
             {
                 output.WriteLine(report.FormatTable());
-                output.WriteLine($"wrote {Path.Combine(dir, "metrics.json")}, confusion.png, confusion_normalized.png");
+                output.WriteLine($"wrote {Path.Combine(dir, "metrics.json")}, predictions.json, confusion.png, confusion_normalized.png");
             }
             return CliErrors.Ok;
         }));
@@ -296,7 +322,7 @@ public static class TrainingCommands
                     {
                         file,
                         label = predictor.Labels[best],
-                        probabilities = predictor.Labels.Select((l, i) => (l, i)).ToDictionary(q => q.l, q => Math.Round((double)p[q.i], 6)),
+                        probabilities = predictor.Labels.Select((l, i) => (l, i)).ToDictionary(q => q.l, q => p[q.i]), // full float precision
                     }));
                 else
                     output.WriteLine($"{file}: {predictor.Labels[best]} ({p[best]:0.000})  " +

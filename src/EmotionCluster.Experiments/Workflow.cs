@@ -102,6 +102,8 @@ public sealed class Workflow(ExperimentSettings settings, IFeatureProvider provi
         Charts.LearningCurve(ReportParts.Curve(trained.Training.History), run.File(LearningCurveChart), "Learning curve (70/20/10 split)");
         ReportParts.DrawConfusion(trained.Test.Confusion, trained.Labels, run.File(ConfusionChart), run.File(NormalizedConfusionChart), "Test set confusion matrix");
         run.WriteText("metrics_test.json", trained.Test.ToJson());
+        run.WriteText(SplitManifest.FileName, SplitManifest.Of(split).ToJson());
+        run.WriteText(Predictions.TestFile, Predictions.ToJson(Predictions.Of(split.Test, trained.Labels, trained.TestOutput)));
         run.Save("history", trained.Training.History);
         run.Save("training", ReportParts.Training(settings, trained, $"stratified by emotion, 70/20/10, seed {settings.Training.Seed}", run.File(LearningCurveChart)));
         run.Save("evaluation", ReportParts.Evaluation(trained.Test, $"held-out test set (10%, {split.Test.Count} clips)", run.File(ConfusionChart), run.File(NormalizedConfusionChart)));
@@ -109,7 +111,7 @@ public sealed class Workflow(ExperimentSettings settings, IFeatureProvider provi
         return trained;
     }
 
-    /// <summary>Leave-one-speaker-out (validation: the next speaker); saves per-fold lines, the summary and the pooled confusion matrix.</summary>
+    /// <summary>Leave-one-speaker-out (early-stopping set per <see cref="ExperimentSettings.LosoValidation"/>); saves per-fold lines, the summary and the pooled confusion matrix.</summary>
     /// <param name="onlySpeakers">Run only the folds that hold out these speakers (null: every fold).</param>
     public CrossValidationResult CrossValidate(PreparedCorpus prepared, bool save = true, CancellationToken ct = default, IReadOnlyCollection<string>? onlySpeakers = null)
     {

@@ -4,12 +4,15 @@ using static TorchSharp.torch;
 namespace EmotionCluster.Model;
 
 /// <summary>
-/// Evaluation-mode forward passes in fixed batches of <see cref="BatchSize"/>, shared by training-time validation
-/// and <see cref="Predictor"/> so both compute exactly the same numbers.
+/// Evaluation-mode forward passes, one example per forward pass, shared by training-time validation, test scoring,
+/// <c>evaluate</c> and <see cref="Predictor"/>. One at a time because the CPU kernels block the work by batch size:
+/// the same example in batches of different sizes differs in the last float bits, while alone it gives the same bits
+/// whatever else is evaluated with it, so <c>predict</c> on one file reproduces the evaluation of that file exactly.
 /// </summary>
 public static class Inference
 {
-    public const int BatchSize = 32;
+    /// <summary>Examples per forward pass (see the class remarks for why it is 1).</summary>
+    public const int BatchSize = 1;
 
     public static EvaluationOutput Run(SerCnn model, IReadOnlyList<Spectrogram> examples, IReadOnlyList<int>? labels, Device device)
     {

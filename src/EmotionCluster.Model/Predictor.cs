@@ -4,11 +4,11 @@ using static TorchSharp.torch;
 namespace EmotionCluster.Model;
 
 /// <summary>
-/// Class probabilities from a saved model. Predictions run in evaluation mode in batches of 32, as validation during
-/// training does: <see cref="PredictBatch"/> on the validation list reproduces <see cref="TrainingResult.Validation"/>
-/// bit for bit (same build and thread count, any process). The same example in a batch of another size may differ in
-/// the last float bits (the CPU kernels block the work differently). Thread-safe: calls are serialized by a lock
-/// (torch parallelizes each call internally); use one predictor per thread for concurrent calls.
+/// Class probabilities from a saved model, computed by <see cref="Inference"/> exactly as validation and test scoring
+/// during training: <see cref="Predict"/> on one example gives the same bits as that example's
+/// <see cref="TrainingResult.Validation"/> row (same build, CPU instruction set and thread count, any process).
+/// Thread-safe: calls are serialized by a lock (torch parallelizes each call internally); use one predictor per thread
+/// for concurrent calls.
 /// </summary>
 public sealed class Predictor : IDisposable
 {

@@ -69,23 +69,43 @@ public class TrainingCommandsTests
     }
 
     [EmoDbFact]
-    public void Evaluate_on_the_training_corpus_reproduces_the_saved_test_metrics_exactly()
+    public void Evaluate_and_predict_reproduce_the_saved_test_metrics_and_probabilities_exactly()
     {
         using var dir = new TempDir();
-        // a corpus folder holding exactly the clips train used, so evaluate --split test rebuilds the same split
-        string corpus = dir.File("corpus");
-        Directory.CreateDirectory(Path.Combine(corpus, "wav"));
-        foreach (var group in Directory.GetFiles(Path.Combine(Datasets.RequireEmoDb(), "wav"), "*.wav").Order(StringComparer.Ordinal)
-                     .GroupBy(f => Path.GetFileName(f)[5]))
-            foreach (string f in group.Take(12)) File.Copy(f, Path.Combine(corpus, "wav", Path.GetFileName(f)));
-        string run = dir.File("run");
-        var (code, output, error) = Run("train", "--data", corpus, "--out", run, "--extraction", "local", "--store", dir.File("features"),
-            "--epochs", "2", "--seed", "9");
+        string emodb = Datasets.RequireEmoDb(), run = dir.File("run"), model = Path.Combine(run, "model.ecm");
+        var (code, output, error) = Run("train", "--data", emodb, "--out", run, "--extraction", "local", "--store", dir.File("features"),
+            "--limit", "12", "--epochs", "2", "--seed", "9");
         Assert.True(code == 0, error + output);
-        (code, output, error) = Run("evaluate", "--model", Path.Combine(run, "model.ecm"), "--data", corpus, "--split", "test", "--seed", "9",
-            "--out", dir.File("eval"));
+        var saved = EmotionCluster.Experiments.Predictions.Load(Path.Combine(run, "predictions_test.json"));
+        Assert.Equal(14, saved.Count); // per emotion of 12: train round(8.4) = 8, validation round(2.4) = 2, test the other 2
+        string savedMetrics = File.ReadAllText(Path.Combine(run, "metrics_test.json"));
+
+        // evaluate --split test: the test clips listed in split.json beside the model
+        (code, output, error) = Run("evaluate", "--model", model, "--data", emodb, "--split", "test", "--out", dir.File("eval"));
         Assert.True(code == 0, error + output);
-        Assert.Equal(File.ReadAllText(Path.Combine(run, "metrics_test.json")), File.ReadAllText(dir.File("eval", "metrics.json")));
+        Assert.Contains("split.json", output);
+        Assert.Equal(savedMetrics, File.ReadAllText(dir.File("eval", "metrics.json")));
+        Assert.Equal(File.ReadAllText(Path.Combine(run, "predictions_test.json")), File.ReadAllText(dir.File("eval", "predictions.json")));
+
+        // without split.json the same test part is rebuilt from --seed and --limit
+        File.Delete(Path.Combine(run, "split.json"));
+        (code, output, error) = Run("evaluate", "--model", model, "--data", emodb, "--split", "test", "--seed", "9", "--limit", "12", "--out", dir.File("eval2"));
+        Assert.True(code == 0, error + output);
+        Assert.Equal(savedMetrics, File.ReadAllText(dir.File("eval2", "metrics.json")));
+
+        // predict, one file at a time, gives the same bits as the evaluation during training
+        (code, output, error) = Run(["predict", "--model", model, "--json", .. saved.Select(p => p.Path)]);
+        Assert.True(code == 0, error + output);
+        var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(saved.Count, lines.Length);
+        foreach (var (line, expected) in lines.Zip(saved))
+        {
+            using var doc = JsonDocument.Parse(line);
+            Assert.Equal(expected.Path, doc.RootElement.GetProperty("file").GetString());
+            Assert.Equal(expected.Predicted, doc.RootElement.GetProperty("label").GetString());
+            var probabilities = doc.RootElement.GetProperty("probabilities").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetSingle());
+            Assert.Equal(expected.Probabilities, probabilities);
+        }
     }
 
     [EmoDbFact]

@@ -32,10 +32,33 @@ public sealed class ModelArtifactTests : IDisposable
             float[] single = predictor.Predict(validation[0].X);
             Assert.Equal(3, single.Length);
             Assert.Equal(1.0, single.Sum(), 5);
-            // alone in its batch: the same up to float rounding (oneDNN blocks differently for another batch size)
-            Assert.Equal(result.Validation.Probabilities[0], single, (a, b) => Math.Abs(a - b) < 1e-6);
+            // alone or among others: the same bits (Inference runs one example per forward pass)
+            Assert.Equal(result.Validation.Probabilities[0], single);
+            Assert.Equal(result.Validation.Probabilities[^1], predictor.PredictBatch([validation[^1].X, validation[0].X])[0]);
         }
         Assert.False(File.Exists(path + ".tmp"));
+    }
+
+    [Fact]
+    public void Inference_gives_the_same_bits_with_one_or_two_torch_threads()
+    {
+        // on the default-size model, so the convolutions are big enough to be split between threads
+        var cnn = new CnnSettings { Classes = 3 };
+        var examples = ToyData.Bands(2, cnn, seed: 22).Xs();
+        int before = TorchSharp.torch.get_num_threads();
+        using var trainer = new Trainer(cnn, ToyData.FastTraining(1));
+        try
+        {
+            TorchRuntime.SetThreads(1);
+            var one = trainer.Evaluate(examples).Probabilities;
+            TorchRuntime.SetThreads(2);
+            var two = trainer.Evaluate(examples).Probabilities;
+            Assert.Equal(one, two);
+        }
+        finally
+        {
+            TorchRuntime.SetThreads(before);
+        }
     }
 
     [Fact]
