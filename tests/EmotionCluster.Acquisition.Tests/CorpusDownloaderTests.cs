@@ -1,3 +1,4 @@
+using EmotionCluster.Testing;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using Xunit;

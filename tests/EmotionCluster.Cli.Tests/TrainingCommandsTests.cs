@@ -109,6 +109,26 @@ public class TrainingCommandsTests
     }
 
     [EmoDbFact]
+    public void Run_the_main_job_fills_every_section_of_the_report_and_every_image_opens()
+    {
+        using var dir = new TempDir();
+        string run = dir.File("run");
+        var (code, output, error) = Run("run", "--data", Datasets.RequireEmoDb(), "--out", run, "--store", dir.File("features"),
+            "--limit", "6", "--epochs", "1", "--emotions", "anger,sadness,neutral");
+        Assert.True(code == 0, error + output);
+        Assert.Contains("LOSO mean accuracy", output);
+        Assert.Contains("MFCC comparison", output);
+        string reportPath = Path.Combine(run, "report.md");
+        string report = File.ReadAllText(reportPath);
+        Assert.Empty(ResearchReport.FindUnfilled(report));
+        Assert.DoesNotContain(ResearchReport.NotRunPhrase, report); // the main job runs every section
+        var images = System.Text.RegularExpressions.Regex.Matches(report, @"!\[[^\]]*\]\(([^)]+)\)").Select(m => m.Groups[1].Value).ToList();
+        // emotion and speaker distributions, example spectrogram, learning curve, test confusion (counts, normalized), LOSO pooled confusion
+        Assert.Equal(7, images.Count);
+        foreach (string link in images) Png.AssertValid(Path.Combine(run, Uri.UnescapeDataString(link)));
+    }
+
+    [EmoDbFact]
     public void Crossval_runs_one_fold_per_speaker_and_pools_every_test_clip()
     {
         using var dir = new TempDir();

@@ -1,3 +1,4 @@
+using EmotionCluster.Testing;
 using EmotionCluster.Corpora;
 using EmotionCluster.Features;
 using EmotionCluster.Reporting;
