@@ -13,6 +13,11 @@ public static class BenchProgram
           mel     Log-mel spectrograms of EMO-DB clips: our LogMelExtractor vs torchaudio 0.13 (run in the same
                   invocation through /usr/bin/python3 tools/reference/bench_torchaudio_mel.py) vs NWaves'
                   FilterbankExtractor, with the same clips and settings, at each thread count.
+          training Training steps of our loop (TrainingBenchmark: Trainer.ComputeGradients + ApplyGradients) vs
+                  the same CNN in PyTorch 1.13 (/usr/bin/python3 tools/reference/bench_pytorch_cnn.py, a child
+                  process), same batch size and intra-op threads, alternating rounds; samples/s and per CPU-second
+                  (--threads LIST (1,2) --batch LIST (16,32) --steps N (30) --rounds N (3) --python PATH;
+                  docs/training-throughput.md).
           trainer Training samples/s of the plain Trainer loop vs the TrainerActor alone (alternating rounds),
                   then 2 data-parallel replicas over loopback with the all-reduce overhead per step
                   (--examples N (64) --batch N (16) --epochs N (2) --rounds N (5) --threads N (1) --no-replicas
@@ -68,6 +73,7 @@ public static class BenchProgram
                 "mel" => MelBenchmark.Run(MelBenchmark.Options.Parse(args[1..]), output),
                 "stream" => StreamBenchmark.Run(StreamBenchmark.Options.Parse(args[1..]), output),
                 "cluster" => ClusterBenchmark.Run(ClusterBenchmark.Options.Parse(args[1..]), output),
+                "training" => TrainingThroughputBenchmark.Run(TrainingThroughputBenchmark.Options.Parse(args[1..]), output),
                 "trainer" => TrainerBenchmark.Run(TrainerBenchmark.Options.Parse(args[1..]), output),
                 _ => throw new BenchUsageException($"unknown benchmark '{args[0]}'"),
             };

@@ -259,7 +259,7 @@ public static class MelBenchmark
         return Enumerable.Range(0, n).Select(i => all[(int)((long)i * all.Length / n)]).ToArray();
     }
 
-    private static string RepoRoot()
+    internal static string RepoRoot()
     {
         foreach (string start in new[] { Environment.CurrentDirectory, AppContext.BaseDirectory })
             for (DirectoryInfo? d = new(start); d != null; d = d.Parent)
@@ -267,7 +267,7 @@ public static class MelBenchmark
         throw new BenchUsageException("run inside the repository: EmotionCluster.sln was not found above the current directory");
     }
 
-    private static string CpuModel()
+    internal static string CpuModel()
     {
         try
         {
