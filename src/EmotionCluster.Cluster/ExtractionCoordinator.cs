@@ -15,8 +15,8 @@ public sealed record RunExtraction(IReadOnlyList<ClipSource> Clips, string Setti
 
 public sealed record ExtractionProgress(int Done, int Failed, int Total, string? LastNode);
 
-/// <summary>What became of one clip: features under <see cref="Key"/>, or an error.</summary>
-public sealed record ClipResult(string ClipId, FeatureKey? Key, string Node, bool Cached, string? Error);
+/// <summary>What became of one clip: features under <see cref="Key"/>, or an error; <see cref="Attempts"/> times it was sent.</summary>
+public sealed record ClipResult(string ClipId, FeatureKey? Key, string Node, bool Cached, string? Error, int Attempts = 1);
 
 public sealed record ExtractionSummary(
     IReadOnlyDictionary<string, ClipResult> Results,
@@ -127,7 +127,7 @@ public sealed class ExtractionCoordinator : ReceiveActor, IWithTimers
             if (f.Attempts >= _options.MaxAttempts)
             {
                 Record(new ClipResult(f.Clip.ClipId, null, "", false,
-                    $"{f.Clip.Path}: no extractor answered after {f.Attempts} attempts; check that nodes with the 'extractor' role are up"));
+                    $"{f.Clip.Path}: no extractor answered after {f.Attempts} attempts; check that nodes with the 'extractor' role are up", f.Attempts));
                 continue;
             }
             _retries++;
@@ -152,7 +152,7 @@ public sealed class ExtractionCoordinator : ReceiveActor, IWithTimers
             }
             else error = $"{m.ClipId}: node {m.Node} reported features but none arrived";
         }
-        Record(new ClipResult(m.ClipId, error is null ? key : null, m.Node, m.Cached, error));
+        Record(new ClipResult(m.ClipId, error is null ? key : null, m.Node, m.Cached, error, _inFlight[m.ClipId].Attempts));
         _perNode[m.Node] = _perNode.GetValueOrDefault(m.Node) + 1;
         Pump();
         CompleteIfDone();
@@ -161,7 +161,7 @@ public sealed class ExtractionCoordinator : ReceiveActor, IWithTimers
     private void OnFailed(ClipFailed m)
     {
         if (_results.ContainsKey(m.ClipId) || !_inFlight.ContainsKey(m.ClipId)) { _duplicates++; return; }
-        Record(new ClipResult(m.ClipId, null, m.Node, false, m.Reason));
+        Record(new ClipResult(m.ClipId, null, m.Node, false, m.Reason, _inFlight[m.ClipId].Attempts));
         Pump();
         CompleteIfDone();
     }

@@ -8,15 +8,22 @@ namespace EmotionCluster.Cluster;
 /// <summary>
 /// Reports membership changes and, after a member leaves or is downed, which shards this node hosts now
 /// (the rebalance), as one line on the given writer: <c>rebalance: member … removed; this node hosts N shards: …</c>.
+/// It also looks at the shards this node hosts every <c>poll</c> interval and writes
+/// <c>shards: this node hosts N shards: …</c> whenever the set changed, so shards that arrive later (a removed member's
+/// shards are allocated anew when work for them comes) show up too.
 /// </summary>
 public sealed class RebalanceReporter : ReceiveActor, IWithTimers
 {
     private sealed record Report(string Removed);
+    private sealed record Poll;
+    private readonly TimeSpan _poll;
+    private string _lastShards = "";
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public RebalanceReporter(IActorRef region, TextWriter output, TimeSpan settle)
+    public RebalanceReporter(IActorRef region, TextWriter output, TimeSpan settle, TimeSpan poll)
     {
+        _poll = poll;
         var cluster = Akka.Cluster.Cluster.Get(Context.System);
         string self = cluster.SelfAddress.ToString();
         Receive<ClusterEvent.MemberUp>(m => output.WriteLine($"member up: {m.Member.Address} roles={string.Join(',', m.Member.Roles)}"));
@@ -39,6 +46,18 @@ public sealed class RebalanceReporter : ReceiveActor, IWithTimers
                 output.WriteLine($"rebalance: member {r.Removed} removed; shard state did not answer in time");
             }
         });
+        ReceiveAsync<Poll>(async _ =>
+        {
+            try
+            {
+                var state = await region.Ask<CurrentShardRegionState>(GetShardRegionState.Instance, TimeSpan.FromSeconds(5));
+                string shards = string.Join(',', state.Shards.Select(s => s.ShardId).OrderBy(s => s, StringComparer.Ordinal));
+                if (shards == _lastShards) return;
+                _lastShards = shards;
+                output.WriteLine($"shards: this node hosts {state.Shards.Count} shards: {shards}");
+            }
+            catch (Exception e) when (e is AskTimeoutException or TaskCanceledException) { /* next poll */ }
+        });
         Receive<ClusterEvent.IMemberEvent>(_ => { });
         Receive<ClusterEvent.IReachabilityEvent>(_ => { });
         Receive<ClusterEvent.CurrentClusterState>(_ => { });
@@ -46,8 +65,10 @@ public sealed class RebalanceReporter : ReceiveActor, IWithTimers
             typeof(ClusterEvent.IMemberEvent), typeof(ClusterEvent.IReachabilityEvent));
     }
 
+    protected override void PreStart() => Timers.StartPeriodicTimer("poll", new Poll(), _poll);
+
     protected override void PostStop() => Akka.Cluster.Cluster.Get(Context.System).Unsubscribe(Self);
 
-    public static Props PropsFor(IActorRef region, TextWriter output, TimeSpan? settle = null) =>
-        Props.Create(() => new RebalanceReporter(region, output, settle ?? TimeSpan.FromSeconds(3)));
+    public static Props PropsFor(IActorRef region, TextWriter output, TimeSpan? settle = null, TimeSpan? poll = null) =>
+        Props.Create(() => new RebalanceReporter(region, output, settle ?? TimeSpan.FromSeconds(3), poll ?? TimeSpan.FromSeconds(2)));
 }

@@ -60,7 +60,7 @@ public static class ExtractCommand
                 clipsPerNode = summary.ClipsPerNode,
                 results = summary.Results.Values.OrderBy(r => r.ClipId).Select(r => new
                 {
-                    clip = r.ClipId, node = r.Node, cached = r.Cached, error = r.Error,
+                    clip = r.ClipId, node = r.Node, cached = r.Cached, error = r.Error, attempts = r.Attempts,
                     contentHash = r.Key?.ContentHash, settingsHash = r.Key?.SettingsHash,
                 }),
             }, new JsonSerializerOptions { WriteIndented = true }));

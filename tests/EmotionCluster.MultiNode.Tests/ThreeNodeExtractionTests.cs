@@ -8,7 +8,8 @@ namespace EmotionCluster.MultiNode.Tests;
 
 /// <summary>
 /// Three extractor nodes and a coordinator, each its own OS process on 127.0.0.1, extract EMO-DB through
-/// Cluster Sharding. Features travel back to the coordinator's store in chunks (no shared storage).
+/// Cluster Sharding. Features travel back to the coordinator's store in chunks (no shared storage); in the first test
+/// the audio travels to the extractors too.
 /// </summary>
 [Collection("multi-node")] // one cluster at a time on this 2-core machine
 public sealed class ThreeNodeExtractionTests(ITestOutputHelper output) : IDisposable
@@ -40,7 +41,8 @@ public sealed class ThreeNodeExtractionTests(ITestOutputHelper output) : IDispos
         return nodes;
     }
 
-    private NodeProcess StartCoordinator(int seedPort, string summary, string? data = null)
+    /// <param name="serveAudio">The coordinator sends each clip's audio bytes to the extractor (nodes without the corpus).</param>
+    private NodeProcess StartCoordinator(int seedPort, string summary, string? data = null, bool serveAudio = false)
     {
         int port = NodeProcess.FreePort();
         var c = NodeProcess.Start("coordinator", port,
@@ -49,12 +51,13 @@ public sealed class ThreeNodeExtractionTests(ITestOutputHelper output) : IDispos
             "--seed", NodeProcess.Address(seedPort), "--store", Path.Combine(_dir, "coordinator-store"),
             "--return-features", "--min-extractors", "3", "--max-in-flight", "24", "--retry-after", "8",
             "--summary", summary, "--sbr-stable-after", "3", "--heartbeat-pause", "2",
+            .. serveAudio ? new[] { "--serve-audio" } : [],
         ], Log);
         _processes.Add(c);
         return c;
     }
 
-    private sealed record Result(string clip, string node, bool cached, string? error, string? contentHash, string? settingsHash);
+    private sealed record Result(string clip, string node, bool cached, string? error, string? contentHash, string? settingsHash, int attempts);
     private sealed record Summary(int total, int succeeded, int retries, int duplicateReplies, Dictionary<string, int> clipsPerNode, List<Result> results);
 
     private static Summary ReadSummary(string path) => JsonSerializer.Deserialize<Summary>(File.ReadAllText(path))!;
@@ -73,7 +76,8 @@ public sealed class ThreeNodeExtractionTests(ITestOutputHelper output) : IDispos
         var nodes = StartExtractors(3);
         foreach (var n in nodes) await n.WaitForLine(l => l.StartsWith("node started:"), Startup);
         string summaryPath = Path.Combine(_dir, "summary.json");
-        var coordinator = StartCoordinator(nodes[0].Port, summaryPath, corpus);
+        // the corpus is only the coordinator's: its audio crosses the wire in chunks, its features come back the same way
+        var coordinator = StartCoordinator(nodes[0].Port, summaryPath, corpus, serveAudio: true);
         Assert.Equal(1, await coordinator.WaitForExit(TimeSpan.FromMinutes(5))); // 1: finished, with per-clip failures
 
         Summary s = ReadSummary(summaryPath);
@@ -122,15 +126,53 @@ public sealed class ThreeNodeExtractionTests(ITestOutputHelper output) : IDispos
         Summary s = ReadSummary(summaryPath);
         Assert.Equal(535, s.succeeded);
         Assert.Equal(535, s.results.Count);
-        Assert.Equal(535, s.results.Select(r => r.clip).Distinct().Count()); // no duplicates
+        Assert.Equal(535, s.results.Select(r => r.clip).Distinct().Count()); // one result per clip
         Assert.True(s.retries > 0, "the clips in flight on the killed node must have been resent");
-        foreach (var n in nodes.Take(2))
+        Assert.Equal(s.retries, s.results.Sum(r => r.attempts - 1));
+        string dead = NodeProcess.Address(nodes[2].Port);
+        var survivors = nodes.Take(2).ToList();
+        var survivorAddresses = survivors.Select(n => NodeProcess.Address(n.Port)).ToHashSet();
+        // every clip that had to be resent was finished by a survivor
+        Assert.All(s.results.Where(r => r.attempts > 1), r => Assert.Contains(r.node, survivorAddresses));
+        Assert.True(s.clipsPerNode.GetValueOrDefault(dead) > 0, "node3 finished some clips before it was killed");
+
+        // the survivors report the rebalance, and host shards the dead node hosted
+        var deadShards = LastShards(nodes[2]);
+        Assert.NotEmpty(deadShards);
+        foreach (var n in survivors)
         {
-            string line = await n.WaitForLine(l => l.StartsWith($"rebalance: member {NodeProcess.Address(nodes[2].Port)} removed"), TimeSpan.FromSeconds(30));
+            string line = await n.WaitForLine(l => l.StartsWith($"rebalance: member {dead} removed"), TimeSpan.FromSeconds(30));
             Log($"{n.Name}: {line}");
         }
+        List<string> Taken() => survivors.SelectMany(LastShards).Intersect(deadShards).ToList();
+        for (var until = DateTime.UtcNow.AddSeconds(20); Taken().Count == 0 && DateTime.UtcNow < until;)
+            await Task.Delay(500); // the survivors look at their shards every 2 s
+        var taken = Taken();
+        Log($"shards of node3 now on the survivors: {string.Join(',', taken)}");
+        Assert.NotEmpty(taken);
+
+        // finished clips are not redone: the extraction work done on all nodes exceeds one per clip only by resends
+        // (a clip in flight on node3 when it died may have been extracted there and again on a survivor)
+        long fresh = 0;
+        foreach (var n in survivors)
+        {
+            n.Terminate();
+            Assert.Equal(0, await n.WaitForExit(TimeSpan.FromSeconds(60)));
+            var m = System.Text.RegularExpressions.Regex.Match(n.Lines.Last(l => l.StartsWith("node stopped: ")), @"extracted (\d+) clips \((\d+) from the store\)");
+            Assert.True(m.Success);
+            fresh += long.Parse(m.Groups[1].Value) - long.Parse(m.Groups[2].Value);
+        }
+        long deadWork = Directory.EnumerateFiles(Path.Combine(_dir, "store3"), "*.feat", SearchOption.AllDirectories).Count();
         foreach (var (node, count) in s.clipsPerNode) Log($"per-node: {node} extracted {count} clips");
+        Log($"extractions: survivors {fresh}, node3 {deadWork}; resends {s.retries}");
+        Assert.InRange(fresh + deadWork, 535, 535 + s.retries);
     }
+
+    /// <summary>The shard ids of the node's last "shards:" line.</summary>
+    private static HashSet<string> LastShards(NodeProcess node) =>
+        node.Lines.LastOrDefault(l => l.StartsWith("shards: ", StringComparison.Ordinal)) is { } line
+            ? line[(line.LastIndexOf(": ", StringComparison.Ordinal) + 2)..].Split(',', StringSplitOptions.RemoveEmptyEntries).ToHashSet()
+            : [];
 
     public void Dispose()
     {
