@@ -37,6 +37,9 @@ public sealed class TrainingStatusBoard : ITrainingStatusSource
     {
         lock (gate)
         {
+            // The coordinator reports its own progress and also receives it back through DistributedPubSub; a report
+            // not newer than the last one must not overwrite what came after it (e.g. the run's end).
+            if (p.RunId == runId && LastProgress is { } last && p.Step <= last.Step) return;
             if (p.RunId != runId) Reset(p.RunId);
             if (state is "idle" or "loading") state = "running";
             startedAt ??= p.At;

@@ -388,7 +388,8 @@ public sealed class ClusterOperationsTests(ITestOutputHelper output) : IDisposab
         {
             var (code, json, _) = Ctl(node, "--json", "train", "status");
             status = code == 0 ? Json<CtlTrainingStatus>(json) : null;
-            return Task.FromResult(status?.State == "finished");
+            // The last step's progress already says "finished"; the run's end (model written, evaluator told) follows.
+            return Task.FromResult(status?.State == "finished" && status.Message?.StartsWith("finished ", StringComparison.Ordinal) == true);
         }, TimeSpan.FromSeconds(120), "training finished");
         Assert.NotNull(status);
         Assert.StartsWith("train-", status.RunId);
