@@ -61,6 +61,8 @@ public sealed class ExtractionCoordinator : ReceiveActor, IWithTimers
     private IActorRef _requester = ActorRefs.Nobody;
     private DateTime _started;
     private int _retries, _duplicates;
+    private int _waitingCount, _inFlightCount; // written here, read by the backlog gauges on the scraping thread
+    private readonly List<IDisposable> _gauges = new();
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -75,6 +77,24 @@ public sealed class ExtractionCoordinator : ReceiveActor, IWithTimers
         Receive<AudioRequest>(ServeAudio);
         Receive<DataChunk>(OnChunk);
         Receive<Tick>(_ => CheckTimeouts());
+    }
+
+    protected override void PreStart()
+    {
+        _gauges.Add(ExtractionMetrics.Waiting.Register(() => Volatile.Read(ref _waitingCount)));
+        _gauges.Add(ExtractionMetrics.InFlight.Register(() => Volatile.Read(ref _inFlightCount)));
+    }
+
+    protected override void PostStop()
+    {
+        foreach (IDisposable g in _gauges) g.Dispose();
+    }
+
+    /// <summary>Publishes the queue lengths to the backlog gauges (after every change of the queues).</summary>
+    private void UpdateBacklog()
+    {
+        Volatile.Write(ref _waitingCount, _waiting.Count);
+        Volatile.Write(ref _inFlightCount, _inFlight.Count);
     }
 
     public static Props PropsFor(IActorRef region, IFeatureStore store, CoordinatorOptions? options = null) =>
@@ -110,6 +130,7 @@ public sealed class ExtractionCoordinator : ReceiveActor, IWithTimers
             _inFlight[clip.ClipId] = f;
             Send(f);
         }
+        UpdateBacklog();
     }
 
     private void Send(InFlight f)
@@ -201,6 +222,7 @@ public sealed class ExtractionCoordinator : ReceiveActor, IWithTimers
     {
         _results[r.ClipId] = r;
         _inFlight.Remove(r.ClipId);
+        UpdateBacklog();
         _run!.ProgressTo?.Tell(new ExtractionProgress(_results.Values.Count(x => x.Error is null), _results.Values.Count(x => x.Error is not null), _run.Clips.Count, r.Node));
     }
 

@@ -6,7 +6,8 @@ namespace EmotionCluster.Cluster;
 /// <summary>
 /// Instruments of clip extraction on an extractor node (meter <see cref="MeterName"/>; the node's /metrics exports
 /// every EmotionCluster* meter as <c>{meter}_{instrument}</c>, e.g. <c>emotioncluster_extraction_clips</c>): clips by
-/// outcome, time to extract one clip, clips being worked on now.
+/// outcome, time to extract one clip, clips being worked on now; and the backlog of the extraction coordinators
+/// running in this process (clips waiting to be sent, clips sent and not answered yet).
 /// </summary>
 public static class ExtractionMetrics
 {
@@ -22,6 +23,18 @@ public static class ExtractionMetrics
 
     private static readonly UpDownCounter<long> Active = Meter.CreateUpDownCounter<long>(
         "active", "{clip}", "Clips whose features are being computed on this node now.");
+
+    /// <summary>Clips of running extractions that the coordinators of this process have not sent yet (<see cref="ExtractionCoordinator"/>).</summary>
+    public static readonly QueueGauge Waiting = new();
+
+    /// <summary>Clips the coordinators of this process sent to the extractors and have no answer for yet.</summary>
+    public static readonly QueueGauge InFlight = new();
+
+    public static readonly ObservableGauge<long> WaitingGauge = Meter.CreateObservableGauge(
+        "waiting", () => Waiting.Total, "{clip}", "Clips of running extractions waiting at their coordinator in this process (not sent yet).");
+
+    public static readonly ObservableGauge<long> InFlightGauge = Meter.CreateObservableGauge(
+        "in_flight", () => InFlight.Total, "{clip}", "Clips sent by the coordinators in this process and not answered yet.");
 
     /// <summary>Marks the start of one clip's feature computation; pass the result to <see cref="Finished"/>.</summary>
     public static long Start()

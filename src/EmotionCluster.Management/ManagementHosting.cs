@@ -40,7 +40,7 @@ public static class ManagementHosting
         services
             .AddSingleton(discovery)
             .AddSingleton(ring)
-            .AddSingleton(new TokenCheck(http.Token, discovery.Method == DiscoverySettings.KubernetesMethod ? discovery.ManagementPort : null))
+            .AddSingleton(TokenCheck.For(http, discovery.Method == DiscoverySettings.KubernetesMethod ? discovery.ManagementPort : null))
             .AddSingleton<ActorSystemAccessor>()
             .AddSingleton<ActorSystemCheck>()
             .AddSingleton<IReadinessCheck>(sp => sp.GetRequiredService<ActorSystemCheck>())

@@ -23,6 +23,8 @@ public sealed record NodeArguments(string Verb, IReadOnlyDictionary<string, stri
           --http-hostname H     HTTP endpoint address: health, metrics, management, streaming (default 127.0.0.1)
           --http-port N         HTTP port (default 8080; 0 = any free port; -1 = no HTTP endpoint)
           --token T             require "Authorization: Bearer T" on the HTTP endpoint (health probes excepted)
+          --metrics-token T     a second token, good for GET /metrics only (a scraper's credential)
+          --public-metrics      GET /metrics needs no token (the management API still does)
           --config FILE         extra JSON settings file
         extract flags:
           --data DIR            corpus folder (required)
@@ -60,6 +62,7 @@ public sealed record NodeArguments(string Verb, IReadOnlyDictionary<string, stri
             string flag = args[i];
             if (flag is "--help" or "-h") { options["--help"] = "true"; continue; }
             if (flag is "--return-features" or "--serve-audio") { options[flag] = "true"; continue; }
+            if (flag is "--public-metrics") { config["EmotionCluster:Http:PublicMetrics"] = "true"; continue; }
             if (i + 1 >= args.Count) throw new ArgumentException($"{flag} needs a value.\n{Usage}");
             string value = args[++i];
             string P(string key) => $"EmotionCluster:Node:{key}";
@@ -67,6 +70,7 @@ public sealed record NodeArguments(string Verb, IReadOnlyDictionary<string, stri
             else if (flag == "--http-hostname") config["EmotionCluster:Http:Hostname"] = value;
             else if (flag == "--http-port") config["EmotionCluster:Http:Port"] = value;
             else if (flag == "--token") config["EmotionCluster:Http:Token"] = value;
+            else if (flag == "--metrics-token") config["EmotionCluster:Http:MetricsToken"] = value;
             else if (flag == "--seed") config[P($"SeedNodes:{seeds++}")] = value;
             else if (flag == "--roles")
             {

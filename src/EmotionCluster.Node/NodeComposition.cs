@@ -16,6 +16,7 @@ internal static class NodeComposition
     public static void AddServices(WebApplicationBuilder builder, NodeSettings settings, HttpSettings http)
     {
         builder.AddEmotionClusterManagement(settings, http); // token check, health, metrics, management API, discovery
+        NodeMetrics.Initialize(typeof(ExtractionMetrics), typeof(StreamingMetrics), typeof(TrainingMetrics), typeof(EvaluatorInstruments)); // their gauges on /metrics from the start
         builder.Services.AddStreaming(builder.Configuration); // live audio: EmotionCluster:Streaming settings, model, batched inference
         builder.Services.AddEmotionClusterEvaluator(builder.Configuration, settings); // EmotionCluster:Persistence settings; evaluator role: /api/runs catalog, journal readiness
         TrainingNode.AddServices(builder.Services, builder.Configuration, settings); // EmotionCluster:Training settings; training status board (ITrainingStatusSource)

@@ -17,6 +17,7 @@ public sealed class InferenceBatcher : IDisposable
     private readonly int _maxBatch;
     private readonly Task _worker;
     private readonly CancellationTokenSource _stop = new();
+    private readonly IDisposable _queueGauge;
 
     public InferenceBatcher(int maxBatch, int capacity)
     {
@@ -25,6 +26,7 @@ public sealed class InferenceBatcher : IDisposable
         _maxBatch = maxBatch;
         _queue = Channel.CreateBounded<Request>(new BoundedChannelOptions(capacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
         _worker = Task.Factory.StartNew(Run, TaskCreationOptions.LongRunning).Unwrap();
+        _queueGauge = StreamingMetrics.InferenceQueue.Register(() => _queue.Reader.Count);
     }
 
     /// <summary>Batches run so far and windows in them (for tests and the benchmark).</summary>
@@ -77,6 +79,7 @@ public sealed class InferenceBatcher : IDisposable
 
     public void Dispose()
     {
+        _queueGauge.Dispose();
         _queue.Writer.TryComplete();
         _stop.Cancel();
         try { _worker.Wait(TimeSpan.FromSeconds(10)); } catch (AggregateException) { }

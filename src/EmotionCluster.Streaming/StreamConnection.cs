@@ -61,6 +61,8 @@ internal sealed class StreamConnection
         IActorRef? client = null, clientActor = null;
         string? streamId = null;
         Task writer = Task.CompletedTask;
+        using IDisposable outgoingGauge = StreamingMetrics.OutgoingQueue.Register(() => _outbox.Reader.Count);
+        using IDisposable inFlightGauge = StreamingMetrics.FramesInFlight.Register(() => Volatile.Read(ref _inFlight));
         try
         {
             StartRequest start;

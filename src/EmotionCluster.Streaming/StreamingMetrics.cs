@@ -1,8 +1,9 @@
 using System.Diagnostics.Metrics;
+using EmotionCluster.Cluster;
 
 namespace EmotionCluster.Streaming;
 
-/// <summary>Meter <c>EmotionCluster.Streaming</c>: predictions, hop latency, active streams, drops.</summary>
+/// <summary>Meter <c>EmotionCluster.Streaming</c>: predictions, hop latency, active streams, drops, queue lengths.</summary>
 public static class StreamingMetrics
 {
     public const string MeterName = "EmotionCluster.Streaming";
@@ -43,4 +44,22 @@ public static class StreamingMetrics
     /// <summary>Streams closed because of a protocol or audio error.</summary>
     public static readonly Counter<long> Errors = Meter.CreateCounter<long>("errors", "{stream}",
         "Streams closed with an error");
+
+    /// <summary>Windows waiting in this node's inference queues (<see cref="InferenceBatcher"/>) for a batched forward pass.</summary>
+    public static readonly QueueGauge InferenceQueue = new();
+
+    /// <summary>Messages (predictions, overload reports, the end) waiting in the outgoing queues of this node's WebSocket streams.</summary>
+    public static readonly QueueGauge OutgoingQueue = new();
+
+    /// <summary>Audio frames this node's WebSocket streams sent to their predictors and have no acknowledgement for yet.</summary>
+    public static readonly QueueGauge FramesInFlight = new();
+
+    public static readonly ObservableGauge<long> InferenceQueueGauge = Meter.CreateObservableGauge("inference_queue", () => InferenceQueue.Total,
+        "{window}", "Windows waiting for a batched forward pass on this node");
+
+    public static readonly ObservableGauge<long> OutgoingQueueGauge = Meter.CreateObservableGauge("outgoing_queue", () => OutgoingQueue.Total,
+        "{message}", "Messages waiting in the outgoing queues of the WebSocket streams open on this node");
+
+    public static readonly ObservableGauge<long> FramesInFlightGauge = Meter.CreateObservableGauge("frames_in_flight", () => FramesInFlight.Total,
+        "{frame}", "Audio frames sent to predictors by this node's streams and not acknowledged yet");
 }

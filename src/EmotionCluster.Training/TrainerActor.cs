@@ -408,6 +408,7 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
             actor.Tell(done);
         }
         r.Apply(reduced);
+        TrainingMetrics.StepTook(stepClock.Elapsed, coordinator: true);
         AfterApply(reduced);
 
         epochSamples += reduced.Samples;
@@ -511,6 +512,7 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
     private void OnStepCompleted(StepCompleted m)
     {
         var r = replica!;
+        var stepStarted = lastStepStart;
         lastStepStart = DateTime.UtcNow;
         inStep = false;
         if (m.Step != r.AppliedStep + 1)
@@ -527,6 +529,7 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
         }
         var reduced = new ReducedStep(m.Step, values, m.Contributors, m.Dropped, m.Weight, m.Loss, m.Correct, m.Samples);
         r.Apply(reduced);
+        TrainingMetrics.StepTook(DateTime.UtcNow - stepStarted, coordinator: false);
         foreach (var stale in results.Keys.Where(k => k <= m.Step).ToList()) results.Remove(stale);
         resultFrames.DiscardBefore(m.Step + 1);
         AfterApply(reduced);
@@ -582,8 +585,7 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
     private void AfterApply(ReducedStep reduced)
     {
         var r = replica!;
-        TrainingMetrics.Steps.Add(1);
-        TrainingMetrics.Samples.Add(reduced.Samples);
+        TrainingMetrics.StepApplied(reduced.Samples, reduced.Loss);
         if (!r.IsEpochEnd(reduced.Step)) return;
         int epoch = r.CompletedEpochs;
         var (loss, accuracy) = r.TakeEpochMetrics();
@@ -601,6 +603,7 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
                 SaveBestModel(r, epoch, v.Report.Uar);
             }
             board.Report(metrics);
+            TrainingMetrics.EpochEvaluated(metrics);
             mediator.Tell(new Publish(TrainingTopics.Evaluation, metrics));
             try { sink?.EpochEvaluated(metrics, validation?.Report); }
             catch (Exception e) { log.Warning("evaluation sink failed for epoch {0}: {1}", epoch, e.Message); }

@@ -37,6 +37,9 @@ public sealed class TrainingStatusBoard : ITrainingStatusSource
     {
         lock (gate)
         {
+            // The coordinator reports its own progress and also receives it back through DistributedPubSub; a report
+            // not newer than the last one must not overwrite what came after it (e.g. the run's end).
+            if (p.RunId == runId && LastProgress is { } last && p.Step <= last.Step) return;
             if (p.RunId != runId) Reset(p.RunId);
             if (state is "idle" or "loading") state = "running";
             startedAt ??= p.At;
@@ -97,13 +100,69 @@ public interface IEvaluationSink
     void RunCompleted(string runId, int? bestEpoch);
 }
 
-/// <summary>Instruments of the trainer (meter <c>EmotionCluster.Training</c>).</summary>
+/// <summary>
+/// Instruments of the trainer (meter <see cref="MeterName"/>). Names are relative to the meter: the node's /metrics
+/// exports them as <c>emotioncluster_training_{name}</c>, e.g. <c>emotioncluster_training_steps</c>,
+/// <c>emotioncluster_training_step_duration</c> (histogram, seconds), <c>emotioncluster_training_loss</c> (gauge).
+/// </summary>
 public static class TrainingMetrics
 {
-    public static readonly Meter Meter = new("EmotionCluster.Training");
-    public static readonly Counter<long> Steps = Meter.CreateCounter<long>("emotioncluster_training_steps", description: "global steps applied by this trainer");
-    public static readonly Counter<long> Samples = Meter.CreateCounter<long>("emotioncluster_training_samples", description: "examples in the applied steps");
-    public static readonly Counter<long> DroppedReplicas = Meter.CreateCounter<long>("emotioncluster_training_dropped_replicas", description: "replica contributions dropped (died, stalled or out of sync)");
-    public static readonly Histogram<double> AllReduceMilliseconds = Meter.CreateHistogram<double>("emotioncluster_training_allreduce_ms", "ms", "coordinator: from its own gradients to the reduced step");
-    public static readonly Counter<long> AllReduceBytes = Meter.CreateCounter<long>("emotioncluster_training_allreduce_bytes", "By", "gradient bytes sent and received by this trainer");
+    public const string MeterName = "EmotionCluster.Training";
+    /// <summary>Tag of <see cref="StepDuration"/>: which side of the step this trainer was.</summary>
+    public const string CoordinatorRole = "coordinator", ReplicaRole = "replica";
+
+    public static readonly Meter Meter = new(MeterName);
+    public static readonly Counter<long> Steps = Meter.CreateCounter<long>("steps", "{step}", "Global steps applied by this trainer");
+    public static readonly Counter<long> Samples = Meter.CreateCounter<long>("samples", "{example}", "Examples in the applied steps");
+    public static readonly Counter<long> DroppedReplicas = Meter.CreateCounter<long>("dropped_replicas", "{replica}",
+        "Replica contributions dropped (died, stalled or out of sync)");
+    public static readonly Histogram<double> AllReduceMilliseconds = Meter.CreateHistogram<double>("allreduce_ms", "ms",
+        "Coordinator: from its own gradients to the reduced step");
+    public static readonly Counter<long> AllReduceBytes = Meter.CreateCounter<long>("allreduce_bytes", "By", "Gradient bytes sent and received by this trainer");
+
+    /// <summary>
+    /// Time of one global step on this trainer, tagged <c>role</c>: the coordinator from sending the step's start to
+    /// having applied the averaged update (its own gradients, the all-reduce and the update), a replica from receiving
+    /// the step's start to having applied it. Epoch-end validation is not included.
+    /// </summary>
+    public static readonly Histogram<double> StepDuration = Meter.CreateHistogram<double>("step.duration", "s",
+        "Time of one global step on this trainer (compute, all-reduce, update), by role");
+
+    private static double lastLoss = double.NaN, lastValidationLoss = double.NaN, lastValidationUar = double.NaN;
+
+    /// <summary>Mean training loss of the latest step applied on this trainer (the same on every replica of the step).</summary>
+    public static readonly ObservableGauge<double> Loss = Meter.CreateObservableGauge("loss", () => Observe(ref lastLoss),
+        description: "Training loss of the latest global step applied by this trainer");
+
+    /// <summary>Validation loss and UAR at the latest epoch end (coordinator, when the run has a validation set).</summary>
+    public static readonly ObservableGauge<double> ValidationLoss = Meter.CreateObservableGauge("validation_loss", () => Observe(ref lastValidationLoss),
+        description: "Validation loss at the latest epoch end (coordinator)");
+    public static readonly ObservableGauge<double> ValidationUar = Meter.CreateObservableGauge("validation_uar", () => Observe(ref lastValidationUar),
+        description: "Validation unweighted average recall at the latest epoch end (coordinator)");
+
+    /// <summary>A step was applied: counts it and its examples, and keeps its loss for <see cref="Loss"/>.</summary>
+    public static void StepApplied(long samples, double loss)
+    {
+        Steps.Add(1);
+        Samples.Add(samples);
+        if (double.IsFinite(loss)) Volatile.Write(ref lastLoss, loss);
+    }
+
+    /// <summary>Records one step's duration (see <see cref="StepDuration"/>).</summary>
+    public static void StepTook(TimeSpan duration, bool coordinator) =>
+        StepDuration.Record(duration.TotalSeconds, new KeyValuePair<string, object?>("role", coordinator ? CoordinatorRole : ReplicaRole));
+
+    /// <summary>An epoch was validated on the coordinator.</summary>
+    public static void EpochEvaluated(EpochMetrics m)
+    {
+        if (m.ValidationLoss is { } l && double.IsFinite(l)) Volatile.Write(ref lastValidationLoss, l);
+        if (m.ValidationUar is { } u && double.IsFinite(u)) Volatile.Write(ref lastValidationUar, u);
+    }
+
+    /// <summary>No measurement until a value was set (a gauge of NaN would be exported as a value).</summary>
+    private static IEnumerable<Measurement<double>> Observe(ref double field)
+    {
+        double v = Volatile.Read(ref field);
+        return double.IsNaN(v) ? [] : [new Measurement<double>(v)];
+    }
 }

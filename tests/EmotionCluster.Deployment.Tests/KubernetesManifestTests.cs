@@ -1,4 +1,5 @@
 using EmotionCluster.Cluster;
+using EmotionCluster.Management;
 using EmotionCluster.Testing;
 using Xunit;
 
@@ -248,6 +249,32 @@ public sealed class KubernetesManifestTests
         Assert.InRange(hpa.Spec["minReplicas"].Int, 2, hpa.Spec["maxReplicas"].Int);
     }
 
+    [Theory, MemberData(nameof(Overlays))]
+    public void Scraped_pods_serve_metrics_on_the_annotated_port_without_credentials_and_keep_the_api_guarded(string overlay)
+    {
+        int scraped = 0;
+        foreach (var (w, c, _, s) in Nodes(Kustomize.Overlay(overlay)))
+        {
+            var annotations = w.Template["metadata"]["annotations"].StringMap;
+            if (annotations.GetValueOrDefault("prometheus.io/scrape") != "true") continue;
+            scraped++;
+            Assert.Equal(HttpSettings.MetricsPath, annotations.GetValueOrDefault("prometheus.io/path"));
+            Assert.Equal(s.Http.Port, ResolvePort(c, annotations.GetValueOrDefault("prometheus.io/port")));
+            var ex = Record.Exception(s.Http.Validate);
+            Assert.True(ex is null, $"{overlay} {w}: {ex?.Message}");
+            // Annotation-based scraping sends no Authorization header: the node's own token rule must let it through ...
+            TokenCheck check = TokenCheck.For(s.Http);
+            Assert.True(check.Enabled, $"{overlay} {w}: no EmotionCluster__Http__Token; the management API would be open on 0.0.0.0");
+            string? refusal = check.Refusal(HttpSettings.MetricsPath, null);
+            Assert.True(refusal is null, $"{overlay} {w}: a scrape without credentials gets 401 ({refusal}); " +
+                "set EmotionCluster__Http__PublicMetrics=true or drop the prometheus.io annotations");
+            // ... and nothing else.
+            Assert.NotNull(check.Refusal("/api/cluster", null));
+            Assert.NotNull(check.Refusal("/api/cluster/down", null));
+        }
+        Assert.True(scraped >= 3, $"{overlay}: {scraped} node workloads are scraped; expected extractor, trainer and predictor");
+    }
+
     [Theory]
     [InlineData("dev", false)]
     [InlineData("prod", false)]
@@ -260,10 +287,13 @@ public sealed class KubernetesManifestTests
         string? limit = container["resources"]["limits"]["nvidia.com/gpu"].Text;
         if (!gpu)
         {
-            Assert.DoesNotContain(m.Workloads.SelectMany(w => w.Containers), c => !c["resources"]["limits"]["nvidia.com/gpu"].IsMissing);
+            Assert.DoesNotContain(m.Workloads.SelectMany(w => w.Containers), c =>
+                !c["resources"]["limits"]["nvidia.com/gpu"].IsMissing || !c["resources"]["requests"]["nvidia.com/gpu"].IsMissing);
             return;
         }
         Assert.Equal("1", limit);
+        // Extended resources are scheduled by their request, which must equal the limit.
+        Assert.Equal("1", container["resources"]["requests"]["nvidia.com/gpu"].Text);
         Assert.False(trainer.PodSpec["nodeSelector"].IsMissing, "GPU trainer without nodeSelector");
         Assert.Contains(trainer.PodSpec["tolerations"].Items, t => t["key"].Text == "nvidia.com/gpu");
         Assert.StartsWith("emotioncluster-node-cuda:", container["image"].Text);

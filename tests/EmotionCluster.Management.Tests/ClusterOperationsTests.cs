@@ -10,8 +10,10 @@ using Xunit.Abstractions;
 namespace EmotionCluster.Management.Tests;
 
 /// <summary>
-/// Three extractor nodes, each its own OS process on 127.0.0.1 with an HTTP endpoint and a token, operated through
-/// the real ctl code (in this process) and plain HTTP: membership, auth, health, metrics, sharding, leave.
+/// Nodes as their own OS processes on 127.0.0.1 with an HTTP endpoint and a token, operated through the real ctl code
+/// (in this process) and plain HTTP: three extractors (membership, auth, health, metrics, sharding, leave), three
+/// extractors started by deploy/start-local-cluster.sh (a SIGKILLed node downed through ctl), and a trainer +
+/// evaluator node with a SQLite journal (train status, runs list).
 /// </summary>
 [Collection("management-cluster")] // one cluster at a time on this 2-core machine
 public sealed class ClusterOperationsTests(ITestOutputHelper output) : IDisposable
@@ -20,11 +22,14 @@ public sealed class ClusterOperationsTests(ITestOutputHelper output) : IDisposab
     private static readonly TimeSpan Startup = TimeSpan.FromSeconds(90);
     private readonly string _dir = Directory.CreateTempSubdirectory("ec-mgmt-").FullName;
     private readonly List<NodeProcess> _processes = new();
+    private LocalCluster? _local;
 
-    private sealed record Node(NodeProcess Process, int HttpPort)
+    /// <summary>A node of a test: started here (<see cref="Process"/>) or by the local-cluster script (<see cref="Local"/>).</summary>
+    private sealed record Node(string Name, string Url, string Address, NodeProcess? Process = null, LocalNode? Local = null)
     {
-        public string Url => $"http://127.0.0.1:{HttpPort}";
-        public string Address => NodeProcess.Address(Process.Port);
+        public Node(NodeProcess process, int httpPort) : this(process.Name, $"http://127.0.0.1:{httpPort}", NodeProcess.Address(process.Port), process) { }
+        public Node(LocalNode local) : this(local.Name, local.Url, local.Address, Local: local) { }
+        public NodeProcess P => Process ?? throw new InvalidOperationException($"{Name} was started by the script");
     }
 
     private void Log(string line)
@@ -48,10 +53,15 @@ public sealed class ClusterOperationsTests(ITestOutputHelper output) : IDisposab
             _processes.Add(p);
             nodes.Add(new Node(p, http));
         }
-        foreach (Node n in nodes) await n.Process.WaitForLine(l => l.StartsWith("http listening:"), Startup);
-        // Ready = actor system up and this node a member with status Up.
-        foreach (Node n in nodes) await Until(async () => (await Get(n, "/healthz/ready", token: null)).Status == HttpStatusCode.OK, Startup, $"{n.Process.Name} ready");
+        foreach (Node n in nodes) await n.P.WaitForLine(l => l.StartsWith("http listening:"), Startup);
+        await AllReady(nodes);
         return nodes;
+    }
+
+    /// <summary>Ready = actor system up and this node a member with status Up.</summary>
+    private static async Task AllReady(IEnumerable<Node> nodes)
+    {
+        foreach (Node n in nodes) await Until(async () => (await Get(n, "/healthz/ready", token: null)).Status == HttpStatusCode.OK, Startup, $"{n.Name} ready");
     }
 
     private static async Task Until(Func<Task<bool>> condition, TimeSpan timeout, string what)
@@ -173,13 +183,14 @@ public sealed class ClusterOperationsTests(ITestOutputHelper output) : IDisposab
         return data;
     }
 
-    private async Task Extract(string data, Node seed, int minExtractors, string name)
+    private async Task Extract(string data, Node seed, int minExtractors, string name, int sbrStableAfter = 3)
     {
         int port = NodeProcess.FreePort();
         var c = NodeProcess.Start(name, port,
         [
             "extract", "--data", data, "--port", port.ToString(), "--seed", seed.Address, "--store", Path.Combine(_dir, name + "-store"),
-            "--min-extractors", minExtractors.ToString(), "--retry-after", "4", "--shards", "12", "--sbr-stable-after", "3", "--heartbeat-pause", "2",
+            "--min-extractors", minExtractors.ToString(), "--retry-after", "4", "--shards", "12", "--sbr-stable-after", sbrStableAfter.ToString(),
+            "--heartbeat-pause", "2",
         ], Log);
         _processes.Add(c);
         Assert.Equal(0, await c.WaitForExit(TimeSpan.FromMinutes(2)));
@@ -221,7 +232,7 @@ public sealed class ClusterOperationsTests(ITestOutputHelper output) : IDisposab
         var leave = Ctl(n1, "cluster", "leave", n3.Address);
         Assert.Equal(0, leave.Code);
         Assert.Equal($"{n3.Address} asked to leave: its shards are handed over, then it exits and shuts down", leave.Out.Trim());
-        Assert.Equal(0, await n3.Process.WaitForExit(TimeSpan.FromSeconds(60)));
+        Assert.Equal(0, await n3.P.WaitForExit(TimeSpan.FromSeconds(60)));
         await Until(() => Task.FromResult(Json<CtlCluster>(Ctl(n1, "--json", "cluster", "show").Out).Members.Count == 2), TimeSpan.FromSeconds(30), "2 members");
 
         // The same clips again: the shards node 3 had are now on node 1 or 2.
@@ -242,8 +253,198 @@ public sealed class ClusterOperationsTests(ITestOutputHelper output) : IDisposab
         Assert.Contains("is not a member of this cluster", gone.Err);
     }
 
+    private CtlCluster Members(Node node)
+    {
+        var (code, json, err) = Ctl(node, "--json", "cluster", "show");
+        Assert.True(code == 0, err);
+        return Json<CtlCluster>(json);
+    }
+
+    private const int SbrStableAfter = 10;
+
+    [Fact]
+    public async Task A_killed_member_is_downed_through_ctl_removed_and_its_shards_reallocated()
+    {
+        // Started as an operator would: deploy/start-local-cluster.sh. The split-brain resolver waits 10 s of stable
+        // unreachability, so it is ctl's down, issued at once, that removes the killed node. (The same 10 s is the
+        // down-removal margin: the shard coordinator frees a removed node's shards that long after its removal.)
+        _local = LocalCluster.Start(3, ["--token", Token, "--shards", "12", "--sbr-stable-after", SbrStableAfter.ToString(), "--heartbeat-pause", "2"],
+            roles: "extractor", directory: Path.Combine(_dir, "local-cluster"));
+        Log(_local.Started.ToString());
+        var nodes = _local.Nodes.Select(l => new Node(l)).ToList();
+        Node n1 = nodes[0], n3 = nodes[2];
+        await AllReady(nodes);
+        await Until(() => Task.FromResult(Members(n1).Members.Count(m => m.Status == "Up") == 3), Startup, "3 members Up");
+        string data = WriteClips(24);
+        await Extract(data, n1, 3, "coordinator1", SbrStableAfter);
+        CtlShardingStats before = Stats(n1);
+        var n3Shards = before.Nodes.Single(n => n.Address == n3.Address).Shards.Select(s => s.ShardId).ToList();
+        Assert.NotEmpty(n3Shards);
+
+        n3.Local!.Kill(); // SIGKILL: no leave, its shards stay allocated to it
+        await Until(() => Task.FromResult(Members(n1).Unreachable.Contains(n3.Address)), TimeSpan.FromSeconds(30), "node 3 unreachable");
+        var (_, table, _) = Ctl(n1, "cluster", "show");
+        Assert.Matches($@"{n3.Address.Replace(".", @"\.")}\s+extractor\s+Up\s+\d\s+NO", table);
+        Assert.Contains("3 members, 3 up, 1 unreachable", table);
+        Assert.Contains("\nemotioncluster_cluster_unreachable_members 1\n", (await Get(n1, "/metrics")).Body);
+
+        var down = Ctl(n1, "cluster", "down", n3.Address);
+        Assert.Equal(0, down.Code);
+        Assert.Equal($"{n3.Address} marked down: it is removed without a hand-over; its shards restart elsewhere on demand", down.Out.Trim());
+        await Until(() => Task.FromResult(Members(n1).Members.Count == 2 && Members(nodes[1]).Members.Count == 2), TimeSpan.FromSeconds(30),
+            "node 3 removed, as node 1 and node 2 see it");
+        CtlCluster after = Members(nodes[1]);
+        Assert.Equal(new[] { n1.Address, nodes[1].Address }.Order(), after.Members.Select(m => m.Address).Order());
+        Assert.Empty(after.Unreachable);
+        Assert.All(after.Members, m => Assert.Equal("Up", m.Status));
+        Assert.Contains($"member removed: {n3.Address}", n1.Local!.Log);
+        Assert.DoesNotContain("SBR took decision", n1.Local.Log); // downed by ctl, not by the split-brain resolver
+
+        // The coordinator frees node 3's shards after the removal margin: the stats then list the two survivors only.
+        await Until(() => Task.FromResult(Stats(n1).Nodes.Select(n => n.Address).Order().SequenceEqual(new[] { n1.Address, nodes[1].Address }.Order())),
+            TimeSpan.FromSeconds(SbrStableAfter + 30), "node 3's shards freed");
+
+        // The same clips again: node 3's shards are allocated to node 1 and 2; none is lost.
+        await Extract(data, n1, 2, "coordinator2", SbrStableAfter);
+        CtlShardingStats reallocated = Stats(n1);
+        Ctl(n1, "cluster", "sharding", "stats", "clip-extractor");
+        Assert.Equal(new[] { n1.Address, nodes[1].Address }.Order(), reallocated.Nodes.Select(n => n.Address).Order());
+        var hostedNow = reallocated.Nodes.SelectMany(n => n.Shards.Select(s => s.ShardId)).ToHashSet();
+        Assert.All(n3Shards, s => Assert.Contains(s, hostedNow));
+        Assert.Equal(before.Nodes.Sum(n => n.ShardCount), reallocated.Nodes.Sum(n => n.ShardCount));
+        Assert.Contains("\nemotioncluster_cluster_unreachable_members 0\n", (await Get(n1, "/metrics")).Body);
+        Assert.Contains("\nemotioncluster_cluster_members{status=\"Up\"} 2\n", (await Get(n1, "/metrics")).Body);
+    }
+
+    /// <summary>A folder-per-label corpus of generated tones: <paramref name="perLabel"/> clips of 1 s for each of three labels.</summary>
+    private string WriteLabelledClips(int perLabel)
+    {
+        string data = Path.Combine(_dir, "labelled");
+        var random = new Random(11);
+        string[] labels = ["anger", "neutral", "sadness"];
+        for (int l = 0; l < labels.Length; l++)
+        {
+            Directory.CreateDirectory(Path.Combine(data, labels[l]));
+            for (int i = 0; i < perLabel; i++)
+            {
+                var samples = new float[16000];
+                double f = 200 * (l + 1) + 7 * i;
+                for (int t = 0; t < samples.Length; t++)
+                    samples[t] = (float)(0.3 * Math.Sin(2 * Math.PI * f * t / 16000) + 0.05 * (random.NextDouble() - 0.5));
+                WavWriter.Write(Path.Combine(data, labels[l], $"{labels[l]}{i:D2}.wav"), new AudioClip(samples, 16000));
+            }
+        }
+        return data;
+    }
+
+    private static double Metric(string text, string series)
+    {
+        var m = System.Text.RegularExpressions.Regex.Match(text, "\n" + System.Text.RegularExpressions.Regex.Escape(series) + " ([^ \n]+)\n");
+        Assert.True(m.Success, $"no {series} on /metrics");
+        return double.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    [Fact]
+    public async Task A_trainer_and_evaluator_node_shows_its_training_status_and_runs()
+    {
+        // The manifest as users make it (emotioncluster manifest), then one node with the trainer and evaluator roles
+        // and a SQLite journal trains a tiny CNN on it.
+        string data = WriteLabelledClips(10);
+        string store = Path.Combine(_dir, "train-store"), manifest = Path.Combine(_dir, "manifest.json");
+        var (manifestOut, manifestErr) = (new StringWriter(), new StringWriter());
+        int manifestCode = CliApp.Run(["manifest", "--data", data, "--out", Path.Combine(_dir, "prep"), "--store", store, "--manifest", manifest,
+            "--extraction", "local"], manifestOut, manifestErr);
+        Log($"$ emotioncluster manifest ...  (exit {manifestCode})\n{manifestOut}{manifestErr}");
+        Assert.True(manifestCode == 0, $"manifest failed: {manifestOut}{manifestErr}");
+        string config = Path.Combine(_dir, "trainer.json");
+        File.WriteAllText(config, JsonSerializer.Serialize(new Dictionary<string, object>
+        {
+            ["EmotionCluster"] = new Dictionary<string, object>
+            {
+                ["Training"] = new Dictionary<string, object>
+                {
+                    ["Manifest"] = manifest, ["CheckpointDirectory"] = Path.Combine(_dir, "checkpoints"), ["Epochs"] = 3, ["BatchSize"] = 8,
+                    ["Channels"] = "4,8", ["DenseSize"] = 8, ["InputFrames"] = 100, ["Threads"] = 1, ["WarmupEpochs"] = 1, ["Seed"] = 5,
+                },
+                ["Persistence"] = new Dictionary<string, object> { ["Provider"] = "sqlite", ["ConnectionString"] = $"Data Source={Path.Combine(_dir, "journal.db")}" },
+            },
+        }));
+        int port = NodeProcess.FreePort(), httpPort = NodeProcess.FreePort();
+        var process = NodeProcess.Start("trainer", port,
+        [
+            "run", "--port", port.ToString(), "--roles", "trainer,evaluator", "--store", store, "--http-port", httpPort.ToString(),
+            "--token", Token, "--config", config,
+        ], Log);
+        _processes.Add(process);
+        var node = new Node(process, httpPort);
+        await process.WaitForLine(l => l.StartsWith("http listening:"), Startup);
+        await AllReady([node]);
+        var ready = Json<JsonElement>((await Get(node, "/healthz/ready", token: null)).Body);
+        Assert.Contains("journal", ready.GetProperty("checks").EnumerateArray().Select(c => c.GetProperty("name").GetString()));
+
+        // train status: the run as the trainer reports it, in JSON and as a table.
+        CtlTrainingStatus? status = null;
+        await Until(() =>
+        {
+            var (code, json, _) = Ctl(node, "--json", "train", "status");
+            status = code == 0 ? Json<CtlTrainingStatus>(json) : null;
+            // The last step's progress already says "finished"; the run's end (model written, evaluator told) follows.
+            return Task.FromResult(status?.State == "finished" && status.Message?.StartsWith("finished ", StringComparison.Ordinal) == true);
+        }, TimeSpan.FromSeconds(120), "training finished");
+        Assert.NotNull(status);
+        Assert.StartsWith("train-", status.RunId);
+        Assert.Equal((3, 3), (status.Epoch, status.MaxEpochs));
+        Assert.True(status.TrainLoss > 0, $"train loss {status.TrainLoss}");
+        Assert.True(status.ValidationLoss > 0, $"validation loss {status.ValidationLoss}");
+        Assert.InRange(status.ValidationUar!.Value, 0, 1);
+        Assert.NotNull(status.StartedAt);
+        var steps = System.Text.RegularExpressions.Regex.Match(status.Message ?? "", @"^finished (\d+) steps, 3 epochs$");
+        Assert.True(steps.Success, status.Message);
+        var table = Ctl(node, "train", "status");
+        Assert.Equal(0, table.Code);
+        Assert.Matches(@"state\s+finished", table.Out);
+        Assert.Matches($@"run\s+{status.RunId}", table.Out);
+        Assert.Matches(@"epoch\s+3/3", table.Out);
+        Assert.Matches(@"validation UAR\s+[01](\.\d+)?", table.Out);
+
+        // runs list: the evaluator's journal has the run, finished, with its epochs (the completion is persisted
+        // asynchronously after training ends: wait for it).
+        CtlRun? run = null;
+        await Until(() =>
+        {
+            var (code, json, _) = Ctl(node, "--json", "runs", "list");
+            run = code == 0 ? Json<List<CtlRun>>(json).SingleOrDefault(r => r.RunId == status.RunId) : null;
+            return Task.FromResult(run?.State == "finished");
+        }, TimeSpan.FromSeconds(30), "run finished in the journal");
+        Assert.NotNull(run);
+        Assert.Equal(3, run.Metrics["epochs"]);
+        Assert.InRange(run.Metrics["bestEpoch"], 1, 3);
+        Assert.InRange(run.Metrics["uar"], 0, 1);
+        Assert.NotNull(run.FinishedAt);
+        var runs = Ctl(node, "runs", "list");
+        Assert.Equal(0, runs.Code);
+        Assert.Matches($@"{status.RunId}\s+finished\s+\d{{4}}-\d\d-\d\d \d\d:\d\d:\d\dZ\s+\d{{4}}-", runs.Out);
+        Assert.Contains("epochs=3", runs.Out);
+
+        // The trainer's and the evaluator's instruments on this node's /metrics.
+        string metrics = (await Get(node, "/metrics")).Body;
+        Log(string.Join('\n', metrics.Split('\n').Where(l => l.StartsWith("emotioncluster_training_") && !l.Contains("_bucket"))));
+        double applied = double.Parse(steps.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Equal(applied, Metric(metrics, "emotioncluster_training_steps"));
+        Assert.Equal(applied, Metric(metrics, "emotioncluster_training_step_duration_count{role=\"coordinator\"}"));
+        Assert.True(Metric(metrics, "emotioncluster_training_step_duration_sum{role=\"coordinator\"}") > 0);
+        Assert.True(Metric(metrics, "emotioncluster_training_loss") > 0);
+        Assert.Equal(status.ValidationUar!.Value, Metric(metrics, "emotioncluster_training_validation_uar"), 6);
+        Assert.True(Metric(metrics, "emotioncluster_evaluator_events_persisted{event=\"RunCompleted\"}") >= 1);
+        Assert.Equal(0, Metric(metrics, "emotioncluster_actor_mailbox_messages{actor=\"/user/trainer\"}"));
+        Assert.Equal(0, Metric(metrics, "emotioncluster_shard_region_entity_mailbox_messages{type=\"evaluator\"}"));
+    }
+
     public void Dispose()
     {
+        foreach (LocalNode n in _local?.Nodes ?? []) // the script's nodes write to files: show their ends with the test's output
+            Log($"--- {n.Name}.log (end)\n{string.Join('\n', n.Log.Split('\n').Where(l => !l.StartsWith("[DEBUG]")).TakeLast(40))}");
+        _local?.Dispose();
         foreach (var p in _processes) p.Dispose();
         try { Directory.Delete(_dir, true); } catch (IOException) { }
     }

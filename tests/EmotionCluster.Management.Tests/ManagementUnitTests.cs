@@ -123,6 +123,7 @@ public sealed class HealthTests
     }
 }
 
+[Collection("in-process-metrics")] // the instruments are static: one of these tests at a time
 public sealed class MetricsExportTests
 {
     private static async Task<string> Scrape(NodeMetrics metrics)
@@ -132,33 +133,36 @@ public sealed class MetricsExportTests
         return Encoding.UTF8.GetString(output.ToArray());
     }
 
+    /// <summary>The parts' own instruments are checked through the HTTP endpoint in <see cref="MetricsScrapeTests"/>.</summary>
     [Fact]
-    public async Task Meters_named_EmotionCluster_are_exported_and_others_are_not()
+    public async Task Other_meters_are_not_exported_and_without_an_actor_system_the_node_is_not_up()
     {
         using var sp = new ServiceCollection().BuildServiceProvider();
         using var metrics = new NodeMetrics(new ActorSystemAccessor(sp));
-        using var ours = new Meter("EmotionCluster.Training");
         using var theirs = new Meter("Contoso.Shop");
-        ours.CreateCounter<long>("steps").Add(3);
-        ours.CreateHistogram<double>("step.duration", "s").Record(0.25);
         theirs.CreateCounter<long>("orders").Add(1);
 
-        ExtractionMetrics.Finished(ExtractionMetrics.Start(), succeeded: true, cached: false);
-        ExtractionMetrics.CountExtracted(cached: false);
-        ExtractionMetrics.CountFailed();
-
         string text = await Scrape(metrics);
-        // prometheus-net names a metric {meter}_{instrument}, '.' as '_'; counters are exported as gauges of the running total.
-        Assert.Contains("\nemotioncluster_training_steps 3\n", text);
-        Assert.Contains("\nemotioncluster_training_step_duration_bucket{le=\"0.1\"} 0\n", text);
-        Assert.Contains("\nemotioncluster_training_step_duration_bucket{le=\"0.25\"} 1\n", text);
         Assert.DoesNotContain("contoso", text);
-        Assert.Matches(@"\nemotioncluster_extraction_clips\{outcome=""extracted""\} [1-9]", text);
-        Assert.Matches(@"\nemotioncluster_extraction_clips\{outcome=""failed""\} [1-9]", text);
-        Assert.Matches(@"\nemotioncluster_extraction_duration_count\{outcome=""extracted""\} [1-9]", text);
-        Assert.Contains("\nemotioncluster_extraction_active 0\n", text);
         // Own gauges without an actor system: this node is not Up.
         Assert.Contains("emotioncluster_cluster_self_up 0", text);
         Assert.Contains("process_cpu_seconds_total", text);
+    }
+}
+
+public sealed class TrainingStatusSourceTests
+{
+    [Fact]
+    public void A_progress_report_that_comes_back_late_does_not_undo_the_end_of_the_run()
+    {
+        var board = new EmotionCluster.Training.TrainingStatusBoard();
+        var last = new EmotionCluster.Training.TrainingProgress("r", 3, 3, 9, 9, 0.5, 80, 1, "n", DateTimeOffset.UtcNow);
+        board.Report(last);                                            // the coordinator's own report
+        board.SetState("finished", "r", "finished 9 steps, 3 epochs"); // its end of the run
+        board.Report(last);                                            // the same report, back through DistributedPubSub
+        Assert.Equal(("finished", "finished 9 steps, 3 epochs"), (board.Current.State, board.Current.Message));
+        board.Report(last with { RunId = "r2", Step = 1 });            // another run's first step is newer
+        Assert.Equal(("r2", 3), (board.Current.RunId, board.LastProgress?.Epoch));
+        Assert.StartsWith("step 1/9", board.Current.Message);
     }
 }

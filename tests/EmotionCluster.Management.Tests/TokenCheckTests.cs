@@ -1,4 +1,5 @@
 using System.Text.Json;
+using EmotionCluster.Cluster;
 using EmotionCluster.Management;
 using Microsoft.AspNetCore.Http;
 using Xunit;
@@ -93,5 +94,45 @@ public sealed class TokenCheckTests
         await new TokenCheck(Token).Invoke(context, () => { called = true; return Task.CompletedTask; });
         Assert.True(called);
         Assert.Equal(200, context.Response.StatusCode);
+    }
+
+    private const string MetricsToken = "scraper-only-token";
+
+    [Fact]
+    public void Public_metrics_need_no_token_but_the_api_still_does()
+    {
+        var check = TokenCheck.For(new HttpSettings { Token = Token, PublicMetrics = true });
+        Assert.Null(check.Refusal("/metrics", null));
+        Assert.Null(check.Refusal("/METRICS", "Bearer anything"));
+        Assert.Contains("missing Authorization header", check.Refusal("/api/cluster", null));
+        Assert.Contains("missing Authorization header", check.Refusal("/metrics/more", null));
+        Assert.Null(check.Refusal("/api/cluster", $"Bearer {Token}"));
+    }
+
+    [Fact]
+    public void The_metrics_token_opens_the_metrics_only()
+    {
+        var check = TokenCheck.For(new HttpSettings { Token = Token, MetricsToken = MetricsToken });
+        Assert.Null(check.Refusal("/metrics", $"Bearer {MetricsToken}"));
+        Assert.Null(check.Refusal("/metrics", $"Bearer {Token}")); // the main token is good everywhere
+        Assert.Contains("missing Authorization header", check.Refusal("/metrics", null));
+        Assert.Equal("wrong bearer token", check.Refusal("/metrics", "Bearer nope"));
+        Assert.Equal("the metrics token is good for /metrics only; use the node's EmotionCluster:Http:Token for /api/cluster",
+            check.Refusal("/api/cluster", $"Bearer {MetricsToken}"));
+        Assert.Contains("missing Authorization header", TokenCheck.For(new HttpSettings { Token = Token }).Refusal("/metrics", null));
+    }
+
+    [Theory]
+    [InlineData(null, "scraper-only-token", false, "MetricsToken is set but Token is not")]
+    [InlineData(Token, "short", false, "MetricsToken is shorter than 8 characters")]
+    [InlineData(Token, Token, false, "MetricsToken equals Token")]
+    [InlineData(Token, "scraper-only-token", true, "choose one")]
+    public void Contradicting_metrics_settings_are_refused(string? token, string metricsToken, bool publicMetrics, string why)
+    {
+        var e = Assert.Throws<ArgumentException>(new HttpSettings { Token = token, MetricsToken = metricsToken, PublicMetrics = publicMetrics }.Validate);
+        Assert.StartsWith("EmotionCluster:Http: ", e.Message);
+        Assert.Contains(why, e.Message);
+        new HttpSettings { Token = Token, MetricsToken = MetricsToken }.Validate();
+        new HttpSettings { Token = Token, PublicMetrics = true }.Validate();
     }
 }

@@ -2,7 +2,7 @@ using System.ComponentModel;
 using System.Diagnostics;
 using System.Text;
 
-namespace EmotionCluster.Deployment.Tests;
+namespace EmotionCluster.Testing;
 
 public sealed record ShellResult(int ExitCode, string StdOut, string StdErr)
 {
