@@ -40,6 +40,12 @@ public sealed class TrainingResult(SerCnn model, IReadOnlyList<EpochReport> hist
 
     public bool StoppedEarly { get; } = stoppedEarly;
 
+    /// <summary>
+    /// How many epochs' weights <see cref="Model"/> averages (<see cref="TrainingSettings.AverageLastEpochs"/>); 0 when it
+    /// holds the weights of <see cref="BestEpoch"/>.
+    /// </summary>
+    public int AveragedEpochs { get; init; }
+
     /// <summary>The validation set evaluated with the final weights; null without a validation set.</summary>
     public EvaluationOutput? Validation { get; } = validation;
 
@@ -227,6 +233,8 @@ public sealed partial class Trainer : IDisposable
         var order = Enumerable.Range(0, train.Count).ToArray();
 
         var history = new List<EpochReport>();
+        double[]? weightSum = null;
+        int averaged = 0;
         byte[]? bestState = null;
         EvaluationOutput? bestValidation = null;
         double bestUar = double.NegativeInfinity, bestLoss = double.PositiveInfinity;
@@ -252,6 +260,14 @@ public sealed partial class Trainer : IDisposable
                 schedule.AfterStep();
                 lossSum += outcome.Loss * outcome.Count;
                 correct += outcome.Correct;
+            }
+
+            if (epoch > settings.Epochs - settings.AverageLastEpochs)
+            {
+                var weights = trainer.GetParameters();
+                weightSum ??= new double[weights.Length];
+                for (int i = 0; i < weights.Length; i++) weightSum[i] += weights[i];
+                averaged++;
             }
 
             double? validationLoss = null, validationAccuracy = null, validationUar = null;
@@ -296,8 +312,25 @@ public sealed partial class Trainer : IDisposable
             }
         }
 
+        int averagedEpochs = 0;
+        if (weightSum is not null && averaged > 1)
+        {
+            // the averaged weights compete with the best epoch on the validation set (without one they are simply kept)
+            byte[] lastState = trainer.SaveState();
+            trainer.SetParameters(weightSum.Select(w => (float)(w / averaged)).ToArray());
+            trainer.RecalibrateBatchNorm(trainX);
+            EvaluationOutput? output = validation.Count > 0 ? trainer.Evaluate(validationX, validationY) : null;
+            double uar = output is null ? 0 : ClassificationMetrics.Compute(validationY, output.Predicted, classNames).Uar;
+            if (output is null || uar > bestUar || (uar == bestUar && output.Loss <= bestLoss))
+            {
+                averagedEpochs = averaged;
+                bestState = null; // keep the averaged model as it is now
+                bestValidation = output;
+            }
+            else trainer.LoadState(lastState);
+        }
         if (bestState is not null && bestEpoch != history.Count) trainer.LoadState(bestState);
-        return new TrainingResult(trainer.ReleaseModel(), history, bestEpoch, stoppedEarly, bestValidation);
+        return new TrainingResult(trainer.ReleaseModel(), history, bestEpoch, stoppedEarly, bestValidation) { AveragedEpochs = averagedEpochs };
     }
 
     private SerCnn ReleaseModel()

@@ -31,6 +31,23 @@ public class TrainerTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Averaged_weights_of_the_last_epochs_are_kept_only_when_they_score_at_least_as_well()
+    {
+        var train = ToyData.Bands(30, Cnn, seed: 1);
+        var validation = ToyData.Bands(15, Cnn, seed: 2);
+        var settings = ToyData.FastTraining(6) with { AverageLastEpochs = 3 };
+        using var result = Trainer.Train(train, validation, settings, Cnn);
+        Assert.Contains(result.AveragedEpochs, new[] { 0, 3 });
+        var report = ClassificationMetrics.Compute(validation.Ys(), result.Validation!.Predicted, ["low", "mid", "high"]);
+        Assert.True(report.Uar >= result.History.Max(h => h.ValidationUar!.Value)); // never worse than the best epoch
+        // what Validation reports is what the returned model computes
+        using var trainer = new Trainer(Cnn, settings);
+        using (var stream = new MemoryStream()) { result.Model.save(stream); trainer.LoadState(stream.ToArray()); }
+        Assert.Equal(result.Validation.Probabilities, trainer.Evaluate(validation.Xs()).Probabilities);
+        Assert.Contains("AverageLastEpochs", Assert.Throws<ArgumentException>(() => (settings with { AverageLastEpochs = 7 }).Validate()).Message);
+    }
+
+    [Fact]
     public void Same_seed_and_threads_give_identical_weights_and_metrics_and_another_seed_does_not()
     {
         var train = ToyData.Bands(12, Cnn, seed: 3);
