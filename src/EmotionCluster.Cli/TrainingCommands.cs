@@ -268,7 +268,7 @@ public static class TrainingCommands
                 if (o.Features is { } f) chosen.Add((clip, f)); else output.WriteLine($"skipped {clip.Path}: {o.Error}");
             if (chosen.Count == 0) throw new CliException($"{corpus.Root}: no clip produced features; see the errors above");
             var truth = chosen.Select(p => Array.IndexOf(labels, p.Clip.Emotion)).ToArray();
-            var probabilities = predictor.PredictBatch(chosen.Select(p => input.Shape(p.X)).ToList());
+            var probabilities = predictor.PredictAveragedBatch(chosen.Select(p => input.Crops(p.X)).ToList());
             var predicted = probabilities.Select(p => Inference.ArgMax(p)).ToArray();
             var report = ClassificationMetrics.Compute(truth, predicted, labels);
             string dir = Path.GetFullPath(r.GetValue(outDir)!);
@@ -315,7 +315,7 @@ public static class TrainingCommands
                     else r.InvocationConfiguration.Error.WriteLine($"error: {e.Message}");
                     continue;
                 }
-                float[] p = predictor.Predict(input.Shape(x));
+                float[] p = predictor.PredictAveraged(input.Crops(x));
                 int best = Inference.ArgMax(p);
                 if (r.GetValue(json))
                     output.WriteLine(JsonSerializer.Serialize(new

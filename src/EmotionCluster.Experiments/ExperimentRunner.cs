@@ -62,14 +62,47 @@ public sealed class ExperimentRunner
             : throw new ArgumentException($"clip {c.Id} has emotion '{c.Emotion}', which is not among the labels {string.Join(", ", labels)}"))).ToList();
     }
 
-    /// <summary>The training-time augmentation as the trainer's per-example transform; null when off.</summary>
-    public Func<Spectrogram, Random, Spectrogram>? Augmentation()
+    /// <summary>Every clip's scoring windows (<see cref="ModelInput.Crops"/>), in clip order.</summary>
+    public List<IReadOnlyList<Spectrogram>> ScoringCrops(FeatureSet features, IEnumerable<ClipInfo> clips)
+    {
+        ModelInput input = Settings.ModelInput;
+        return clips.Select(c => input.Crops(features[c])).ToList();
+    }
+
+    /// <summary>
+    /// With <see cref="LongClipMode.Crops"/>: for each training example (by reference) whose clip is longer than the
+    /// input, the whole standardized clip, from which <see cref="Augmentation"/> draws a random window.
+    /// </summary>
+    public IReadOnlyDictionary<Spectrogram, Spectrogram>? LongClipSources(IReadOnlyList<Spectrogram> clips,
+        IReadOnlyList<(Spectrogram X, int Y)> examples)
+    {
+        if (Settings.Input.LongClips != LongClipMode.Crops) return null;
+        if (clips.Count != examples.Count) throw new ArgumentException($"{clips.Count} clips but {examples.Count} examples", nameof(examples));
+        ModelInput input = Settings.ModelInput;
+        var sources = new Dictionary<Spectrogram, Spectrogram>(ReferenceEqualityComparer.Instance);
+        for (int i = 0; i < clips.Count; i++)
+        {
+            var full = clips[i];
+            if (full.Frames > Settings.Input.Frames) sources[examples[i].X] = input.Standardized(full);
+        }
+        return sources;
+    }
+
+    /// <summary>
+    /// The training-time augmentation as the trainer's per-example transform; null when off. With
+    /// <paramref name="longClips"/> (see <see cref="LongClipSources"/>) a long clip's example is first replaced by a
+    /// uniformly drawn window of the whole clip.
+    /// </summary>
+    public Func<Spectrogram, Random, Spectrogram>? Augmentation(IReadOnlyDictionary<Spectrogram, Spectrogram>? longClips = null)
     {
         var a = Settings.Augmentation;
         if (!a.Enabled) return null;
+        int frames = Settings.Input.Frames;
         return (x, random) =>
         {
             Spectrogram s = x;
+            if (longClips is not null && longClips.TryGetValue(x, out var full))
+                s = ModelInput.Window(full, random.Next(0, full.Frames - frames + 1), frames);
             if (a.MaxShiftFrames > 0)
             {
                 int shift = random.Next(-a.MaxShiftFrames, a.MaxShiftFrames + 1);
@@ -101,11 +134,13 @@ public sealed class ExperimentRunner
         var train = Examples(features, split.Train, labels);
         var validation = Examples(features, split.Validation, labels);
         var test = Examples(features, split.Test, labels);
-        var result = Trainer.Train(train, validation, Settings.Training, Settings.CnnFor(labels.Length), progress, cancellationToken, Augmentation());
+        var augmentation = Augmentation(LongClipSources(split.Train.Select(c => features[c]).ToList(), train));
+        var result = Trainer.Train(train, validation, Settings.Training, Settings.CnnFor(labels.Length), progress, cancellationToken, augmentation);
         try
         {
             var testY = test.Select(e => e.Y).ToArray();
-            EvaluationOutput output = Inference.Run(result.Model, test.Select(e => e.X).ToList(), testY, TorchRuntime.ResolveDevice(Settings.Training.Device));
+            EvaluationOutput output = Inference.RunAveraged(result.Model, ScoringCrops(features, split.Test), testY,
+                TorchRuntime.ResolveDevice(Settings.Training.Device));
             var report = ClassificationMetrics.Compute(testY, output.Predicted, labels);
             return new TrainedSplit(split, labels, result, output, report, clock.Elapsed);
         }

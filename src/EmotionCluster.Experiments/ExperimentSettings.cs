@@ -16,10 +16,31 @@ public sealed record InputSettings
     /// <summary>With <see cref="Standardize"/>: take the mean and deviation per band (over the clip's frames) instead of over the whole clip.</summary>
     public bool PerBand { get; init; }
 
+    /// <summary>
+    /// Clips longer than <see cref="Frames"/>: <see cref="LongClipMode.Crops"/> (the default) trains on a random window
+    /// of the whole clip each time it enters a batch and scores the mean probabilities of windows every
+    /// <see cref="CropHopFrames"/> frames that cover it end to end; <see cref="LongClipMode.CenterCrop"/> keeps only the
+    /// centre window for both. Shorter clips are padded either way.
+    /// </summary>
+    public LongClipMode LongClips { get; init; } = LongClipMode.Crops;
+    /// <summary>With <see cref="LongClipMode.Crops"/>: frames between the starts of consecutive scoring windows (at most <see cref="Frames"/> are used).</summary>
+    public int CropHopFrames { get; init; } = 150;
+
     public void Validate()
     {
         if (Frames is < 1 or > 10_000) throw new ArgumentException($"Input.Frames {Frames} is outside 1..10000.");
+        if (!Enum.IsDefined(LongClips)) throw new ArgumentException($"Input.LongClips {LongClips} is unknown; use Crops or CenterCrop.");
+        if (CropHopFrames is < 1 or > 10_000) throw new ArgumentException($"Input.CropHopFrames {CropHopFrames} is outside 1..10000.");
     }
+}
+
+/// <summary>What happens to clips longer than the model's input (<see cref="InputSettings.LongClips"/>).</summary>
+public enum LongClipMode
+{
+    /// <summary>Random windows in training; the mean over overlapping windows covering the clip in scoring.</summary>
+    Crops,
+    /// <summary>Only the centre window, in training and scoring.</summary>
+    CenterCrop,
 }
 
 /// <summary>
@@ -132,8 +153,38 @@ public sealed record ModelInput(FeaturePipelineSettings Features, InputSettings 
     /// <summary>Standardizes (when configured) and centre-crops or pads <paramref name="features"/> to the model's frame count.</summary>
     public Spectrogram Shape(Spectrogram features)
     {
-        Spectrogram s = !Input.Standardize ? features : Input.PerBand ? StandardizeBands(features) : Standardize(features);
+        Spectrogram s = Standardized(features);
         return FixedLength.CropOrPad(s, Input.Frames, CropMode.Center, padValue: Input.Standardize ? 0f : null);
+    }
+
+    /// <summary>
+    /// The windows a clip is scored on: one centre-cropped or padded window (as <see cref="Shape"/>) when the clip fits
+    /// the input or <see cref="InputSettings.LongClips"/> is <see cref="LongClipMode.CenterCrop"/>; otherwise windows
+    /// starting every <see cref="InputSettings.CropHopFrames"/> frames, the last one ending at the clip's end.
+    /// </summary>
+    public IReadOnlyList<Spectrogram> Crops(Spectrogram features)
+    {
+        Spectrogram s = Standardized(features);
+        int n = Input.Frames;
+        if (Input.LongClips == LongClipMode.CenterCrop || s.Frames <= n)
+            return [FixedLength.CropOrPad(s, n, CropMode.Center, padValue: Input.Standardize ? 0f : null)];
+        var starts = new List<int>();
+        for (int start = 0; start + n < s.Frames; start += Math.Min(Input.CropHopFrames, n)) starts.Add(start);
+        starts.Add(s.Frames - n);
+        return starts.Select(start => Window(s, start, n)).ToList();
+    }
+
+    /// <summary>The clip standardized as configured, at its full length.</summary>
+    public Spectrogram Standardized(Spectrogram features) =>
+        !Input.Standardize ? features : Input.PerBand ? StandardizeBands(features) : Standardize(features);
+
+    /// <summary>Frames [<paramref name="start"/>, start + <paramref name="frames"/>) of every band.</summary>
+    public static Spectrogram Window(Spectrogram s, int start, int frames)
+    {
+        if (start < 0 || start + frames > s.Frames) throw new ArgumentOutOfRangeException(nameof(start), $"window {start}+{frames} is outside 0..{s.Frames}");
+        var data = new float[s.Bins * frames];
+        for (int b = 0; b < s.Bins; b++) Array.Copy(s.Data, b * s.Frames + start, data, b * frames, frames);
+        return new Spectrogram(data, s.Bins, frames);
     }
 
     /// <summary>Each band to zero mean and unit variance over the clip's frames (cepstral-mean-and-variance style).</summary>

@@ -56,6 +56,45 @@ public static class Inference
         return new EvaluationOutput(probabilities, predicted, labels is null || examples.Count == 0 ? null : lossSum / examples.Count);
     }
 
+    /// <summary>
+    /// Several inputs per example (e.g. the overlapping crops of a long clip): each crop runs through <see cref="Run"/>
+    /// on its own, the example's probabilities are the mean of its crops' (summed in crop order, then divided), its
+    /// label the arg-max of that mean, and the loss (with labels) the mean over examples of -ln(mean probability of the
+    /// true class). <c>predict</c> and <c>evaluate</c> go through the same code, so they agree bit for bit.
+    /// </summary>
+    public static EvaluationOutput RunAveraged(SerCnn model, IReadOnlyList<IReadOnlyList<Spectrogram>> crops, IReadOnlyList<int>? labels, Device device)
+    {
+        ArgumentNullException.ThrowIfNull(crops);
+        if (labels is not null && labels.Count != crops.Count)
+            throw new ArgumentException($"{crops.Count} examples but {labels.Count} labels.", nameof(labels));
+        for (int i = 0; i < crops.Count; i++)
+            if (crops[i] is null || crops[i].Count == 0) throw new ArgumentException($"example {i} has no crops.", nameof(crops));
+        var flat = crops.SelectMany(c => c).ToList();
+        var each = Run(model, flat, null, device).Probabilities;
+        var probabilities = new float[crops.Count][];
+        var predicted = new int[crops.Count];
+        double lossSum = 0;
+        for (int i = 0, k = 0; i < crops.Count; k += crops[i].Count, i++)
+        {
+            probabilities[i] = Average(each.AsSpan(k, crops[i].Count));
+            predicted[i] = ArgMax(probabilities[i]);
+            if (labels is not null) lossSum -= Math.Log(Math.Max(probabilities[i][labels[i]], 1e-12f));
+        }
+        return new EvaluationOutput(probabilities, predicted, labels is null || crops.Count == 0 ? null : lossSum / crops.Count);
+    }
+
+    /// <summary>Element-wise mean of probability rows (one row: returned as is).</summary>
+    public static float[] Average(ReadOnlySpan<float[]> rows)
+    {
+        if (rows.Length == 0) throw new ArgumentException("no rows to average", nameof(rows));
+        if (rows.Length == 1) return rows[0];
+        var mean = new float[rows[0].Length];
+        foreach (var row in rows)
+            for (int c = 0; c < mean.Length; c++) mean[c] += row[c];
+        for (int c = 0; c < mean.Length; c++) mean[c] /= rows.Length;
+        return mean;
+    }
+
     private static T[] Slice<T>(IReadOnlyList<T> items, int start, int count)
     {
         var slice = new T[count];

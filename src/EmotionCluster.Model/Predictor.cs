@@ -43,13 +43,28 @@ public sealed class Predictor : IDisposable
 
     public float[][] PredictBatch(IReadOnlyList<Spectrogram> features)
     {
+        Check(features);
+        lock (gate) return Inference.Run(model, features, null, device).Probabilities;
+    }
+
+    private void Check(IReadOnlyList<Spectrogram> features)
+    {
         ArgumentNullException.ThrowIfNull(features);
         for (int i = 0; i < features.Count; i++)
             if (features[i].Bins != Settings.InputBins || features[i].Frames != Settings.InputFrames)
                 throw new ArgumentException(
                     $"Features {i} are {features[i].Bins} x {features[i].Frames} (bins x frames); the model takes " +
                     $"{Settings.InputBins} x {Settings.InputFrames}. Extract them with the model's feature settings.", nameof(features));
-        lock (gate) return Inference.Run(model, features, null, device).Probabilities;
+    }
+
+    /// <summary>Mean probabilities over several crops of one clip (<see cref="Inference.RunAveraged"/>).</summary>
+    public float[] PredictAveraged(IReadOnlyList<Spectrogram> crops) => PredictAveragedBatch([crops])[0];
+
+    public float[][] PredictAveragedBatch(IReadOnlyList<IReadOnlyList<Spectrogram>> crops)
+    {
+        ArgumentNullException.ThrowIfNull(crops);
+        foreach (var clip in crops) Check(clip);
+        lock (gate) return Inference.RunAveraged(model, crops, null, device).Probabilities;
     }
 
     public void Dispose() => model.Dispose();

@@ -46,7 +46,9 @@ public sealed class StreamingModel
     private readonly int _frames;
 
     /// <summary>Keys of the experiments' <c>Input</c> section this build shapes exactly like the experiments do.</summary>
-    private static readonly HashSet<string> KnownInputKeys = ["Frames", "Standardize", "PerBand"];
+    // LongClips/CropHopFrames only matter for windows longer than Frames: a streamed window is scored as one centre window
+    // (the default 2 s window fits the 3 s input, so it is exactly what predict computes on the same audio).
+    private static readonly HashSet<string> KnownInputKeys = ["Frames", "Standardize", "PerBand", "LongClips", "CropHopFrames"];
 
     /// <summary>
     /// The two forms a model's feature settings take: <see cref="FeaturePipelineSettings"/> JSON (features centre-cropped

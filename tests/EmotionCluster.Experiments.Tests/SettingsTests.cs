@@ -113,4 +113,47 @@ public class SettingsTests
         Assert.Equal(1, Math.Sqrt(z.Data.Take(4).Select(v => v * v).Average()), 4);
         Assert.All(z.Data.Skip(4), v => Assert.Equal(0, v)); // a constant band becomes zeros, not NaN
     }
+
+    [Fact]
+    public void Long_clips_are_scored_on_overlapping_windows_that_cover_them_end_to_end()
+    {
+        var input = new ModelInput(new FeaturePipelineSettings(), new InputSettings { Frames = 4, CropHopFrames = 2, Standardize = false });
+        var clip = new Spectrogram([0, 1, 2, 3, 4, 5, 6, 7, 8, 10, 11, 12, 13, 14, 15, 16, 17, 18], 2, 9);
+        var crops = input.Crops(clip);
+        Assert.Equal([[0, 1, 2, 3], [2, 3, 4, 5], [4, 5, 6, 7], [5, 6, 7, 8]], crops.Select(c => c.Data.Take(4).ToArray()));
+        Assert.All(crops, c => Assert.Equal((2, 4), (c.Bins, c.Frames)));
+        Assert.Equal(new float[] { 15, 16, 17, 18 }, crops[^1].Data.Skip(4).ToArray()); // the second band follows along
+
+        Assert.Equal(input.Shape(clip).Data, Assert.Single(new ModelInput(input.Features, input.Input with { LongClips = LongClipMode.CenterCrop }).Crops(clip)).Data);
+        var fits = new Spectrogram([1, 2, 3, 4], 2, 2);
+        Assert.Equal(input.Shape(fits).Data, Assert.Single(input.Crops(fits)).Data); // a clip that fits: one padded window, as Shape
+        Assert.Throws<ArgumentException>(() => new InputSettings { Frames = 4, CropHopFrames = 0 }.Validate());
+    }
+
+    [Fact]
+    public void Long_training_clips_enter_each_batch_as_a_random_window_of_the_whole_clip()
+    {
+        var settings = new ExperimentSettings
+        {
+            Input = new() { Frames = 4, Standardize = false },
+            Augmentation = new() { MaxShiftFrames = 0, FrequencyMasks = 0, TimeMasks = 0 },
+        };
+        var runner = new ExperimentRunner(settings);
+        var full = new Spectrogram(Enumerable.Range(0, 20).Select(i => (float)i).ToArray(), 1, 20);
+        var shortClip = new Spectrogram([1, 2, 3], 1, 3);
+        var examples = new List<(Spectrogram X, int Y)> { (settings.ModelInput.Shape(full), 0), (settings.ModelInput.Shape(shortClip), 1) };
+        var sources = runner.LongClipSources([full, shortClip], examples)!;
+        Assert.Single(sources);
+        var augment = runner.Augmentation(sources)!;
+        var random = new Random(1);
+        var starts = Enumerable.Range(0, 200).Select(_ => augment(examples[0].X, random)).Select(w =>
+        {
+            Assert.Equal(4, w.Frames);
+            Assert.Equal(Enumerable.Range((int)w.Data[0], 4).Select(i => (float)i), w.Data); // a contiguous window of the clip
+            return (int)w.Data[0];
+        }).ToHashSet();
+        Assert.Equal(Enumerable.Range(0, 17).ToHashSet(), starts); // every start 0..16 is drawn
+        Assert.Equal(examples[1].X.Data, augment(examples[1].X, random).Data); // a short clip is left as it is
+        Assert.Null(new ExperimentRunner(settings with { Input = settings.Input with { LongClips = LongClipMode.CenterCrop } }).LongClipSources([full], [examples[0]]));
+    }
 }
