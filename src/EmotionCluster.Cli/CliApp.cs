@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.CommandLine.Invocation;
+using System.Runtime.InteropServices;
 
 namespace EmotionCluster.Cli;
 
@@ -32,9 +33,17 @@ public static class CliApp
         return root;
     }
 
-    /// <summary>Parses and runs <paramref name="args"/>, writing to the given writers (default: the console).</summary>
+    /// <summary>How long a command has to wind up after SIGTERM or Ctrl+C before the process exits anyway.</summary>
+    public static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(15);
+
+    /// <summary>
+    /// Parses and runs <paramref name="args"/>, writing to the given writers (default: the console). Run from the
+    /// console (no writers given), SIGTERM and SIGINT cancel the command's token: long commands stop at the next batch,
+    /// say what was kept and exit with 130; a command still running <see cref="StopGrace"/> later is ended with 130.
+    /// </summary>
     public static int Run(string[] args, TextWriter? output = null, TextWriter? error = null)
     {
+        bool console = output is null && error is null;
         output ??= Console.Out;
         error ??= Console.Error;
         ParseResult parsed = BuildRootCommand().Parse(args);
@@ -45,7 +54,19 @@ public static class CliApp
             error.WriteLine($"Run 'emotioncluster {(command.Length > 0 ? command + " " : "")}--help' for usage.");
             return CliErrors.UsageOrInput;
         }
-        return parsed.Invoke(new InvocationConfiguration { Output = output, Error = error });
+        var configuration = new InvocationConfiguration { Output = output, Error = error, ProcessTerminationTimeout = null };
+        if (!console) return parsed.Invoke(configuration);
+        using var stop = new CancellationTokenSource();
+        void OnSignal(PosixSignalContext context)
+        {
+            context.Cancel = true; // the command winds up; the timer below is the backstop
+            if (stop.IsCancellationRequested) return;
+            stop.Cancel();
+            _ = Task.Delay(StopGrace).ContinueWith(_ => Environment.Exit(CliErrors.Cancelled), TaskScheduler.Default);
+        }
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+        return parsed.InvokeAsync(configuration, stop.Token).GetAwaiter().GetResult();
     }
 
     private static IEnumerable<string> CommandPath(ParseResult parsed)

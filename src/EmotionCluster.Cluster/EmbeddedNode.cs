@@ -37,12 +37,16 @@ public sealed class EmbeddedNode : IAsyncDisposable
         var stats = new ExtractorNodeStats();
         var services = new PipelineServiceFactory(store);
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = [], DisableDefaults = true });
+        InProcessHostLifetime.Use(builder.Services);
         builder.Logging.ClearProviders();
         builder.Services.AddAkka(settings.ActorSystemName, (akka, _) =>
         {
             akka.AddEmotionClusterNode(settings, services, stats);
-            // After the node's own HOCON, so this prepended block takes precedence: an embedded node stays quiet.
-            akka.AddHocon("akka.loglevel = WARNING\nakka.stdout-loglevel = WARNING", HoconAddMode.Prepend);
+            // After the node's own HOCON, so this prepended block takes precedence: an embedded node stays quiet, and it
+            // leaves SIGTERM to the command that owns it (Akka's CLR shutdown hook would take the signal, stop only the
+            // actor system and let the command's work run on).
+            akka.AddHocon("akka.loglevel = WARNING\nakka.stdout-loglevel = WARNING\nakka.coordinated-shutdown.run-by-clr-shutdown-hook = off",
+                HoconAddMode.Prepend);
         });
         IHost host = builder.Build();
         await host.StartAsync(cancellationToken);

@@ -38,6 +38,7 @@ public sealed class JournalReader : IAsyncDisposable
         await JournalConnectivity.CheckAsync(settings, cancellationToken: cancellationToken);
 
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = [], DisableDefaults = true });
+        EmotionCluster.Cluster.InProcessHostLifetime.Use(builder.Services);
         builder.Logging.ClearProviders();
         builder.Services.AddAkka("emotioncluster-journal-reader", (akka, _) =>
         {
