@@ -17,7 +17,8 @@ public static class BenchProgram
                   the same CNN in PyTorch 1.13 (/usr/bin/python3 tools/reference/bench_pytorch_cnn.py, a child
                   process), same batch size and intra-op threads, alternating rounds; samples/s and per CPU-second
                   (--threads LIST (1,2) --batch LIST (16,32) --steps N (30) --rounds N (3) --python PATH;
-                  docs/training-throughput.md).
+                  PyTorch gets our allocator settings and oneDNN cap, --pytorch-native-isa leaves its oneDNN
+                  uncapped; docs/training-throughput.md).
           trainer Training samples/s of the plain Trainer loop vs the TrainerActor alone (alternating rounds),
                   then 2 data-parallel replicas over loopback with the all-reduce overhead per step
                   (--examples N (64) --batch N (16) --epochs N (2) --rounds N (5) --threads N (1) --no-replicas

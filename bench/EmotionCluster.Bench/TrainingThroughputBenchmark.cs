@@ -15,13 +15,14 @@ namespace EmotionCluster.Bench;
 /// </summary>
 public static class TrainingThroughputBenchmark
 {
-    public sealed record Options(int[] Threads, int[] Batches, int Steps, int Rounds, string Python)
+    public sealed record Options(int[] Threads, int[] Batches, int Steps, int Rounds, string Python, bool PyTorchNativeIsa = false)
     {
         public static Options Parse(string[] args)
         {
             int[] threads = [1, 2], batches = [16, 32];
             int steps = 30, rounds = 3;
             string python = "/usr/bin/python3";
+            bool nativeIsa = false;
             for (int i = 0; i < args.Length; i++)
             {
                 string Value() => i + 1 < args.Length ? args[++i] : throw new BenchUsageException($"{args[i]} needs a value");
@@ -32,10 +33,11 @@ public static class TrainingThroughputBenchmark
                     case "--steps": steps = Positive("--steps", Value()); break;
                     case "--rounds": rounds = Positive("--rounds", Value()); break;
                     case "--python": python = Value(); break;
+                    case "--pytorch-native-isa": nativeIsa = true; break;
                     default: throw new BenchUsageException($"unknown option '{args[i]}' for training");
                 }
             }
-            return new Options(threads, batches, steps, rounds, python);
+            return new Options(threads, batches, steps, rounds, python, nativeIsa);
         }
 
         private static int[] List(string option, string text) => text.Split(',').Select(t => Positive(option, t)).ToArray();
@@ -63,7 +65,10 @@ public static class TrainingThroughputBenchmark
         using (var model = new SerCnn(cnn)) parameters = model.ParameterCount;
         output.WriteLine($"machine: {MelBenchmark.CpuModel()}, {Environment.ProcessorCount} logical cores, {Environment.OSVersion}, .NET {Environment.Version}");
         output.WriteLine($"model: default SerCnn, {cnn.InputBins} x {cnn.InputFrames} input, {cnn.Classes} classes, {parameters:N0} parameters; " +
-                         $"{options.Steps} timed steps after 3 warm-up steps; oneDNN cap {OneDnnIsaCap.Current ?? "none"}; load average {LoadAverage()}");
+                         $"{options.Steps} timed steps after 3 warm-up steps; oneDNN cap {OneDnnIsaCap.Current ?? "none"}; " +
+                         $"allocator tuning {(MallocTuning.Applied ? "on" : "off (" + MallocTuning.NotAppliedReason + ")")}; load average {LoadAverage()}");
+        output.WriteLine("PyTorch environment: " + string.Join(' ', PyTorchEnvironment(options.PyTorchNativeIsa).Select(p => $"{p.Key}={p.Value}")) +
+                         (options.PyTorchNativeIsa ? " (oneDNN at its native ISA)" : ""));
 
         var results = new Dictionary<(string Who, int Batch, int Threads), List<Measure>>();
         string framework = "PyTorch";
@@ -77,7 +82,7 @@ public static class TrainingThroughputBenchmark
                         bool ours = (k == 0) == oursFirst;
                         Measure m;
                         if (ours) m = RunOurs(cnn, batch, threads, options.Steps);
-                        else (m, framework) = RunPyTorch(options.Python, script, batch, threads, options.Steps, parameters);
+                        else (m, framework) = RunPyTorch(options, script, batch, threads, parameters);
                         string who = ours ? "ours" : "pytorch";
                         if (!results.TryGetValue((who, batch, threads), out var list)) results[(who, batch, threads)] = list = [];
                         list.Add(m);
@@ -109,14 +114,34 @@ public static class TrainingThroughputBenchmark
         return new Measure(r.SamplesPerSecond, r.SamplesPerCpuSecond);
     }
 
-    private static (Measure, string) RunPyTorch(string python, string script, int batch, int threads, int steps, long parameters)
+    /// <summary>
+    /// The environment PyTorch runs in: the same allocator settings as ours (<see cref="MallocTuning"/>), and the same
+    /// oneDNN cap unless <see cref="Options.PyTorchNativeIsa"/>, so both sides run the same kind of kernels.
+    /// </summary>
+    public static IReadOnlyDictionary<string, string> PyTorchEnvironment(bool nativeIsa)
     {
+        var env = new Dictionary<string, string>();
+        if (MallocTuning.Applied)
+        {
+            env["MALLOC_MMAP_THRESHOLD_"] = Invariant(MallocTuning.MmapThreshold);
+            env["MALLOC_TRIM_THRESHOLD_"] = Invariant(MallocTuning.TrimThreshold);
+            env["MALLOC_TOP_PAD_"] = Invariant(MallocTuning.TopPad);
+        }
+        if (!nativeIsa && OneDnnIsaCap.Current is { } cap) env[OneDnnIsaCap.Variable] = cap;
+        return env;
+    }
+
+    private static (Measure, string) RunPyTorch(Options options, string script, int batch, int threads, long parameters)
+    {
+        string python = options.Python;
+        int steps = options.Steps;
         var start = new ProcessStartInfo(python)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             ArgumentList = { script, "--threads", Invariant(threads), "--batch-size", Invariant(batch), "--steps", Invariant(steps) },
         };
+        foreach (var (k, v) in PyTorchEnvironment(options.PyTorchNativeIsa)) start.Environment[k] = v;
         using Process process = Process.Start(start) ?? throw new BenchUsageException($"could not start {python}");
         Task<string> stderr = process.StandardError.ReadToEndAsync();
         string stdout = process.StandardOutput.ReadToEnd();
