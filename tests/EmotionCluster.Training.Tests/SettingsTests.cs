@@ -73,6 +73,26 @@ public class SettingsTests
     }
 
     [Fact]
+    public void Every_cluster_message_type_is_registered_with_the_binary_serializer()
+    {
+        // A message type added without a Register call would fall back to nothing (Akka refuses to send it) or, if
+        // bound elsewhere, to JSON; this finds it by reflection over the assemblies that define cluster messages.
+        TrainingMessages.Register();
+        var serializer = new EmotionClusterSerializer(null!);
+        var types = new[] { typeof(IEmotionClusterMessage).Assembly, typeof(TrainingMessages).Assembly }
+            .SelectMany(a => a.GetTypes())
+            .Where(t => typeof(IEmotionClusterMessage).IsAssignableFrom(t) && t is { IsAbstract: false, IsInterface: false })
+            .ToList();
+        Assert.True(types.Count >= 15, $"only {types.Count} message types found");
+        var missing = types.Where(t =>
+        {
+            try { _ = serializer.Manifest(System.Runtime.CompilerServices.RuntimeHelpers.GetUninitializedObject(t)); return false; }
+            catch (System.Runtime.Serialization.SerializationException) { return true; }
+        }).Select(t => t.FullName).ToList();
+        Assert.Empty(missing);
+    }
+
+    [Fact]
     public void Every_message_round_trips_through_the_binary_serializer()
     {
         TrainingMessages.Register();
