@@ -120,13 +120,7 @@ public static class TrainingThroughputBenchmark
     /// </summary>
     public static IReadOnlyDictionary<string, string> PyTorchEnvironment(bool nativeIsa)
     {
-        var env = new Dictionary<string, string>();
-        if (MallocTuning.Applied)
-        {
-            env["MALLOC_MMAP_THRESHOLD_"] = Invariant(MallocTuning.MmapThreshold);
-            env["MALLOC_TRIM_THRESHOLD_"] = Invariant(MallocTuning.TrimThreshold);
-            env["MALLOC_TOP_PAD_"] = Invariant(MallocTuning.TopPad);
-        }
+        var env = MallocTuning.Applied ? new Dictionary<string, string>(MallocTuning.AsEnvironment()) : [];
         if (!nativeIsa && OneDnnIsaCap.Current is { } cap) env[OneDnnIsaCap.Variable] = cap;
         return env;
     }

@@ -36,9 +36,7 @@ public sealed class EmbeddedNode : IAsyncDisposable
         var store = new DirectoryFeatureStore(settings.FeatureStorePath);
         var stats = new ExtractorNodeStats();
         var services = new PipelineServiceFactory(store);
-        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = [], DisableDefaults = true });
-        InProcessHostLifetime.Use(builder.Services);
-        builder.Logging.ClearProviders();
+        var builder = InProcessHostLifetime.CreateBuilder();
         builder.Services.AddAkka(settings.ActorSystemName, (akka, _) =>
         {
             akka.AddEmotionClusterNode(settings, services, stats);

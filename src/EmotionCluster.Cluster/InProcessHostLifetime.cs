@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 
 namespace EmotionCluster.Cluster;
 
@@ -15,6 +16,12 @@ public sealed class InProcessHostLifetime : IHostLifetime
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    /// <summary>Replaces the console lifetime of <paramref name="services"/>.</summary>
-    public static void Use(IServiceCollection services) => services.AddSingleton<IHostLifetime, InProcessHostLifetime>();
+    /// <summary>An empty host builder (no default configuration, no logging providers) with this lifetime.</summary>
+    public static HostApplicationBuilder CreateBuilder()
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = [], DisableDefaults = true });
+        builder.Services.AddSingleton<IHostLifetime, InProcessHostLifetime>();
+        builder.Logging.ClearProviders();
+        return builder;
+    }
 }

@@ -54,12 +54,18 @@ public sealed class ExperimentRunner
     /// <summary>Label map: the emotions present, in the canonical order.</summary>
     public static string[] LabelsOf(IEnumerable<ClipInfo> clips) => Emotions.InOrder(clips.Select(c => c.Emotion)).ToArray();
 
-    public List<(Spectrogram X, int Y)> Examples(FeatureSet features, IEnumerable<ClipInfo> clips, string[] labels)
+    public List<(Spectrogram X, int Y)> Examples(FeatureSet features, IReadOnlyList<ClipInfo> clips, string[] labels)
+    {
+        ModelInput input = Settings.ModelInput;
+        return clips.Zip(LabelIndices(clips, labels), (c, y) => (input.Shape(features[c]), y)).ToList();
+    }
+
+    /// <summary>Each clip's index in <paramref name="labels"/>; a clip whose emotion is not among them is an error.</summary>
+    public static int[] LabelIndices(IEnumerable<ClipInfo> clips, string[] labels)
     {
         var index = labels.Select((l, i) => (l, i)).ToDictionary(p => p.l, p => p.i);
-        ModelInput input = Settings.ModelInput;
-        return clips.Select(c => (input.Shape(features[c]), index.TryGetValue(c.Emotion, out int y) ? y
-            : throw new ArgumentException($"clip {c.Id} has emotion '{c.Emotion}', which is not among the labels {string.Join(", ", labels)}"))).ToList();
+        return clips.Select(c => index.TryGetValue(c.Emotion, out int y) ? y
+            : throw new ArgumentException($"clip {c.Id} has emotion '{c.Emotion}', which is not among the labels {string.Join(", ", labels)}")).ToArray();
     }
 
     /// <summary>Every clip's scoring windows (<see cref="ModelInput.Crops"/>), in clip order.</summary>
@@ -102,7 +108,7 @@ public sealed class ExperimentRunner
         {
             Spectrogram s = x;
             if (longClips is not null && longClips.TryGetValue(x, out var full))
-                s = ModelInput.Window(full, random.Next(0, full.Frames - frames + 1), frames);
+                s = FixedLength.CropOrPad(full, frames, CropMode.Random, random: random);
             if (a.MaxShiftFrames > 0)
             {
                 int shift = random.Next(-a.MaxShiftFrames, a.MaxShiftFrames + 1);
@@ -133,12 +139,11 @@ public sealed class ExperimentRunner
             throw new ArgumentException($"split {split.Name}: the test part is empty ({split.Train.Count} train, {split.Validation.Count} validation clips); use more clips per emotion");
         var train = Examples(features, split.Train, labels);
         var validation = Examples(features, split.Validation, labels);
-        var test = Examples(features, split.Test, labels);
+        var testY = LabelIndices(split.Test, labels); // scored on ScoringCrops below, not on centre-cropped examples
         var augmentation = Augmentation(LongClipSources(split.Train.Select(c => features[c]).ToList(), train));
         var result = Trainer.Train(train, validation, Settings.Training, Settings.CnnFor(labels.Length), progress, cancellationToken, augmentation);
         try
         {
-            var testY = test.Select(e => e.Y).ToArray();
             EvaluationOutput output = Inference.RunAveraged(result.Model, ScoringCrops(features, split.Test), testY,
                 TorchRuntime.ResolveDevice(Settings.Training.Device));
             var report = ClassificationMetrics.Compute(testY, output.Predicted, labels);

@@ -152,11 +152,11 @@ public sealed record ModelInput(FeaturePipelineSettings Features, InputSettings 
     }
 
     /// <summary>Standardizes (when configured) and centre-crops or pads <paramref name="features"/> to the model's frame count.</summary>
-    public Spectrogram Shape(Spectrogram features)
-    {
-        Spectrogram s = Standardized(features);
-        return FixedLength.CropOrPad(s, Input.Frames, CropMode.Center, padValue: Input.Standardize ? 0f : null);
-    }
+    public Spectrogram Shape(Spectrogram features) => CentreWindow(Standardized(features));
+
+    /// <summary>A standardized clip centre-cropped or padded (with 0 when standardized, else its minimum) to the input length.</summary>
+    private Spectrogram CentreWindow(Spectrogram standardized) =>
+        FixedLength.CropOrPad(standardized, Input.Frames, CropMode.Center, padValue: Input.Standardize ? 0f : null);
 
     /// <summary>
     /// The windows a clip is scored on: one centre-cropped or padded window (as <see cref="Shape"/>) when the clip fits
@@ -167,8 +167,7 @@ public sealed record ModelInput(FeaturePipelineSettings Features, InputSettings 
     {
         Spectrogram s = Standardized(features);
         int n = Input.Frames;
-        if (Input.LongClips == LongClipMode.CenterCrop || s.Frames <= n)
-            return [FixedLength.CropOrPad(s, n, CropMode.Center, padValue: Input.Standardize ? 0f : null)];
+        if (Input.LongClips == LongClipMode.CenterCrop || s.Frames <= n) return [CentreWindow(s)];
         var starts = new List<int>();
         for (int start = 0; start + n < s.Frames; start += Math.Min(Input.CropHopFrames, n)) starts.Add(start);
         starts.Add(s.Frames - n);
@@ -180,7 +179,7 @@ public sealed record ModelInput(FeaturePipelineSettings Features, InputSettings 
         !Input.Standardize ? features : Input.PerBand ? StandardizeBands(features) : Standardize(features);
 
     /// <summary>Frames [<paramref name="start"/>, start + <paramref name="frames"/>) of every band.</summary>
-    public static Spectrogram Window(Spectrogram s, int start, int frames)
+    private static Spectrogram Window(Spectrogram s, int start, int frames)
     {
         if (start < 0 || start + frames > s.Frames) throw new ArgumentOutOfRangeException(nameof(start), $"window {start}+{frames} is outside 0..{s.Frames}");
         var data = new float[s.Bins * frames];

@@ -30,6 +30,17 @@ public static class MallocTuning
 
     private const int M_TRIM_THRESHOLD = -1, M_TOP_PAD = -2, M_MMAP_THRESHOLD = -3;
 
+    /// <summary>glibc's environment tunables for the same settings: any of them set means the user chose.</summary>
+    public static readonly string[] EnvironmentVariables = ["MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "MALLOC_TOP_PAD_", "MALLOC_MMAP_MAX_"];
+
+    /// <summary>These settings as glibc environment tunables, for a child process (e.g. a reference benchmark).</summary>
+    public static IReadOnlyDictionary<string, string> AsEnvironment() => new Dictionary<string, string>
+    {
+        ["MALLOC_MMAP_THRESHOLD_"] = MmapThreshold.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["MALLOC_TRIM_THRESHOLD_"] = TrimThreshold.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["MALLOC_TOP_PAD_"] = TopPad.ToString(System.Globalization.CultureInfo.InvariantCulture),
+    };
+
     /// <summary>Whether the settings above are in effect in this process.</summary>
     public static bool Applied { get; private set; }
 
@@ -47,7 +58,7 @@ public static class MallocTuning
             NotAppliedReason = $"{SwitchVariable}=off";
             return;
         }
-        foreach (string name in new[] { "MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "MALLOC_TOP_PAD_", "MALLOC_MMAP_MAX_" })
+        foreach (string name in EnvironmentVariables)
             if (Environment.GetEnvironmentVariable(name) is not null)
             {
                 NotAppliedReason = $"{name} is set in the environment";

@@ -38,7 +38,7 @@ public class TorchLoadsTests
     public void The_allocator_keeps_freed_tensor_memory_unless_the_environment_chose()
     {
         _ = OneDnnIsaCap.Current; // the Model assembly is loaded, its initializers have run
-        bool userChose = new[] { "MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "MALLOC_TOP_PAD_", "MALLOC_MMAP_MAX_", MallocTuning.SwitchVariable }
+        bool userChose = MallocTuning.EnvironmentVariables.Append(MallocTuning.SwitchVariable)
             .Any(v => Environment.GetEnvironmentVariable(v) is not null);
         if (OperatingSystem.IsLinux() && !userChose) Assert.True(MallocTuning.Applied, MallocTuning.NotAppliedReason);
         else Assert.NotNull(MallocTuning.NotAppliedReason);
