@@ -61,6 +61,9 @@ seed=() others=()
 for i in "${!names[@]}"; do if [ "${names[$i]}" = node1 ]; then seed+=("$i"); else others+=("$i"); fi; done
 echo "stopping ${#pids[@]} node(s), grace ${grace}s"
 terminate ${others[@]+"${others[@]}"}
+# A node that left exits once the leader has confirmed it Exiting; the leader removes it from the membership on its
+# next leader tick (1 s). Give the seed two ticks to finish that before it leaves itself.
+if [ ${#others[@]} -gt 0 ] && [ ${#seed[@]} -gt 0 ] && [ $((SECONDS + 2)) -lt $deadline ]; then sleep 2; fi
 terminate ${seed[@]+"${seed[@]}"}
 
 left=()

@@ -42,7 +42,14 @@ public static class ClusterBenchmark
         }
     }
 
-    private sealed record Measurement(string Row, double Seconds, int Clips, IReadOnlyDictionary<string, int>? PerNode);
+    /// <summary><see cref="CpuMsPerClip"/>: this process's CPU time over the timed run per clip (NaN for node processes, timed elsewhere).</summary>
+    private sealed record Measurement(string Row, double Seconds, int Clips, IReadOnlyDictionary<string, int>? PerNode, double CpuMsPerClip = double.NaN,
+        (int All, int Full) Gcs = default);
+
+    private static TimeSpan ProcessCpu() => Process.GetCurrentProcess().TotalProcessorTime;
+
+    /// <summary>Garbage collections in this process so far: all of them, and full (gen 2) ones.</summary>
+    private static (int All, int Full) Collections() => (GC.CollectionCount(0), GC.CollectionCount(2));
 
     public static int Run(Options o, TextWriter output)
     {
@@ -51,7 +58,8 @@ public static class ClusterBenchmark
         var settings = FeaturePipelineSettings.Default;
         string scratch = Path.Combine(Path.GetTempPath(), "ec-cluster-bench-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(scratch);
-        output.WriteLine($"cluster benchmark: {clips.Count} EMO-DB clips, default feature settings, {Environment.ProcessorCount} cores, {o.Rounds} rounds, max in flight {o.MaxInFlight}");
+        output.WriteLine($"cluster benchmark: {clips.Count} EMO-DB clips, default feature settings, {Environment.ProcessorCount} cores, {o.Rounds} rounds, max in flight {o.MaxInFlight}, " +
+                         $"{(System.Runtime.GCSettings.IsServerGC ? "server" : "workstation")} GC, large-object threshold {Convert.ToInt64(GC.GetConfigurationVariables()["LOHThreshold"]) >> 10} kB");
         MessageSizes(clips[0], settings, output);
 
         var rows = new List<string> { "direct loop", "1-node cluster", "1-node cluster, cold" };
@@ -74,6 +82,7 @@ public static class ClusterBenchmark
                     };
                     results[row].Add(m);
                     output.WriteLine(FormattableString.Invariant($"  round {round} {row,-15} {m.Clips / m.Seconds,7:0.0} clips/s ({m.Seconds:0.00} s)") +
+                                     (double.IsNaN(m.CpuMsPerClip) ? "" : FormattableString.Invariant($"  CPU {m.CpuMsPerClip:0.0} ms/clip, GCs {m.Gcs.All} ({m.Gcs.Full} full)")) +
                                      (m.PerNode is null ? "" : "  per node: " + string.Join(", ", m.PerNode.OrderBy(p => p.Key).Select(p => $"{p.Key.Split('@')[^1]}={p.Value}"))));
                     Directory.Delete(store, recursive: true);
                 }
@@ -112,11 +121,15 @@ public static class ClusterBenchmark
     {
         var provider = new LocalFeatureProvider(new DirectoryFeatureStore(store), Environment.ProcessorCount);
         provider.ExtractAsync(clips.Take(WarmupClips).ToList(), WarmupSettings(settings)).GetAwaiter().GetResult();
+        TimeSpan cpu = ProcessCpu();
+        var gcs = Collections();
         var clock = Stopwatch.StartNew();
         var outcomes = provider.ExtractAsync(clips, settings).GetAwaiter().GetResult();
         clock.Stop();
+        cpu = ProcessCpu() - cpu;
+        gcs = (Collections().All - gcs.All, Collections().Full - gcs.Full);
         Check(outcomes.Count(x => x.Succeeded), clips.Count, "direct loop");
-        return new Measurement("direct loop", clock.Elapsed.TotalSeconds, clips.Count, null);
+        return new Measurement("direct loop", clock.Elapsed.TotalSeconds, clips.Count, null, cpu.TotalMilliseconds / clips.Count, gcs);
     }
 
     /// <summary>
@@ -128,11 +141,16 @@ public static class ClusterBenchmark
         await using var node = await EmbeddedNode.StartAsync(new NodeSettings { FeatureStorePath = store });
         var provider = node.FeatureProvider(new CoordinatorOptions(o.MaxInFlight));
         if (warm) await provider.ExtractAsync(clips.Take(WarmupClips).ToList(), WarmupSettings(settings));
+        TimeSpan cpu = ProcessCpu();
+        var gcs = Collections();
         var clock = Stopwatch.StartNew();
         var outcomes = await provider.ExtractAsync(clips, settings);
         clock.Stop();
+        cpu = ProcessCpu() - cpu;
+        gcs = (Collections().All - gcs.All, Collections().Full - gcs.Full);
         Check(outcomes.Count(x => x.Succeeded), clips.Count, "1-node cluster");
-        return new Measurement(warm ? "1-node cluster" : "1-node cluster, cold", clock.Elapsed.TotalSeconds, clips.Count, provider.LastSummary?.ClipsPerNode);
+        return new Measurement(warm ? "1-node cluster" : "1-node cluster, cold", clock.Elapsed.TotalSeconds, clips.Count, provider.LastSummary?.ClipsPerNode,
+            cpu.TotalMilliseconds / clips.Count, gcs);
     }
 
     private static async Task<Measurement> Processes(int n, Options o, string store, string scratch)

@@ -11,6 +11,8 @@ namespace EmotionCluster.Cluster;
 public static class ClusterHosting
 {
     public const string ExtractorRegionName = "clip-extractor";
+    /// <summary>The dispatcher the clip extractor entities run on (<see cref="NodeSettings.ExtractionThreads"/> threads).</summary>
+    public const string ExtractionDispatcher = "emotioncluster.extraction-dispatcher";
 
     public static AkkaConfigurationBuilder AddEmotionClusterNode(this AkkaConfigurationBuilder builder, NodeSettings settings,
         IExtractionServiceFactory services, ExtractorNodeStats stats, bool joinSelfWithoutSeeds = true)
@@ -24,6 +26,16 @@ public static class ClusterHosting
                 akka.coordinated-shutdown.run-by-clr-shutdown-hook = on
                 akka.cluster.run-coordinated-shutdown-when-down = on
                 akka.loglevel = INFO
+                {{ExtractionDispatcher}} {
+                  type = Dispatcher
+                  executor = fork-join-executor
+                  fork-join-executor {
+                    parallelism-min = {{settings.EffectiveExtractionThreads}}
+                    parallelism-factor = 1.0
+                    parallelism-max = {{settings.EffectiveExtractionThreads}}
+                  }
+                  throughput = 1
+                }
                 """, HoconAddMode.Prepend)
             .WithRemoting(new RemoteOptions
             {
@@ -42,7 +54,7 @@ public static class ClusterHosting
         var extractor = new ClipMessageExtractor(settings.ShardCount);
         if (settings.Has(ClusterRoles.Extractor))
             builder.WithShardRegion<ClipExtractorRegion>(ExtractorRegionName,
-                clipId => ClipExtractorActor.PropsFor(clipId, services, stats),
+                clipId => ClipExtractorActor.PropsFor(clipId, services, stats).WithDispatcher(ExtractionDispatcher),
                 extractor,
                 new ShardOptions { Role = ClusterRoles.Extractor, StateStoreMode = Akka.Cluster.Sharding.StateStoreMode.DData });
         else

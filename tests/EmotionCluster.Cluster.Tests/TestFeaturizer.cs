@@ -5,14 +5,31 @@ using EmotionCluster.Features;
 namespace EmotionCluster.Cluster.Tests;
 
 /// <summary>A tiny featurizer for actor tests: mean absolute amplitude per 100 samples, one bin.</summary>
-public sealed class TestFeaturizer(string settingsJson) : IClipFeaturizer
+/// <remarks><see cref="Delay"/> makes each call take at least that long (CPU-bound work stand-in); <see cref="MaxConcurrent"/> is the most calls seen running at once.</remarks>
+public sealed class TestFeaturizer(string settingsJson, TimeSpan delay = default) : IClipFeaturizer
 {
     public int Calls;
+    private int _running, _maxConcurrent;
     public string SettingsHash { get; } = FeatureKey.HashSettings(settingsJson);
+    public TimeSpan Delay { get; } = delay;
+    public int MaxConcurrent => Volatile.Read(ref _maxConcurrent);
 
     public Spectrogram Extract(byte[] wavBytes, string clipName)
     {
         Interlocked.Increment(ref Calls);
+        int running = Interlocked.Increment(ref _running);
+        int seen;
+        while (running > (seen = Volatile.Read(ref _maxConcurrent)) && Interlocked.CompareExchange(ref _maxConcurrent, running, seen) != seen) { }
+        try
+        {
+            if (Delay > TimeSpan.Zero) Thread.Sleep(Delay);
+            return Compute(wavBytes, clipName);
+        }
+        finally { Interlocked.Decrement(ref _running); }
+    }
+
+    private static Spectrogram Compute(byte[] wavBytes, string clipName)
+    {
         var (clip, _) = WavReader.Read(wavBytes, clipName);
         int frames = Math.Max(1, clip.Samples.Length / 100);
         var data = new float[frames];
@@ -22,7 +39,7 @@ public sealed class TestFeaturizer(string settingsJson) : IClipFeaturizer
     }
 }
 
-public sealed class TestServiceFactory(IFeatureStore store) : IExtractionServiceFactory
+public sealed class TestServiceFactory(IFeatureStore store, TimeSpan delay = default) : IExtractionServiceFactory
 {
     public readonly Dictionary<string, TestFeaturizer> Featurizers = new();
 
@@ -31,10 +48,11 @@ public sealed class TestServiceFactory(IFeatureStore store) : IExtractionService
         if (!settingsJson.StartsWith('{')) throw new ArgumentException($"settings are not JSON: '{settingsJson}'");
         lock (Featurizers)
         {
-            if (!Featurizers.TryGetValue(settingsJson, out var f)) Featurizers[settingsJson] = f = new TestFeaturizer(settingsJson);
+            if (!Featurizers.TryGetValue(settingsJson, out var f)) Featurizers[settingsJson] = f = new TestFeaturizer(settingsJson, delay);
             return new ClipExtractionService(f, store);
         }
     }
 
     public int Calls => Featurizers.Values.Sum(f => f.Calls);
+    public int MaxConcurrent => Featurizers.Values.Select(f => f.MaxConcurrent).DefaultIfEmpty().Max();
 }
