@@ -46,10 +46,24 @@ public static class ClusterBenchmark
     private sealed record Measurement(string Row, double Seconds, int Clips, IReadOnlyDictionary<string, int>? PerNode, double CpuMsPerClip = double.NaN,
         (int All, int Full) Gcs = default);
 
-    private static TimeSpan ProcessCpu() => Process.GetCurrentProcess().TotalProcessorTime;
-
-    /// <summary>Garbage collections in this process so far: all of them, and full (gen 2) ones.</summary>
-    private static (int All, int Full) Collections() => (GC.CollectionCount(0), GC.CollectionCount(2));
+    /// <summary>
+    /// Runs <paramref name="extract"/> (an in-process extraction of <paramref name="clips"/>), checks that every clip
+    /// succeeded, and measures it: wall time, this process's CPU time and its garbage collections (all, full).
+    /// </summary>
+    private static async Task<Measurement> Timed(string row, List<ClipSource> clips, Func<Task<IReadOnlyList<ExtractionOutcome>>> extract,
+        Func<IReadOnlyDictionary<string, int>?>? perNode = null)
+    {
+        static TimeSpan Cpu() => Process.GetCurrentProcess().TotalProcessorTime;
+        TimeSpan cpu = Cpu();
+        int all = GC.CollectionCount(0), full = GC.CollectionCount(2);
+        var clock = Stopwatch.StartNew();
+        var outcomes = await extract();
+        clock.Stop();
+        cpu = Cpu() - cpu;
+        var gcs = (GC.CollectionCount(0) - all, GC.CollectionCount(2) - full);
+        Check(outcomes.Count(x => x.Succeeded), clips.Count, row);
+        return new Measurement(row, clock.Elapsed.TotalSeconds, clips.Count, perNode?.Invoke(), cpu.TotalMilliseconds / clips.Count, gcs);
+    }
 
     public static int Run(Options o, TextWriter output)
     {
@@ -121,15 +135,7 @@ public static class ClusterBenchmark
     {
         var provider = new LocalFeatureProvider(new DirectoryFeatureStore(store), Environment.ProcessorCount);
         provider.ExtractAsync(clips.Take(WarmupClips).ToList(), WarmupSettings(settings)).GetAwaiter().GetResult();
-        TimeSpan cpu = ProcessCpu();
-        var gcs = Collections();
-        var clock = Stopwatch.StartNew();
-        var outcomes = provider.ExtractAsync(clips, settings).GetAwaiter().GetResult();
-        clock.Stop();
-        cpu = ProcessCpu() - cpu;
-        gcs = (Collections().All - gcs.All, Collections().Full - gcs.Full);
-        Check(outcomes.Count(x => x.Succeeded), clips.Count, "direct loop");
-        return new Measurement("direct loop", clock.Elapsed.TotalSeconds, clips.Count, null, cpu.TotalMilliseconds / clips.Count, gcs);
+        return Timed("direct loop", clips, () => provider.ExtractAsync(clips, settings)).GetAwaiter().GetResult();
     }
 
     /// <summary>
@@ -141,16 +147,8 @@ public static class ClusterBenchmark
         await using var node = await EmbeddedNode.StartAsync(new NodeSettings { FeatureStorePath = store });
         var provider = node.FeatureProvider(new CoordinatorOptions(o.MaxInFlight));
         if (warm) await provider.ExtractAsync(clips.Take(WarmupClips).ToList(), WarmupSettings(settings));
-        TimeSpan cpu = ProcessCpu();
-        var gcs = Collections();
-        var clock = Stopwatch.StartNew();
-        var outcomes = await provider.ExtractAsync(clips, settings);
-        clock.Stop();
-        cpu = ProcessCpu() - cpu;
-        gcs = (Collections().All - gcs.All, Collections().Full - gcs.Full);
-        Check(outcomes.Count(x => x.Succeeded), clips.Count, "1-node cluster");
-        return new Measurement(warm ? "1-node cluster" : "1-node cluster, cold", clock.Elapsed.TotalSeconds, clips.Count, provider.LastSummary?.ClipsPerNode,
-            cpu.TotalMilliseconds / clips.Count, gcs);
+        return await Timed(warm ? "1-node cluster" : "1-node cluster, cold", clips, () => provider.ExtractAsync(clips, settings),
+            () => provider.LastSummary?.ClipsPerNode);
     }
 
     private static async Task<Measurement> Processes(int n, Options o, string store, string scratch)

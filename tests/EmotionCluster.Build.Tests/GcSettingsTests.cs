@@ -27,9 +27,7 @@ public class GcSettingsTests
     [InlineData("EmotionCluster.Node", "emotioncluster-node")]
     public void Programs_use_the_server_collector_and_the_threshold(string project, string assembly)
     {
-        string config = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}") ? "Release" : "Debug";
-        string path = Path.Combine(Datasets.RepoRoot, "src", project, "bin", config, "net10.0", assembly + ".runtimeconfig.json");
-        Assert.True(File.Exists(path), $"{path} is missing: build the solution first");
+        string path = BuildOutput.Require(Path.Combine("src", project), assembly + ".runtimeconfig.json");
         using var doc = JsonDocument.Parse(File.ReadAllText(path));
         JsonElement props = doc.RootElement.GetProperty("runtimeOptions").GetProperty("configProperties");
         Assert.True(props.GetProperty("System.GC.Server").GetBoolean(), $"{assembly}: System.GC.Server");

@@ -30,15 +30,7 @@ public sealed class NodeProcess : IDisposable
     }
 
     /// <summary>The node's build output (same configuration as the running tests).</summary>
-    public static string NodeDll
-    {
-        get
-        {
-            string config = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}") ? "Release" : "Debug";
-            string dll = Path.Combine(Datasets.RepoRoot, "src", "EmotionCluster.Node", "bin", config, "net10.0", "emotioncluster-node.dll");
-            return File.Exists(dll) ? dll : throw new FileNotFoundException($"node not built: {dll}; run dotnet build first");
-        }
-    }
+    public static string NodeDll => BuildOutput.Require(Path.Combine("src", "EmotionCluster.Node"), "emotioncluster-node.dll");
 
     public static int FreePort()
     {

@@ -25,15 +25,7 @@ public sealed class TrainerProcess : IDisposable
         this.process = process;
     }
 
-    public static string HostDll
-    {
-        get
-        {
-            string config = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}") ? "Release" : "Debug";
-            string dll = Path.Combine(Datasets.RepoRoot, "tests", "EmotionCluster.Training.TestHost", "bin", config, "net10.0", "EmotionCluster.Training.TestHost.dll");
-            return File.Exists(dll) ? dll : throw new FileNotFoundException($"trainer test host not built: {dll}; run dotnet build first");
-        }
-    }
+    public static string HostDll => BuildOutput.Require(Path.Combine("tests", "EmotionCluster.Training.TestHost"), "EmotionCluster.Training.TestHost.dll");
 
     /// <summary>Starts a trainer; <paramref name="settings"/> are configuration keys below EmotionCluster (e.g. "Training:Epochs").</summary>
     public static TrainerProcess Start(string name, int port, string? seed, IReadOnlyDictionary<string, string> settings)
