@@ -240,12 +240,17 @@ public static class TrainingCommands
             IReadOnlyList<ClipInfo> clips = corpus.Clips.Where(c => labels.Contains(c.Emotion)).ToList();
             if (clips.Count == 0) throw new CliException($"{corpus.Root}: no clip has one of the model's emotions ({string.Join(", ", labels)})");
             string splitFile = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(modelPath))!, SplitManifest.FileName);
+            // the clips whose audio gives the speakers' statistics (Input.SpeakerNorm): those of the split the model was trained on
+            IReadOnlyList<ClipInfo> speakerPool = clips;
             switch (r.GetValue(split))
             {
                 case "all":
                     break;
                 case "test" when File.Exists(splitFile):
-                    var ids = SplitManifest.Load(splitFile).Test.ToHashSet();
+                    var manifest = SplitManifest.Load(splitFile);
+                    var ids = manifest.Test.ToHashSet();
+                    var splitIds = manifest.Train.Concat(manifest.Validation).Concat(manifest.Test).ToHashSet();
+                    speakerPool = clips.Where(c => splitIds.Contains(c.Id)).ToList();
                     clips = clips.Where(c => ids.Contains(c.Id)).ToList();
                     if (clips.Count != ids.Count)
                         throw new CliException($"{splitFile} lists {ids.Count} test clips but {corpus.Root} has {clips.Count} of them; evaluate on the corpus the model was trained on");
@@ -253,6 +258,7 @@ public static class TrainingCommands
                     break;
                 case "test":
                     var pool = r.GetValue(limit) is { } n ? Workflow.LimitPerEmotion(clips, n) : clips;
+                    speakerPool = pool;
                     clips = Splits.Stratified(pool, r.GetValue(seed)).Test;
                     output.WriteLine($"test clips: the 10% part of the 70/20/10 split with seed {r.GetValue(seed)} ({clips.Count} clips; no {SplitManifest.FileName} beside the model)");
                     break;
@@ -260,15 +266,22 @@ public static class TrainingCommands
                     throw new CliException($"--split {other}: use all or test");
             }
             var observer = new ConsoleObserver(output, r.InvocationConfiguration.Error);
+            bool speakerNorm = input.Input.SpeakerNorm != SpeakerNormalization.None;
+            var evaluated = clips.Select(c => c.Id).ToHashSet();
+            var extract = speakerNorm ? speakerPool.Concat(clips).DistinctBy(c => c.Id).ToList() : clips;
             var outcomes = new LocalFeatureProvider(new MemoryFeatureStore(), Math.Max(1, Environment.ProcessorCount))
-                .ExtractAsync(clips.Select(c => new ClipSource(c.Id, c.Path)).ToList(), input.Features,
+                .ExtractAsync(extract.Select(c => new ClipSource(c.Id, c.Path)).ToList(), input.Features,
                     new SyncProgress<BatchProgress>(observer.Extraction), ct).GetAwaiter().GetResult();
-            var chosen = new List<(ClipInfo Clip, EmotionCluster.Features.Spectrogram X)>();
-            foreach (var (clip, o) in clips.Zip(outcomes))
-                if (o.Features is { } f) chosen.Add((clip, f)); else output.WriteLine($"skipped {clip.Path}: {o.Error}");
+            var extracted = new List<(ClipInfo Clip, EmotionCluster.Features.Spectrogram X)>();
+            foreach (var (clip, o) in extract.Zip(outcomes))
+                if (o.Features is { } f) extracted.Add((clip, f)); else output.WriteLine($"skipped {clip.Path}: {o.Error}");
+            var chosen = extracted.Where(p => evaluated.Contains(p.Clip.Id)).ToList();
             if (chosen.Count == 0) throw new CliException($"{corpus.Root}: no clip produced features; see the errors above");
             var truth = chosen.Select(p => Array.IndexOf(labels, p.Clip.Emotion)).ToArray();
-            var probabilities = predictor.PredictAveragedBatch(chosen.Select(p => input.Crops(p.X)).ToList());
+            // speaker normalization (when the model uses it): each corpus speaker's statistics over the split's clips
+            var speakers = speakerNorm ? BandStatistics.PerSpeaker(extracted) : null;
+            var probabilities = predictor.PredictAveragedBatch(chosen.Select(p =>
+                input.Crops(p.X, speakers is not null && speakers.TryGetValue(p.Clip.Speaker, out var st) ? st : null)).ToList());
             var predicted = probabilities.Select(p => Inference.ArgMax(p)).ToArray();
             var report = ClassificationMetrics.Compute(truth, predicted, labels);
             string dir = Path.GetFullPath(r.GetValue(outDir)!);
@@ -293,29 +306,37 @@ public static class TrainingCommands
         var files = new Argument<string[]>("files") { Description = "WAV files to classify.", Arity = ArgumentArity.OneOrMore };
         var model = new Option<string>("--model") { Description = "Model artifact (model.ecm).", DefaultValueFactory = _ => Path.Combine("out", "run", RunDirectory.ModelFile) };
         var json = new Option<bool>("--json") { Description = "One JSON object per file: label and per-class probabilities." };
-        var command = new Command("predict", "Classify WAV files with a saved model: the emotion and the probability of each.") { files, model, json };
+        var sameSpeaker = new Option<bool>("--same-speaker")
+        {
+            Description = "The files are one speaker's: a model trained with speaker normalization (Input.SpeakerNorm) normalizes them by their statistics together instead of each file by its own.",
+        };
+        var command = new Command("predict", "Classify WAV files with a saved model: the emotion and the probability of each.") { files, model, json, sameSpeaker };
         command.SetAction(r => CliErrors.Run(r, output =>
         {
             using var predictor = LoadPredictor(r.GetValue(model)!);
             var input = ModelInputOf(predictor, r.GetValue(model)!);
             var featurizer = new PipelineFeaturizer(input.Features);
             int failures = 0;
+            var extracted = new List<(string File, EmotionCluster.Features.Spectrogram X)>();
             foreach (string file in r.GetValue(files)!)
             {
-                EmotionCluster.Features.Spectrogram x;
                 try
                 {
                     if (!File.Exists(file)) throw new FileNotFoundException($"{file}: no such file");
-                    x = featurizer.Extract(File.ReadAllBytes(file), file);
+                    extracted.Add((file, featurizer.Extract(File.ReadAllBytes(file), file)));
                 }
                 catch (Exception e) when (e is IOException or EmotionCluster.Audio.AudioFormatException or ArgumentException)
                 {
                     failures++;
                     if (r.GetValue(json)) output.WriteLine(JsonSerializer.Serialize(new { file, error = e.Message }));
                     else r.InvocationConfiguration.Error.WriteLine($"error: {e.Message}");
-                    continue;
                 }
-                float[] p = predictor.PredictAveraged(input.Crops(x));
+            }
+            BandStatistics? speaker = r.GetValue(sameSpeaker) && input.Input.SpeakerNorm != SpeakerNormalization.None && extracted.Count > 0
+                ? BandStatistics.Of(extracted.Select(e => e.X)) : null;
+            foreach (var (file, x) in extracted)
+            {
+                float[] p = predictor.PredictAveraged(input.Crops(x, speaker));
                 int best = Inference.ArgMax(p);
                 if (r.GetValue(json))
                     output.WriteLine(JsonSerializer.Serialize(new

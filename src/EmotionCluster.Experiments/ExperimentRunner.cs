@@ -54,11 +54,23 @@ public sealed class ExperimentRunner
     /// <summary>Label map: the emotions present, in the canonical order.</summary>
     public static string[] LabelsOf(IEnumerable<ClipInfo> clips) => Emotions.InOrder(clips.Select(c => c.Emotion)).ToArray();
 
-    public List<(Spectrogram X, int Y)> Examples(FeatureSet features, IReadOnlyList<ClipInfo> clips, string[] labels)
+    public List<(Spectrogram X, int Y)> Examples(FeatureSet features, IReadOnlyList<ClipInfo> clips, string[] labels,
+        IReadOnlyDictionary<string, BandStatistics>? speakers = null)
     {
         ModelInput input = Settings.ModelInput;
-        return clips.Zip(LabelIndices(clips, labels), (c, y) => (input.Shape(features[c]), y)).ToList();
+        return clips.Zip(LabelIndices(clips, labels), (c, y) => (input.Shape(features[c], SpeakerOf(c, speakers)), y)).ToList();
     }
+
+    /// <summary>
+    /// The speaker statistics <see cref="InputSettings.SpeakerNorm"/> needs, over every clip of the split (the parts'
+    /// audio, not their labels); null when it is off.
+    /// </summary>
+    public IReadOnlyDictionary<string, BandStatistics>? SpeakerStatistics(FeatureSet features, Split split) =>
+        Settings.Input.SpeakerNorm == SpeakerNormalization.None ? null
+            : BandStatistics.PerSpeaker(features, split.Train.Concat(split.Validation).Concat(split.Test));
+
+    private static BandStatistics? SpeakerOf(ClipInfo clip, IReadOnlyDictionary<string, BandStatistics>? speakers) =>
+        speakers is not null && speakers.TryGetValue(clip.Speaker, out var s) ? s : null;
 
     /// <summary>Each clip's index in <paramref name="labels"/>; a clip whose emotion is not among them is an error.</summary>
     public static int[] LabelIndices(IEnumerable<ClipInfo> clips, string[] labels)
@@ -69,10 +81,11 @@ public sealed class ExperimentRunner
     }
 
     /// <summary>Every clip's scoring windows (<see cref="ModelInput.Crops"/>), in clip order.</summary>
-    public List<IReadOnlyList<Spectrogram>> ScoringCrops(FeatureSet features, IEnumerable<ClipInfo> clips)
+    public List<IReadOnlyList<Spectrogram>> ScoringCrops(FeatureSet features, IEnumerable<ClipInfo> clips,
+        IReadOnlyDictionary<string, BandStatistics>? speakers = null)
     {
         ModelInput input = Settings.ModelInput;
-        return clips.Select(c => input.Crops(features[c])).ToList();
+        return clips.Select(c => input.Crops(features[c], SpeakerOf(c, speakers))).ToList();
     }
 
     /// <summary>
@@ -80,7 +93,7 @@ public sealed class ExperimentRunner
     /// input, the whole standardized clip, from which <see cref="Augmentation"/> draws a random window.
     /// </summary>
     public IReadOnlyDictionary<Spectrogram, Spectrogram>? LongClipSources(IReadOnlyList<Spectrogram> clips,
-        IReadOnlyList<(Spectrogram X, int Y)> examples)
+        IReadOnlyList<(Spectrogram X, int Y)> examples, IReadOnlyList<BandStatistics?>? speakers = null)
     {
         if (Settings.Input.LongClips != LongClipMode.Crops) return null;
         if (clips.Count != examples.Count) throw new ArgumentException($"{clips.Count} clips but {examples.Count} examples", nameof(examples));
@@ -89,7 +102,7 @@ public sealed class ExperimentRunner
         for (int i = 0; i < clips.Count; i++)
         {
             var full = clips[i];
-            if (full.Frames > Settings.Input.Frames) sources[examples[i].X] = input.Standardized(full);
+            if (full.Frames > Settings.Input.Frames) sources[examples[i].X] = input.Standardized(full, speakers?[i]);
         }
         return sources;
     }
@@ -137,14 +150,16 @@ public sealed class ExperimentRunner
         var clock = Stopwatch.StartNew();
         if (split.Test.Count == 0)
             throw new ArgumentException($"split {split.Name}: the test part is empty ({split.Train.Count} train, {split.Validation.Count} validation clips); use more clips per emotion");
-        var train = Examples(features, split.Train, labels);
-        var validation = Examples(features, split.Validation, labels);
+        var speakers = SpeakerStatistics(features, split);
+        var train = Examples(features, split.Train, labels, speakers);
+        var validation = Examples(features, split.Validation, labels, speakers);
         var testY = LabelIndices(split.Test, labels); // scored on ScoringCrops below, not on centre-cropped examples
-        var augmentation = Augmentation(LongClipSources(split.Train.Select(c => features[c]).ToList(), train));
+        var augmentation = Augmentation(LongClipSources(split.Train.Select(c => features[c]).ToList(), train,
+            split.Train.Select(c => SpeakerOf(c, speakers)).ToList()));
         var result = Trainer.Train(train, validation, Settings.Training, Settings.CnnFor(labels.Length), progress, cancellationToken, augmentation);
         try
         {
-            EvaluationOutput output = Inference.RunAveraged(result.Model, ScoringCrops(features, split.Test), testY,
+            EvaluationOutput output = Inference.RunAveraged(result.Model, ScoringCrops(features, split.Test, speakers), testY,
                 TorchRuntime.ResolveDevice(Settings.Training.Device));
             var report = ClassificationMetrics.Compute(testY, output.Predicted, labels);
             return new TrainedSplit(split, labels, result, output, report, clock.Elapsed);

@@ -27,11 +27,21 @@ public sealed record InputSettings
     /// <summary>With <see cref="LongClipMode.Crops"/>: frames between the starts of consecutive scoring windows (at most <see cref="Frames"/> are used).</summary>
     public int CropHopFrames { get; init; } = 150;
 
+    /// <summary>
+    /// Speaker-level normalization before the per-clip standardization (<see cref="SpeakerNormalization"/>): every band
+    /// shifted (and scaled) by its statistics over all clips of the clip's speaker. Training, cross-validation and
+    /// <c>evaluate</c> group clips by the corpus' speakers; a clip without a known speaker (<c>predict</c> without
+    /// <c>--same-speaker</c>, a streamed window) is its own group. Written to the model only when not None.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public SpeakerNormalization SpeakerNorm { get; init; } = SpeakerNormalization.None;
+
     public void Validate()
     {
         if (Frames is < 1 or > 10_000) throw new ArgumentException($"Input.Frames {Frames} is outside 1..10000.");
         if (!Enum.IsDefined(LongClips)) throw new ArgumentException($"Input.LongClips {LongClips} is unknown; use Crops or CenterCrop.");
         if (CropHopFrames is < 1 or > 10_000) throw new ArgumentException($"Input.CropHopFrames {CropHopFrames} is outside 1..10000.");
+        if (!Enum.IsDefined(SpeakerNorm)) throw new ArgumentException($"Input.SpeakerNorm {SpeakerNorm} is unknown; use None, Mean or MeanVariance.");
     }
 }
 
@@ -151,8 +161,12 @@ public sealed record ModelInput(FeaturePipelineSettings Features, InputSettings 
         return m;
     }
 
-    /// <summary>Standardizes (when configured) and centre-crops or pads <paramref name="features"/> to the model's frame count.</summary>
-    public Spectrogram Shape(Spectrogram features) => CentreWindow(Standardized(features));
+    /// <summary>
+    /// Standardizes (when configured) and centre-crops or pads <paramref name="features"/> to the model's frame count.
+    /// <paramref name="speaker"/>: the statistics of the clip's speaker for <see cref="InputSettings.SpeakerNorm"/>
+    /// (null: the clip's own).
+    /// </summary>
+    public Spectrogram Shape(Spectrogram features, BandStatistics? speaker = null) => CentreWindow(Standardized(features, speaker));
 
     /// <summary>A standardized clip centre-cropped or padded (with 0 when standardized, else its minimum) to the input length.</summary>
     private Spectrogram CentreWindow(Spectrogram standardized) =>
@@ -163,9 +177,9 @@ public sealed record ModelInput(FeaturePipelineSettings Features, InputSettings 
     /// the input or <see cref="InputSettings.LongClips"/> is <see cref="LongClipMode.CenterCrop"/>; otherwise windows
     /// starting every <see cref="InputSettings.CropHopFrames"/> frames, the last one ending at the clip's end.
     /// </summary>
-    public IReadOnlyList<Spectrogram> Crops(Spectrogram features)
+    public IReadOnlyList<Spectrogram> Crops(Spectrogram features, BandStatistics? speaker = null)
     {
-        Spectrogram s = Standardized(features);
+        Spectrogram s = Standardized(features, speaker);
         int n = Input.Frames;
         if (Input.LongClips == LongClipMode.CenterCrop || s.Frames <= n) return [CentreWindow(s)];
         var starts = new List<int>();
@@ -174,9 +188,13 @@ public sealed record ModelInput(FeaturePipelineSettings Features, InputSettings 
         return starts.Select(start => Window(s, start, n)).ToList();
     }
 
-    /// <summary>The clip standardized as configured, at its full length.</summary>
-    public Spectrogram Standardized(Spectrogram features) =>
-        !Input.Standardize ? features : Input.PerBand ? StandardizeBands(features) : Standardize(features);
+    /// <summary>The clip speaker-normalized and standardized as configured, at its full length.</summary>
+    public Spectrogram Standardized(Spectrogram features, BandStatistics? speaker = null)
+    {
+        if (Input.SpeakerNorm != SpeakerNormalization.None)
+            features = (speaker ?? BandStatistics.Of([features])).Normalize(features, Input.SpeakerNorm);
+        return !Input.Standardize ? features : Input.PerBand ? StandardizeBands(features) : Standardize(features);
+    }
 
     /// <summary>Frames [<paramref name="start"/>, start + <paramref name="frames"/>) of every band.</summary>
     private static Spectrogram Window(Spectrogram s, int start, int frames)

@@ -69,12 +69,19 @@ public static class ReportParts
             Parameters = FeatureParameters(s.Features),
             Bins = s.Features.Bins,
             FramesPerExample = s.Input.Frames,
-            FixedLength = $"{(s.Input.Standardize ? s.Input.PerBand ? "per-clip standardization of each band (zero mean, unit variance over time), then " : "per-clip standardization (zero mean, unit variance), then " : "")}centre crop / padding to {s.Input.Frames} frames " +
+            FixedLength = $"{SpeakerNormText(s.Input.SpeakerNorm)}{(s.Input.Standardize ? s.Input.PerBand ? "per-clip standardization of each band (zero mean, unit variance over time), then " : "per-clip standardization (zero mean, unit variance), then " : "")}centre crop / padding to {s.Input.Frames} frames " +
                           $"({F((double)s.Input.Frames * m.HopLength / m.SampleRate, "0.0#")} s)",
             ExampleImage = exampleImage,
             ExampleCaption = $"{example.Id} ({example.Emotion}, speaker {example.Speaker})",
         };
     }
+
+    private static string SpeakerNormText(SpeakerNormalization mode) => mode switch
+    {
+        SpeakerNormalization.Mean => "speaker normalization (each band minus its mean over all of the speaker's clips), then ",
+        SpeakerNormalization.MeanVariance => "speaker normalization (each band to zero mean, unit variance over all of the speaker's clips), then ",
+        _ => "",
+    };
 
     /// <summary>Draws the example spectrogram (log-mel of the preprocessed clip, the model's features).</summary>
     public static void DrawExample(ClipInfo clip, FeaturePipelineSettings settings, string pngPath)

@@ -109,6 +109,48 @@ public class TrainingCommandsTests
     }
 
     [EmoDbFact]
+    public void A_speaker_normalized_model_is_evaluated_on_its_speakers_statistics_and_predict_reproduces_it_with_same_speaker()
+    {
+        using var dir = new TempDir();
+        string emodb = Datasets.RequireEmoDb(), run = dir.File("run"), model = Path.Combine(run, "model.ecm"), config = dir.File("speaker.json");
+        File.WriteAllText(config, """{ "Input": { "SpeakerNorm": "MeanVariance" } }""");
+        var (code, output, error) = Run("train", "--data", emodb, "--out", run, "--extraction", "local", "--store", dir.File("features"),
+            "--limit", "12", "--epochs", "2", "--seed", "9", "--config", config);
+        Assert.True(code == 0, error + output);
+        var saved = EmotionCluster.Experiments.Predictions.Load(Path.Combine(run, "predictions_test.json"));
+
+        // evaluate --split test: speakers' statistics over the clips of split.json, as in training
+        (code, output, error) = Run("evaluate", "--model", model, "--data", emodb, "--split", "test", "--out", dir.File("eval"));
+        Assert.True(code == 0, error + output);
+        Assert.Equal(File.ReadAllText(Path.Combine(run, "predictions_test.json")), File.ReadAllText(dir.File("eval", "predictions.json")));
+
+        // predict --same-speaker on all of one speaker's clips of the split gives that speaker's test predictions bit for bit;
+        // each file alone is normalized by its own statistics and comes out differently
+        var split = EmotionCluster.Experiments.SplitManifest.Load(Path.Combine(run, "split.json"));
+        var test = saved[0];
+        string speaker = Path.GetFileName(test.Path)[..2];
+        var speakerFiles = split.Train.Concat(split.Validation).Concat(split.Test)
+            .Select(id => Path.GetFullPath(Path.Combine(emodb, "wav", id + ".wav"))).Where(f => Path.GetFileName(f).StartsWith(speaker)).ToList();
+        Assert.Contains(test.Path, speakerFiles);
+        var together = PredictJson(["predict", "--model", model, "--json", "--same-speaker", .. speakerFiles]);
+        Assert.Equal(test.Probabilities, together[test.Path]);
+        var alone = PredictJson(["predict", "--model", model, "--json", test.Path]);
+        Assert.NotEqual(test.Probabilities, alone[test.Path]);
+    }
+
+    private static Dictionary<string, Dictionary<string, float>> PredictJson(string[] args)
+    {
+        var (code, output, error) = Run(args);
+        Assert.True(code == 0, error + output);
+        return output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(line =>
+        {
+            using var doc = JsonDocument.Parse(line);
+            return (File: doc.RootElement.GetProperty("file").GetString()!,
+                P: doc.RootElement.GetProperty("probabilities").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetSingle()));
+        }).ToDictionary(x => x.File, x => x.P);
+    }
+
+    [EmoDbFact]
     public void Run_the_main_job_fills_every_section_of_the_report_and_every_image_opens()
     {
         using var dir = new TempDir();

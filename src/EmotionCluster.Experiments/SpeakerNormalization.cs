@@ -1,0 +1,84 @@
+using EmotionCluster.Corpora;
+using EmotionCluster.Features;
+
+namespace EmotionCluster.Experiments;
+
+/// <summary>
+/// Speaker-level feature normalization (<see cref="InputSettings.SpeakerNorm"/>): each band of a clip is shifted (and
+/// scaled) by the statistics of that band over every frame of its speaker's clips, before the per-clip standardization.
+/// It removes a speaker's average spectral shape (vocal tract, microphone, room) and keeps what varies between that
+/// speaker's utterances. The statistics need only the speaker's unlabelled audio: in leave-one-speaker-out runs the
+/// held-out speaker's own clips give them, no labels are used.
+/// </summary>
+public enum SpeakerNormalization
+{
+    /// <summary>No speaker normalization (the default).</summary>
+    None,
+    /// <summary>Subtract the speaker's per-band mean.</summary>
+    Mean,
+    /// <summary>Subtract the speaker's per-band mean and divide by the speaker's per-band standard deviation.</summary>
+    MeanVariance,
+}
+
+/// <summary>Mean and standard deviation of each band over every frame of a group of spectrograms (one speaker's clips).</summary>
+public sealed record BandStatistics(double[] Mean, double[] Std)
+{
+    /// <summary>The smallest deviation divided by, so that a constant band does not blow up.</summary>
+    public const double MinStd = 1e-3;
+
+    public int Bins => Mean.Length;
+
+    /// <exception cref="ArgumentException">no spectrogram, no frames, or spectrograms with different band counts.</exception>
+    public static BandStatistics Of(IEnumerable<Spectrogram> group)
+    {
+        double[]? sum = null, sq = null;
+        long frames = 0;
+        foreach (var s in group)
+        {
+            sum ??= new double[s.Bins];
+            sq ??= new double[s.Bins];
+            if (s.Bins != sum.Length) throw new ArgumentException($"a spectrogram has {s.Bins} bands, the group {sum.Length}");
+            for (int b = 0; b < s.Bins; b++)
+                foreach (float v in s.Data.AsSpan(b * s.Frames, s.Frames)) { sum[b] += v; sq[b] += (double)v * v; }
+            frames += s.Frames;
+        }
+        if (sum is null || sq is null || frames == 0) throw new ArgumentException("band statistics need at least one frame");
+        var mean = new double[sum.Length];
+        var std = new double[sum.Length];
+        for (int b = 0; b < sum.Length; b++)
+        {
+            mean[b] = sum[b] / frames;
+            std[b] = Math.Sqrt(Math.Max(sq[b] / frames - mean[b] * mean[b], 0));
+        }
+        return new BandStatistics(mean, std);
+    }
+
+    /// <summary><paramref name="s"/> with each band's mean subtracted and, for <see cref="SpeakerNormalization.MeanVariance"/>, divided by its deviation.</summary>
+    public Spectrogram Normalize(Spectrogram s, SpeakerNormalization mode)
+    {
+        if (mode == SpeakerNormalization.None) return s;
+        if (s.Bins != Bins) throw new ArgumentException($"the spectrogram has {s.Bins} bands, the statistics {Bins}");
+        var data = new float[s.Data.Length];
+        for (int b = 0; b < s.Bins; b++)
+        {
+            double mean = Mean[b];
+            double scale = mode == SpeakerNormalization.MeanVariance ? 1.0 / Math.Max(Std[b], MinStd) : 1.0;
+            int row = b * s.Frames;
+            for (int t = 0; t < s.Frames; t++) data[row + t] = (float)((s.Data[row + t] - mean) * scale);
+        }
+        return new Spectrogram(data, s.Bins, s.Frames);
+    }
+
+    /// <summary>
+    /// Statistics per speaker over the given clips' features. A clip of <see cref="ClipInfo.UnknownSpeaker"/> gets no
+    /// entry (it is normalized by its own statistics, as a speaker of one clip).
+    /// </summary>
+    public static IReadOnlyDictionary<string, BandStatistics> PerSpeaker(FeatureSet features, IEnumerable<ClipInfo> clips) =>
+        PerSpeaker(clips.DistinctBy(c => c.Id).Select(c => (c, features[c])));
+
+    /// <summary>Statistics per speaker over the given clips' features (each clip once); unknown speakers get no entry.</summary>
+    public static IReadOnlyDictionary<string, BandStatistics> PerSpeaker(IEnumerable<(ClipInfo Clip, Spectrogram X)> clips) =>
+        clips.Where(c => c.Clip.Speaker != ClipInfo.UnknownSpeaker)
+            .GroupBy(c => c.Clip.Speaker)
+            .ToDictionary(g => g.Key, g => Of(g.Select(c => c.X)));
+}
