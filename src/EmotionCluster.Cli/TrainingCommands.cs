@@ -266,7 +266,7 @@ public static class TrainingCommands
                     throw new CliException($"--split {other}: use all or test");
             }
             var observer = new ConsoleObserver(output, r.InvocationConfiguration.Error);
-            bool speakerNorm = input.Input.SpeakerNorm != SpeakerNormalization.None;
+            bool speakerNorm = input.Input.SpeakerNorm != EmotionCluster.Features.SpeakerNormalization.None;
             var evaluated = clips.Select(c => c.Id).ToHashSet();
             var extract = speakerNorm ? speakerPool.Concat(clips).DistinctBy(c => c.Id).ToList() : clips;
             var outcomes = new LocalFeatureProvider(new MemoryFeatureStore(), Math.Max(1, Environment.ProcessorCount))
@@ -279,7 +279,7 @@ public static class TrainingCommands
             if (chosen.Count == 0) throw new CliException($"{corpus.Root}: no clip produced features; see the errors above");
             var truth = chosen.Select(p => Array.IndexOf(labels, p.Clip.Emotion)).ToArray();
             // speaker normalization (when the model uses it): each corpus speaker's statistics over the split's clips
-            var speakers = speakerNorm ? BandStatistics.PerSpeaker(extracted) : null;
+            var speakers = speakerNorm ? SpeakerStatistics.Of(extracted) : null;
             var probabilities = predictor.PredictAveragedBatch(chosen.Select(p =>
                 input.Crops(p.X, speakers is not null && speakers.TryGetValue(p.Clip.Speaker, out var st) ? st : null)).ToList());
             var predicted = probabilities.Select(p => Inference.ArgMax(p)).ToArray();
@@ -332,8 +332,11 @@ public static class TrainingCommands
                     else r.InvocationConfiguration.Error.WriteLine($"error: {e.Message}");
                 }
             }
-            BandStatistics? speaker = r.GetValue(sameSpeaker) && input.Input.SpeakerNorm != SpeakerNormalization.None && extracted.Count > 0
-                ? BandStatistics.Of(extracted.Select(e => e.X)) : null;
+            if (input.Input.SpeakerNorm != EmotionCluster.Features.SpeakerNormalization.None && !r.GetValue(sameSpeaker) && extracted.Count > 1)
+                r.InvocationConfiguration.Error.WriteLine("note: the model normalizes by speaker; each file is normalized by its own statistics. " +
+                                                          "Add --same-speaker when the files are one speaker's.");
+            EmotionCluster.Features.BandStatistics? speaker = r.GetValue(sameSpeaker) && input.Input.SpeakerNorm != EmotionCluster.Features.SpeakerNormalization.None && extracted.Count > 0
+                ? EmotionCluster.Features.BandStatistics.Of(extracted.Select(e => e.X)) : null;
             foreach (var (file, x) in extracted)
             {
                 float[] p = predictor.PredictAveraged(input.Crops(x, speaker));

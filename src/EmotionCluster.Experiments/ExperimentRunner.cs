@@ -67,7 +67,7 @@ public sealed class ExperimentRunner
     /// </summary>
     public IReadOnlyDictionary<string, BandStatistics>? SpeakerStatistics(FeatureSet features, Split split) =>
         Settings.Input.SpeakerNorm == SpeakerNormalization.None ? null
-            : BandStatistics.PerSpeaker(features, split.Train.Concat(split.Validation).Concat(split.Test));
+            : EmotionCluster.Experiments.SpeakerStatistics.Of(features, split.Train.Concat(split.Validation).Concat(split.Test));
 
     private static BandStatistics? SpeakerOf(ClipInfo clip, IReadOnlyDictionary<string, BandStatistics>? speakers) =>
         speakers is not null && speakers.TryGetValue(clip.Speaker, out var s) ? s : null;

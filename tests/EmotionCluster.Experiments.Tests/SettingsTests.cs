@@ -37,7 +37,7 @@ public class SettingsTests
     [Fact]
     public void Model_input_standardizes_then_centre_crops_or_zero_pads()
     {
-        var input = new ModelInput(new FeaturePipelineSettings(), new InputSettings { Frames = 4, Standardize = true });
+        var input = new ModelInput(new FeaturePipelineSettings(), new InputSettings { Frames = 4, Standardize = true, SpeakerNorm = SpeakerNormalization.None });
         var longer = new Spectrogram([1, 2, 3, 4, 5, 6, 7, 8, 1, 2, 3, 4, 5, 6, 7, 8], 2, 8);
         var shaped = input.Shape(longer);
         Assert.Equal((2, 4), (shaped.Bins, shaped.Frames));
@@ -117,7 +117,7 @@ public class SettingsTests
     [Fact]
     public void Long_clips_are_scored_on_overlapping_windows_that_cover_them_end_to_end()
     {
-        var input = new ModelInput(new FeaturePipelineSettings(), new InputSettings { Frames = 4, CropHopFrames = 2, Standardize = false, LongClips = LongClipMode.Crops });
+        var input = new ModelInput(new FeaturePipelineSettings(), new InputSettings { Frames = 4, CropHopFrames = 2, Standardize = false, SpeakerNorm = SpeakerNormalization.None, LongClips = LongClipMode.Crops });
         var clip = new Spectrogram([0, 1, 2, 3, 4, 5, 6, 7, 8, 10, 11, 12, 13, 14, 15, 16, 17, 18], 2, 9);
         var crops = input.Crops(clip);
         Assert.Equal([[0, 1, 2, 3], [2, 3, 4, 5], [4, 5, 6, 7], [5, 6, 7, 8]], crops.Select(c => c.Data.Take(4).ToArray()));
@@ -135,7 +135,7 @@ public class SettingsTests
     {
         var settings = new ExperimentSettings
         {
-            Input = new() { Frames = 4, Standardize = false, LongClips = LongClipMode.Crops },
+            Input = new() { Frames = 4, Standardize = false, SpeakerNorm = SpeakerNormalization.None, LongClips = LongClipMode.Crops },
             Augmentation = new() { MaxShiftFrames = 0, FrequencyMasks = 0, TimeMasks = 0 },
         };
         var runner = new ExperimentRunner(settings);

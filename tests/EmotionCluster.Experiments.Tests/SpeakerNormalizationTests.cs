@@ -52,7 +52,7 @@ public class SpeakerNormalizationTests
         Assert.Equal(ModelInput.Standardize(BandStatistics.Of([clip]).Normalize(clip, SpeakerNormalization.MeanVariance)).Data, input.Shape(clip).Data);
         Assert.NotEqual(input.Shape(clip).Data, input.Shape(clip, speaker).Data);
         // off: the statistics are ignored
-        var off = new ModelInput(new FeaturePipelineSettings(), new InputSettings { Frames = 3 });
+        var off = new ModelInput(new FeaturePipelineSettings(), new InputSettings { Frames = 3, SpeakerNorm = SpeakerNormalization.None });
         Assert.Equal(ModelInput.Standardize(clip).Data, off.Shape(clip, speaker).Data);
     }
 
@@ -73,16 +73,21 @@ public class SpeakerNormalizationTests
         // speaker 03's clips relative to their speaker: a1 is below the mean, a2 above; after the clip standardization both keep their order
         var examples = runner.Examples(features, [a1, a2], ["anger", "sadness"], speakers);
         Assert.Equal(new float[] { -1, 1 }, examples[0].X.Data);
-        Assert.Null(new ExperimentRunner(new ExperimentSettings()).SpeakerStatistics(features, split));
+        Assert.Null(new ExperimentRunner(new ExperimentSettings { Input = new() { SpeakerNorm = SpeakerNormalization.None } }).SpeakerStatistics(features, split));
     }
 
     [Fact]
-    public void Speaker_normalization_is_written_to_the_model_only_when_on_and_invalid_values_are_refused()
+    public void Speaker_normalization_is_on_by_default_written_to_the_model_and_absent_from_older_model_files()
     {
-        Assert.DoesNotContain("SpeakerNorm", new ExperimentSettings().ModelInput.ToJson());
-        var on = new ExperimentSettings { Input = new() { SpeakerNorm = SpeakerNormalization.MeanVariance } };
+        Assert.Equal(SpeakerNormalization.MeanVariance, new ExperimentSettings().Input.SpeakerNorm);
+        Assert.Equal(SpeakerNormalization.MeanVariance, ExperimentSettings.FromJson("""{ "Input": { "Frames": 200 } }""").Input.SpeakerNorm);
+        var on = new ExperimentSettings();
         Assert.Contains("\"SpeakerNorm\": \"MeanVariance\"", on.ModelInput.ToJson());
         Assert.Equal(SpeakerNormalization.MeanVariance, ModelInput.FromJson(on.ModelInput.ToJson()).Input.SpeakerNorm);
+        var off = new ExperimentSettings { Input = new() { SpeakerNorm = SpeakerNormalization.None } };
+        Assert.Equal(SpeakerNormalization.None, ModelInput.FromJson(off.ModelInput.ToJson()).Input.SpeakerNorm);
+        // a model file from before the option: no key, trained without speaker normalization
+        Assert.Equal(SpeakerNormalization.None, ModelInput.FromJson("""{"Features":{},"Input":{"Frames":300,"Standardize":true}}""").Input.SpeakerNorm);
         var e = Assert.Throws<ArgumentException>(() => ExperimentSettings.FromJson("""{ "Input": { "SpeakerNorm": "Loudest" } }""", "s.json"));
         Assert.StartsWith("s.json", e.Message);
     }

@@ -1,14 +1,12 @@
-using EmotionCluster.Corpora;
-using EmotionCluster.Features;
-
-namespace EmotionCluster.Experiments;
+namespace EmotionCluster.Features;
 
 /// <summary>
 /// Speaker-level feature normalization (<see cref="InputSettings.SpeakerNorm"/>): each band of a clip is shifted (and
 /// scaled) by the statistics of that band over every frame of its speaker's clips, before the per-clip standardization.
 /// It removes a speaker's average spectral shape (vocal tract, microphone, room) and keeps what varies between that
 /// speaker's utterances. The statistics need only the speaker's unlabelled audio: in leave-one-speaker-out runs the
-/// held-out speaker's own clips give them, no labels are used.
+/// held-out speaker's own clips give them, no labels are used. A clip or streamed window whose speaker is unknown is
+/// normalized by its own statistics.
 /// </summary>
 public enum SpeakerNormalization
 {
@@ -68,17 +66,4 @@ public sealed record BandStatistics(double[] Mean, double[] Std)
         }
         return new Spectrogram(data, s.Bins, s.Frames);
     }
-
-    /// <summary>
-    /// Statistics per speaker over the given clips' features. A clip of <see cref="ClipInfo.UnknownSpeaker"/> gets no
-    /// entry (it is normalized by its own statistics, as a speaker of one clip).
-    /// </summary>
-    public static IReadOnlyDictionary<string, BandStatistics> PerSpeaker(FeatureSet features, IEnumerable<ClipInfo> clips) =>
-        PerSpeaker(clips.DistinctBy(c => c.Id).Select(c => (c, features[c])));
-
-    /// <summary>Statistics per speaker over the given clips' features (each clip once); unknown speakers get no entry.</summary>
-    public static IReadOnlyDictionary<string, BandStatistics> PerSpeaker(IEnumerable<(ClipInfo Clip, Spectrogram X)> clips) =>
-        clips.Where(c => c.Clip.Speaker != ClipInfo.UnknownSpeaker)
-            .GroupBy(c => c.Clip.Speaker)
-            .ToDictionary(g => g.Key, g => Of(g.Select(c => c.X)));
 }
