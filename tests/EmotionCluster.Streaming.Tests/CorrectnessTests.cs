@@ -176,7 +176,12 @@ public sealed class ModelHolderTests(TinyModel models)
         Assert.NotEqual(a, b);
         using var batcher = new InferenceBatcher(maxBatch: 16, capacity: 16);
         // interleaved: A, B, A, B, A, B
-        var tasks = onA.Zip(onB).SelectMany(p => new[] { (p.First, batcher.PredictAsync(p.First, features)), (p.Second, batcher.PredictAsync(p.Second, features)) }).ToArray();
+        var tasks = new List<(ModelLease Lease, Task<float[]> Task)>();
+        for (int i = 0; i < onA.Length; i++)
+        {
+            tasks.Add((onA[i], batcher.PredictAsync(onA[i], features)));
+            tasks.Add((onB[i], batcher.PredictAsync(onB[i], features)));
+        }
         foreach (var (lease, task) in tasks)
         {
             float[] expected = ReferenceEquals(lease.Model, onA[0].Model) ? a : b;
