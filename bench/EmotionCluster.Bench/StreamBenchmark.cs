@@ -53,7 +53,7 @@ public static class StreamBenchmark
     }
 
     public sealed record Row(int Streams, long Predictions, long Expected, long Dropped, long Errors, double P50, double P99, double Max,
-        double ServerP50, double ServerP99, double NodeCores, double MeanBatch, double ModelMsPerWindow, double FeatureMs);
+        double ServerP50, double ServerP99, double NodeCores, double MeanBatch, double ModelMsPerWindow, double FeatureMs, double BenchCores);
 
     public static int Run(Options options, TextWriter output)
     {
@@ -76,13 +76,13 @@ public static class StreamBenchmark
             }
             output.WriteLine($"node {nodeUrl}{(nodeProcess is null ? "" : $" (pid {nodeProcess.Id})")}; {options.Seconds:0} s per level, first {options.Warmup:0} s not counted; {Environment.ProcessorCount} cores; torch threads {(options.TorchThreads > 0 ? options.TorchThreads.ToString(CultureInfo.InvariantCulture) : "default")}");
             output.WriteLine();
-            output.WriteLine("| streams | predictions | expected | dropped | errors | p50 ms | p99 ms | max ms | node p50 ms | node p99 ms | node CPU (cores) | mean batch | model ms/window | features ms/window |");
-            output.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+            output.WriteLine("| streams | predictions | expected | dropped | errors | p50 ms | p99 ms | max ms | node p50 ms | node p99 ms | node CPU (cores) | mean batch | model ms/window | features ms/window | load generator CPU (cores) |");
+            output.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
             foreach (int n in options.Streams)
             {
                 Row r = RunLevel(nodeUrl, n, options, nodeProcess);
                 output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"| {r.Streams} | {r.Predictions} | {r.Expected} | {r.Dropped} | {r.Errors} | {r.P50:0.0} | {r.P99:0.0} | {r.Max:0.0} | {r.ServerP50:0.0} | {r.ServerP99:0.0} | {(double.IsNaN(r.NodeCores) ? "-" : r.NodeCores.ToString("0.00", CultureInfo.InvariantCulture))} | {r.MeanBatch:0.0} | {r.ModelMsPerWindow:0.00} | {r.FeatureMs:0.00} |"));
+                    $"| {r.Streams} | {r.Predictions} | {r.Expected} | {r.Dropped} | {r.Errors} | {r.P50:0.0} | {r.P99:0.0} | {r.Max:0.0} | {r.ServerP50:0.0} | {r.ServerP99:0.0} | {(double.IsNaN(r.NodeCores) ? "-" : r.NodeCores.ToString("0.00", CultureInfo.InvariantCulture))} | {r.MeanBatch:0.0} | {r.ModelMsPerWindow:0.00} | {r.FeatureMs:0.00} | {r.BenchCores:0.00} |"));
                 output.Flush();
             }
             return 0;
@@ -148,11 +148,18 @@ public static class StreamBenchmark
         output.WriteLine($"  preprocessing (DC, spectral gate, trim, normalize): {Show(Time(100, () => loader.Prepare(new EmotionCluster.Audio.AudioClip(window, 16000))))}");
         output.WriteLine($"  log-mel:                                           {Show(Time(100, () => mel.Compute(prepared.Samples)))}");
         var features = model.Features(window, 16000);
+        using var predictor = Predictor.Load(modelPath);
         foreach (int batch in new[] { 1, 4, 16, 32, 64 })
         {
             var list = Enumerable.Repeat(features, batch).ToList();
             var t = Time(Math.Max(4, 128 / batch), () => model.Predict(list));
-            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"model, batch {batch,2}: {Show(t)}; per window {t.Wall / batch,6:0.00} ms wall, {t.Cpu / batch,6:0.00} ms CPU"));
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"model, batch {batch,2}, one batched pass (streaming):  {Show(t)}; per window {t.Wall / batch,6:0.00} ms wall, {t.Cpu / batch,6:0.00} ms CPU"));
+        }
+        foreach (int batch in new[] { 1, 16 })
+        {
+            var list = Enumerable.Repeat(features, batch).ToList();
+            var t = Time(Math.Max(4, 64 / batch), () => predictor.PredictBatch(list));
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"model, batch {batch,2}, one pass per window (predict): {Show(t)}; per window {t.Wall / batch,6:0.00} ms wall, {t.Cpu / batch,6:0.00} ms CPU"));
         }
         return 0;
     }
@@ -177,7 +184,7 @@ public static class StreamBenchmark
         var lines = new System.Collections.Concurrent.ConcurrentQueue<string>();
         void OnLine(string? line)
         {
-            if (line is null) return;
+            if (line is null || ready.Task.IsCompleted) return; // after the start the node's output is not kept
             lines.Enqueue(line);
             if (line.StartsWith("http listening", StringComparison.Ordinal)) ready.TrySetResult();
         }
@@ -216,12 +223,13 @@ public static class StreamBenchmark
         var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(options.Seconds + 60)).Token;
         var phases = new Random(streams);
         var before = Scrape(node);
-        double cpuStart = double.NaN;
+        double cpuStart = double.NaN, benchCpuStart = double.NaN;
         long cpuStartAt = 0;
         var cpuTimer = Task.Run(async () =>
         {
             await Task.Delay(TimeSpan.FromSeconds(options.Warmup + 0.5), cancel);
             cpuStart = CpuSeconds(nodeProcess);
+            benchCpuStart = Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds;
             cpuStartAt = Stopwatch.GetTimestamp();
         }, cancel);
 
@@ -281,7 +289,9 @@ public static class StreamBenchmark
         // CPU over the measured part: from the end of the warm-up until the first stream stops sending
         Task.Delay(TimeSpan.FromSeconds(options.Seconds - 0.5)).Wait();
         double cpuEnd = CpuSeconds(nodeProcess);
-        double cores = (cpuEnd - cpuStart) / Stopwatch.GetElapsedTime(cpuStartAt).TotalSeconds;
+        double elapsed = Stopwatch.GetElapsedTime(cpuStartAt).TotalSeconds;
+        double cores = (cpuEnd - cpuStart) / elapsed;
+        double benchCores = (Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds - benchCpuStart) / elapsed;
         Task.WaitAll(tasks);
         var all = stats.SelectMany(s => s.Latencies).Order().ToArray();
         var server = stats.SelectMany(s => s.ServerLatencies).Order().ToArray();
@@ -293,7 +303,7 @@ public static class StreamBenchmark
         double batches = Delta("batch_size_count"), windows = Delta("batch_size_sum");
         return new Row(streams, stats.Sum(s => s.Predictions), expected, stats.Sum(s => s.Dropped), stats.Sum(s => s.Errors),
             Percentile(all, 0.5), Percentile(all, 0.99), all.Length > 0 ? all[^1] : double.NaN, Percentile(server, 0.5), Percentile(server, 0.99), cores,
-            windows / batches, Delta("batch_duration_sum") / windows, Delta("feature_duration_sum") / Delta("feature_duration_count"));
+            windows / batches, Delta("batch_duration_sum") / windows, Delta("feature_duration_sum") / Delta("feature_duration_count"), benchCores);
     }
 
     /// <summary>The node's streaming histograms' _sum and _count (unlabelled series) from /metrics.</summary>

@@ -32,23 +32,49 @@ public sealed class Preprocessor
         PreprocessSettings s = Settings;
         float[] x = clip.Samples;
         int rate = clip.SampleRate;
-        if (s.DcRemoval == DcRemoval.SubtractMean) x = SubtractMean(x);
-        else if (s.DcRemoval == DcRemoval.HighPass) x = HighPass(x, rate, s.HighPassCutoffHz);
-        if (s.ReduceNoise) x = SpectralGate.Reduce(x, rate, s);
-        if (s.TrimSilence) x = TrimSilence(x, rate, s);
-        if (s.Normalization != Normalization.None) x = Normalize(x, s);
+        bool owned = false; // x is this call's own array (may be changed in place)
+        if (s.DcRemoval == DcRemoval.SubtractMean && s.ReduceNoise && x.Length > 0)
+        {
+            // the mean-free copy only feeds the spectral gate: a pooled buffer
+            float[] centred = System.Buffers.ArrayPool<float>.Shared.Rent(x.Length);
+            try
+            {
+                SubtractMean(x, centred.AsSpan(0, x.Length));
+                x = SpectralGate.Reduce(centred.AsSpan(0, x.Length), rate, s);
+            }
+            finally
+            {
+                System.Buffers.ArrayPool<float>.Shared.Return(centred);
+            }
+            owned = true;
+        }
+        else
+        {
+            if (s.DcRemoval == DcRemoval.SubtractMean) x = SubtractMean(x);
+            else if (s.DcRemoval == DcRemoval.HighPass) x = HighPass(x, rate, s.HighPassCutoffHz);
+            owned = !ReferenceEquals(x, clip.Samples);
+            if (s.ReduceNoise) (x, owned) = (SpectralGate.Reduce(x, rate, s), true);
+        }
+        (int from, int to) = s.TrimSilence ? TrimRange(x, rate, s) : (0, x.Length);
+        if (s.Normalization != Normalization.None) x = Normalize(x, from, to - from, inPlace: owned, s);
+        else if (from != 0 || to != x.Length) x = x[from..to];
         return ReferenceEquals(x, clip.Samples) ? clip : new AudioClip(x, rate);
     }
 
     private static float[] SubtractMean(float[] x)
     {
         if (x.Length == 0) return x;
+        var y = new float[x.Length];
+        SubtractMean(x, y);
+        return y;
+    }
+
+    private static void SubtractMean(ReadOnlySpan<float> x, Span<float> y)
+    {
         double mean = 0;
         foreach (float v in x) mean += v;
         mean /= x.Length;
-        var y = new float[x.Length];
         for (int i = 0; i < x.Length; i++) y[i] = (float)(x[i] - mean);
-        return y;
     }
 
     /// <summary>y[n] = x[n] - x[n-1] + R y[n-1]; x[-1] = x[0], y[-1] = 0, so a constant offset gives no start transient.</summary>
@@ -66,7 +92,8 @@ public sealed class Preprocessor
         return y;
     }
 
-    private static float[] TrimSilence(float[] x, int sampleRate, PreprocessSettings s)
+    /// <summary>The samples [from, to) that trimming keeps (the whole clip when it is silent).</summary>
+    private static (int From, int To) TrimRange(float[] x, int sampleRate, PreprocessSettings s)
     {
         int frame = Math.Max(1, (int)Math.Round(s.TrimFrameMs / 1000.0 * sampleRate));
         int frames = (x.Length + frame - 1) / frame;
@@ -80,32 +107,35 @@ public sealed class Preprocessor
             meanSquare[f] = sum / (end - start);
             loudest = Math.Max(loudest, meanSquare[f]);
         }
-        if (loudest <= 0) return x;
+        if (loudest <= 0) return (0, x.Length);
         double limit = loudest * Math.Pow(10, s.TrimThresholdDb / 10); // threshold on RMS in dB = on mean square in dB/10
         int first = Array.FindIndex(meanSquare, m => m >= limit);
         int last = Array.FindLastIndex(meanSquare, m => m >= limit);
         int margin = (int)Math.Round(s.TrimMarginMs / 1000.0 * sampleRate);
         int from = Math.Max(0, first * frame - margin);
         int to = (int)Math.Min(x.Length, (long)(last + 1) * frame + margin);
-        return from == 0 && to == x.Length ? x : x[from..to];
+        return (from, to);
     }
 
-    private static float[] Normalize(float[] x, PreprocessSettings s)
+    /// <summary>x[from, from + length) normalized: in place when allowed and it is all of x, else into a new array.</summary>
+    private static float[] Normalize(float[] x, int from, int length, bool inPlace, PreprocessSettings s)
     {
+        ReadOnlySpan<float> v = x.AsSpan(from, length);
+        bool whole = from == 0 && length == x.Length;
         double peak = 0, sumSq = 0;
-        foreach (float v in x)
+        foreach (float a in v)
         {
-            peak = Math.Max(peak, Math.Abs(v));
-            sumSq += (double)v * v;
+            peak = Math.Max(peak, Math.Abs(a));
+            sumSq += (double)a * a;
         }
-        if (peak <= 0) return x;
+        if (peak <= 0) return whole ? x : v.ToArray();
         double maxGain = Math.Pow(10, s.MaxGainDb / 20);
         double gain = s.Normalization == Normalization.Peak
             ? s.PeakTarget / peak
-            : Math.Min(Math.Pow(10, s.RmsTargetDbfs / 20) / Math.Sqrt(sumSq / x.Length), 1 / peak);
+            : Math.Min(Math.Pow(10, s.RmsTargetDbfs / 20) / Math.Sqrt(sumSq / length), 1 / peak);
         gain = Math.Min(gain, maxGain);
-        var y = new float[x.Length];
-        for (int i = 0; i < x.Length; i++) y[i] = (float)(x[i] * gain);
+        float[] y = inPlace && whole ? x : new float[length];
+        for (int i = 0; i < length; i++) y[i] = (float)(v[i] * gain);
         return y;
     }
 }

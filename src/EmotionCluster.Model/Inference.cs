@@ -57,6 +57,41 @@ public static class Inference
     }
 
     /// <summary>
+    /// Probabilities of <paramref name="examples"/> in forward passes of up to <paramref name="maxBatch"/> examples each,
+    /// in inference mode (no autograd bookkeeping at all, cheaper than <c>no_grad</c>): for live streaming, where one
+    /// batched pass over the windows of many streams costs much less per window than one pass each. The CPU kernels
+    /// block the work by batch size, so a window's probabilities may differ from <see cref="Run"/>'s in the last float
+    /// bits (streaming tests hold them to 1e-4 of <c>predict</c>); use <see cref="Run"/> where bits must reproduce.
+    /// </summary>
+    public static float[][] RunBatched(SerCnn model, IReadOnlyList<Spectrogram> examples, int maxBatch, Device device)
+    {
+        ArgumentNullException.ThrowIfNull(examples);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxBatch, 1);
+        int classes = model.Settings.Classes;
+        var probabilities = new float[examples.Count][];
+        bool wasTraining = model.training;
+        if (wasTraining) model.eval();
+        try
+        {
+            using var mode = inference_mode();
+            for (int start = 0; start < examples.Count; start += maxBatch)
+            {
+                using var scope = NewDisposeScope();
+                int n = Math.Min(maxBatch, examples.Count - start);
+                var input = Batches.ToTensor(Slice(examples, start, n), model.Settings.InputBins, model.Settings.InputFrames, device);
+                var flat = new float[n * classes];
+                Batches.CopyTo(nn.functional.softmax(model.forward(input), 1), flat);
+                for (int i = 0; i < n; i++) probabilities[start + i] = flat.AsSpan(i * classes, classes).ToArray();
+            }
+        }
+        finally
+        {
+            if (wasTraining) model.train();
+        }
+        return probabilities;
+    }
+
+    /// <summary>
     /// Several inputs per example (e.g. the overlapping crops of a long clip): each crop runs through <see cref="Run"/>
     /// on its own, the example's probabilities are the mean of its crops' (summed in crop order, then divided), its
     /// label the arg-max of that mean, and the loss (with labels) the mean over examples of -ln(mean probability of the

@@ -5,7 +5,7 @@ namespace EmotionCluster.Streaming;
 
 /// <summary>
 /// Runs the windows of all streams through the model together: one worker takes every window waiting (up to
-/// <c>maxBatch</c>) and makes one batched forward pass per model, so under load a hop tick of N streams costs one
+/// <c>maxBatch</c>) and makes one batched forward pass per model (<see cref="StreamingModel.Predict"/>), so under load a hop tick of N streams costs one
 /// batch instead of N single passes. Waiting windows are bounded (each stream has at most one in flight, and the
 /// queue refuses more than <c>capacity</c>).
 /// </summary>
@@ -47,28 +47,41 @@ public sealed class InferenceBatcher : IDisposable
     private async Task Run()
     {
         var batch = new List<Request>(_maxBatch);
+        var group = new List<Request>(_maxBatch);
+        var features = new List<Spectrogram>(_maxBatch);
         try
         {
             while (await _queue.Reader.WaitToReadAsync(_stop.Token))
             {
                 batch.Clear();
                 while (batch.Count < _maxBatch && _queue.Reader.TryRead(out Request? r)) batch.Add(r);
-                foreach (var group in batch.GroupBy(r => r.Lease.Model))
+                // one pass per model (there are two only around a hot swap), windows in arrival order
+                while (batch.Count > 0)
                 {
-                    var requests = group.ToList();
+                    StreamingModel model = batch[0].Lease.Model;
+                    group.Clear();
+                    features.Clear();
+                    int kept = 0;
+                    for (int i = 0; i < batch.Count; i++)
+                    {
+                        Request r = batch[i];
+                        if (ReferenceEquals(r.Lease.Model, model)) { group.Add(r); features.Add(r.Features); }
+                        else batch[kept++] = r;
+                    }
+                    batch.RemoveRange(kept, batch.Count - kept);
                     try
                     {
                         long started = System.Diagnostics.Stopwatch.GetTimestamp();
-                        float[][] probabilities = group.Key.Predict(requests.Select(r => r.Features).ToList());
+                        float[][] probabilities = model.Predict(features);
                         StreamingMetrics.BatchDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-                        StreamingMetrics.BatchSize.Record(requests.Count);
-                        for (int i = 0; i < requests.Count; i++) requests[i].Done.TrySetResult(probabilities[i]);
+                        StreamingMetrics.BatchSize.Record(group.Count);
+                        for (int i = 0; i < group.Count; i++) group[i].Done.TrySetResult(probabilities[i]);
                         Interlocked.Increment(ref _batches);
-                        Interlocked.Add(ref _windows, requests.Count);
+                        Interlocked.Add(ref _windows, group.Count);
                     }
                     catch (Exception e)
                     {
-                        foreach (var r in requests) r.Done.TrySetException(e);
+                        foreach (var r in group) r.Done.TrySetException(e);
                     }
                 }
             }

@@ -5,12 +5,13 @@ using Akka.Event;
 
 namespace EmotionCluster.Streaming;
 
-/// <summary>What every predictor actor of a node shares: settings, the current model, the batched inference worker.</summary>
-public sealed class StreamingServices(StreamingSettings settings, ModelHolder models, InferenceBatcher batcher) : IDisposable
+/// <summary>What every predictor actor of a node shares: settings, the current model, the feature threads, the batched inference worker.</summary>
+public sealed class StreamingServices(StreamingSettings settings, ModelHolder models, InferenceBatcher batcher, FeatureWorkers features) : IDisposable
 {
     public StreamingSettings Settings { get; } = settings;
     public ModelHolder Models { get; } = models;
     public InferenceBatcher Batcher { get; } = batcher;
+    public FeatureWorkers Features { get; } = features;
 
     /// <summary>Services from validated settings, loading <see cref="StreamingSettings.ModelPath"/> when it is set.</summary>
     public static StreamingServices Create(StreamingSettings settings)
@@ -19,11 +20,13 @@ public sealed class StreamingServices(StreamingSettings settings, ModelHolder mo
         if (settings.TorchThreads > 0) EmotionCluster.Model.TorchRuntime.SetThreads(settings.TorchThreads);
         var holder = new ModelHolder();
         if (!string.IsNullOrWhiteSpace(settings.ModelPath)) holder.Swap(StreamingModel.Load(settings.ModelPath));
-        return new StreamingServices(settings, holder, new InferenceBatcher(settings.MaxBatch, settings.MaxStreams + settings.MaxBatch));
+        return new StreamingServices(settings, holder, new InferenceBatcher(settings.MaxBatch, settings.MaxStreams + settings.MaxBatch),
+            new FeatureWorkers(settings.FeatureThreads > 0 ? settings.FeatureThreads : FeatureWorkers.DefaultThreads));
     }
 
     public void Dispose()
     {
+        Features.Dispose();
         Batcher.Dispose();
         Models.Dispose();
     }
@@ -31,8 +34,8 @@ public sealed class StreamingServices(StreamingSettings settings, ModelHolder mo
 
 /// <summary>
 /// The sharded entity of one stream (entity id = stream id, role <c>predictor</c>). Holds the stream's
-/// <see cref="StreamSession"/> and runs one window at a time: features off the actor's thread, then the node's
-/// <see cref="InferenceBatcher"/>; results, overload reports and the end go to the stream's client actor.
+/// <see cref="StreamSession"/> and runs one window at a time: features on the node's <see cref="FeatureWorkers"/>, then
+/// its <see cref="InferenceBatcher"/>; results, overload reports and the end go to the stream's client actor.
 /// </summary>
 public sealed class PredictorActor : ReceiveActor
 {
@@ -168,27 +171,32 @@ public sealed class PredictorActor : ReceiveActor
             return;
         }
         _busy = true;
-        int rate = _session!.SampleRate;
-        var batcher = _services.Batcher;
-        Task.Run(async () =>
+        RunWindow(window, samples, dueAt, lease, _session!.SampleRate, _services).PipeTo(Self);
+    }
+
+    /// <summary>Features on a feature thread, then the batched model; the lease is released when the window is done.</summary>
+    private static async Task<object> RunWindow(WindowSpan window, float[] samples, long dueAt, ModelLease lease, int rate, StreamingServices services)
+    {
+        try
         {
-            try
+            var features = await services.Features.Run(() =>
             {
                 long started = Stopwatch.GetTimestamp();
-                var features = lease.Model.Features(samples, rate);
+                var f = lease.Model.Features(samples, rate);
                 StreamingMetrics.FeatureDuration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-                float[] probabilities = await batcher.PredictAsync(lease, features);
-                return (object)new WindowDone(window, dueAt, probabilities, lease.Model.Id, lease.Model.Labels);
-            }
-            catch (Exception e)
-            {
-                return new WindowFailed(e);
-            }
-            finally
-            {
-                lease.Dispose();
-            }
-        }).PipeTo(Self);
+                return f;
+            });
+            float[] probabilities = await services.Batcher.PredictAsync(lease, features);
+            return new WindowDone(window, dueAt, probabilities, lease.Model.Id, lease.Model.Labels);
+        }
+        catch (Exception e)
+        {
+            return new WindowFailed(e);
+        }
+        finally
+        {
+            lease.Dispose();
+        }
     }
 
     private void Stop()

@@ -41,6 +41,11 @@ public sealed class StreamingSettings
     /// CPU per window (docs/streaming.md).
     /// </summary>
     public int TorchThreads { get; set; } = 1;
+    /// <summary>
+    /// Dedicated threads computing the windows' features (<see cref="FeatureWorkers"/>); 0 (default): half the
+    /// processors, at least one, leaving the rest to inference, sockets and actors.
+    /// </summary>
+    public int FeatureThreads { get; set; }
 
     /// <summary>Throws <see cref="ArgumentException"/> naming the bad setting and what to do.</summary>
     public void Validate()
@@ -57,6 +62,7 @@ public sealed class StreamingSettings
         if (MaxBatch is < 1 or > 1024) throw Bad($"MaxBatch {MaxBatch} is outside 1..1024");
         if (ShardCount is < 1 or > 10_000) throw Bad($"ShardCount {ShardCount} is outside 1..10000");
         if (TorchThreads is < 0 or > 256) throw Bad($"TorchThreads {TorchThreads} is outside 0..256");
+        if (FeatureThreads is < 0 or > 256) throw Bad($"FeatureThreads {FeatureThreads} is outside 0..256 (0: half the processors)");
         try { SmoothingSpec.Parse(Smoothing); }
         catch (ArgumentException e) { throw Bad(e.Message); }
     }

@@ -145,6 +145,53 @@ public sealed class ModelHolderTests(TinyModel models)
     }
 
     [Fact]
+    public void One_batched_pass_equals_the_predictor_one_window_at_a_time()
+    {
+        // StreamingModel.Predict runs all windows in one forward pass (inference mode); Predictor.Predict one per pass
+        var model = StreamingModel.Load(models.ModelA);
+        using var predictor = EmotionCluster.Model.Predictor.Load(models.ModelA);
+        var inputs = Enumerable.Range(0, 40).Select(i => model.Features(TinyModel.Clip(i % 3, 0.6 + i % 5 * 0.3, i), 16000)).ToArray();
+        foreach (int n in new[] { 1, 3, 16, 40 })
+        {
+            float[][] batched = model.Predict(inputs[..n]);
+            Assert.Equal(n, batched.Length);
+            for (int i = 0; i < n; i++)
+            {
+                float[] single = predictor.Predict(inputs[i]);
+                for (int c = 0; c < single.Length; c++) Assert.Equal(single[c], batched[i][c], 1e-5f);
+            }
+        }
+    }
+
+    [Fact]
+    public async Task A_batch_holding_windows_of_two_models_gives_each_its_own_models_probabilities()
+    {
+        using var holder = new ModelHolder();
+        holder.Swap(StreamingModel.Load(models.ModelA));
+        var features = holder.Current!.Features(TinyModel.Clip(1, 1, 1), 16000);
+        var onA = Enumerable.Range(0, 3).Select(_ => holder.Acquire()!).ToArray();
+        holder.Swap(StreamingModel.Load(models.ModelB));
+        var onB = Enumerable.Range(0, 3).Select(_ => holder.Acquire()!).ToArray();
+        float[] a = onA[0].Model.Predict([features])[0], b = onB[0].Model.Predict([features])[0];
+        Assert.NotEqual(a, b);
+        using var batcher = new InferenceBatcher(maxBatch: 16, capacity: 16);
+        // interleaved: A, B, A, B, A, B
+        var tasks = new List<(ModelLease Lease, Task<float[]> Task)>();
+        for (int i = 0; i < onA.Length; i++)
+        {
+            tasks.Add((onA[i], batcher.PredictAsync(onA[i], features)));
+            tasks.Add((onB[i], batcher.PredictAsync(onB[i], features)));
+        }
+        foreach (var (lease, task) in tasks)
+        {
+            float[] expected = ReferenceEquals(lease.Model, onA[0].Model) ? a : b;
+            float[] actual = await task.WaitAsync(TimeSpan.FromSeconds(60));
+            for (int c = 0; c < expected.Length; c++) Assert.Equal(expected[c], actual[c], 1e-5f);
+        }
+        foreach (var l in onA.Concat(onB)) l.Dispose();
+    }
+
+    [Fact]
     public Task A_model_published_on_the_models_topic_replaces_the_current_one() =>
         SwapsAfter(static (system, path) => ModelPublishing.PublishFile(system, path)); // bytes in 64 kB chunks, serialized (serialize-messages)
 
