@@ -29,7 +29,7 @@ public sealed class StreamingModel
         FeaturePipelineSettings settings;
         try
         {
-            (settings, _standardize, _perBand, int? frames) = ParseInput(predictor.FeatureSettings);
+            (settings, _standardize, _perBand, _speakerNorm, int? frames) = ParseInput(predictor.FeatureSettings);
             _frames = frames ?? predictor.Settings.InputFrames;
         }
         catch (ArgumentException e)
@@ -43,12 +43,13 @@ public sealed class StreamingModel
     }
 
     private readonly bool _standardize, _perBand;
+    private readonly SpeakerNormalization _speakerNorm;
     private readonly int _frames;
 
     /// <summary>Keys of the experiments' <c>Input</c> section this build shapes exactly like the experiments do.</summary>
     // LongClips/CropHopFrames only matter for windows longer than Frames: a streamed window is scored as one centre window
     // (the default 2 s window fits the 3 s input, so it is exactly what predict computes on the same audio).
-    private static readonly HashSet<string> KnownInputKeys = ["Frames", "Standardize", "PerBand", "LongClips", "CropHopFrames"];
+    private static readonly HashSet<string> KnownInputKeys = ["Frames", "Standardize", "PerBand", "LongClips", "CropHopFrames", "SpeakerNorm"];
 
     /// <summary>
     /// The two forms a model's feature settings take: <see cref="FeaturePipelineSettings"/> JSON (features centre-cropped
@@ -57,7 +58,7 @@ public sealed class StreamingModel
     /// (standardized over the clip or per band when asked, then centre-cropped or padded with 0 when standardized, the
     /// minimum otherwise). An <c>Input</c> key this build does not know is refused rather than ignored.
     /// </summary>
-    public static (FeaturePipelineSettings Features, bool Standardize, bool PerBand, int? Frames) ParseInput(string json)
+    public static (FeaturePipelineSettings Features, bool Standardize, bool PerBand, SpeakerNormalization SpeakerNorm, int? Frames) ParseInput(string json)
     {
         System.Text.Json.JsonElement root;
         try
@@ -77,10 +78,15 @@ public sealed class StreamingModel
                     throw new ArgumentException($"input shaping '{key.Name}' is unknown to this build's streaming (it knows {string.Join(", ", KnownInputKeys)}); update the node");
             bool standardize = !input.TryGetProperty("Standardize", out var st) || st.GetBoolean(); // the experiments' default is true
             bool perBand = input.TryGetProperty("PerBand", out var pb) && pb.GetBoolean();
+            // no key: a model from before speaker normalization (the experiments' ModelInput reads it the same way)
+            var speakerNorm = SpeakerNormalization.None;
+            if (input.TryGetProperty("SpeakerNorm", out var sn) &&
+                !(sn.ValueKind == System.Text.Json.JsonValueKind.String && Enum.TryParse(sn.GetString(), ignoreCase: false, out speakerNorm) && Enum.IsDefined(speakerNorm)))
+                throw new ArgumentException($"input shaping SpeakerNorm {sn.GetRawText()} is unknown to this build's streaming (it knows None, Mean, MeanVariance); update the node");
             int? frames = input.TryGetProperty("Frames", out var fr) ? fr.GetInt32() : null;
-            return (pipeline, standardize, perBand, frames);
+            return (pipeline, standardize, perBand, speakerNorm, frames);
         }
-        return (FeaturePipelineSettings.FromJson(json), false, false, null);
+        return (FeaturePipelineSettings.FromJson(json), false, false, SpeakerNormalization.None, null);
     }
 
     /// <summary>File name and the first 12 hex digits of the file's SHA-256.</summary>
@@ -119,6 +125,8 @@ public sealed class StreamingModel
     {
         AudioClip clip = _loader.Prepare(new AudioClip(samples, sampleRate));
         Spectrogram features = _mel.Compute(clip.Samples);
+        // a window has no speaker grouping: it is normalized by its own statistics, as predict does with a lone file
+        if (_speakerNorm != SpeakerNormalization.None) features = BandStatistics.Of([features]).Normalize(features, _speakerNorm);
         if (_standardize) features = _perBand ? StandardizeBands(features) : Standardize(features);
         return FixedLength.CropOrPad(features, _frames, CropMode.Center, padValue: _standardize ? 0f : null);
     }

@@ -79,7 +79,7 @@ public sealed class CorrectnessTests(TinyModel models, ITestOutputHelper output)
     [Fact]
     public void Models_saved_with_the_experiments_model_input_are_shaped_like_the_experiments_do()
     {
-        foreach (string path in new[] { models.ModelStandardized, models.ModelPerBand })
+        foreach (string path in new[] { models.ModelStandardized, models.ModelPerBand, models.ModelSpeakerNorm })
         {
             var model = StreamingModel.Load(path);
             float[] clip = RawPcm.DecodePcm16(StreamClient.Pcm16(TinyModel.Clip(2, 1.2, 5)), 1);
@@ -88,6 +88,11 @@ public sealed class CorrectnessTests(TinyModel models, ITestOutputHelper output)
         }
         var e = Assert.Throws<EmotionCluster.Model.ModelArtifactException>(() => StreamingModel.Load(models.ModelUnknownInput));
         Assert.Contains("'Whiten' is unknown", e.Message);
+        string json = "{\"Features\":" + EmotionCluster.Extraction.FeaturePipelineSettings.Default.ToJson() + ",\"Input\":{\"Frames\":300,\"Standardize\":true,\"SpeakerNorm\":\"Loudest\"}}";
+        var parseError = Assert.Throws<ArgumentException>(() => StreamingModel.ParseInput(json));
+        Assert.Contains("SpeakerNorm", parseError.Message);
+        Assert.Equal(EmotionCluster.Features.SpeakerNormalization.MeanVariance,
+            StreamingModel.ParseInput(json.Replace("Loudest", "MeanVariance")).SpeakerNorm);
     }
 
     [EmoDbFact]

@@ -23,6 +23,8 @@ public sealed class TinyModel : IDisposable
     public string ModelStandardized { get; }
     /// <summary>The same with <c>"PerBand":true</c>.</summary>
     public string ModelPerBand { get; }
+    /// <summary>The experiments' default input: speaker normalization (a window is its own speaker), then standardization.</summary>
+    public string ModelSpeakerNorm { get; }
     /// <summary>An <c>Input</c> key streaming does not know.</summary>
     public string ModelUnknownInput { get; }
 
@@ -43,6 +45,7 @@ public sealed class TinyModel : IDisposable
         string modelInput = "{\"Features\":" + FeaturePipelineSettings.Default.ToJson() + ",\"Input\":{\"Frames\":300,\"Standardize\":true}}";
         ModelStandardized = Train(examples, cnn, 3, "standardized.model", modelInput);
         ModelPerBand = Train(examples, cnn, 4, "perband.model", modelInput.Replace("\"Standardize\":true", "\"Standardize\":true,\"PerBand\":true"));
+        ModelSpeakerNorm = Train(examples, cnn, 6, "speakernorm.model", modelInput.Replace("\"Standardize\":true", "\"Standardize\":true,\"SpeakerNorm\":\"MeanVariance\""));
         ModelUnknownInput = Train(examples, cnn, 5, "unknown.model", modelInput.Replace("\"Standardize\":true", "\"Standardize\":true,\"Whiten\":true"));
     }
 
