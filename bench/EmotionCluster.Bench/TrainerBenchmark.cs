@@ -61,6 +61,7 @@ public static class TrainerBenchmark
                              $"{o.Epochs} epoch(s) per run, {o.Rounds} round(s), CNN {string.Join('-', cnn.Channels)} dense {cnn.DenseSize}, " +
                              $"{Environment.ProcessorCount} cores");
             PlainLoop(o with { Epochs = 1 }, data, o.DedicatedThread); // warm-up: native library loading, first allocations
+            if (Environment.GetEnvironmentVariable("BENCH_ACTOR_WARMUP") == "1") output.WriteLine("warm-up actor: " + ActorRun(o with { Epochs = 1 }, root, manifestPath, store, 0));
             var plain = new List<Throughput>();
             var actor = new List<RunResult>();
             var bare = new List<Throughput>();
@@ -79,6 +80,8 @@ public static class TrainerBenchmark
                     bare.Add(ReplicaLoop(o, manifestPath, data));
                     plain.Add(PlainLoop(o, data, o.DedicatedThread));
                 }
+                output.WriteLine($"  plain stages: {LastPlainStages}");
+                output.WriteLine($"  actor stages: {actor[^1].Stages}");
                 output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"round {round}: plain loop {plain[^1].Wall:F1} samples/s ({plain[^1].Cpu:F1} per CPU-s), " +
                     $"trainer actor {actor[^1].Rate.Wall:F1} samples/s ({actor[^1].Rate.Cpu:F1} per CPU-s); ratio {actor[^1].Rate.Wall / plain[^1].Wall:F3} wall, {actor[^1].Rate.Cpu / plain[^1].Cpu:F3} CPU"));
@@ -175,19 +178,37 @@ public static class TrainerBenchmark
         var plan = new DataParallelStep(data.TrainX.Length, o.BatchSize, settings.Seed);
         var schedule = new LearningRateSchedule(settings, plan.StepsPerEpoch);
         long samples = 0;
+        var stages = new StageTimes();
+        var stepFaults = new List<long>();
         var cpu = CpuTime();
         var clock = Stopwatch.StartNew();
+        var usage = ThreadUsage.Now();
         for (long s = 1; s <= plan.TotalSteps(o.Epochs); s++)
         {
-            var batch = plan.GlobalBatch(s);
+            int[] batch;
+            Spectrogram[] xs;
+            int[] ys;
+            using (stages.Measure("batch"))
+            {
+                batch = plan.GlobalBatch(s);
+                xs = batch.Select(i => data.TrainX[i]).ToArray();
+                ys = batch.Select(i => data.TrainY[i]).ToArray();
+            }
             trainer.LearningRate = schedule.Current;
-            trainer.ComputeGradients(batch.Select(i => data.TrainX[i]).ToArray(), batch.Select(i => data.TrainY[i]).ToArray());
-            trainer.ApplyGradients();
+            var f0 = ThreadUsage.Now();
+            using (stages.Measure("gradients")) trainer.ComputeGradients(xs, ys);
+            stepFaults.Add((ThreadUsage.Now() - f0).MinorFaults);
+            using (stages.Measure("adamw")) trainer.ApplyGradients();
             schedule.AfterStep();
             samples += batch.Length;
         }
+        var used = ThreadUsage.Now() - usage;
+        LastPlainStages = string.Create(CultureInfo.InvariantCulture,
+            $"faults/step [{string.Join(',', stepFaults)}] thread wall_ms={clock.Elapsed.TotalMilliseconds:F1} cpu_ms={used.Cpu.TotalMilliseconds:F1} sys_ms={used.Kernel.TotalMilliseconds:F1} faults={used.MinorFaults}; ") + stages.Summary();
         return new Throughput(samples / clock.Elapsed.TotalSeconds, samples / (CpuTime() - cpu).TotalSeconds);
     }
+
+    private static string LastPlainStages = "";
 
     /// <summary>CPU used by an idle one-node trainer cluster (no manifest): Akka's scheduler, remoting, cluster gossip.</summary>
     private static double IdleNodeCpuPercent(Options o, string root, DirectoryFeatureStore store)
@@ -239,14 +260,22 @@ public static class TrainerBenchmark
         return self.TotalProcessorTime;
     }
 
-    private sealed record RunResult(Throughput Rate, double MeanReduceMs, double MedianReduceMs, double MeanBytes);
+    private sealed record RunResult(Throughput Rate, double MeanReduceMs, double MedianReduceMs, double MeanBytes, string Stages = "");
 
     private static RunResult ActorRun(Options o, string root, string manifest, DirectoryFeatureStore store, int round)
     {
         var lines = new Lines();
         var node = new NodeSettings { Port = FreePort(), Roles = [ClusterRoles.Trainer], FeatureStorePath = store.Root };
-        using var host = TrainingNode.StartAsync(node, TrainerOptionsFor(o, manifest, Path.Combine(root, $"ckpt-actor-{round}"), o.Threads), lines.Add)
+        var options = TrainerOptionsFor(o, manifest, Path.Combine(root, $"ckpt-actor-{round}"), o.Threads);
+        if (Environment.GetEnvironmentVariable("BENCH_SETTLE") is { } settle)
+        {
+            options.MinReplicas = 2;
+            options.StartTimeout = TimeSpan.FromSeconds(double.Parse(settle, CultureInfo.InvariantCulture));
+        }
+        var jit0 = System.Runtime.JitInfo.GetCompiledMethodCount();
+        using var host = TrainingNode.StartAsync(node, options, lines.Add)
             .GetAwaiter().GetResult();
+        lines.JitAtNodeStart = jit0;
         var result = lines.Measure(o.Examples * o.Epochs);
         host.StopAsync().GetAwaiter().GetResult();
         return result;
@@ -282,7 +311,16 @@ public static class TrainerBenchmark
         private readonly ConcurrentQueue<(TimeSpan At, TimeSpan Cpu, string Line)> lines = new();
         private readonly Stopwatch clock = Stopwatch.StartNew();
 
-        public void Add(string line) => lines.Enqueue((clock.Elapsed, IsMark(line) ? CpuTime() : TimeSpan.Zero, line));
+        public Dictionary<string, long>? StartThreads, EndThreads;
+        public (long Methods, TimeSpan Time) StartJit, EndJit;
+        public long JitAtNodeStart;
+
+        public void Add(string line)
+        {
+            if (line.StartsWith("starting at step", StringComparison.Ordinal)) { StartThreads = ThreadTicks(); StartJit = (System.Runtime.JitInfo.GetCompiledMethodCount(), System.Runtime.JitInfo.GetCompilationTime()); }
+            if (line.StartsWith("training finished", StringComparison.Ordinal)) { EndThreads = ThreadTicks(); EndJit = (System.Runtime.JitInfo.GetCompiledMethodCount(), System.Runtime.JitInfo.GetCompilationTime()); }
+            lines.Enqueue((clock.Elapsed, IsMark(line) ? CpuTime() : TimeSpan.Zero, line));
+        }
 
         private static bool IsMark(string line) =>
             line.StartsWith("starting at step", StringComparison.Ordinal) || line.StartsWith("training finished", StringComparison.Ordinal);
@@ -313,8 +351,34 @@ public static class TrainerBenchmark
             var reduce = steps.Select(l => double.Parse(Field(l, "allreduce_ms"), CultureInfo.InvariantCulture)).ToList();
             var bytes = steps.Select(l => double.Parse(Field(l, "bytes"), CultureInfo.InvariantCulture)).ToList();
             return new RunResult(new Throughput(samples / (end.At - start.At).TotalSeconds, samples / (end.Cpu - start.Cpu).TotalSeconds),
-                reduce.Average(), Median(reduce), bytes.Average());
+                reduce.Average(), Median(reduce), bytes.Average(), Find("stage times ")?["stage times ".Length..] + "\n  actor threads: " + ThreadDelta(StartThreads, EndThreads) + $"\n  actor jit: node start to first step {StartJit.Methods - JitAtNodeStart} methods; run {EndJit.Methods - StartJit.Methods} methods, {(EndJit.Time - StartJit.Time).TotalMilliseconds:F0} ms");
         }
+    }
+
+    /// <summary>utime+stime ticks per thread of this process, keyed by "tid:name".</summary>
+    internal static Dictionary<string, long> ThreadTicks()
+    {
+        var result = new Dictionary<string, long>();
+        foreach (var dir in Directory.GetDirectories("/proc/self/task"))
+        {
+            try
+            {
+                string stat = File.ReadAllText(Path.Combine(dir, "stat"));
+                int close = stat.LastIndexOf(')');
+                string name = stat[(stat.IndexOf('(') + 1)..close];
+                var f = stat[(close + 2)..].Split(' ');
+                result[Path.GetFileName(dir) + ":" + name] = long.Parse(f[11], CultureInfo.InvariantCulture) + long.Parse(f[12], CultureInfo.InvariantCulture);
+            }
+            catch (IOException) { }
+        }
+        return result;
+    }
+
+    internal static string ThreadDelta(Dictionary<string, long>? a, Dictionary<string, long>? b)
+    {
+        if (a is null || b is null) return "";
+        return string.Join(", ", b.Select(kv => (kv.Key, Ticks: kv.Value - a.GetValueOrDefault(kv.Key))).Where(t => t.Ticks > 0)
+            .OrderByDescending(t => t.Ticks).Select(t => $"{t.Key}={t.Ticks * 10}ms"));
     }
 
     private static string Field(string line, string key)
