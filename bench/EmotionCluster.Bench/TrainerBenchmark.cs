@@ -86,7 +86,7 @@ public static class TrainerBenchmark
                 if (o.Stages)
                 {
                     output.WriteLine($"  plain loop thread: {plain[^1].Stages}");
-                    output.WriteLine($"  trainer actor thread: {actor[^1].Stages}");
+                    output.WriteLine($"  trainer actor thread: {actor[^1].Rate.Stages}");
                 }
                 output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"round {round}: plain loop {plain[^1].Wall:F1} samples/s ({plain[^1].Cpu:F1} per CPU-s), " +
