@@ -21,12 +21,12 @@ namespace EmotionCluster.Bench;
 /// </summary>
 public static class TrainerBenchmark
 {
-    public sealed record Options(int Examples, int BatchSize, int Epochs, int Rounds, int Threads, bool Replicas, bool DedicatedThread)
+    public sealed record Options(int Examples, int BatchSize, int Epochs, int Rounds, int Threads, bool Replicas, bool DedicatedThread, bool Stages = false)
     {
         public static Options Parse(string[] args)
         {
             int examples = 64, batch = 16, epochs = 2, rounds = 5, threads = 1;
-            bool replicas = true, dedicated = true;
+            bool replicas = true, dedicated = true, stages = false;
             for (int i = 0; i < args.Length; i++)
             {
                 string Value() => i + 1 < args.Length ? args[++i] : throw new BenchUsageException($"{args[i]} needs a value");
@@ -39,10 +39,11 @@ public static class TrainerBenchmark
                     case "--threads": threads = Positive("--threads", Value()); break;
                     case "--no-replicas": replicas = false; break;
                     case "--plain-on-main-thread": dedicated = false; break;
+                    case "--stages": stages = true; break;
                     default: throw new BenchUsageException($"unknown option '{args[i]}' for trainer");
                 }
             }
-            return new Options(examples, batch, epochs, rounds, threads, replicas, dedicated);
+            return new Options(examples, batch, epochs, rounds, threads, replicas, dedicated, stages);
         }
 
         private static int Positive(string option, string text) =>
@@ -61,6 +62,9 @@ public static class TrainerBenchmark
                              $"{o.Epochs} epoch(s) per run, {o.Rounds} round(s), CNN {string.Join('-', cnn.Channels)} dense {cnn.DenseSize}, " +
                              $"{Environment.ProcessorCount} cores");
             PlainLoop(o with { Epochs = 1 }, data, o.DedicatedThread); // warm-up: native library loading, first allocations
+            // the same for the actor side: its code paths and a node's start-up code run once and are tiered up by the JIT
+            // before the rounds (without it the first rounds' actor runs pay ~0.5-1 s of background JIT each)
+            ActorRun(o with { Epochs = 1 }, root, manifestPath, store, 0);
             var plain = new List<Throughput>();
             var actor = new List<RunResult>();
             var bare = new List<Throughput>();
@@ -79,9 +83,15 @@ public static class TrainerBenchmark
                     bare.Add(ReplicaLoop(o, manifestPath, data));
                     plain.Add(PlainLoop(o, data, o.DedicatedThread));
                 }
+                if (o.Stages)
+                {
+                    output.WriteLine($"  plain loop thread: {plain[^1].Stages}");
+                    output.WriteLine($"  trainer actor thread: {actor[^1].Rate.Stages}");
+                }
                 output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"round {round}: plain loop {plain[^1].Wall:F1} samples/s ({plain[^1].Cpu:F1} per CPU-s), " +
-                    $"trainer actor {actor[^1].Rate.Wall:F1} samples/s ({actor[^1].Rate.Cpu:F1} per CPU-s); ratio {actor[^1].Rate.Wall / plain[^1].Wall:F3} wall, {actor[^1].Rate.Cpu / plain[^1].Cpu:F3} CPU"));
+                    $"trainer actor {actor[^1].Rate.Wall:F1} samples/s ({actor[^1].Rate.Cpu:F1} per CPU-s); ratio {actor[^1].Rate.Wall / plain[^1].Wall:F3} wall, {actor[^1].Rate.Cpu / plain[^1].Cpu:F3} CPU, " +
+                    $"{actor[^1].Rate.ThreadCpu / plain[^1].ThreadCpu:F3} training-thread CPU"));
             }
             var plainWall = plain.Select(p => p.Wall).ToList();
             var plainCpu = plain.Select(p => p.Cpu).ToList();
@@ -93,9 +103,9 @@ public static class TrainerBenchmark
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"| plain Trainer loop ({(o.DedicatedThread ? "dedicated thread" : "main thread")}), {o.Threads} torch thread(s) | {Median(plainWall):F1} | {Median(plainCpu):F1} | {Join(plainWall)} | - |"));
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"| DataParallelReplica loop, no actors (the actor's arithmetic), {o.Threads} torch thread(s) | {Median(bare.Select(b => b.Wall).ToList()):F1} | {Median(bare.Select(b => b.Cpu).ToList()):F1} | {Join(bare.Select(b => b.Wall))} | - |"));
+                $"| DataParallelReplica.TrainAlone loop, no actors (the actor's arithmetic), {o.Threads} torch thread(s) | {Median(bare.Select(b => b.Wall).ToList()):F1} | {Median(bare.Select(b => b.Cpu).ToList()):F1} | {Join(bare.Select(b => b.Wall))} | - |"));
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"| TrainerActor alone (1-node cluster, pinned dispatcher), {o.Threads} torch thread(s) | {Median(actorWall):F1} | {Median(actorCpu):F1} | {Join(actorWall)} | 0 bytes, {Median(actor.Select(a => a.MeanReduceMs).ToList()):F2} ms (own reduction) |"));
+                $"| TrainerActor alone (1-node cluster, pinned dispatcher), {o.Threads} torch thread(s) | {Median(actorWall):F1} | {Median(actorCpu):F1} | {Join(actorWall)} | none (one replica: gradients applied in place) |"));
             if (o.Replicas)
             {
                 var two = ReplicaRun(o, root, manifestPath, store);
@@ -107,10 +117,13 @@ public static class TrainerBenchmark
                 $"idle one-node trainer cluster (no training): {IdleNodeCpuPercent(o, root, store):F1}% of one core"));
             var pairedWall = plain.Zip(actor, (p, a) => a.Rate.Wall / p.Wall).ToList();
             var pairedCpu = plain.Zip(actor, (p, a) => a.Rate.Cpu / p.Cpu).ToList();
+            var pairedThread = plain.Zip(actor, (p, a) => a.Rate.ThreadCpu / p.ThreadCpu).ToList();
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"ratio trainer actor / plain loop, wall clock: {Median(actorWall) / Median(plainWall):F3} (medians); per round {Join(pairedWall, "F3")}, median {Median(pairedWall):F3}"));
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"ratio trainer actor / plain loop, per CPU-second: {Median(actorCpu) / Median(plainCpu):F3} (medians); per round {Join(pairedCpu, "F3")}, median {Median(pairedCpu):F3}"));
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"ratio trainer actor / plain loop, per CPU-second of the training thread alone: {Median(actor.Select(a => a.Rate.ThreadCpu).ToList()) / Median(plain.Select(p => p.ThreadCpu).ToList()):F3} (medians); per round {Join(pairedThread, "F3")}, median {Median(pairedThread):F3}"));
             return 0;
         }
         finally
@@ -175,18 +188,31 @@ public static class TrainerBenchmark
         var plan = new DataParallelStep(data.TrainX.Length, o.BatchSize, settings.Seed);
         var schedule = new LearningRateSchedule(settings, plan.StepsPerEpoch);
         long samples = 0;
+        var stages = new StageTimes();
         var cpu = CpuTime();
         var clock = Stopwatch.StartNew();
+        var usage = ThreadUsage.Now();
         for (long s = 1; s <= plan.TotalSteps(o.Epochs); s++)
         {
-            var batch = plan.GlobalBatch(s);
+            int[] batch;
+            Spectrogram[] xs;
+            int[] ys;
+            using (stages.Measure("batch"))
+            {
+                batch = plan.GlobalBatch(s);
+                xs = batch.Select(i => data.TrainX[i]).ToArray();
+                ys = batch.Select(i => data.TrainY[i]).ToArray();
+            }
             trainer.LearningRate = schedule.Current;
-            trainer.ComputeGradients(batch.Select(i => data.TrainX[i]).ToArray(), batch.Select(i => data.TrainY[i]).ToArray());
-            trainer.ApplyGradients();
+            using (stages.Measure("gradients")) trainer.ComputeGradients(xs, ys);
+            using (stages.Measure("adamw")) trainer.ApplyGradients();
             schedule.AfterStep();
             samples += batch.Length;
         }
-        return new Throughput(samples / clock.Elapsed.TotalSeconds, samples / (CpuTime() - cpu).TotalSeconds);
+        var used = ThreadUsage.Now() - usage;
+        string detail = string.Create(CultureInfo.InvariantCulture,
+            $"thread wall_ms={clock.Elapsed.TotalMilliseconds:F1} cpu_ms={used.Cpu.TotalMilliseconds:F1} sys_ms={used.Kernel.TotalMilliseconds:F1} faults={used.MinorFaults}; ") + stages.Summary();
+        return new Throughput(samples / clock.Elapsed.TotalSeconds, samples / (CpuTime() - cpu).TotalSeconds, samples / used.Cpu.TotalSeconds, detail);
     }
 
     /// <summary>CPU used by an idle one-node trainer cluster (no manifest): Akka's scheduler, remoting, cluster gossip.</summary>
@@ -204,7 +230,7 @@ public static class TrainerBenchmark
         return percent;
     }
 
-    /// <summary>The actor's arithmetic without the actor: <see cref="DataParallelReplica"/> compute, reduce, apply (1 replica).</summary>
+    /// <summary>The actor's arithmetic without the actor: <see cref="DataParallelReplica.TrainAlone"/> (1 replica).</summary>
     private static Throughput ReplicaLoop(Options o, string manifest, TrainingData data)
     {
         Throughput result = new(0, 0);
@@ -215,23 +241,22 @@ public static class TrainerBenchmark
             var cpu = CpuTime();
             var clock = Stopwatch.StartNew();
             long samples = 0;
-            for (long s = 1; s <= replica.TotalSteps; s++)
-            {
-                var reducer = new StepReducer(s, [0], replica.VectorLength);
-                reducer.Add(replica.Compute(s, 0, 1));
-                var reduced = reducer.Reduce();
-                replica.Apply(reduced);
-                samples += reduced.Samples;
-            }
-            result = new Throughput(samples / clock.Elapsed.TotalSeconds, samples / (CpuTime() - cpu).TotalSeconds);
+            var usage = ThreadUsage.Now();
+            for (long s = 1; s <= replica.TotalSteps; s++) samples += replica.TrainAlone(s).Samples;
+            var used = ThreadUsage.Now() - usage;
+            result = new Throughput(samples / clock.Elapsed.TotalSeconds, samples / (CpuTime() - cpu).TotalSeconds, samples / used.Cpu.TotalSeconds);
         }) { Name = "replica-loop" };
         thread.Start();
         thread.Join();
         return result;
     }
 
-    /// <summary>Examples per second of wall-clock time and per second of this process's CPU time (all threads).</summary>
-    private sealed record Throughput(double Wall, double Cpu);
+    /// <summary>
+    /// Examples per second of wall-clock time, per second of this process's CPU time (all threads) and per second of
+    /// the training thread's own CPU time (the plain loop's thread, the actor's pinned thread), with that thread's stage
+    /// times (<see cref="StageTimes"/>).
+    /// </summary>
+    private sealed record Throughput(double Wall, double Cpu, double ThreadCpu = double.NaN, string Stages = "");
 
     private static TimeSpan CpuTime()
     {
@@ -282,7 +307,14 @@ public static class TrainerBenchmark
         private readonly ConcurrentQueue<(TimeSpan At, TimeSpan Cpu, string Line)> lines = new();
         private readonly Stopwatch clock = Stopwatch.StartNew();
 
-        public void Add(string line) => lines.Enqueue((clock.Elapsed, IsMark(line) ? CpuTime() : TimeSpan.Zero, line));
+        private Dictionary<string, long>? startThreads, endThreads;
+
+        public void Add(string line)
+        {
+            if (line.StartsWith("starting at step", StringComparison.Ordinal)) startThreads = ThreadTicks();
+            if (line.StartsWith("training finished", StringComparison.Ordinal)) endThreads = ThreadTicks();
+            lines.Enqueue((clock.Elapsed, IsMark(line) ? CpuTime() : TimeSpan.Zero, line));
+        }
 
         private static bool IsMark(string line) =>
             line.StartsWith("starting at step", StringComparison.Ordinal) || line.StartsWith("training finished", StringComparison.Ordinal);
@@ -312,9 +344,40 @@ public static class TrainerBenchmark
             var steps = lines.Where(l => l.Line.StartsWith("step ", StringComparison.Ordinal)).Select(l => l.Line).ToList();
             var reduce = steps.Select(l => double.Parse(Field(l, "allreduce_ms"), CultureInfo.InvariantCulture)).ToList();
             var bytes = steps.Select(l => double.Parse(Field(l, "bytes"), CultureInfo.InvariantCulture)).ToList();
-            return new RunResult(new Throughput(samples / (end.At - start.At).TotalSeconds, samples / (end.Cpu - start.Cpu).TotalSeconds),
+            // the coordinator's "stage times thread wall_ms=… cpu_ms=…" line: its pinned thread's CPU from the first step to the last
+            string stages = Find("stage times ") is { } st ? st["stage times ".Length..] : "";
+            double threadCpuMs = stages.Length > 0 ? double.Parse(Field(stages, "cpu_ms").TrimEnd(';'), CultureInfo.InvariantCulture) : double.NaN;
+            return new RunResult(new Throughput(samples / (end.At - start.At).TotalSeconds, samples / (end.Cpu - start.Cpu).TotalSeconds,
+                    samples / (threadCpuMs / 1000), stages + "\n  process threads during the actor run (CPU): " + ThreadDelta(startThreads, endThreads)),
                 reduce.Average(), Median(reduce), bytes.Average());
         }
+    }
+
+    /// <summary>utime+stime ticks (10 ms) per thread of this process, keyed by "tid:name" (/proc/self/task/*/stat).</summary>
+    internal static Dictionary<string, long> ThreadTicks()
+    {
+        var result = new Dictionary<string, long>();
+        foreach (var dir in Directory.GetDirectories("/proc/self/task"))
+        {
+            try
+            {
+                string stat = File.ReadAllText(Path.Combine(dir, "stat"));
+                int close = stat.LastIndexOf(')');
+                string name = stat[(stat.IndexOf('(') + 1)..close];
+                var f = stat[(close + 2)..].Split(' ');
+                result[Path.GetFileName(dir) + ":" + name] = long.Parse(f[11], CultureInfo.InvariantCulture) + long.Parse(f[12], CultureInfo.InvariantCulture);
+            }
+            catch (IOException) { }
+        }
+        return result;
+    }
+
+    /// <summary>CPU per thread between two <see cref="ThreadTicks"/> snapshots, largest first.</summary>
+    internal static string ThreadDelta(Dictionary<string, long>? a, Dictionary<string, long>? b)
+    {
+        if (a is null || b is null) return "";
+        return string.Join(", ", b.Select(kv => (kv.Key, Ticks: kv.Value - a.GetValueOrDefault(kv.Key))).Where(t => t.Ticks > 0)
+            .OrderByDescending(t => t.Ticks).Select(t => $"{t.Key}={t.Ticks * 10}ms"));
     }
 
     private static string Field(string line, string key)

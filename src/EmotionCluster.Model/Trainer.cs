@@ -159,6 +159,17 @@ public sealed partial class Trainer : IDisposable
         }
     }
 
+    /// <summary>
+    /// Gives every parameter that has no gradient (not reached by the last backward pass) a zero gradient, as
+    /// <see cref="SetGradients"/> does; an optimizer step then treats all parameters alike.
+    /// </summary>
+    public void ZeroMissingGradients()
+    {
+        using var scope = NewDisposeScope();
+        foreach (var p in parameters)
+            if (p.grad is null) p.grad = zeros_like(p);
+    }
+
     /// <summary>All trainable parameters, flattened in <see cref="Module.parameters"/> order (BatchNorm running statistics are buffers, not included).</summary>
     public float[] GetParameters() => Flatten(p => p);
 

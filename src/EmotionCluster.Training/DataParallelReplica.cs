@@ -60,6 +60,9 @@ public sealed class DataParallelReplica : IDisposable
     public DataParallelStep Plan { get; }
     public int ParameterCount { get; }
 
+    /// <summary>Time spent per stage of <see cref="Compute"/> and <see cref="Apply"/> on this replica's thread.</summary>
+    public StageTimes Stages { get; } = new();
+
     /// <summary>Length of a contribution: parameters' gradients, then the float buffers.</summary>
     public int VectorLength { get; }
 
@@ -77,23 +80,47 @@ public sealed class DataParallelReplica : IDisposable
     /// <summary>This rank's gradients (and buffers after the forward pass) on its slice of global step <paramref name="step"/>.</summary>
     public Contribution Compute(long step, int rank, int replicas)
     {
-        if (step != AppliedStep + 1)
-            throw new InvalidOperationException($"Replica at step {AppliedStep} asked to compute step {step}; it must be {AppliedStep + 1}.");
-        var slice = Plan.Plan(step, rank, replicas);
-        if (slice.Length == 0) return new Contribution(rank, 0, new float[VectorLength]);
-        var xs = new Spectrogram[slice.Length];
-        var ys = new int[slice.Length];
-        for (int i = 0; i < slice.Length; i++)
-        {
-            xs[i] = Data.TrainX[slice[i]];
-            ys[i] = Data.TrainY[slice[i]];
-        }
-        var outcome = Trainer.ComputeGradients(xs, ys);
-        double weight = classWeights is null ? ys.Length : ys.Sum(y => (double)classWeights[y]);
+        CheckNext(step, "compute");
+        var (xs, ys) = Batch(step, rank, replicas);
+        if (xs.Length == 0) return new Contribution(rank, 0, new float[VectorLength]);
+        BatchOutcome outcome;
+        using (Stages.Measure("gradients")) outcome = Trainer.ComputeGradients(xs, ys);
+        double weight = Weight(ys);
         var values = new float[VectorLength];
-        Trainer.CopyGradients(values.AsSpan(0, ParameterCount));
-        if (VectorLength > ParameterCount) Trainer.CopyBuffers(values.AsSpan(ParameterCount));
+        using (Stages.Measure("flatten"))
+        {
+            Trainer.CopyGradients(values.AsSpan(0, ParameterCount));
+            if (VectorLength > ParameterCount) Trainer.CopyBuffers(values.AsSpan(ParameterCount));
+        }
         return new Contribution(rank, weight, values, outcome.Loss * weight, outcome.Correct, outcome.Count);
+    }
+
+    /// <summary>
+    /// Global step <paramref name="step"/> when this replica is the step's only one: computes the gradients on the
+    /// whole batch and applies them in place. The same update, bit for bit, as <see cref="Compute"/> (rank 0 of 1),
+    /// a <see cref="StepReducer"/> over that one contribution and <see cref="Apply"/> (the weighted average of one
+    /// vector is that vector; the buffers are already the forward pass's), without flattening the gradients and
+    /// buffers into a vector, averaging it and copying it back. Returns what <see cref="StepReducer.Reduce"/> would
+    /// (with <see cref="ReducedStep.Values"/> null: nothing to send).
+    /// </summary>
+    public ReducedStep TrainAlone(long step)
+    {
+        CheckNext(step, "compute");
+        var (xs, ys) = Batch(step, 0, 1);
+        BatchOutcome outcome;
+        using (Stages.Measure("gradients")) outcome = Trainer.ComputeGradients(xs, ys);
+        double weight = Weight(ys);
+        double lossSum = outcome.Loss * weight;
+        var reduced = new ReducedStep(step, null, [0], [], weight, weight > 0 ? lossSum / weight : double.NaN,
+            outcome.Correct, outcome.Count);
+        if (weight > 0)
+        {
+            // as Trainer.SetGradients does for a parameter without a gradient: it gets zeros (and weight decay)
+            Trainer.ZeroMissingGradients();
+            using (Stages.Measure("adamw")) optimizer.Step(schedule.Current);
+        }
+        Count(reduced);
+        return reduced;
     }
 
     /// <summary>
@@ -103,16 +130,47 @@ public sealed class DataParallelReplica : IDisposable
     public void Apply(ReducedStep reduced)
     {
         ArgumentNullException.ThrowIfNull(reduced);
-        if (reduced.Step != AppliedStep + 1)
-            throw new InvalidOperationException($"Replica at step {AppliedStep} cannot apply step {reduced.Step}.");
+        CheckNext(reduced.Step, "apply");
         if (reduced.Values is { } values)
         {
             if (values.Length != VectorLength)
                 throw new ArgumentException($"Step {reduced.Step}: {values.Length} averaged values, the model needs {VectorLength}.");
-            Trainer.SetGradients(values.AsSpan(0, ParameterCount));
-            if (VectorLength > ParameterCount) Trainer.SetBuffers(values.AsSpan(ParameterCount));
-            optimizer.Step(schedule.Current);
+            using (Stages.Measure("unflatten"))
+            {
+                Trainer.SetGradients(values.AsSpan(0, ParameterCount));
+                if (VectorLength > ParameterCount) Trainer.SetBuffers(values.AsSpan(ParameterCount));
+            }
+            using (Stages.Measure("adamw")) optimizer.Step(schedule.Current);
         }
+        Count(reduced);
+    }
+
+    private void CheckNext(long step, string what)
+    {
+        if (step != AppliedStep + 1)
+            throw new InvalidOperationException($"Replica at step {AppliedStep} cannot {what} step {step}; it must be {AppliedStep + 1}.");
+    }
+
+    /// <summary>Rank's examples and labels of global step <paramref name="step"/> (references into <see cref="Data"/>, no copies).</summary>
+    private (Spectrogram[] X, int[] Y) Batch(long step, int rank, int replicas)
+    {
+        using var _ = Stages.Measure("batch");
+        var slice = Plan.Plan(step, rank, replicas);
+        var xs = new Spectrogram[slice.Length];
+        var ys = new int[slice.Length];
+        for (int i = 0; i < slice.Length; i++)
+        {
+            xs[i] = Data.TrainX[slice[i]];
+            ys[i] = Data.TrainY[slice[i]];
+        }
+        return (xs, ys);
+    }
+
+    private double Weight(int[] ys) => classWeights is null ? ys.Length : ys.Sum(y => (double)classWeights[y]);
+
+    /// <summary>After the update (or none): the schedule advances, the step counts, its loss statistics are kept.</summary>
+    private void Count(ReducedStep reduced)
+    {
         schedule.AfterStep();
         AppliedStep = reduced.Step;
         if (reduced.Weight > 0 && double.IsFinite(reduced.Loss))

@@ -65,6 +65,8 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
     private double allReduceMs;
     private long stepBytes;
     private int bestEpoch;
+    private ThreadUsage runUsage;
+    private readonly Stopwatch runClock = new();
     private double bestUar = double.NegativeInfinity;
 
     public TrainerActor(TrainerOptions options, IFeatureStore store, TrainingStatusBoard board, IEvaluationSink? sink, Action<string>? output)
@@ -228,6 +230,8 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
             {
                 started = true;
                 epochClock.Restart();
+                runUsage = ThreadUsage.Now();
+                runClock.Restart();
                 if (replica.AppliedStep == 0) sink?.RunStarted(runId, options.Fingerprint(), replica.Data.Labels);
                 output($"starting at step {replica.AppliedStep + 1} with {readyCount} replica(s)");
                 StartNextStep();
@@ -286,10 +290,19 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
             .OrderBy(p => p.Item1.ToString(), StringComparer.Ordinal)
             .ToList();
         long s = r.AppliedStep + 1;
-        step = new StepReducer(s, Enumerable.Range(0, participants.Count), r.VectorLength);
         contributed.Clear();
         stepClock.Restart();
         stepBytes = 0;
+        if (participants.Count == 1)
+        {
+            // alone in this step: gradients applied in place, no vector to flatten, average and copy back
+            ReducedStep alone;
+            using (r.Stages.Measure("compute")) alone = r.TrainAlone(s);
+            allReduceMs = 0;
+            StepDone(alone, 0);
+            return;
+        }
+        step = new StepReducer(s, Enumerable.Range(0, participants.Count), r.VectorLength);
         int self = 0;
         for (int rank = 0; rank < participants.Count; rank++)
         {
@@ -297,7 +310,8 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
             else self = rank;
         }
         Timers.StartSingleTimer("step-timeout", new StepTimedOut(s), options.StepTimeout);
-        var own = r.Compute(s, self, participants.Count);
+        Contribution own;
+        using (r.Stages.Measure("compute")) own = r.Compute(s, self, participants.Count);
         var ownDone = stepClock.Elapsed;
         step.Add(own);
         allReduceMs = -ownDone.TotalMilliseconds;
@@ -384,6 +398,7 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
     private void TryFinishStep()
     {
         if (step is null || !step.IsComplete) return;
+        var stageScope = replica!.Stages.Measure("reduce");
         var reduced = step.Reduce();
         var r = replica!;
         step = null;
@@ -407,9 +422,18 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
             }
             actor.Tell(done);
         }
-        r.Apply(reduced);
+        stageScope.Dispose();
+        using (r.Stages.Measure("apply")) r.Apply(reduced);
+        StepDone(reduced, reduceMs);
+    }
+
+    /// <summary>The coordinator's step is applied: metrics, epoch end, progress publication, then the next step.</summary>
+    private void StepDone(ReducedStep reduced, double reduceMs)
+    {
+        var r = replica!;
         TrainingMetrics.StepTook(stepClock.Elapsed, coordinator: true);
-        AfterApply(reduced);
+        using (r.Stages.Measure("after-apply")) AfterApply(reduced);
+        var stageScope = r.Stages.Measure("publish");
 
         epochSamples += reduced.Samples;
         var (epoch, _) = r.Plan.Locate(reduced.Step);
@@ -426,6 +450,7 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
             epochClock.Restart();
         }
         Self.Tell(new NextStep());
+        stageScope.Dispose();
     }
 
     private void SendState(IActorRef actor)
@@ -452,6 +477,9 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
         }
         sink?.RunCompleted(runId, bestEpoch > 0 ? bestEpoch : null);
         board.SetState("finished", runId, $"finished {r.AppliedStep} steps, {r.CompletedEpochs} epochs");
+        var used = ThreadUsage.Now() - runUsage;
+        output(string.Create(CultureInfo.InvariantCulture,
+            $"stage times thread wall_ms={runClock.Elapsed.TotalMilliseconds:F1} cpu_ms={used.Cpu.TotalMilliseconds:F1} sys_ms={used.Kernel.TotalMilliseconds:F1} faults={used.MinorFaults}; ") + r.Stages.Summary());
         output($"training finished steps={r.AppliedStep} epochs={r.CompletedEpochs} checksum={r.Trainer.WeightChecksum()}");
     }
 
@@ -589,9 +617,12 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
         if (!r.IsEpochEnd(reduced.Step)) return;
         int epoch = r.CompletedEpochs;
         var (loss, accuracy) = r.TakeEpochMetrics();
-        if (epoch % options.CheckpointEveryEpochs == 0 || r.Finished) checkpoints.Save(r.CreateCheckpoint());
+        if (epoch % options.CheckpointEveryEpochs == 0 || r.Finished)
+            using (r.Stages.Measure("checkpoint")) checkpoints.Save(r.CreateCheckpoint());
+        string checksum;
+        using (r.Stages.Measure("checksum")) checksum = r.Trainer.WeightChecksum();
         string line = string.Create(CultureInfo.InvariantCulture,
-            $"epoch {epoch} done step={reduced.Step} loss={loss:F4} accuracy={accuracy:F3} replicas={reduced.Contributors.Length} checksum={r.Trainer.WeightChecksum()}");
+            $"epoch {epoch} done step={reduced.Step} loss={loss:F4} accuracy={accuracy:F3} replicas={reduced.Contributors.Length} checksum={checksum}");
         if (IsCoordinator)
         {
             var validation = r.Validate();

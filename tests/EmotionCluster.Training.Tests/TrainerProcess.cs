@@ -115,5 +115,6 @@ public sealed class TrainerProcess : IDisposable
         return end < 0 ? line[start..] : line[start..end];
     }
 
-    public static long StepOf(string line) => long.Parse(line.Split(' ')[1], CultureInfo.InvariantCulture);
+    /// <summary>The step number of a "step N …" line, also of the coordinator's "step N: rank … dropped/is at step …" lines.</summary>
+    public static long StepOf(string line) => long.Parse(line.Split(' ')[1].TrimEnd(':'), CultureInfo.InvariantCulture);
 }
