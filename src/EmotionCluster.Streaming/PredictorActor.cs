@@ -20,7 +20,8 @@ public sealed class StreamingServices(StreamingSettings settings, ModelHolder mo
         if (settings.TorchThreads > 0) EmotionCluster.Model.TorchRuntime.SetThreads(settings.TorchThreads);
         var holder = new ModelHolder();
         if (!string.IsNullOrWhiteSpace(settings.ModelPath)) holder.Swap(StreamingModel.Load(settings.ModelPath));
-        return new StreamingServices(settings, holder, new InferenceBatcher(settings.MaxBatch, settings.MaxStreams + settings.MaxBatch),
+        return new StreamingServices(settings, holder, new InferenceBatcher(settings.MaxBatch, settings.MaxStreams + settings.MaxBatch,
+                settings.InferenceWorkers),
             new FeatureWorkers(settings.FeatureThreads > 0 ? settings.FeatureThreads : FeatureWorkers.DefaultThreads));
     }
 

@@ -74,7 +74,7 @@ public static class StreamingHosting
                 WindowSeconds = settings.WindowSeconds, HopSeconds = settings.HopSeconds, Smoothing = settings.Smoothing,
                 MaxBufferedSeconds = settings.MaxBufferedSeconds, MaxFrameBytes = settings.MaxFrameBytes, MaxStreams = settings.MaxStreams,
                 MaxFramesInFlight = settings.MaxFramesInFlight, MaxBatch = settings.MaxBatch, ShardCount = settings.ShardCount,
-                TorchThreads = settings.TorchThreads, FeatureThreads = settings.FeatureThreads,
+                TorchThreads = settings.TorchThreads, FeatureThreads = settings.FeatureThreads, InferenceWorkers = settings.InferenceWorkers,
             };
             return StreamingServices.Create(fallback);
         }

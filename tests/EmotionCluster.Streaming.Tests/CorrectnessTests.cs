@@ -129,12 +129,15 @@ public sealed class ModelHolderTests(TinyModel models)
         Assert.Throws<ObjectDisposedException>(() => lease.Model.Predict([features])); // released: A is disposed now
     }
 
-    [Fact]
-    public async Task Batched_predictions_equal_single_ones()
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public async Task Batched_predictions_equal_single_ones(int workers)
     {
         using var holder = new ModelHolder();
         holder.Swap(StreamingModel.Load(models.ModelA));
-        using var batcher = new InferenceBatcher(maxBatch: 64, capacity: 100);
+        using var batcher = new InferenceBatcher(maxBatch: 64, capacity: 100, workers);
+        Assert.Equal(workers, batcher.Workers);
         var inputs = Enumerable.Range(0, 40).Select(i => holder.Current!.Features(TinyModel.Clip(i % 3, 1.0, i), 16000)).ToArray();
         var leases = inputs.Select(_ => holder.Acquire()!).ToArray();
         var tasks = inputs.Select((x, i) => batcher.PredictAsync(leases[i], x)).ToArray();

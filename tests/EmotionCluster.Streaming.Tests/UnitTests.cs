@@ -219,6 +219,7 @@ public sealed class SettingsTests
     [InlineData(nameof(StreamingSettings.Smoothing), "Smoothing")]
     [InlineData(nameof(StreamingSettings.MaxFrameBytes), "MaxFrameBytes")]
     [InlineData(nameof(StreamingSettings.FeatureThreads), "FeatureThreads")]
+    [InlineData(nameof(StreamingSettings.InferenceWorkers), "InferenceWorkers")]
     public void Bad_settings_name_the_setting(string which, string expected)
     {
         var s = new StreamingSettings();
@@ -229,6 +230,7 @@ public sealed class SettingsTests
             case nameof(StreamingSettings.Smoothing): s.Smoothing = "mean"; break;
             case nameof(StreamingSettings.MaxFrameBytes): s.MaxFrameBytes = 10; break;
             case nameof(StreamingSettings.FeatureThreads): s.FeatureThreads = -1; break;
+            case nameof(StreamingSettings.InferenceWorkers): s.InferenceWorkers = 0; break;
         }
         var e = Assert.Throws<ArgumentException>(s.Validate);
         Assert.Contains(StreamingSettings.Section, e.Message);
