@@ -317,28 +317,35 @@ public static class TrainingCommands
             var input = ModelInputOf(predictor, r.GetValue(model)!);
             var featurizer = new PipelineFeaturizer(input.Features);
             int failures = 0;
-            var extracted = new List<(string File, EmotionCluster.Features.Spectrogram X)>();
+            // features of every file first (speaker statistics may need them all), then one line per file in order
+            var extracted = new List<(string File, EmotionCluster.Features.Spectrogram? X, string? Error)>();
             foreach (string file in r.GetValue(files)!)
             {
                 try
                 {
                     if (!File.Exists(file)) throw new FileNotFoundException($"{file}: no such file");
-                    extracted.Add((file, featurizer.Extract(File.ReadAllBytes(file), file)));
+                    extracted.Add((file, featurizer.Extract(File.ReadAllBytes(file), file), null));
                 }
                 catch (Exception e) when (e is IOException or EmotionCluster.Audio.AudioFormatException or ArgumentException)
                 {
-                    failures++;
-                    if (r.GetValue(json)) output.WriteLine(JsonSerializer.Serialize(new { file, error = e.Message }));
-                    else r.InvocationConfiguration.Error.WriteLine($"error: {e.Message}");
+                    extracted.Add((file, null, e.Message));
                 }
             }
-            if (input.Input.SpeakerNorm != EmotionCluster.Features.SpeakerNormalization.None && !r.GetValue(sameSpeaker) && extracted.Count > 1)
+            var usable = extracted.Where(e => e.X is not null).Select(e => e.X!).ToList();
+            if (input.Input.SpeakerNorm != EmotionCluster.Features.SpeakerNormalization.None && !r.GetValue(sameSpeaker) && usable.Count > 1)
                 r.InvocationConfiguration.Error.WriteLine("note: the model normalizes by speaker; each file is normalized by its own statistics. " +
                                                           "Add --same-speaker when the files are one speaker's.");
-            EmotionCluster.Features.BandStatistics? speaker = r.GetValue(sameSpeaker) && input.Input.SpeakerNorm != EmotionCluster.Features.SpeakerNormalization.None && extracted.Count > 0
-                ? EmotionCluster.Features.BandStatistics.Of(extracted.Select(e => e.X)) : null;
-            foreach (var (file, x) in extracted)
+            EmotionCluster.Features.BandStatistics? speaker = r.GetValue(sameSpeaker) && input.Input.SpeakerNorm != EmotionCluster.Features.SpeakerNormalization.None && usable.Count > 0
+                ? EmotionCluster.Features.BandStatistics.Of(usable) : null;
+            foreach (var (file, x, error) in extracted)
             {
+                if (x is null)
+                {
+                    failures++;
+                    if (r.GetValue(json)) output.WriteLine(JsonSerializer.Serialize(new { file, error }));
+                    else r.InvocationConfiguration.Error.WriteLine($"error: {error}");
+                    continue;
+                }
                 float[] p = predictor.PredictAveraged(input.Crops(x, speaker));
                 int best = Inference.ArgMax(p);
                 if (r.GetValue(json))
