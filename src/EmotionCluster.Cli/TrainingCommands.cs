@@ -267,7 +267,6 @@ public static class TrainingCommands
             }
             var observer = new ConsoleObserver(output, r.InvocationConfiguration.Error);
             bool speakerNorm = input.Input.SpeakerNorm != EmotionCluster.Features.SpeakerNormalization.None;
-            var evaluated = clips.Select(c => c.Id).ToHashSet();
             var extract = speakerNorm ? speakerPool.Concat(clips).DistinctBy(c => c.Id).ToList() : clips;
             var outcomes = new LocalFeatureProvider(new MemoryFeatureStore(), Math.Max(1, Environment.ProcessorCount))
                 .ExtractAsync(extract.Select(c => new ClipSource(c.Id, c.Path)).ToList(), input.Features,
@@ -275,7 +274,8 @@ public static class TrainingCommands
             var extracted = new List<(ClipInfo Clip, EmotionCluster.Features.Spectrogram X)>();
             foreach (var (clip, o) in extract.Zip(outcomes))
                 if (o.Features is { } f) extracted.Add((clip, f)); else output.WriteLine($"skipped {clip.Path}: {o.Error}");
-            var chosen = extracted.Where(p => evaluated.Contains(p.Clip.Id)).ToList();
+            var byId = extracted.ToDictionary(p => p.Clip.Id);
+            var chosen = clips.Where(c => byId.ContainsKey(c.Id)).Select(c => byId[c.Id]).ToList(); // in the evaluated clips' order
             if (chosen.Count == 0) throw new CliException($"{corpus.Root}: no clip produced features; see the errors above");
             var truth = chosen.Select(p => Array.IndexOf(labels, p.Clip.Emotion)).ToArray();
             // speaker normalization (when the model uses it): each corpus speaker's statistics over the split's clips

@@ -1,7 +1,7 @@
 namespace EmotionCluster.Features;
 
 /// <summary>
-/// Speaker-level feature normalization (<see cref="InputSettings.SpeakerNorm"/>): each band of a clip is shifted (and
+/// Speaker-level feature normalization (the experiments' <c>Input.SpeakerNorm</c>): each band of a clip is shifted (and
 /// scaled) by the statistics of that band over every frame of its speaker's clips, before the per-clip standardization.
 /// It removes a speaker's average spectral shape (vocal tract, microphone, room) and keeps what varies between that
 /// speaker's utterances. The statistics need only the speaker's unlabelled audio: in leave-one-speaker-out runs the
@@ -10,11 +10,11 @@ namespace EmotionCluster.Features;
 /// </summary>
 public enum SpeakerNormalization
 {
-    /// <summary>No speaker normalization (the default).</summary>
+    /// <summary>No speaker normalization (what model files written before the option mean).</summary>
     None,
     /// <summary>Subtract the speaker's per-band mean.</summary>
     Mean,
-    /// <summary>Subtract the speaker's per-band mean and divide by the speaker's per-band standard deviation.</summary>
+    /// <summary>Subtract the speaker's per-band mean and divide by the speaker's per-band standard deviation (the experiments' default).</summary>
     MeanVariance,
 }
 

@@ -7,8 +7,7 @@ namespace EmotionCluster.Streaming;
 /// Runs the windows of all streams through the model together: a worker takes every window waiting (up to
 /// <c>maxBatch</c>) and makes one batched forward pass per model (<see cref="StreamingModel.Predict"/>), so under load a hop tick of N streams costs one
 /// batch instead of N single passes. With several <c>workers</c> (<see cref="StreamingSettings.InferenceWorkers"/>),
-/// passes run side by side: one worker at 1 torch thread tops out at ~190 windows/s here, short of the 200/s of 100
-/// streams, but a second one shares the same two cores with the feature thread (docs/streaming.md). Waiting windows are bounded (each stream has at most one in flight, and the queue refuses more than
+/// one collects the next batch while another's pass runs; passes of one model still take turns (the predictor's lock). Waiting windows are bounded (each stream has at most one in flight, and the queue refuses more than
 /// <c>capacity</c>).
 /// </summary>
 public sealed class InferenceBatcher : IDisposable
@@ -32,7 +31,7 @@ public sealed class InferenceBatcher : IDisposable
         _queueGauge = StreamingMetrics.InferenceQueue.Register(() => _queue.Reader.Count);
     }
 
-    /// <summary>Workers running forward passes side by side.</summary>
+    /// <summary>Workers of this batcher (passes of one model still take turns).</summary>
     public int Workers => _workers.Length;
 
     /// <summary>Batches run so far and windows in them (for tests and the benchmark).</summary>

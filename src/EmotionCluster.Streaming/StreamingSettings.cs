@@ -47,9 +47,10 @@ public sealed class StreamingSettings
     /// </summary>
     public int FeatureThreads { get; set; }
     /// <summary>
-    /// Forward passes run side by side (<see cref="InferenceBatcher"/>), each on <see cref="TorchThreads"/> threads.
-    /// Default 1: on 2 cores a second worker lowered p99 at 50 streams (83 ms against 233) but raised it at 100 (2.1 s
-    /// against 0.5 s), as two passes and the feature thread then share two cores (docs/streaming.md).
+    /// Workers of the <see cref="InferenceBatcher"/>. Passes of one model do not overlap (the model's
+    /// <see cref="EmotionCluster.Model.Predictor"/> serializes them with a lock), so a second worker only collects the next
+    /// batch while a pass runs, and overlaps passes only of two models around a hot swap. Default 1: on 2 cores a second
+    /// worker lowered p99 at 50 streams (83 ms against 233) but raised it at 100 (2.1 s against 0.5 s; docs/streaming.md).
     /// </summary>
     public int InferenceWorkers { get; set; } = 1;
 
