@@ -19,6 +19,9 @@ public static class StreamBenchmark
 {
     public sealed record Options(int[] Streams, double Seconds, string? Model, string? Node, double Warmup, bool Profile, int TorchThreads, bool NoNoiseReduction)
     {
+        /// <summary><c>--timeline</c>: per-second latency of each level written here (standard error).</summary>
+        public TextWriter? Timeline { get; init; }
+
         public static Options Parse(string[] args)
         {
             int[] streams = [1, 10, 50, 100, 200];
@@ -26,7 +29,7 @@ public static class StreamBenchmark
             string? model = null, node = null;
             bool profile = false;
             int torchThreads = 1;
-            bool noNoiseReduction = false;
+            bool noNoiseReduction = false, timeline = false;
             for (int i = 0; i < args.Length; i++)
             {
                 string Value() => i + 1 < args.Length ? args[++i] : throw new BenchUsageException($"{args[i]} needs a value");
@@ -39,12 +42,13 @@ public static class StreamBenchmark
                     case "--node": node = Value(); break;
                     case "--profile": profile = true; break;
                     case "--no-noise-reduction": noNoiseReduction = true; break;
+                    case "--timeline": timeline = true; break;
                     case "--torch-threads": torchThreads = (int)Positive("--torch-threads", Value()); break;
                     default: throw new BenchUsageException($"unknown option '{args[i]}' for stream");
                 }
             }
             if (warmup >= seconds) throw new BenchUsageException($"--warmup {warmup} must be shorter than --seconds {seconds}");
-            return new Options(streams, seconds, model, node, warmup, profile, torchThreads, noNoiseReduction);
+            return new Options(streams, seconds, model, node, warmup, profile, torchThreads, noNoiseReduction) { Timeline = timeline ? Console.Error : null };
         }
 
         private static double Positive(string option, string text) =>
@@ -126,19 +130,24 @@ public static class StreamBenchmark
         var model = StreamingModel.Load(modelPath);
         float[] window = Audio(16000, 2);
         float[] window44 = Audio(44100, 2);
-        // wall and process CPU milliseconds per call, after 30 warm-up calls (JIT tiering)
-        (double Wall, double Cpu) Time(int repeat, Action action)
+        // wall and process CPU milliseconds per call, after warm-up calls and a pause (JIT tiering: methods are
+        // recompiled optimized in the background after 30 calls)
+        (double Wall, double Cpu, double Kb) Time(int repeat, Action action)
         {
             for (int i = 0; i < 30; i++) action();
+            Thread.Sleep(300);
+            for (int i = 0; i < 10; i++) action();
             var process = Process.GetCurrentProcess();
             TimeSpan cpu0 = process.TotalProcessorTime;
+            long bytes0 = GC.GetAllocatedBytesForCurrentThread();
             var clock = Stopwatch.StartNew();
             for (int i = 0; i < repeat; i++) action();
             double wall = clock.Elapsed.TotalMilliseconds / repeat;
+            double kb = (GC.GetAllocatedBytesForCurrentThread() - bytes0) / 1024.0 / repeat;
             process.Refresh();
-            return (wall, (process.TotalProcessorTime - cpu0).TotalMilliseconds / repeat);
+            return (wall, (process.TotalProcessorTime - cpu0).TotalMilliseconds / repeat, kb);
         }
-        string Show((double Wall, double Cpu) t) => string.Create(CultureInfo.InvariantCulture, $"{t.Wall,7:0.00} ms wall, {t.Cpu,7:0.00} ms CPU");
+        string Show((double Wall, double Cpu, double Kb) t) => string.Create(CultureInfo.InvariantCulture, $"{t.Wall,7:0.00} ms wall, {t.Cpu,7:0.00} ms CPU, {t.Kb,6:0} kB allocated");
         output.WriteLine($"torch threads {TorchSharp.torch.get_num_threads()}, {Environment.ProcessorCount} cores; per call:");
         output.WriteLine($"features, 2 s window at 16 kHz:               {Show(Time(100, () => model.Features(window, 16000)))}");
         output.WriteLine($"features, 2 s window at 44.1 kHz (resampled): {Show(Time(50, () => model.Features(window44, 44100)))}");
@@ -177,7 +186,9 @@ public static class StreamBenchmark
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = Path.GetDirectoryName(config)! };
         foreach (string a in new[] { config, "run", "--port", port.ToString(CultureInfo.InvariantCulture), "--http-port", http.ToString(CultureInfo.InvariantCulture), "--config", settings, "--store", Path.Combine(dir, "store") })
             psi.ArgumentList.Add(a);
-        psi.Environment["DOTNET_gcServer"] = "0";
+        // the node's collector as deployed (server, from its runtimeconfig) unless NODE_GC_SERVER=0/1 says otherwise
+        if (Environment.GetEnvironmentVariable("NODE_GC_SERVER") is { Length: > 0 } gc) psi.Environment["DOTNET_gcServer"] = gc;
+        else psi.Environment.Remove("DOTNET_gcServer");
         psi.Environment["EmotionCluster__Persistence__ConnectionString"] = $"Data Source={Path.Combine(dir, "journal.db")}";
         var process = Process.Start(psi) ?? throw new InvalidOperationException("could not start the node");
         var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -211,6 +222,7 @@ public static class StreamBenchmark
     {
         public readonly List<double> Latencies = new();
         public readonly List<double> ServerLatencies = new();
+        public readonly List<(double SentSeconds, double Ms)> Timeline = new();
         public long Predictions, Dropped, Errors;
     }
 
@@ -222,6 +234,22 @@ public static class StreamBenchmark
         byte[] pcm = StreamClient.Pcm16(audio);
         var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(options.Seconds + 60)).Token;
         var phases = new Random(streams);
+        long levelStart = Stopwatch.GetTimestamp();
+        // with --timeline: how late a 10 ms sleep of this process wakes up, per second (a stall of the whole machine
+        // shows here as well as in the node's latencies)
+        var lateness = new System.Collections.Concurrent.ConcurrentDictionary<int, double>();
+        using var tickerStop = new CancellationTokenSource();
+        var ticker = options.Timeline is null ? null : new Thread(() =>
+        {
+            while (!tickerStop.IsCancellationRequested)
+            {
+                long t0 = Stopwatch.GetTimestamp();
+                Thread.Sleep(10);
+                double late = Stopwatch.GetElapsedTime(t0).TotalMilliseconds - 10;
+                lateness.AddOrUpdate((int)Stopwatch.GetElapsedTime(levelStart).TotalSeconds, late, (_, v) => Math.Max(v, late));
+            }
+        }) { IsBackground = true, Priority = ThreadPriority.AboveNormal };
+        ticker?.Start();
         var before = Scrape(node);
         double cpuStart = double.NaN, benchCpuStart = double.NaN;
         long cpuStartAt = 0;
@@ -258,6 +286,7 @@ public static class StreamBenchmark
                             {
                                 s.Latencies.Add(Stopwatch.GetElapsedTime(sentAt[completing], now).TotalMilliseconds);
                                 s.ServerLatencies.Add(m.GetProperty("latencyMs").GetDouble());
+                                s.Timeline.Add((Stopwatch.GetElapsedTime(levelStart, sentAt[completing]).TotalSeconds, s.Latencies[^1]));
                             }
                             break;
                         case "overload": s.Dropped = Math.Max(s.Dropped, m.GetProperty("droppedHops").GetInt64()); break;
@@ -293,6 +322,18 @@ public static class StreamBenchmark
         double cores = (cpuEnd - cpuStart) / elapsed;
         double benchCores = (Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds - benchCpuStart) / elapsed;
         Task.WaitAll(tasks);
+        if (options.Timeline is { } timeline)
+        {
+            // per second of the level (by when the window's last frame was sent): how latency develops
+            tickerStop.Cancel();
+            timeline.WriteLine($"{streams} streams, per second of the run: windows, p50, p99, max ms; the load generator's longest wake-up delay (ms)");
+            foreach (var second in stats.SelectMany(s => s.Timeline).GroupBy(e => (int)e.SentSeconds).OrderBy(g => g.Key))
+            {
+                var sorted = second.Select(e => e.Ms).Order().ToArray();
+                timeline.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"  {second.Key,3} s {sorted.Length,5} {Percentile(sorted, 0.5),8:0.0} {Percentile(sorted, 0.99),8:0.0} {sorted[^1],8:0.0} {lateness.GetValueOrDefault(second.Key),8:0.0}"));
+            }
+        }
         var all = stats.SelectMany(s => s.Latencies).Order().ToArray();
         var server = stats.SelectMany(s => s.ServerLatencies).Order().ToArray();
         long fullWindows = (long)Math.Floor((options.Seconds - 2.0) / 0.5 + 1e-9) + 1;
@@ -300,6 +341,9 @@ public static class StreamBenchmark
         long expected = streams * (fullWindows + (tail ? 1 : 0)); // hops of a full window, plus a final window over the tail
         var after = Scrape(node);
         double Delta(string name) => after.GetValueOrDefault(name) - before.GetValueOrDefault(name);
+        if (options.Timeline is { } waits)
+            waits.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"  mean waits: {Delta("feature_wait_sum") / Delta("feature_wait_count"):0.0} ms for a feature thread, {Delta("inference_wait_sum") / Delta("inference_wait_count"):0.0} ms for a forward pass; mean node hop latency {Delta("hop_latency_sum") / Delta("hop_latency_count"):0.0} ms"));
         double batches = Delta("batch_size_count"), windows = Delta("batch_size_sum");
         return new Row(streams, stats.Sum(s => s.Predictions), expected, stats.Sum(s => s.Dropped), stats.Sum(s => s.Errors),
             Percentile(all, 0.5), Percentile(all, 0.99), all.Length > 0 ? all[^1] : double.NaN, Percentile(server, 0.5), Percentile(server, 0.99), cores,

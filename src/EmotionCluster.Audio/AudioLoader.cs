@@ -67,4 +67,17 @@ public sealed class AudioLoader
             : new AudioClip(Resampler.Resample(clip.Samples, clip.SampleRate, Settings.TargetSampleRate), Settings.TargetSampleRate);
         return _preprocessor.Apply(resampled);
     }
+
+    /// <summary>
+    /// <see cref="Prepare"/> of <paramref name="samples"/> at <paramref name="sampleRate"/> into <c>[0, length)</c> of an
+    /// array rented from <see cref="System.Buffers.ArrayPool{T}.Shared"/> (the same samples, bit for bit; return the array
+    /// when done): no per-call arrays at the target rate (<see cref="Preprocessor.ApplyRented"/>).
+    /// </summary>
+    public float[] PrepareRented(float[] samples, int sampleRate, out int length)
+    {
+        ArgumentNullException.ThrowIfNull(samples);
+        if (sampleRate <= 0) throw new ArgumentOutOfRangeException(nameof(sampleRate), sampleRate, "the clip's sample rate must be positive");
+        float[] atRate = sampleRate == Settings.TargetSampleRate ? samples : Resampler.Resample(samples, sampleRate, Settings.TargetSampleRate);
+        return _preprocessor.ApplyRented(atRate, Settings.TargetSampleRate, out length);
+    }
 }

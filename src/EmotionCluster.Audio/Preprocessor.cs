@@ -61,6 +61,53 @@ public sealed class Preprocessor
         return ReferenceEquals(x, clip.Samples) ? clip : new AudioClip(x, rate);
     }
 
+    /// <summary>
+    /// <see cref="Apply"/> without allocating: the preprocessed samples, bit for bit what <see cref="Apply"/> returns, in
+    /// <c>[0, length)</c> of an array rented from <see cref="System.Buffers.ArrayPool{T}.Shared"/>, which the caller returns
+    /// when done. For callers preprocessing a stream of windows (live streaming), where <see cref="Apply"/>'s two
+    /// window-sized arrays per call kept the garbage collector busy.
+    /// </summary>
+    public float[] ApplyRented(ReadOnlySpan<float> samples, int sampleRate, out int length)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(sampleRate);
+        PreprocessSettings s = Settings;
+        var pool = System.Buffers.ArrayPool<float>.Shared;
+        int n = samples.Length;
+        float[] y = pool.Rent(Math.Max(n, 1));
+        float[]? centred = null;
+        try
+        {
+            Span<float> x = y.AsSpan(0, n);
+            if (s.DcRemoval == DcRemoval.SubtractMean && s.ReduceNoise && n > 0)
+            {
+                centred = pool.Rent(n);
+                SubtractMean(samples, centred.AsSpan(0, n));
+                SpectralGate.Reduce(centred.AsSpan(0, n), sampleRate, s, x);
+            }
+            else
+            {
+                if (s.DcRemoval == DcRemoval.SubtractMean && n > 0) SubtractMean(samples, x);
+                else if (s.DcRemoval == DcRemoval.HighPass) HighPass(samples, x, sampleRate, s.HighPassCutoffHz);
+                else samples.CopyTo(x);
+                if (s.ReduceNoise) SpectralGate.Reduce(x, sampleRate, s, x);
+            }
+            (int from, int to) = s.TrimSilence ? TrimRange(x, sampleRate, s) : (0, n);
+            length = to - from;
+            if (s.Normalization != Normalization.None) NormalizeInPlace(y, from, length, s);
+            else if (from != 0) y.AsSpan(from, length).CopyTo(y);
+            return y;
+        }
+        catch
+        {
+            pool.Return(y);
+            throw;
+        }
+        finally
+        {
+            if (centred is not null) pool.Return(centred);
+        }
+    }
+
     private static float[] SubtractMean(float[] x)
     {
         if (x.Length == 0) return x;
@@ -80,8 +127,14 @@ public sealed class Preprocessor
     /// <summary>y[n] = x[n] - x[n-1] + R y[n-1]; x[-1] = x[0], y[-1] = 0, so a constant offset gives no start transient.</summary>
     private static float[] HighPass(float[] x, int sampleRate, double cutoffHz)
     {
-        double r = Math.Exp(-2 * Math.PI * cutoffHz / sampleRate);
         var y = new float[x.Length];
+        HighPass(x, y, sampleRate, cutoffHz);
+        return y;
+    }
+
+    private static void HighPass(ReadOnlySpan<float> x, Span<float> y, int sampleRate, double cutoffHz)
+    {
+        double r = Math.Exp(-2 * Math.PI * cutoffHz / sampleRate);
         double previousX = x.Length > 0 ? x[0] : 0, previousY = 0;
         for (int i = 0; i < x.Length; i++)
         {
@@ -89,11 +142,10 @@ public sealed class Preprocessor
             previousX = x[i];
             y[i] = (float)previousY;
         }
-        return y;
     }
 
     /// <summary>The samples [from, to) that trimming keeps (the whole clip when it is silent).</summary>
-    private static (int From, int To) TrimRange(float[] x, int sampleRate, PreprocessSettings s)
+    private static (int From, int To) TrimRange(ReadOnlySpan<float> x, int sampleRate, PreprocessSettings s)
     {
         int frame = Math.Max(1, (int)Math.Round(s.TrimFrameMs / 1000.0 * sampleRate));
         int frames = (x.Length + frame - 1) / frame;
@@ -117,6 +169,37 @@ public sealed class Preprocessor
         return (from, to);
     }
 
+    /// <summary>
+    /// x[from, from + length) normalized into x[0, length) (what <see cref="Normalize"/> computes): every value is read
+    /// before the slot it lands in is written, as from ≥ 0.
+    /// </summary>
+    private static void NormalizeInPlace(float[] x, int from, int length, PreprocessSettings s)
+    {
+        ReadOnlySpan<float> v = x.AsSpan(from, length);
+        double peak = 0, sumSq = 0;
+        foreach (float a in v)
+        {
+            peak = Math.Max(peak, Math.Abs(a));
+            sumSq += (double)a * a;
+        }
+        if (peak <= 0)
+        {
+            if (from != 0) v.CopyTo(x);
+            return;
+        }
+        double gain = Gain(peak, sumSq, length, s);
+        for (int i = 0; i < length; i++) x[i] = (float)(x[from + i] * gain);
+    }
+
+    private static double Gain(double peak, double sumSq, int length, PreprocessSettings s)
+    {
+        double maxGain = Math.Pow(10, s.MaxGainDb / 20);
+        double gain = s.Normalization == Normalization.Peak
+            ? s.PeakTarget / peak
+            : Math.Min(Math.Pow(10, s.RmsTargetDbfs / 20) / Math.Sqrt(sumSq / length), 1 / peak);
+        return Math.Min(gain, maxGain);
+    }
+
     /// <summary>x[from, from + length) normalized: in place when allowed and it is all of x, else into a new array.</summary>
     private static float[] Normalize(float[] x, int from, int length, bool inPlace, PreprocessSettings s)
     {
@@ -129,11 +212,7 @@ public sealed class Preprocessor
             sumSq += (double)a * a;
         }
         if (peak <= 0) return whole ? x : v.ToArray();
-        double maxGain = Math.Pow(10, s.MaxGainDb / 20);
-        double gain = s.Normalization == Normalization.Peak
-            ? s.PeakTarget / peak
-            : Math.Min(Math.Pow(10, s.RmsTargetDbfs / 20) / Math.Sqrt(sumSq / length), 1 / peak);
-        gain = Math.Min(gain, maxGain);
+        double gain = Gain(peak, sumSq, length, s);
         float[] y = inPlace && whole ? x : new float[length];
         for (int i = 0; i < length; i++) y[i] = (float)(v[i] * gain);
         return y;

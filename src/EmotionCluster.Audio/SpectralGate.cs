@@ -47,13 +47,29 @@ public static class SpectralGate
 
     public static float[] Reduce(ReadOnlySpan<float> x, int sampleRate, PreprocessSettings s)
     {
+        var y = new float[x.Length];
+        Reduce(x, sampleRate, s, y);
+        return y;
+    }
+
+    /// <summary>
+    /// <see cref="Reduce(ReadOnlySpan{float}, int, PreprocessSettings)"/> into <paramref name="into"/> (at least as long as
+    /// <paramref name="x"/>; it may be <paramref name="x"/> itself: the input is read completely before any output is written).
+    /// </summary>
+    public static void Reduce(ReadOnlySpan<float> x, int sampleRate, PreprocessSettings s, Span<float> into)
+    {
         ArgumentNullException.ThrowIfNull(s);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(sampleRate);
+        if (into.Length < x.Length) throw new ArgumentException($"the output has room for {into.Length} samples, the input has {x.Length}", nameof(into));
         s.Validate();
         int nFft = s.NoiseFftSize, hop = s.NoiseHop, bins = nFft / 2 + 1;
         int pad = nFft / 2;
         int frames = (x.Length + 2 * pad - nFft + hop - 1) / hop + 1;
-        if (x.Length == 0 || frames < MinFrames) return x.ToArray();
+        if (x.Length == 0 || frames < MinFrames)
+        {
+            x.CopyTo(into);
+            return;
+        }
 
         GateFft fft = t_fft is { } cached && cached.Size == nFft ? cached : (t_fft = new GateFft(nFft));
         int paddedLength = (frames - 1) * hop + nFft;
@@ -128,13 +144,11 @@ public static class SpectralGate
                 for (int i = 0; i < o.Length; i++) o[i] += frame[i] * window[i] / nFft;
             }
             double[] norm = Norm(window.AsSpan(0, nFft), hop, frames);
-            var y = new float[x.Length];
-            for (int i = 0; i < y.Length; i++)
+            for (int i = 0; i < x.Length; i++)
             {
                 double w = norm[i + pad];
-                y[i] = w > 1e-8 ? (float)(output[i + pad] / w) : 0f;
+                into[i] = w > 1e-8 ? (float)(output[i + pad] / w) : 0f;
             }
-            return y;
         }
         finally
         {
@@ -212,6 +226,68 @@ public static class SpectralGate
             for (int i = 0; i < frames * bins; i++) into[i] = mask[i];
             return;
         }
+        // A frame's weights sum to at most (half + 1)²; up to 65535 the weighted counts fit 16-bit lanes, summed a vector
+        // at a time, and each count k becomes (float)((double)k / weights) through a table: the same values as dividing
+        // every cell, without a division per cell.
+        long most = (long)(half + 1) * (half + 1);
+        if (most > ushort.MaxValue)
+        {
+            SmoothBinaryAcrossTimeWide(mask, into, frames, bins, half);
+            return;
+        }
+        ushort[] sums = ArrayPool<ushort>.Shared.Rent(bins);
+        float[] table = ArrayPool<float>.Shared.Rent((int)most + 1);
+        try
+        {
+            int tableWeights = -1;
+            for (int t = 0; t < frames; t++)
+            {
+                Span<ushort> sum = sums.AsSpan(0, bins);
+                sum.Clear();
+                int weights = 0;
+                for (int d = Math.Max(-half, -t); d <= Math.Min(half, frames - 1 - t); d++)
+                {
+                    int w = half + 1 - Math.Abs(d);
+                    weights += w;
+                    AddWeighted(mask.AsSpan((t + d) * bins, bins), (ushort)w, sum);
+                }
+                if (weights != tableWeights)
+                {
+                    for (int k = 0; k <= weights; k++) table[k] = (float)((double)k / weights);
+                    tableWeights = weights;
+                }
+                Span<float> result = into.AsSpan(t * bins, bins);
+                for (int b = 0; b < result.Length; b++) result[b] = table[sum[b]];
+            }
+        }
+        finally
+        {
+            ArrayPool<ushort>.Shared.Return(sums);
+            ArrayPool<float>.Shared.Return(table);
+        }
+    }
+
+    /// <summary>sum[b] += w · row[b] (row: 0/1), a vector of bytes at a time.</summary>
+    private static void AddWeighted(ReadOnlySpan<byte> row, ushort w, Span<ushort> sum)
+    {
+        int b = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            var weight = new Vector<ushort>(w);
+            for (; b <= row.Length - Vector<byte>.Count; b += Vector<byte>.Count)
+            {
+                Vector.Widen(new Vector<byte>(row[b..]), out Vector<ushort> low, out Vector<ushort> high);
+                Span<ushort> lo = sum.Slice(b, Vector<ushort>.Count), hi = sum.Slice(b + Vector<ushort>.Count, Vector<ushort>.Count);
+                (new Vector<ushort>(lo) + low * weight).CopyTo(lo);
+                (new Vector<ushort>(hi) + high * weight).CopyTo(hi);
+            }
+        }
+        for (; b < row.Length; b++) sum[b] += (ushort)(w * row[b]);
+    }
+
+    /// <summary>The same smoothing with 32-bit counts, for half-widths whose weights could overflow 16 bits.</summary>
+    private static void SmoothBinaryAcrossTimeWide(byte[] mask, float[] into, int frames, int bins, int half)
+    {
         var sums = new int[bins];
         for (int t = 0; t < frames; t++)
         {

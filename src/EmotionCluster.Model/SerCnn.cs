@@ -32,6 +32,7 @@ public sealed record ModelSummary(IReadOnlyList<LayerSummary> Layers, long Total
 public sealed class SerCnn : Module<Tensor, Tensor>
 {
     private readonly Sequential layers;
+    private readonly (Module<Tensor, Tensor> Module, bool IsPool)[] sequence;
 
     public CnnSettings Settings { get; }
 
@@ -60,10 +61,41 @@ public sealed class SerCnn : Module<Tensor, Tensor>
         list.Add(("fc_drop", Dropout(settings.DenseDropout)));
         list.Add(("logits", Linear(settings.DenseSize, settings.Classes)));
         layers = Sequential(list);
+        sequence = list.Select(l => (l.Item2, l.Item2 is MaxPool2d)).ToArray();
         RegisterComponents();
     }
 
-    public override Tensor forward(Tensor input) => layers.forward(input.dim() == 3 ? input.unsqueeze(1) : input);
+    public override Tensor forward(Tensor input)
+    {
+        Tensor x = input.dim() == 3 ? input.unsqueeze(1) : input;
+        if (is_grad_enabled()) return layers.forward(x); // training, or anything that may call backward
+        // no autograd (no_grad / inference_mode: evaluation, predict, streaming): the same layers, with each 2 x 2
+        // max-pooling done by MaxPool2x2 — the same values, bit for bit, at a tenth of the cost
+        foreach (var (module, isPool) in sequence)
+            x = isPool ? MaxPool2x2(x) : module.forward(x);
+        return x;
+    }
+
+    /// <summary>
+    /// 2 x 2 max-pooling with stride 2 (floor mode: an odd last row or column is dropped), exactly
+    /// <c>MaxPool2d(2)</c>'s output, bit for bit (NaN included), computed as two element-wise maxima of strided views:
+    /// first of row pairs, then of column pairs. libtorch's CPU max-pooling kernel (which also computes the indices
+    /// backward needs) took 60 % of an evaluation pass of the default network (1.5 of 4.6 ms per 64 x 300 example for the
+    /// first block alone); this takes a twelfth of that. No gradient routing: used only where autograd is off.
+    /// </summary>
+    public static Tensor MaxPool2x2(Tensor x)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        if (x.dim() < 2) throw new ArgumentException($"max-pooling needs at least 2 dimensions, got {x.dim()}", nameof(x));
+        long h = x.shape[^2] / 2 * 2, w = x.shape[^1] / 2 * 2;
+        if (h == 0 || w == 0) throw new ArgumentException($"2 x 2 max-pooling needs at least 2 x 2 values, got {x.shape[^2]} x {x.shape[^1]}", nameof(x));
+        using var top = x[TensorIndex.Ellipsis, TensorIndex.Slice(0, h, 2), TensorIndex.Slice(0, w)];
+        using var bottom = x[TensorIndex.Ellipsis, TensorIndex.Slice(1, h, 2), TensorIndex.Slice(0, w)];
+        using var rows = maximum(top, bottom);
+        using var left = rows[TensorIndex.Ellipsis, TensorIndex.Slice(0, w, 2)];
+        using var right = rows[TensorIndex.Ellipsis, TensorIndex.Slice(1, w, 2)];
+        return maximum(left, right);
+    }
 
     public long ParameterCount => parameters().Sum(p => p.numel());
 

@@ -1,4 +1,4 @@
-using System.Threading.Channels;
+using System.Collections.Concurrent;
 using EmotionCluster.Features;
 
 namespace EmotionCluster.Streaming;
@@ -9,14 +9,17 @@ namespace EmotionCluster.Streaming;
 /// batch instead of N single passes. With several <c>workers</c> (<see cref="StreamingSettings.InferenceWorkers"/>),
 /// one collects the next batch while another's pass runs; passes of one model still take turns (the predictor's lock). Waiting windows are bounded (each stream has at most one in flight, and the queue refuses more than
 /// <c>capacity</c>).
+/// <para>The workers are dedicated threads, not thread-pool work: a pass is tens of milliseconds of CPU, and on a
+/// 2-core node two of them on pool threads starved the sockets and actors sharing the pool (the pool adds a thread
+/// only every half second or so), which showed as 250–500 ms hop-latency spikes.</para>
 /// </summary>
 public sealed class InferenceBatcher : IDisposable
 {
-    private sealed record Request(ModelLease Lease, Spectrogram Features, TaskCompletionSource<float[]> Done);
+    private sealed record Request(ModelLease Lease, Spectrogram Features, TaskCompletionSource<float[]> Done, long QueuedAt);
 
-    private readonly Channel<Request> _queue;
+    private readonly BlockingCollection<Request> _queue;
     private readonly int _maxBatch;
-    private readonly Task[] _workers;
+    private readonly Thread[] _workers;
     private readonly CancellationTokenSource _stop = new();
     private readonly IDisposable _queueGauge;
 
@@ -26,9 +29,14 @@ public sealed class InferenceBatcher : IDisposable
         if (capacity < 1) throw new ArgumentOutOfRangeException(nameof(capacity), capacity, "the queue needs room for at least one window");
         if (workers < 1) throw new ArgumentOutOfRangeException(nameof(workers), workers, "inference needs at least one worker");
         _maxBatch = maxBatch;
-        _queue = Channel.CreateBounded<Request>(new BoundedChannelOptions(capacity) { SingleReader = workers == 1, FullMode = BoundedChannelFullMode.Wait });
-        _workers = Enumerable.Range(0, workers).Select(_ => Task.Factory.StartNew(Run, TaskCreationOptions.LongRunning).Unwrap()).ToArray();
-        _queueGauge = StreamingMetrics.InferenceQueue.Register(() => _queue.Reader.Count);
+        _queue = new BlockingCollection<Request>(new ConcurrentQueue<Request>(), capacity);
+        _workers = new Thread[workers];
+        for (int i = 0; i < workers; i++)
+        {
+            _workers[i] = new Thread(Run) { IsBackground = true, Name = $"stream-inference-{i}" };
+            _workers[i].Start();
+        }
+        _queueGauge = StreamingMetrics.InferenceQueue.Register(() => _queue.Count);
     }
 
     /// <summary>Workers of this batcher (passes of one model still take turns).</summary>
@@ -44,22 +52,32 @@ public sealed class InferenceBatcher : IDisposable
     public Task<float[]> PredictAsync(ModelLease lease, Spectrogram features)
     {
         var done = new TaskCompletionSource<float[]>(TaskCreationOptions.RunContinuationsAsynchronously);
-        if (!_queue.Writer.TryWrite(new Request(lease, features, done)))
+        bool queued;
+        try
+        {
+            queued = _queue.TryAdd(new Request(lease, features, done, System.Diagnostics.Stopwatch.GetTimestamp()));
+        }
+        catch (InvalidOperationException) // after Dispose
+        {
+            throw new ObjectDisposedException(nameof(InferenceBatcher));
+        }
+        if (!queued)
             throw new StreamProtocolException(StreamErrorKind.Unavailable, "the node's inference queue is full; try again later or add predictor nodes");
         return done.Task;
     }
 
-    private async Task Run()
+    private void Run()
     {
         var batch = new List<Request>(_maxBatch);
         var group = new List<Request>(_maxBatch);
         var features = new List<Spectrogram>(_maxBatch);
         try
         {
-            while (await _queue.Reader.WaitToReadAsync(_stop.Token))
+            while (_queue.TryTake(out Request? first, Timeout.Infinite, _stop.Token))
             {
                 batch.Clear();
-                while (batch.Count < _maxBatch && _queue.Reader.TryRead(out Request? r)) batch.Add(r);
+                batch.Add(first);
+                while (batch.Count < _maxBatch && _queue.TryTake(out Request? r)) batch.Add(r);
                 // one pass per model (there are two only around a hot swap), windows in arrival order
                 while (batch.Count > 0)
                 {
@@ -77,6 +95,7 @@ public sealed class InferenceBatcher : IDisposable
                     try
                     {
                         long started = System.Diagnostics.Stopwatch.GetTimestamp();
+                        foreach (var r in group) StreamingMetrics.InferenceWait.Record(System.Diagnostics.Stopwatch.GetElapsedTime(r.QueuedAt, started).TotalMilliseconds);
                         float[][] probabilities = model.Predict(features);
                         StreamingMetrics.BatchDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
                         StreamingMetrics.BatchSize.Record(group.Count);
@@ -92,15 +111,16 @@ public sealed class InferenceBatcher : IDisposable
             }
         }
         catch (OperationCanceledException) { }
-        while (_queue.Reader.TryRead(out Request? left)) left.Done.TrySetCanceled();
+        catch (InvalidOperationException) { } // completed: disposing
+        while (_queue.TryTake(out Request? left)) left.Done.TrySetCanceled();
     }
 
     public void Dispose()
     {
+        if (_stop.IsCancellationRequested) return;
         _queueGauge.Dispose();
-        _queue.Writer.TryComplete();
+        _queue.CompleteAdding();
         _stop.Cancel();
-        try { Task.WaitAll(_workers, TimeSpan.FromSeconds(10)); } catch (AggregateException) { }
-        _stop.Dispose();
+        foreach (var worker in _workers) worker.Join(TimeSpan.FromSeconds(10));
     }
 }

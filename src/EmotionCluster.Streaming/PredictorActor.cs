@@ -18,7 +18,7 @@ public sealed class StreamingServices(StreamingSettings settings, ModelHolder mo
     {
         settings.Validate();
         if (settings.TorchThreads > 0) EmotionCluster.Model.TorchRuntime.SetThreads(settings.TorchThreads);
-        var holder = new ModelHolder();
+        var holder = new ModelHolder(warmUpBatch: settings.MaxBatch);
         if (!string.IsNullOrWhiteSpace(settings.ModelPath)) holder.Swap(StreamingModel.Load(settings.ModelPath));
         return new StreamingServices(settings, holder, new InferenceBatcher(settings.MaxBatch, settings.MaxStreams + settings.MaxBatch,
                 settings.InferenceWorkers),
@@ -149,7 +149,8 @@ public sealed class PredictorActor : ReceiveActor
     private void Pump()
     {
         if (_session is null || _stopping) return;
-        if (!_busy && _session.TryTakeNext(out WindowSpan window, out float[] samples, out long dueAt, Stopwatch.GetTimestamp())) Run(window, samples, dueAt);
+        // one window in flight per stream, its samples read only by its feature computation: the session's window buffer is reused
+        if (!_busy && _session.TryTakeNext(out WindowSpan window, out float[] samples, out long dueAt, Stopwatch.GetTimestamp(), reuseBuffer: true)) Run(window, samples, dueAt);
         long dropped = _session.TakeUnreportedDrops();
         if (dropped > 0)
         {
@@ -180,9 +181,11 @@ public sealed class PredictorActor : ReceiveActor
     {
         try
         {
+            long queued = Stopwatch.GetTimestamp();
             var features = await services.Features.Run(() =>
             {
                 long started = Stopwatch.GetTimestamp();
+                StreamingMetrics.FeatureWait.Record(Stopwatch.GetElapsedTime(queued, started).TotalMilliseconds);
                 var f = lease.Model.Features(samples, rate);
                 StreamingMetrics.FeatureDuration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
                 return f;

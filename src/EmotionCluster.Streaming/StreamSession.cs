@@ -25,12 +25,15 @@ public sealed class StreamSession
         int window = StreamingSettings.Samples(settings.WindowSeconds, sampleRate);
         int hop = Math.Min(window, StreamingSettings.Samples(settings.HopSeconds, sampleRate));
         _scheduler = new WindowScheduler(window, hop);
+        _windowLength = window;
         _ring = new SampleRing(Math.Max(window, StreamingSettings.Samples(settings.MaxBufferedSeconds, sampleRate)));
         _smoother = SmoothingSpec.Parse(settings.Smoothing).Create();
         _maxLag = (long)(settings.MaxLagSeconds * System.Diagnostics.Stopwatch.Frequency);
     }
 
     private readonly long _maxLag;
+    private readonly int _windowLength;
+    private float[]? _windowBuffer;
 
     public int SampleRate { get; }
     public long TotalSamples => _ring.Total;
@@ -63,7 +66,15 @@ public sealed class StreamSession
     /// As <see cref="TryTakeNext(out WindowSpan, out float[])"/>; at <paramref name="now"/> (a <see cref="System.Diagnostics.Stopwatch"/>
     /// timestamp, 0 = no lag limit) waiting windows due longer than MaxLagSeconds ago are dropped while a newer one waits.
     /// </summary>
-    public bool TryTakeNext(out WindowSpan window, out float[] samples, out long dueAt, long now = 0)
+    public bool TryTakeNext(out WindowSpan window, out float[] samples, out long dueAt, long now = 0) =>
+        TryTakeNext(out window, out samples, out dueAt, now, reuseBuffer: false);
+
+    /// <summary>
+    /// As <see cref="TryTakeNext(out WindowSpan, out float[], out long, long)"/>; with <paramref name="reuseBuffer"/> a
+    /// full-length window's samples come in one array this session reuses for every such window (valid until the next
+    /// call), so a stream with one window in flight at a time does not allocate a window of audio per hop.
+    /// </summary>
+    public bool TryTakeNext(out WindowSpan window, out float[] samples, out long dueAt, long now, bool reuseBuffer)
     {
         DropOverwritten();
         if (now != 0 && _maxLag > 0)
@@ -76,7 +87,8 @@ public sealed class StreamSession
         if (_due.TryDequeue(out var next))
         {
             (window, dueAt) = next;
-            samples = new float[window.Length];
+            if (reuseBuffer && window.Length == _windowLength) samples = _windowBuffer ??= new float[_windowLength];
+            else samples = new float[window.Length];
             _ring.CopyTo(window.Start, samples);
             return true;
         }

@@ -41,6 +41,14 @@ public static class StreamingMetrics
     public static readonly Histogram<double> FeatureDuration = Meter.CreateHistogram<double>("feature_duration", "ms",
         "Time to compute one window's features");
 
+    /// <summary>Time a complete window waited for a feature thread (<see cref="FeatureWorkers"/>).</summary>
+    public static readonly Histogram<double> FeatureWait = Meter.CreateHistogram<double>("feature_wait", "ms",
+        "Time a complete window waited for a feature thread");
+
+    /// <summary>Time a window's features waited in the inference queue for their batched forward pass to start.</summary>
+    public static readonly Histogram<double> InferenceWait = Meter.CreateHistogram<double>("inference_wait", "ms",
+        "Time a window waited for its batched forward pass to start");
+
     /// <summary>Streams closed because of a protocol or audio error.</summary>
     public static readonly Counter<long> Errors = Meter.CreateCounter<long>("errors", "{stream}",
         "Streams closed with an error");

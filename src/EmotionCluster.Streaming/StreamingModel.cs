@@ -123,8 +123,17 @@ public sealed class StreamingModel
     /// <summary>Features of mono <paramref name="samples"/> at <paramref name="sampleRate"/>, shaped for the model.</summary>
     public Spectrogram Features(float[] samples, int sampleRate)
     {
-        AudioClip clip = _loader.Prepare(new AudioClip(samples, sampleRate));
-        Spectrogram features = _mel.Compute(clip.Samples);
+        // preprocessed into a pooled array (the same samples as _loader.Prepare gives): a window allocates little
+        float[] prepared = _loader.PrepareRented(samples, sampleRate, out int length);
+        Spectrogram features;
+        try
+        {
+            features = _mel.Compute(prepared.AsSpan(0, length));
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<float>.Shared.Return(prepared);
+        }
         // a window has no speaker grouping: it is normalized by its own statistics, as predict does with a lone file
         if (_speakerNorm != SpeakerNormalization.None) features = BandStatistics.Of([features]).Normalize(features, _speakerNorm);
         if (_standardize) features = _perBand ? StandardizeBands(features) : Standardize(features);
@@ -168,6 +177,35 @@ public sealed class StreamingModel
     /// </summary>
     public float[][] Predict(IReadOnlyList<Spectrogram> features) => _predictor.PredictBatched(features, Math.Max(1, features.Count));
 
+    /// <summary>Feature computations in <see cref="WarmUp"/>.</summary>
+    public const int FeatureWarmUpCalls = 40;
+
+    /// <summary>Largest batch <see cref="WarmUp"/> has run (0: not warmed up).</summary>
+    public int WarmedUpBatch { get; private set; }
+
+    /// <summary>
+    /// One forward pass at every batch size 1..<paramref name="maxBatch"/> (zeros) and the features of one window, so
+    /// live windows do not pay first-use costs: libtorch's convolution library builds (JIT-compiles) its kernels per input
+    /// shape, 25–150 ms for each new batch size on the 2-core machine, about a second for sizes 1..16 — without this, the
+    /// first seconds of a busy node (or of a hot-swapped model) queue up windows behind those builds.
+    /// </summary>
+    public TimeSpan WarmUp(int maxBatch)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxBatch, 1);
+        long started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var zero = new Spectrogram(new float[_predictor.Settings.InputBins * _predictor.Settings.InputFrames], _predictor.Settings.InputBins, _predictor.Settings.InputFrames);
+        for (int n = 1; n <= maxBatch; n++) Predict(Enumerable.Repeat(zero, n).ToList());
+        // the feature code, on two seconds of noise, often enough that .NET compiles it fully (tiered compilation
+        // starts every method with quick, slow code and recompiles it after 30 calls): at first use its slow code
+        // took seconds to catch up with 100 fresh streams
+        var noise = new float[2 * SampleRate];
+        var random = new Random(1);
+        for (int i = 0; i < noise.Length; i++) noise[i] = (float)(random.NextDouble() - 0.5) * 0.2f;
+        for (int i = 0; i < FeatureWarmUpCalls; i++) Features(noise, SampleRate);
+        WarmedUpBatch = Math.Max(WarmedUpBatch, maxBatch);
+        return System.Diagnostics.Stopwatch.GetElapsedTime(started);
+    }
+
     internal bool TryAddUser()
     {
         lock (_predictor)
@@ -208,9 +246,12 @@ public sealed class ModelLease : IDisposable
 /// The node's current model, shared by every stream. <see cref="Swap"/> replaces it atomically: windows already
 /// running finish on the model they started with, the next window of every stream uses the new one, no stream is dropped.
 /// </summary>
-public sealed class ModelHolder : IDisposable
+public sealed class ModelHolder(int warmUpBatch = 0) : IDisposable
 {
     private readonly Lock _gate = new();
+
+    /// <summary>Batch sizes 1..this are warmed up (<see cref="StreamingModel.WarmUp"/>) before a model is swapped in; 0: none.</summary>
+    public int WarmUpBatch { get; } = warmUpBatch >= 0 ? warmUpBatch : throw new ArgumentOutOfRangeException(nameof(warmUpBatch), warmUpBatch, "a batch size cannot be negative");
     private StreamingModel? _current;
     private long _generation;
 
@@ -232,9 +273,22 @@ public sealed class ModelHolder : IDisposable
         }
     }
 
+    /// <summary>Makes <paramref name="model"/> current, after warming it up (<see cref="WarmUpBatch"/>) on the calling thread while streams go on with the old one.</summary>
     public void Swap(StreamingModel model)
     {
         ArgumentNullException.ThrowIfNull(model);
+        if (WarmUpBatch > 0 && model.WarmedUpBatch < WarmUpBatch)
+        {
+            try
+            {
+                model.WarmUp(WarmUpBatch);
+            }
+            catch
+            {
+                model.RemoveUser(); // never became current: release it
+                throw;
+            }
+        }
         StreamingModel? old;
         lock (_gate)
         {

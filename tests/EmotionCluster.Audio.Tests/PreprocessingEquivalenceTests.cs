@@ -107,9 +107,50 @@ public class PreprocessingEquivalenceTests
         {
             float[] x = Signal(signal, 16000);
             float[] copy = x.ToArray();
-            AssertSameBits(new PreprocessorReference(s).Apply(new AudioClip(x, 16000)).Samples,
-                new Preprocessor(s).Apply(new AudioClip(x, 16000)).Samples, $"{signal}, {setting}");
+            float[] expected = new PreprocessorReference(s).Apply(new AudioClip(x, 16000)).Samples;
+            AssertSameBits(expected, new Preprocessor(s).Apply(new AudioClip(x, 16000)).Samples, $"{signal}, {setting}");
             Assert.Equal(copy, x); // the input is never changed
+            // the allocation-free form (streaming) gives the same bits in its rented array
+            float[] rented = new Preprocessor(s).ApplyRented(x, 16000, out int length);
+            AssertSameBits(expected, rented.AsSpan(0, length).ToArray(), $"{signal}, {setting}, rented");
+            System.Buffers.ArrayPool<float>.Shared.Return(rented);
+            Assert.Equal(copy, x);
+        }
+    }
+
+    [Fact]
+    public void The_rented_forms_match_at_other_rates_on_empty_input_and_in_place()
+    {
+        var loader = new AudioLoader();
+        foreach (int rate in new[] { 8000, 16000, 44100 })
+        {
+            float[] x = Signal("speech 2 s", rate);
+            float[] expected = loader.Prepare(new AudioClip(x, rate)).Samples;
+            float[] rented = loader.PrepareRented(x, rate, out int length);
+            AssertSameBits(expected, rented.AsSpan(0, length).ToArray(), $"PrepareRented at {rate} Hz");
+            System.Buffers.ArrayPool<float>.Shared.Return(rented);
+            // the gate writing over its own input
+            var s = new PreprocessSettings();
+            float[] inPlace = x.ToArray();
+            SpectralGate.Reduce(inPlace, rate, s, inPlace);
+            AssertSameBits(SpectralGateReference.Reduce(x, rate, s), inPlace, $"in-place gate at {rate} Hz");
+        }
+        float[] none = new Preprocessor().ApplyRented([], 16000, out int empty);
+        Assert.Equal(0, empty);
+        System.Buffers.ArrayPool<float>.Shared.Return(none);
+        Assert.Throws<ArgumentException>(() => SpectralGate.Reduce(new float[100], 16000, new PreprocessSettings(), new float[99]));
+        Assert.Throws<ArgumentOutOfRangeException>(() => loader.PrepareRented(new float[10], 0, out _));
+    }
+
+    [Fact]
+    public void Time_smoothing_too_wide_for_16_bit_counts_gives_the_reference_bits()
+    {
+        // half-width 500 frames: weights up to 501² do not fit the 16-bit lanes, the 32-bit path runs
+        var s = new PreprocessSettings { NoiseFftSize = 256, NoiseHop = 16, NoiseSmoothingMs = 1000 };
+        foreach (string signal in new[] { "speech 2 s", "white noise" })
+        {
+            float[] x = Signal(signal, 8000);
+            AssertSameBits(SpectralGateReference.Reduce(x, 8000, s), SpectralGate.Reduce(x, 8000, s), signal);
         }
     }
 

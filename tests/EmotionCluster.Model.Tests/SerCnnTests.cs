@@ -47,6 +47,60 @@ public class SerCnnTests
         Assert.Equal(new long[] { 1, 128, 4, 18 }, model.ArchitectureSummary().Layers.Single(l => l.Name == "pool4").OutputShape);
     }
 
+    [Theory]
+    [InlineData(1, 1, 2, 2)]
+    [InlineData(3, 4, 64, 300)]
+    [InlineData(2, 5, 17, 75)] // odd: the last row and column are dropped, as MaxPool2d(2) does
+    [InlineData(1, 3, 3, 37)]
+    public void MaxPool2x2_equals_MaxPool2d_bit_for_bit(int n, int c, int h, int w)
+    {
+        using var scope = NewDisposeScope();
+        using var pool = nn.MaxPool2d(2);
+        var x = randn(n, c, h, w, generator: new Generator(41));
+        // ties, signed zeros, infinities and NaN must come out as MaxPool2d gives them
+        var flat = x.view(-1);
+        flat[0] = tensor(float.NaN);
+        if (flat.numel() > 8) { flat[5] = tensor(float.PositiveInfinity); flat[6] = tensor(float.NegativeInfinity); flat[7] = tensor(-0f); flat[8] = tensor(0f); }
+        if (flat.numel() > 12) flat[12] = flat[11].clone();
+        Tensor expected = pool.forward(x), actual = SerCnn.MaxPool2x2(x);
+        Assert.Equal(expected.shape, actual.shape);
+        Assert.Equal(Bits(expected), Bits(actual));
+        // and on a non-contiguous input (a view), as a block's input may be
+        var t = x.transpose(2, 3);
+        Assert.Equal(Bits(pool.forward(t.contiguous())), Bits(SerCnn.MaxPool2x2(t)));
+    }
+
+    [Fact]
+    public void MaxPool2x2_names_an_input_too_small()
+    {
+        using var scope = NewDisposeScope();
+        Assert.Contains("at least 2 x 2", Assert.Throws<ArgumentException>(() => SerCnn.MaxPool2x2(randn(1, 1, 1, 8))).Message);
+        Assert.Contains("at least 2 dimensions", Assert.Throws<ArgumentException>(() => SerCnn.MaxPool2x2(randn(8))).Message);
+    }
+
+    [Fact]
+    public void Without_autograd_the_forward_pass_gives_the_training_graphs_bits_and_with_it_gradients_flow()
+    {
+        using var scope = NewDisposeScope();
+        using var model = new SerCnn(new CnnSettings());
+        model.eval();
+        var x = randn(3, 1, 64, 300, generator: new Generator(7));
+        x[TensorIndex.Colon, TensorIndex.Colon, TensorIndex.Colon, TensorIndex.Slice(0, 50)] = zeros(1); // padding: ties in the pools
+        Tensor graph = model.forward(x); // autograd on: the modules as trained
+        Assert.True(graph.requires_grad);
+        graph.sum().backward();
+        Assert.True(model.parameters().All(p => p.grad is not null), "with autograd on, backward must reach every parameter");
+        int[] expected = Bits(graph.detach());
+        using (no_grad()) Assert.Equal(expected, Bits(model.forward(x)));
+        using (inference_mode()) Assert.Equal(expected, Bits(model.forward(x)));
+        // the pool modules stay in the model: same state dict keys as before the fast path
+        Assert.DoesNotContain(model.state_dict().Keys, k => k.Contains("sequence", StringComparison.Ordinal));
+        Assert.Equal(4, model.named_modules().Count(m => m.module is TorchSharp.Modules.MaxPool2d));
+    }
+
+    // bit patterns, every NaN as one (maximum returns the canonical NaN where MaxPool2d passes the input NaN's sign on)
+    private static int[] Bits(Tensor t) => t.contiguous().data<float>().ToArray().Select(v => float.IsNaN(v) ? int.MinValue : BitConverter.SingleToInt32Bits(v)).ToArray();
+
     [Fact]
     public void Bad_settings_name_the_setting()
     {

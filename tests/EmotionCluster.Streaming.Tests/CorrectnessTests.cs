@@ -129,6 +129,50 @@ public sealed class ModelHolderTests(TinyModel models)
         Assert.Throws<ObjectDisposedException>(() => lease.Model.Predict([features])); // released: A is disposed now
     }
 
+    [Fact]
+    public void A_holder_with_a_warm_up_batch_warms_every_model_up_before_it_becomes_current()
+    {
+        using var cold = new ModelHolder();
+        cold.Swap(StreamingModel.Load(models.ModelA));
+        Assert.Equal(0, cold.Current!.WarmedUpBatch);
+
+        using var holder = new ModelHolder(warmUpBatch: 5);
+        var a = StreamingModel.Load(models.ModelA);
+        var features = a.Features(TinyModel.Clip(1, 1, 1), 16000);
+        float[] before = a.Predict([features])[0];
+        holder.Swap(a);
+        Assert.Equal(5, holder.Current!.WarmedUpBatch);
+        Assert.Equal(before, holder.Current.Predict([features])[0]); // warming up changes nothing
+        holder.Swap(StreamingModel.Load(models.ModelB)); // a hot swap too
+        Assert.Equal(5, holder.Current!.WarmedUpBatch);
+
+        Assert.Throws<ArgumentOutOfRangeException>(() => new ModelHolder(-1));
+        Assert.Throws<ArgumentOutOfRangeException>(() => holder.Current.WarmUp(0));
+    }
+
+    [Fact]
+    public async Task The_batcher_runs_passes_on_its_own_threads_and_cancels_what_is_left_when_disposed()
+    {
+        using var holder = new ModelHolder();
+        holder.Swap(StreamingModel.Load(models.ModelA));
+        var features = holder.Current!.Features(TinyModel.Clip(1, 1, 1), 16000);
+        var batcher = new InferenceBatcher(maxBatch: 4, capacity: 8, workers: 2);
+        // dedicated threads (Linux names them in /proc, cut to 15 characters), not thread-pool work
+        if (OperatingSystem.IsLinux())
+            Assert.True(Directory.GetDirectories("/proc/self/task").Count(t => File.ReadAllText(Path.Combine(t, "comm")).Trim() == "stream-inferenc") >= 2,
+                "the batcher's two workers are not threads of their own");
+        using (var lease = holder.Acquire()!)
+        {
+            await batcher.PredictAsync(lease, features).WaitAsync(TimeSpan.FromSeconds(60));
+            await batcher.PredictAsync(lease, features).WaitAsync(TimeSpan.FromSeconds(60));
+        }
+        Assert.Equal(2, batcher.Windows);
+        batcher.Dispose();
+        batcher.Dispose(); // twice is harmless
+        using var late = holder.Acquire()!;
+        Assert.Throws<ObjectDisposedException>(() => { _ = batcher.PredictAsync(late, features); });
+    }
+
     [Theory]
     [InlineData(1)]
     [InlineData(2)]

@@ -313,6 +313,30 @@ public sealed class StreamSessionTests
     }
 
     [Fact]
+    public void With_buffer_reuse_full_windows_share_one_array_and_shorter_ones_get_their_own()
+    {
+        var s = new StreamSession(100, Settings());
+        var audio = Enumerable.Range(0, 160).Select(i => (float)i).ToArray();
+        s.Append(audio);
+        Assert.True(s.TryTakeNext(out var w1, out var x1, out _, 0, reuseBuffer: true));
+        Assert.Equal(new WindowSpan(0, 100), w1);
+        Assert.Equal(audio[..100], x1);
+        Assert.True(s.TryTakeNext(out var w2, out var x2, out _, 0, reuseBuffer: true));
+        Assert.Same(x1, x2);
+        Assert.Equal(audio[25..125], x2); // refilled with the next window's audio
+        Assert.True(s.TryTakeNext(out _, out var x3, out _, 0, reuseBuffer: false));
+        Assert.NotSame(x1, x3); // without reuse: a fresh array
+        Assert.Equal(audio[50..150], x3);
+
+        var shortStream = new StreamSession(100, Settings());
+        shortStream.Append(audio[..40]);
+        shortStream.End();
+        Assert.True(shortStream.TryTakeNext(out var only, out var tail, out _, 0, reuseBuffer: true));
+        Assert.Equal(new WindowSpan(0, 40, true), only); // a stream shorter than a window: its own array of its length
+        Assert.Equal(audio[..40], tail);
+    }
+
+    [Fact]
     public void Windows_overwritten_while_waiting_are_dropped_and_counted_once()
     {
         var s = new StreamSession(100, Settings(buffer: 2)); // ring of 200 samples
