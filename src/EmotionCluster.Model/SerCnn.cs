@@ -70,16 +70,18 @@ public sealed class SerCnn : Module<Tensor, Tensor>
         Tensor x = input.dim() == 3 ? input.unsqueeze(1) : input;
         if (is_grad_enabled()) return layers.forward(x); // training, or anything that may call backward
         // no autograd (no_grad / inference_mode: evaluation, predict, streaming): the same layers, with each 2 x 2
-        // max-pooling done by MaxPool2x2 — the same values, bit for bit, at a tenth of the cost
+        // max-pooling done by MaxPool2x2 — the same values at a tenth of the cost
         foreach (var (module, isPool) in sequence)
             x = isPool ? MaxPool2x2(x) : module.forward(x);
         return x;
     }
 
     /// <summary>
-    /// 2 x 2 max-pooling with stride 2 (floor mode: an odd last row or column is dropped), exactly
-    /// <c>MaxPool2d(2)</c>'s output, bit for bit (NaN included), computed as two element-wise maxima of strided views:
-    /// first of row pairs, then of column pairs. libtorch's CPU max-pooling kernel (which also computes the indices
+    /// 2 x 2 max-pooling with stride 2 (floor mode: an odd last row or column is dropped) with <c>MaxPool2d(2)</c>'s
+    /// values (NaN where it gives NaN), computed as two element-wise maxima of strided views: first of row pairs, then of
+    /// column pairs. The one difference: where +0 and −0 tie for the maximum, <c>MaxPool2d</c> keeps the first in row
+    /// order and this may keep the other; the two zeros are equal as numbers, so no later layer tells them apart (a
+    /// padded input's zero columns give such ties). libtorch's CPU max-pooling kernel (which also computes the indices
     /// backward needs) took 60 % of an evaluation pass of the default network (1.5 of 4.6 ms per 64 x 300 example for the
     /// first block alone); this takes a twelfth of that. No gradient routing: used only where autograd is off.
     /// </summary>

@@ -9,7 +9,7 @@ namespace EmotionCluster.Streaming;
 /// batch instead of N single passes. With several <c>workers</c> (<see cref="StreamingSettings.InferenceWorkers"/>),
 /// one collects the next batch while another's pass runs; passes of one model still take turns (the predictor's lock). Waiting windows are bounded (each stream has at most one in flight, and the queue refuses more than
 /// <c>capacity</c>).
-/// <para>The workers are dedicated threads, not thread-pool work: a pass is tens of milliseconds of CPU, and on a
+/// <para>The workers are dedicated threads, not thread-pool work: a pass is 2–40 ms of CPU, and on a
 /// 2-core node two of them on pool threads starved the sockets and actors sharing the pool (the pool adds a thread
 /// only every half second or so), which showed as 250–500 ms hop-latency spikes.</para>
 /// </summary>
@@ -117,10 +117,16 @@ public sealed class InferenceBatcher : IDisposable
 
     public void Dispose()
     {
-        if (_stop.IsCancellationRequested) return;
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         _queueGauge.Dispose();
         _queue.CompleteAdding();
         _stop.Cancel();
-        foreach (var worker in _workers) worker.Join(TimeSpan.FromSeconds(10));
+        bool stopped = true;
+        foreach (var worker in _workers) stopped &= worker.Join(TimeSpan.FromSeconds(10));
+        if (!stopped) return; // a worker is still in a pass: it may still use the queue and the token
+        _stop.Dispose();
+        _queue.Dispose();
     }
+
+    private int _disposed;
 }

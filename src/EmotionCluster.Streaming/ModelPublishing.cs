@@ -133,7 +133,9 @@ public sealed class ModelSubscriberActor : ReceiveActor
     private void Load(string id, Func<StreamingModel> load)
     {
         var holder = _holder;
-        Task.Run(() =>
+        // a thread of its own: loading and warming up a model is about a second of CPU, which on pool threads would
+        // hold up the sockets and actors of the streams running meanwhile
+        Task.Factory.StartNew(() =>
         {
             try
             {
@@ -145,6 +147,6 @@ public sealed class ModelSubscriberActor : ReceiveActor
             {
                 return new LoadFailed(id, e);
             }
-        }).PipeTo(Self);
+        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).PipeTo(Self);
     }
 }

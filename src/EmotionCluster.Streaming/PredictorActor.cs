@@ -203,6 +203,12 @@ public sealed class PredictorActor : ReceiveActor
         }
     }
 
+    protected override void PostStop()
+    {
+        _session?.Dispose(); // its buffers go to the next streams
+        base.PostStop();
+    }
+
     private void Stop()
     {
         if (_stopping) return;

@@ -9,7 +9,7 @@ public sealed record HopResult(WindowSpan Window, double StartSeconds, double En
 /// inference (<see cref="TryTakeNext"/>) one at a time. A waiting window whose audio the ring has overwritten meanwhile
 /// (the client sends faster than inference keeps up) is dropped and counted in <see cref="DroppedHops"/>.
 /// </summary>
-public sealed class StreamSession
+public sealed class StreamSession : IDisposable
 {
     private readonly SampleRing _ring;
     private readonly WindowScheduler _scheduler;
@@ -87,7 +87,7 @@ public sealed class StreamSession
         if (_due.TryDequeue(out var next))
         {
             (window, dueAt) = next;
-            if (reuseBuffer && window.Length == _windowLength) samples = _windowBuffer ??= new float[_windowLength];
+            if (reuseBuffer && window.Length == _windowLength) samples = _windowBuffer ??= StreamBuffers.Rent(_windowLength);
             else samples = new float[window.Length];
             _ring.CopyTo(window.Start, samples);
             return true;
@@ -96,6 +96,18 @@ public sealed class StreamSession
         dueAt = 0;
         samples = [];
         return false;
+    }
+
+    /// <summary>
+    /// Gives the ring and the window buffer back to <see cref="StreamBuffers"/> for later streams. A window still being
+    /// computed from the reused buffer may then read another stream's audio: dispose only when its result no longer
+    /// matters (the predictor actor does so when it stops).
+    /// </summary>
+    public void Dispose()
+    {
+        _ring.Dispose();
+        float[]? window = Interlocked.Exchange(ref _windowBuffer, null);
+        if (window is not null) StreamBuffers.Return(window);
     }
 
     /// <summary>Drops counted since the last call (to report them once).</summary>
