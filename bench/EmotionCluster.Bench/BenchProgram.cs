@@ -41,7 +41,8 @@ public static class BenchProgram
           --profile        only time the stages of one window in this process (features; model at batch 1..64)
           --torch-threads N  torch intra-op threads of the node (EmotionCluster:Streaming:TorchThreads; default 1)
           --no-noise-reduction  the default model's feature settings without spectral gating (a training-time choice)
-          --timeline       also print each level's latency per second of the run (windows, p50, p99, max) on standard error
+          --timeline       also print each level's latency per second of the run (windows, p50, p99, max, the load
+                           generator's longest wake-up delay) and the node's mean waits, on standard error
 
         Options (mel):
           --threads LIST   thread counts, comma separated (default 1,2)

@@ -176,12 +176,7 @@ public sealed class Preprocessor
     private static void NormalizeInPlace(float[] x, int from, int length, PreprocessSettings s)
     {
         ReadOnlySpan<float> v = x.AsSpan(from, length);
-        double peak = 0, sumSq = 0;
-        foreach (float a in v)
-        {
-            peak = Math.Max(peak, Math.Abs(a));
-            sumSq += (double)a * a;
-        }
+        (double peak, double sumSq) = Level(v);
         if (peak <= 0)
         {
             if (from != 0) v.CopyTo(x);
@@ -189,6 +184,18 @@ public sealed class Preprocessor
         }
         double gain = Gain(peak, sumSq, length, s);
         for (int i = 0; i < length; i++) x[i] = (float)(x[from + i] * gain);
+    }
+
+    /// <summary>Peak |x| and Σx² of the samples the normalization scales.</summary>
+    private static (double Peak, double SumSq) Level(ReadOnlySpan<float> v)
+    {
+        double peak = 0, sumSq = 0;
+        foreach (float a in v)
+        {
+            peak = Math.Max(peak, Math.Abs(a));
+            sumSq += (double)a * a;
+        }
+        return (peak, sumSq);
     }
 
     private static double Gain(double peak, double sumSq, int length, PreprocessSettings s)
@@ -205,12 +212,7 @@ public sealed class Preprocessor
     {
         ReadOnlySpan<float> v = x.AsSpan(from, length);
         bool whole = from == 0 && length == x.Length;
-        double peak = 0, sumSq = 0;
-        foreach (float a in v)
-        {
-            peak = Math.Max(peak, Math.Abs(a));
-            sumSq += (double)a * a;
-        }
+        (double peak, double sumSq) = Level(v);
         if (peak <= 0) return whole ? x : v.ToArray();
         double gain = Gain(peak, sumSq, length, s);
         float[] y = inPlace && whole ? x : new float[length];

@@ -184,7 +184,8 @@ public sealed class StreamingModel
     public int WarmedUpBatch { get; private set; }
 
     /// <summary>
-    /// One forward pass at every batch size 1..<paramref name="maxBatch"/> (zeros) and the features of one window, so
+    /// One forward pass at every batch size 1..<paramref name="maxBatch"/> (zeros) and <see cref="FeatureWarmUpCalls"/>
+    /// feature computations of a 2 s window, so
     /// live windows do not pay first-use costs: libtorch's convolution library builds (JIT-compiles) its kernels per input
     /// shape, 25–150 ms for each new batch size on the 2-core machine, about a second for sizes 1..16 — without this, the
     /// first seconds of a busy node (or of a hot-swapped model) queue up windows behind those builds.
