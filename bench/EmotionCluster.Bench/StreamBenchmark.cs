@@ -235,6 +235,7 @@ public static class StreamBenchmark
         var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(options.Seconds + 60)).Token;
         var phases = new Random(streams);
         long levelStart = Stopwatch.GetTimestamp();
+        DateTime levelStartUtc = DateTime.UtcNow;
         // with --timeline: how late a 10 ms sleep of this process wakes up, per second (a stall of the whole machine
         // shows here as well as in the node's latencies)
         var lateness = new System.Collections.Concurrent.ConcurrentDictionary<int, double>();
@@ -326,7 +327,7 @@ public static class StreamBenchmark
         {
             // per second of the level (by when the window's last frame was sent): how latency develops
             tickerStop.Cancel();
-            timeline.WriteLine($"{streams} streams, per second of the run: windows, p50, p99, max ms; the load generator's longest wake-up delay (ms)");
+            timeline.WriteLine($"{streams} streams (from {levelStartUtc:HH:mm:ss.fff} UTC), per second of the run: windows, p50, p99, max ms; the load generator's longest wake-up delay (ms)");
             foreach (var second in stats.SelectMany(s => s.Timeline).GroupBy(e => (int)e.SentSeconds).OrderBy(g => g.Key))
             {
                 var sorted = second.Select(e => e.Ms).Order().ToArray();

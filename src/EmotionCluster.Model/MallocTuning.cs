@@ -17,10 +17,14 @@ namespace EmotionCluster.Model;
 /// What: <c>mallopt</c> at assembly load: <c>M_MMAP_THRESHOLD</c> 32 MiB (glibc's largest; blocks below it come from
 /// the heap), <c>M_TRIM_THRESHOLD</c> 2 GiB and <c>M_TOP_PAD</c> 256 MiB (the heap keeps freed memory for the next
 /// step; resident memory stays at the run's peak, flat from step to step, instead of rising and falling), and
-/// <c>M_ARENA_MAX</c> 1: one heap for every thread, so a thread that starts training (the trainer actor's pinned
-/// thread, a new node's) reuses memory earlier work already faulted in instead of faulting in a fresh arena of its own
-/// (~190 MB per run; trainer actor / plain loop 0.963–0.966 with it, 0.905–0.930 without, docs/trainer-benchmark.md).
-/// Not applied
+/// <c>M_ARENA_MAX</c> 1: no new heap (arena) for a new thread, so a thread that starts training (the trainer actor's
+/// pinned thread, a new node's) reuses memory earlier work already faulted in instead of faulting in a fresh arena of
+/// its own (~190 MB per run; trainer actor / plain loop 0.963–0.966 with it, 0.905–0.930 without,
+/// docs/trainer-benchmark.md). It cannot make all threads share one heap: the .NET runtime's threads have made
+/// several arenas before this runs (nine in a small program here, <c>malloc_stats</c>), and new threads take those
+/// in turn, so a thread's first big pass can still fault in memory (streaming warms its inference threads up for that:
+/// StreamingModel.WarmUpThread). The <c>MALLOC_ARENA_MAX</c> environment variable, read before the runtime starts, does
+/// make it one. Not applied
 /// when any <c>MALLOC_*_</c> tunable is in the environment (the user chose) or <c>EMOTIONCLUSTER_MALLOC_TUNING=off</c>;
 /// a C library without <c>mallopt</c> (not glibc) is left alone.
 /// </para>

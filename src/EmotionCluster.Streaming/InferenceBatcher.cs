@@ -12,6 +12,11 @@ namespace EmotionCluster.Streaming;
 /// <para>The workers are dedicated threads, not thread-pool work: a pass is 2–40 ms of CPU, and on a
 /// 2-core node two of them on pool threads starved the sockets and actors sharing the pool (the pool adds a thread
 /// only every half second or so), which showed as 250–500 ms hop-latency spikes.</para>
+/// <para>Each worker first makes one pass at <c>maxBatch</c> on its own thread (<see cref="StreamingModel.WarmUpThread"/>):
+/// with the current model of <c>models</c> before the constructor returns, and again whenever it is given a model with
+/// larger activations than it warmed up with (the first model, when the node started without one). Without it the first
+/// full batch on a fresh worker thread took 0.3–0.45 s (its malloc arena faulting in memory): a stall of every stream
+/// on the node in its first busy second.</para>
 /// </summary>
 public sealed class InferenceBatcher : IDisposable
 {
@@ -22,20 +27,26 @@ public sealed class InferenceBatcher : IDisposable
     private readonly Thread[] _workers;
     private readonly CancellationTokenSource _stop = new();
     private readonly IDisposable _queueGauge;
+    private readonly ModelHolder? _models;
 
-    public InferenceBatcher(int maxBatch, int capacity, int workers = 1)
+    /// <param name="models">when it holds a model, each worker warms its thread up with it before the constructor returns.</param>
+    public InferenceBatcher(int maxBatch, int capacity, int workers = 1, ModelHolder? models = null)
     {
         if (maxBatch < 1) throw new ArgumentOutOfRangeException(nameof(maxBatch), maxBatch, "batches need at least one window");
         if (capacity < 1) throw new ArgumentOutOfRangeException(nameof(capacity), capacity, "the queue needs room for at least one window");
         if (workers < 1) throw new ArgumentOutOfRangeException(nameof(workers), workers, "inference needs at least one worker");
         _maxBatch = maxBatch;
         _queue = new BlockingCollection<Request>(new ConcurrentQueue<Request>(), capacity);
+        _models = models;
         _workers = new Thread[workers];
+        var started = new CountdownEvent(workers);
         for (int i = 0; i < workers; i++)
         {
-            _workers[i] = new Thread(Run) { IsBackground = true, Name = $"stream-inference-{i}" };
+            _workers[i] = new Thread(() => Run(started)) { IsBackground = true, Name = $"stream-inference-{i}" };
             _workers[i].Start();
         }
+        // warm-ups take a fraction of a second; a stuck one does not stop the node (and may still signal later)
+        if (started.Wait(TimeSpan.FromMinutes(1))) started.Dispose();
         _queueGauge = StreamingMetrics.InferenceQueue.Register(() => _queue.Count);
     }
 
@@ -45,7 +56,10 @@ public sealed class InferenceBatcher : IDisposable
     /// <summary>Batches run so far and windows in them (for tests and the benchmark).</summary>
     public long Batches => Interlocked.Read(ref _batches);
     public long Windows => Interlocked.Read(ref _windows);
+    /// <summary>Warm-up passes the workers have made on their threads (<see cref="StreamingModel.WarmUpThread"/>).</summary>
+    public int WarmUps => Volatile.Read(ref _warmUps);
     private long _batches, _windows;
+    private int _warmUps;
 
     /// <summary>The model's probabilities for <paramref name="features"/>; the lease must stay undisposed until this completes.</summary>
     /// <exception cref="StreamProtocolException">the queue is full (the node is overloaded).</exception>
@@ -66,8 +80,18 @@ public sealed class InferenceBatcher : IDisposable
         return done.Task;
     }
 
-    private void Run()
+    private void Run(CountdownEvent ready)
     {
+        long warmed = 0; // activation size this thread has warmed up for
+        try
+        {
+            using ModelLease? lease = _models?.Acquire();
+            if (lease is not null) warmed = WarmThread(lease.Model);
+        }
+        finally
+        {
+            ready.Signal();
+        }
         var batch = new List<Request>(_maxBatch);
         var group = new List<Request>(_maxBatch);
         var features = new List<Spectrogram>(_maxBatch);
@@ -92,6 +116,7 @@ public sealed class InferenceBatcher : IDisposable
                         else batch[kept++] = r;
                     }
                     batch.RemoveRange(kept, batch.Count - kept);
+                    if (model.ActivationSize > warmed) warmed = WarmThread(model); // the first model, or a larger one swapped in
                     try
                     {
                         long started = System.Diagnostics.Stopwatch.GetTimestamp();
@@ -113,6 +138,20 @@ public sealed class InferenceBatcher : IDisposable
         catch (OperationCanceledException) { }
         catch (InvalidOperationException) { } // completed: disposing
         while (_queue.TryTake(out Request? left)) left.Done.TrySetCanceled();
+    }
+
+    /// <summary>The warm-up pass on this thread; its model's <see cref="StreamingModel.ActivationSize"/>, also when it fails (not retried: the windows' own passes report what is wrong with the model).</summary>
+    private long WarmThread(StreamingModel model)
+    {
+        try
+        {
+            model.WarmUpThread(_maxBatch);
+            Interlocked.Increment(ref _warmUps);
+        }
+        catch (Exception)
+        {
+        }
+        return model.ActivationSize;
     }
 
     public void Dispose()

@@ -21,7 +21,7 @@ public sealed class StreamingServices(StreamingSettings settings, ModelHolder mo
         var holder = new ModelHolder(warmUpBatch: settings.MaxBatch);
         if (!string.IsNullOrWhiteSpace(settings.ModelPath)) holder.Swap(StreamingModel.Load(settings.ModelPath));
         return new StreamingServices(settings, holder, new InferenceBatcher(settings.MaxBatch, settings.MaxStreams + settings.MaxBatch,
-                settings.InferenceWorkers),
+                settings.InferenceWorkers, holder),
             new FeatureWorkers(settings.FeatureThreads > 0 ? settings.FeatureThreads : FeatureWorkers.DefaultThreads));
     }
 

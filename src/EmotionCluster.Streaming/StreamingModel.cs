@@ -97,6 +97,19 @@ public sealed class StreamingModel
     public int SampleRate => Settings.Audio.TargetSampleRate;
     public int InputFrames => _frames;
 
+    /// <summary>Values in one example's largest convolution output (block b: its channels × bins × frames / 4^b; with the
+    /// default channels the first): what sizes a pass's memory.</summary>
+    public long ActivationSize
+    {
+        get
+        {
+            var cnn = _predictor.Settings;
+            long area = (long)cnn.InputBins * cnn.InputFrames, largest = area;
+            for (int b = 0; b < cnn.Channels.Count; b++) largest = Math.Max(largest, cnn.Channels[b] * (area >> (2 * b)));
+            return largest;
+        }
+    }
+
     public static StreamingModel Load(string path)
     {
         string id = $"{Path.GetFileName(path)}@{Hash(File.ReadAllBytes(path))}";
@@ -205,6 +218,23 @@ public sealed class StreamingModel
         for (int i = 0; i < FeatureWarmUpCalls; i++) Features(noise, SampleRate);
         WarmedUpBatch = Math.Max(WarmedUpBatch, maxBatch);
         return System.Diagnostics.Stopwatch.GetElapsedTime(started);
+    }
+
+    /// <summary>
+    /// One forward pass at <paramref name="maxBatch"/> (zeros) on the calling thread, so the thread's first live pass
+    /// at that size does not fault in fresh memory. glibc gives threads their own malloc arenas (the .NET runtime has
+    /// made nine before any of this code runs, so <see cref="MallocTuning"/> cannot make them share one), and a pass's
+    /// activations come from the running thread's arena: on a thread that never ran one, the first pass of 16 windows
+    /// took 0.3–0.45 s of CPU (page faults in the batch norms; 30 ms after), once per batch size larger than any before
+    /// on that thread. <see cref="WarmUp"/> on another thread does not help; after one pass at the largest size the arena
+    /// keeps the memory (MallocTuning's trim threshold) and every smaller or equal pass is fast.
+    /// </summary>
+    /// <remarks>A thread warmed up for one model needs no new pass for another of equal or smaller <see cref="ActivationSize"/>.</remarks>
+    public void WarmUpThread(int maxBatch)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxBatch, 1);
+        var zero = new Spectrogram(new float[_predictor.Settings.InputBins * _predictor.Settings.InputFrames], _predictor.Settings.InputBins, _predictor.Settings.InputFrames);
+        Predict(Enumerable.Repeat(zero, maxBatch).ToList());
     }
 
     internal bool TryAddUser()

@@ -173,6 +173,36 @@ public sealed class ModelHolderTests(TinyModel models)
         Assert.Throws<ObjectDisposedException>(() => { _ = batcher.PredictAsync(lease, features); });
     }
 
+    [Fact]
+    public async Task Each_worker_warms_its_own_thread_up_once_with_the_current_or_the_first_model()
+    {
+        using var holder = new ModelHolder();
+        holder.Swap(StreamingModel.Load(models.ModelA));
+        var features = holder.Current!.Features(TinyModel.Clip(1, 1, 1), 16000);
+        using var lease = holder.Acquire()!;
+        using (var started = new InferenceBatcher(maxBatch: 3, capacity: 8, workers: 2, holder))
+        {
+            Assert.Equal(2, started.WarmUps); // both threads, before the constructor returned
+            await started.PredictAsync(lease, features).WaitAsync(TimeSpan.FromSeconds(60));
+            Assert.Equal(2, started.WarmUps); // the model they warmed up with: no second pass
+        }
+
+        // a node started without a model: the worker warms up with the first one it is given, then serves
+        using var empty = new ModelHolder();
+        using var late = new InferenceBatcher(maxBatch: 3, capacity: 8, workers: 1, empty);
+        Assert.Equal(0, late.WarmUps);
+        float[] first = await late.PredictAsync(lease, features).WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.Equal(1, late.WarmUps);
+        Assert.Equal(holder.Current.Predict([features])[0], first); // the warm-up pass changes nothing
+        using var other = new ModelHolder();
+        other.Swap(StreamingModel.Load(models.ModelB));
+        Assert.Equal(holder.Current.ActivationSize, other.Current!.ActivationSize);
+        using var onB = other.Acquire()!;
+        await late.PredictAsync(onB, features).WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.Equal(1, late.WarmUps); // another model of the same size finds the memory there
+        Assert.Throws<ArgumentOutOfRangeException>(() => holder.Current.WarmUpThread(0));
+    }
+
     private static List<string> ThreadNames()
     {
         var names = new List<string>();
