@@ -56,10 +56,10 @@ public sealed class InferenceBatcher : IDisposable
     /// <summary>Batches run so far and windows in them (for tests and the benchmark).</summary>
     public long Batches => Interlocked.Read(ref _batches);
     public long Windows => Interlocked.Read(ref _windows);
-    /// <summary>Warm-up passes the workers have made on their threads (<see cref="StreamingModel.WarmUpThread"/>).</summary>
-    public int WarmUps => Volatile.Read(ref _warmUps);
+    /// <summary>Names of the threads that made the workers' warm-up passes (<see cref="StreamingModel.WarmUpThread"/>), one per pass, in order.</summary>
+    public IReadOnlyList<string> WarmUpThreads => [.. _warmUpThreads];
     private long _batches, _windows;
-    private int _warmUps;
+    private readonly ConcurrentQueue<string> _warmUpThreads = new();
 
     /// <summary>The model's probabilities for <paramref name="features"/>; the lease must stay undisposed until this completes.</summary>
     /// <exception cref="StreamProtocolException">the queue is full (the node is overloaded).</exception>
@@ -146,10 +146,11 @@ public sealed class InferenceBatcher : IDisposable
         try
         {
             model.WarmUpThread(_maxBatch);
-            Interlocked.Increment(ref _warmUps);
+            _warmUpThreads.Enqueue(Thread.CurrentThread.Name ?? "");
         }
-        catch (Exception)
+        catch (Exception e)
         {
+            Console.Error.WriteLine($"streaming: the warm-up pass of model {model.Id} on {Thread.CurrentThread.Name} failed ({e.Message}); its windows will report the error");
         }
         return model.ActivationSize;
     }

@@ -97,16 +97,17 @@ public sealed class StreamingModel
     public int SampleRate => Settings.Audio.TargetSampleRate;
     public int InputFrames => _frames;
 
-    /// <summary>Values in one example's largest convolution output (block b: its channels × bins × frames / 4^b; with the
-    /// default channels the first): what sizes a pass's memory.</summary>
+    /// <summary>Values in one example's convolution outputs, all blocks together (block b: its channels × bins × frames /
+    /// 4^b): what a pass's memory grows with, since every block's tensors (convolution, batch norm, activation, pooling,
+    /// all of that block's size) live until the pass ends.</summary>
     public long ActivationSize
     {
         get
         {
             var cnn = _predictor.Settings;
-            long area = (long)cnn.InputBins * cnn.InputFrames, largest = area;
-            for (int b = 0; b < cnn.Channels.Count; b++) largest = Math.Max(largest, cnn.Channels[b] * (area >> (2 * b)));
-            return largest;
+            long area = (long)cnn.InputBins * cnn.InputFrames, total = 0;
+            for (int b = 0; b < cnn.Channels.Count; b++) total += cnn.Channels[b] * (area >> (2 * b));
+            return total;
         }
     }
 
@@ -227,7 +228,9 @@ public sealed class StreamingModel
     /// activations come from the running thread's arena: on a thread that never ran one, the first pass of 16 windows
     /// took 0.3–0.45 s of CPU (page faults in the batch norms; 30 ms after), once per batch size larger than any before
     /// on that thread. <see cref="WarmUp"/> on another thread does not help; after one pass at the largest size the arena
-    /// keeps the memory (MallocTuning's trim threshold) and every smaller or equal pass is fast.
+    /// keeps the memory (MallocTuning's trim threshold) and every smaller or equal pass is fast — as long as each tensor of
+    /// a pass is below MallocTuning's 32 MiB mmap threshold (the default first block's output is 1.2 MB per window, so up
+    /// to about 27 windows a batch); larger tensors are mapped and faulted in afresh on every pass, warmed up or not.
     /// </summary>
     /// <remarks>A thread warmed up for one model needs no new pass for another of equal or smaller <see cref="ActivationSize"/>.</remarks>
     public void WarmUpThread(int maxBatch)

@@ -174,7 +174,7 @@ public sealed class ModelHolderTests(TinyModel models)
     }
 
     [Fact]
-    public async Task Each_worker_warms_its_own_thread_up_once_with_the_current_or_the_first_model()
+    public async Task Each_worker_warms_its_own_thread_up_with_the_current_the_first_or_a_larger_model()
     {
         using var holder = new ModelHolder();
         holder.Swap(StreamingModel.Load(models.ModelA));
@@ -182,24 +182,31 @@ public sealed class ModelHolderTests(TinyModel models)
         using var lease = holder.Acquire()!;
         using (var started = new InferenceBatcher(maxBatch: 3, capacity: 8, workers: 2, holder))
         {
-            Assert.Equal(2, started.WarmUps); // both threads, before the constructor returned
+            // before the constructor returned, each on its own worker thread (warming up elsewhere does not help)
+            Assert.Equal(["stream-inference-0", "stream-inference-1"], started.WarmUpThreads.Order());
             await started.PredictAsync(lease, features).WaitAsync(TimeSpan.FromSeconds(60));
-            Assert.Equal(2, started.WarmUps); // the model they warmed up with: no second pass
+            Assert.Equal(2, started.WarmUpThreads.Count); // the model they warmed up with: no second pass
         }
 
         // a node started without a model: the worker warms up with the first one it is given, then serves
         using var empty = new ModelHolder();
         using var late = new InferenceBatcher(maxBatch: 3, capacity: 8, workers: 1, empty);
-        Assert.Equal(0, late.WarmUps);
+        Assert.Empty(late.WarmUpThreads);
         float[] first = await late.PredictAsync(lease, features).WaitAsync(TimeSpan.FromSeconds(60));
-        Assert.Equal(1, late.WarmUps);
+        Assert.Equal(["stream-inference-0"], late.WarmUpThreads);
         Assert.Equal(holder.Current.Predict([features])[0], first); // the warm-up pass changes nothing
-        using var other = new ModelHolder();
-        other.Swap(StreamingModel.Load(models.ModelB));
-        Assert.Equal(holder.Current.ActivationSize, other.Current!.ActivationSize);
-        using var onB = other.Acquire()!;
-        await late.PredictAsync(onB, features).WaitAsync(TimeSpan.FromSeconds(60));
-        Assert.Equal(1, late.WarmUps); // another model of the same size finds the memory there
+
+        // another model of the same size finds the memory there; a larger one gets its own warm-up
+        using var same = new ModelHolder();
+        same.Swap(StreamingModel.Load(models.ModelB));
+        Assert.Equal(holder.Current.ActivationSize, same.Current!.ActivationSize);
+        using (var onB = same.Acquire()!) await late.PredictAsync(onB, features).WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.Single(late.WarmUpThreads);
+        using var wide = new ModelHolder();
+        wide.Swap(StreamingModel.Load(models.ModelWide));
+        Assert.True(wide.Current!.ActivationSize > holder.Current.ActivationSize);
+        using (var onWide = wide.Acquire()!) await late.PredictAsync(onWide, features).WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.Equal(2, late.WarmUpThreads.Count);
         Assert.Throws<ArgumentOutOfRangeException>(() => holder.Current.WarmUpThread(0));
     }
 

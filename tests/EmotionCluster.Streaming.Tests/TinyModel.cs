@@ -19,6 +19,9 @@ public sealed class TinyModel : IDisposable
     public string ModelA { get; }
     /// <summary>Same architecture, other seed: other weights (for hot swap).</summary>
     public string ModelB { get; }
+
+    /// <summary>Like <see cref="ModelA"/> with twice the channels (larger activations).</summary>
+    public string ModelWide { get; }
     /// <summary>The experiments' <c>{"Features":…,"Input":{"Frames":300,"Standardize":true}}</c> form.</summary>
     public string ModelStandardized { get; }
     /// <summary>The same with <c>"PerBand":true</c>.</summary>
@@ -42,6 +45,7 @@ public sealed class TinyModel : IDisposable
         var cnn = new CnnSettings { InputBins = 64, InputFrames = 300, Classes = 3, Channels = [4, 8], DenseSize = 8 };
         ModelA = Train(examples, cnn, 1, "a.model", FeaturePipelineSettings.Default.ToJson());
         ModelB = Train(examples, cnn, 2, "b.model", FeaturePipelineSettings.Default.ToJson());
+        ModelWide = Train(examples, cnn with { Channels = [8, 16] }, 7, "wide.model", FeaturePipelineSettings.Default.ToJson());
         string modelInput = "{\"Features\":" + FeaturePipelineSettings.Default.ToJson() + ",\"Input\":{\"Frames\":300,\"Standardize\":true}}";
         ModelStandardized = Train(examples, cnn, 3, "standardized.model", modelInput);
         ModelPerBand = Train(examples, cnn, 4, "perband.model", modelInput.Replace("\"Standardize\":true", "\"Standardize\":true,\"PerBand\":true"));
