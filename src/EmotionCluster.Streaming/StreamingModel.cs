@@ -208,8 +208,7 @@ public sealed class StreamingModel
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxBatch, 1);
         long started = System.Diagnostics.Stopwatch.GetTimestamp();
-        var zero = new Spectrogram(new float[_predictor.Settings.InputBins * _predictor.Settings.InputFrames], _predictor.Settings.InputBins, _predictor.Settings.InputFrames);
-        for (int n = 1; n <= maxBatch; n++) Predict(Enumerable.Repeat(zero, n).ToList());
+        for (int n = 1; n <= maxBatch; n++) PredictZeros(n);
         // the feature code, on two seconds of noise, often enough that .NET compiles it fully (tiered compilation
         // starts every method with quick, slow code and recompiles it after 30 calls): at first use its slow code
         // took seconds to catch up with 100 fresh streams
@@ -236,8 +235,15 @@ public sealed class StreamingModel
     public void WarmUpThread(int maxBatch)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxBatch, 1);
-        var zero = new Spectrogram(new float[_predictor.Settings.InputBins * _predictor.Settings.InputFrames], _predictor.Settings.InputBins, _predictor.Settings.InputFrames);
-        Predict(Enumerable.Repeat(zero, maxBatch).ToList());
+        PredictZeros(maxBatch);
+    }
+
+    /// <summary>One batched pass over <paramref name="batch"/> all-zero inputs (the warm-ups').</summary>
+    private void PredictZeros(int batch)
+    {
+        var cnn = _predictor.Settings;
+        var zero = new Spectrogram(new float[cnn.InputBins * cnn.InputFrames], cnn.InputBins, cnn.InputFrames);
+        Predict(Enumerable.Repeat(zero, batch).ToList());
     }
 
     internal bool TryAddUser()

@@ -19,7 +19,6 @@ public sealed class TinyModel : IDisposable
     public string ModelA { get; }
     /// <summary>Same architecture, other seed: other weights (for hot swap).</summary>
     public string ModelB { get; }
-
     /// <summary>Like <see cref="ModelA"/> with twice the channels (larger activations).</summary>
     public string ModelWide { get; }
     /// <summary>The experiments' <c>{"Features":…,"Input":{"Frames":300,"Standardize":true}}</c> form.</summary>
