@@ -119,7 +119,9 @@ public static class StreamBenchmark
         var features = noNoiseReduction
             ? FeaturePipelineSettings.Default with { Audio = FeaturePipelineSettings.Default.Audio with { Preprocess = FeaturePipelineSettings.Default.Audio.Preprocess with { ReduceNoise = false } } }
             : FeaturePipelineSettings.Default;
-        result.Save(path, ["anger", "boredom", "disgust", "fear", "happiness", "neutral", "sadness"], features.ToJson());
+        var recipe = new Recipe();
+        result.Save(path, ["anger", "boredom", "disgust", "fear", "happiness", "neutral", "sadness"],
+            recipe with { Features = features, Input = recipe.Input with { Frames = cnn.InputFrames, Standardize = false, SpeakerNorm = SpeakerNormalization.None } });
         output.WriteLine($"model: default architecture ({result.Model.ParameterCount:N0} parameters), features {(noNoiseReduction ? "without" : "with")} noise reduction, {path}");
         return path;
     }

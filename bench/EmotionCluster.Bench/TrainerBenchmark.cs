@@ -56,7 +56,7 @@ public static class TrainerBenchmark
         string root = Path.Combine(Path.GetTempPath(), "ec-trainer-bench-" + Guid.NewGuid().ToString("N")[..8]);
         try
         {
-            var (manifestPath, store, data) = WriteData(root, o.Examples);
+            var (manifestPath, store, data) = WriteData(o, root, o.Examples);
             var cnn = new CnnSettings();
             output.WriteLine($"trainer benchmark: {o.Examples} examples of {cnn.InputBins} x {cnn.InputFrames}, batch {o.BatchSize}, " +
                              $"{o.Epochs} epoch(s) per run, {o.Rounds} round(s), CNN {string.Join('-', cnn.Channels)} dense {cnn.DenseSize}, " +
@@ -64,7 +64,10 @@ public static class TrainerBenchmark
             PlainLoop(o with { Epochs = 1 }, data, o.DedicatedThread); // warm-up: native library loading, first allocations
             // the same for the actor side: its code paths and a node's start-up code run once and are tiered up by the JIT
             // before the rounds (without it the first rounds' actor runs pay ~0.5-1 s of background JIT each)
-            ActorRun(o with { Epochs = 1 }, root, manifestPath, store, 0);
+            var full = TrainingManifest.Load(manifestPath);
+            string warmUpManifest = Path.Combine(root, "manifest-warmup.json");
+            TrainingManifest.Create(full.Labels, RecipeFor(o with { Epochs = 1 }, o.Threads), full.Train, full.Validation).Save(warmUpManifest);
+            ActorRun(o with { Epochs = 1 }, root, warmUpManifest, store, 0);
             var plain = new List<Throughput>();
             var actor = new List<RunResult>();
             var bare = new List<Throughput>();
@@ -132,7 +135,7 @@ public static class TrainerBenchmark
         }
     }
 
-    private static (string Manifest, DirectoryFeatureStore Store, TrainingData Data) WriteData(string root, int examples)
+    private static (string Manifest, DirectoryFeatureStore Store, TrainingData Data) WriteData(Options o, string root, int examples)
     {
         var cnn = new CnnSettings();
         var store = new DirectoryFeatureStore(Path.Combine(root, "features"));
@@ -146,16 +149,34 @@ public static class TrainerBenchmark
             store.Put(key, new Spectrogram(values, cnn.InputBins, cnn.InputFrames));
             list.Add(new ManifestExample($"clip{i}", key.ContentHash, key.SettingsHash, i % cnn.Classes));
         }
-        var manifest = new TrainingManifest(Enumerable.Range(0, cnn.Classes).Select(c => $"class{c}").ToArray(), "{}", list.ToArray(), []);
+        var manifest = TrainingManifest.Create(Enumerable.Range(0, cnn.Classes).Select(c => $"class{c}").ToArray(), RecipeFor(o, o.Threads), list.ToArray(), []);
         string path = Path.Combine(root, "manifest.json");
         manifest.Save(path);
-        return (path, store, TrainingData.Load(manifest, store, cnn.InputFrames));
+        return (path, store, TrainingData.Load(manifest, store));
+    }
+
+    /// <summary>
+    /// The benchmark's recipe: the default CNN and optimizer on the stored features as they are (no standardization,
+    /// speaker normalization or augmentation, no early stopping or BatchNorm recalibration), so both sides do the same steps.
+    /// </summary>
+    private static Recipe RecipeFor(Options o, int threads)
+    {
+        var recipe = new Recipe();
+        return recipe with
+        {
+            Input = recipe.Input with { Frames = new CnnSettings().InputFrames, Standardize = false, SpeakerNorm = SpeakerNormalization.None },
+            Augmentation = recipe.Augmentation with { Enabled = false },
+            Training = recipe.Training with
+            {
+                Epochs = o.Epochs, BatchSize = o.BatchSize, Threads = threads, EarlyStoppingPatience = 0, PreciseBatchNorm = false,
+            },
+        };
     }
 
     private static TrainerOptions TrainerOptionsFor(Options o, string manifest, string checkpoints, int threads) => new()
     {
-        Manifest = manifest, CheckpointDirectory = checkpoints, Epochs = o.Epochs, BatchSize = o.BatchSize, Threads = threads,
-        InputFrames = new CnnSettings().InputFrames, StepTimeout = TimeSpan.FromMinutes(2), StartTimeout = TimeSpan.FromMinutes(1),
+        Manifest = manifest, CheckpointDirectory = checkpoints, Threads = threads,
+        StepTimeout = TimeSpan.FromMinutes(2), StartTimeout = TimeSpan.FromMinutes(1),
     };
 
     /// <summary>
@@ -180,9 +201,9 @@ public static class TrainerBenchmark
     /// <summary>The same steps as the actor (same batches, class weights, schedule) with the plain Trainer API.</summary>
     private static Throughput PlainLoop(Options o, TrainingData data)
     {
-        var options = TrainerOptionsFor(o, "", "unused", o.Threads);
-        var settings = options.ToTrainingSettings();
-        var cnn = options.ToCnnSettings(data.Bins, data.Frames, data.Labels.Length);
+        var recipe = RecipeFor(o, o.Threads);
+        var settings = recipe.Training;
+        var cnn = recipe.CnnFor(data.Labels.Length);
         using var trainer = new Trainer(cnn, settings);
         trainer.SetClassWeights(ClassWeights.Balanced(data.TrainY, cnn.Classes));
         var plan = new DataParallelStep(data.TrainX.Length, o.BatchSize, settings.Seed);
@@ -236,8 +257,7 @@ public static class TrainerBenchmark
         Throughput result = new(0, 0);
         var thread = new Thread(() =>
         {
-            var options = TrainerOptionsFor(o, manifest, "unused", o.Threads);
-            using var replica = new DataParallelReplica("bench", options.ToCnnSettings(data.Bins, data.Frames, data.Labels.Length), options.ToTrainingSettings(), data);
+            using var replica = new DataParallelReplica("bench", data with { Recipe = RecipeFor(o, o.Threads) });
             var cpu = CpuTime();
             var clock = Stopwatch.StartNew();
             long samples = 0;

@@ -140,8 +140,8 @@ public static class TrainingCommands
 
     /// <summary>
     /// <c>manifest</c>: extracts the corpus into the feature store and writes the training manifest trainer nodes train
-    /// from (<c>EmotionCluster:Training:Manifest</c>): the train and validation parts of the stratified 70/20/10 split,
-    /// by feature key; the test part is written beside it (<c>.test.json</c>) and never trained on.
+    /// from (<c>EmotionCluster:Training:Manifest</c>): the recipe and the train, validation and test parts of the
+    /// stratified 70/20/10 split, by feature key (the test part is scored with the final model, never trained on).
     /// </summary>
     public static Command CreateManifest()
     {
@@ -162,15 +162,16 @@ public static class TrainingCommands
             var split = Splits.Stratified(prepared.Features.Clips, settings.Training.Seed);
             string settingsHash = settings.Features.Hash();
             ManifestExample Example(ClipInfo c) =>
-                new(c.Id, FeatureKey.HashContent(File.ReadAllBytes(c.Path)), settingsHash, Array.IndexOf(prepared.Labels, c.Emotion));
+                new(c.Id, FeatureKey.HashContent(File.ReadAllBytes(c.Path)), settingsHash, Array.IndexOf(prepared.Labels, c.Emotion),
+                    c.Speaker == ClipInfo.UnknownSpeaker ? null : c.Speaker);
             string path = r.GetValue(manifestPath)!;
-            var manifest = new EmotionCluster.Training.TrainingManifest(prepared.Labels, settings.Features.ToJson(),
-                split.Train.Select(Example).ToArray(), split.Validation.Select(Example).ToArray());
+            // the recipe, the train and validation parts to train on, and the test part (its audio joins its speakers'
+            // statistics; it is scored with the final model, never trained on)
+            var manifest = EmotionCluster.Training.TrainingManifest.Create(prepared.Labels, settings,
+                split.Train.Select(Example).ToArray(), split.Validation.Select(Example).ToArray(), split.Test.Select(Example).ToArray());
             manifest.Save(path);
-            string testPath = Path.ChangeExtension(path, ".test.json");
-            new EmotionCluster.Training.TrainingManifest(prepared.Labels, settings.Features.ToJson(), split.Test.Select(Example).ToArray(), []).Save(testPath);
-            output.WriteLine($"training manifest: {Path.GetFullPath(path)} ({manifest.Train.Length} train, {manifest.Validation.Length} validation clips, " +
-                             $"{prepared.Labels.Length} emotions); held-out test clips: {Path.GetFullPath(testPath)} ({split.Test.Count})");
+            output.WriteLine($"training manifest: {Path.GetFullPath(path)} ({manifest.Train.Length} train, {manifest.Validation.Length} validation, " +
+                             $"{manifest.Test!.Length} held-out test clips, {prepared.Labels.Length} emotions; recipe {settings.Hash()})");
             output.WriteLine($"start trainer nodes with EmotionCluster__Training__Manifest={Path.GetFullPath(path)} and the feature store above (--store)");
             return CliErrors.Ok;
         }));
@@ -234,7 +235,7 @@ public static class TrainingCommands
             var ct = CancellationToken.None;
             string modelPath = r.GetValue(model)!;
             using var predictor = LoadPredictor(modelPath);
-            var input = ModelInputOf(predictor, modelPath);
+            var input = predictor.Input;
             Corpus corpus = CorpusLoader.Load(r.GetValue(data)!);
             var labels = predictor.Labels;
             IReadOnlyList<ClipInfo> clips = corpus.Clips.Where(c => labels.Contains(c.Emotion)).ToList();
@@ -314,7 +315,7 @@ public static class TrainingCommands
         command.SetAction(r => CliErrors.Run(r, output =>
         {
             using var predictor = LoadPredictor(r.GetValue(model)!);
-            var input = ModelInputOf(predictor, r.GetValue(model)!);
+            var input = predictor.Input;
             var featurizer = new PipelineFeaturizer(input.Features);
             int failures = 0;
             // features of every file first (speaker statistics may need them all), then one line per file in order
@@ -384,12 +385,6 @@ public static class TrainingCommands
     {
         try { return Predictor.Load(path); }
         catch (ModelArtifactException e) { throw new CliException(e.Message); }
-    }
-
-    private static ModelInput ModelInputOf(Predictor predictor, string path)
-    {
-        try { return ModelInput.FromJson(predictor.FeatureSettings); }
-        catch (ArgumentException e) { throw new CliException($"{path}: {e.Message}"); }
     }
 
     private static int Run(ParseResult r, Func<TextWriter, int> action) => CliErrors.Run(r, action);

@@ -90,7 +90,8 @@ public sealed class ExperimentRunner
 
     /// <summary>
     /// With <see cref="LongClipMode.Crops"/>: for each training example (by reference) whose clip is longer than the
-    /// input, the whole standardized clip, from which <see cref="Augmentation"/> draws a random window.
+    /// input, the whole standardized clip (<see cref="ModelInput.LongClipSource"/>), from which
+    /// <see cref="Recipe.Augmenter"/> draws a random window.
     /// </summary>
     public IReadOnlyDictionary<Spectrogram, Spectrogram>? LongClipSources(IReadOnlyList<Spectrogram> clips,
         IReadOnlyList<(Spectrogram X, int Y)> examples, IReadOnlyList<BandStatistics?>? speakers = null)
@@ -100,48 +101,8 @@ public sealed class ExperimentRunner
         ModelInput input = Settings.ModelInput;
         var sources = new Dictionary<Spectrogram, Spectrogram>(ReferenceEqualityComparer.Instance);
         for (int i = 0; i < clips.Count; i++)
-        {
-            var full = clips[i];
-            if (full.Frames > Settings.Input.Frames) sources[examples[i].X] = input.Standardized(full, speakers?[i]);
-        }
+            if (input.LongClipSource(clips[i], speakers?[i]) is { } full) sources[examples[i].X] = full;
         return sources;
-    }
-
-    /// <summary>
-    /// The training-time augmentation as the trainer's per-example transform; null when off. With
-    /// <paramref name="longClips"/> (see <see cref="LongClipSources"/>) a long clip's example is first replaced by a
-    /// uniformly drawn window of the whole clip.
-    /// </summary>
-    public Func<Spectrogram, Random, Spectrogram>? Augmentation(IReadOnlyDictionary<Spectrogram, Spectrogram>? longClips = null)
-    {
-        var a = Settings.Augmentation;
-        if (!a.Enabled) return null;
-        int frames = Settings.Input.Frames;
-        return (x, random) =>
-        {
-            Spectrogram s = x;
-            if (longClips is not null && longClips.TryGetValue(x, out var full))
-                s = FixedLength.CropOrPad(full, frames, CropMode.Random, random: random);
-            if (a.MaxShiftFrames > 0)
-            {
-                int shift = random.Next(-a.MaxShiftFrames, a.MaxShiftFrames + 1);
-                if (shift != 0) s = Shift(s, shift, Settings.Input.Standardize ? 0f : null); // the same fill as the padding
-            }
-            return SpecAugment.Apply(s, a.FrequencyMasks, Math.Min(a.MaxFrequencyWidth, s.Bins - 1), a.TimeMasks, Math.Min(a.MaxTimeWidth, s.Frames - 1), random);
-        };
-    }
-
-    /// <summary>Content moved by <paramref name="shift"/> frames (positive: later), the gap filled with <paramref name="fillValue"/> (default: the minimum).</summary>
-    public static Spectrogram Shift(Spectrogram s, int shift, float? fillValue = null)
-    {
-        float fill = fillValue ?? s.Data.Min();
-        var data = new float[s.Data.Length];
-        Array.Fill(data, fill);
-        int frames = s.Frames;
-        for (int b = 0; b < s.Bins; b++)
-            for (int t = Math.Max(0, shift); t < Math.Min(frames, frames + shift); t++)
-                data[b * frames + t] = s.Data[b * frames + t - shift];
-        return new Spectrogram(data, s.Bins, frames);
     }
 
     public TrainedSplit TrainSplit(FeatureSet features, Split split, string[] labels, IProgress<EpochReport>? progress = null,
@@ -154,7 +115,7 @@ public sealed class ExperimentRunner
         var train = Examples(features, split.Train, labels, speakers);
         var validation = Examples(features, split.Validation, labels, speakers);
         var testY = LabelIndices(split.Test, labels); // scored on ScoringCrops below, not on centre-cropped examples
-        var augmentation = Augmentation(LongClipSources(split.Train.Select(c => features[c]).ToList(), train,
+        var augmentation = Settings.Augmenter(LongClipSources(split.Train.Select(c => features[c]).ToList(), train,
             split.Train.Select(c => SpeakerOf(c, speakers)).ToList()));
         var result = Trainer.Train(train, validation, Settings.Training, Settings.CnnFor(labels.Length), progress, cancellationToken, augmentation);
         try

@@ -98,7 +98,7 @@ public sealed class Workflow(ExperimentSettings settings, IFeatureProvider provi
             new SyncProgress<EpochReport>(e => observer.Epoch(new TrainingProgress(0, 0, e, settings.Training.Epochs))), ct);
         if (!saveModel) return trained;
 
-        trained.Training.Save(run.File(RunDirectory.ModelFile), trained.Labels, settings.ModelInput.ToJson());
+        trained.Training.Save(run.File(RunDirectory.ModelFile), trained.Labels, settings);
         Charts.LearningCurve(ReportParts.Curve(trained.Training.History), run.File(LearningCurveChart), "Learning curve (70/20/10 split)");
         ReportParts.DrawConfusion(trained.Test.Confusion, trained.Labels, run.File(ConfusionChart), run.File(NormalizedConfusionChart), "Test set confusion matrix");
         run.WriteText("metrics_test.json", trained.Test.ToJson());

@@ -13,29 +13,52 @@ public sealed class ModelArtifactException(string path, string reason, Exception
     public string Reason { get; } = reason;
 }
 
-/// <summary>What a model file says about its model. <see cref="FeatureSettings"/> is the caller's JSON, kept verbatim.</summary>
-public sealed record ModelManifest(string Format, int Version, CnnSettings Cnn, string[] Labels, string FeatureSettings);
+/// <summary>
+/// What a model file says about its model: the CNN, its labels, the training run that made it (version 2) and the
+/// <see cref="Recipe"/> it was trained with (version 2, <c>recipe.json</c>); version 1 files carry
+/// <see cref="FeatureSettings"/> instead. <see cref="Input"/> is the input contract either way.
+/// </summary>
+public sealed record ModelManifest(string Format, int Version, CnnSettings Cnn, string[] Labels, string? FeatureSettings = null, string? RunId = null)
+{
+    /// <summary>The recipe the model was trained with (version 2 files); null for version 1 files.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public Recipe? Recipe { get; init; }
+
+    /// <summary>How features become this model's input (<see cref="ModelInput.Of"/>), read once when the file is loaded.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public ModelInput Input { get; init; } = null!;
+}
 
 /// <summary>
-/// One zip file per model: <c>manifest.json</c> (<see cref="ModelManifest"/>) and <c>weights.bin</c> (the module's
-/// parameters and BatchNorm buffers in TorchSharp's <c>Module.save</c> format).
+/// One zip file per model: <c>manifest.json</c> (<see cref="ModelManifest"/>), <c>recipe.json</c> (the
+/// <see cref="Recipe"/>'s one JSON form) and <c>weights.bin</c> (the module's parameters and BatchNorm buffers in
+/// TorchSharp's <c>Module.save</c> format). Version 1 files (no recipe, feature settings in the manifest) still load.
 /// </summary>
 public static class ModelArtifact
 {
     public const string FormatName = "emotioncluster-ser-cnn";
-    public const int FormatVersion = 1;
+    public const int FormatVersion = 2;
     private const string ManifestEntry = "manifest.json";
+    private const string RecipeEntry = "recipe.json";
     private const string WeightsEntry = "weights.bin";
+    /// <summary>The largest weights entry read (decompressed): far above any model this CNN makes, far below what a crafted archive could claim.</summary>
+    public const long MaxWeightsBytes = 1L << 30;
+    /// <summary>The largest manifest or recipe entry read (decompressed).</summary>
+    private const long MaxJsonBytes = 1L << 20;
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
 
     /// <summary>Writes the file atomically (a temporary file next to it, then a rename).</summary>
-    public static void Save(string path, SerCnn model, string[] labels, string featureSettingsJson)
+    /// <param name="runId">The training run that made the model (kept in the manifest); null when unknown.</param>
+    public static void Save(string path, SerCnn model, string[] labels, Recipe recipe, string? runId = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(labels);
-        ArgumentNullException.ThrowIfNull(featureSettingsJson);
+        ArgumentNullException.ThrowIfNull(recipe);
         if (labels.Length != model.Settings.Classes)
             throw new ArgumentException($"{labels.Length} labels given for a model of {model.Settings.Classes} classes.", nameof(labels));
+        var input = recipe.ModelInput;
+        if (input.Input.Frames != model.Settings.InputFrames || input.Features.Bins != model.Settings.InputBins)
+            throw new ArgumentException($"the recipe gives {input.Features.Bins} x {input.Input.Frames} inputs but the model takes {model.Settings.InputBins} x {model.Settings.InputFrames}.", nameof(recipe));
 
         string full = System.IO.Path.GetFullPath(path);
         Directory.CreateDirectory(System.IO.Path.GetDirectoryName(full)!);
@@ -43,9 +66,11 @@ public static class ModelArtifact
         using (var file = File.Create(temporary))
         using (var zip = new ZipArchive(file, ZipArchiveMode.Create))
         {
-            var manifest = new ModelManifest(FormatName, FormatVersion, model.Settings, labels, featureSettingsJson);
+            var manifest = new ModelManifest(FormatName, FormatVersion, model.Settings, labels, RunId: runId);
             using (var entry = zip.CreateEntry(ManifestEntry).Open())
                 JsonSerializer.Serialize(entry, manifest, Json);
+            using (var entry = zip.CreateEntry(RecipeEntry).Open())
+                entry.Write(System.Text.Encoding.UTF8.GetBytes(recipe.RecipeJson()));
             using (var entry = zip.CreateEntry(WeightsEntry).Open())
                 model.save(entry);
         }
@@ -73,7 +98,7 @@ public static class ModelArtifact
             try
             {
                 using var weights = new MemoryStream();
-                using (var entry = Entry(path, zip, WeightsEntry).Open()) entry.CopyTo(weights);
+                using (var entry = Bounded(path, Entry(path, zip, WeightsEntry), MaxWeightsBytes).Open()) CopyBounded(path, entry, weights, MaxWeightsBytes);
                 weights.Position = 0;
                 model.load(weights);
                 if (device is not null) model.to(device);
@@ -93,8 +118,7 @@ public static class ModelArtifact
         ModelManifest? manifest;
         try
         {
-            using var stream = Entry(path, zip, ManifestEntry).Open();
-            manifest = JsonSerializer.Deserialize<ModelManifest>(stream, Json);
+            manifest = JsonSerializer.Deserialize<ModelManifest>(ReadText(path, zip, ManifestEntry), Json);
         }
         catch (JsonException e)
         {
@@ -102,10 +126,29 @@ public static class ModelArtifact
         }
         if (manifest is null || manifest.Format != FormatName)
             throw new ModelArtifactException(path, $"is not a {FormatName} model (format '{manifest?.Format}').");
-        if (manifest.Version != FormatVersion)
-            throw new ModelArtifactException(path, $"has format version {manifest.Version}; this build reads version {FormatVersion}. Retrain or use a matching build.");
-        if (manifest.Cnn is null || manifest.Labels is null || manifest.FeatureSettings is null)
+        if (manifest.Version is < 1 or > FormatVersion)
+            throw new ModelArtifactException(path, $"has format version {manifest.Version}; this build reads versions 1 to {FormatVersion}. Use a newer build of emotioncluster.");
+        if (manifest.Cnn is null || manifest.Labels is null || (manifest.Version == 1 && manifest.FeatureSettings is null))
             throw new ModelArtifactException(path, $"{ManifestEntry} lacks cnn, labels or featureSettings.");
+        if (manifest.Version >= 2)
+        {
+            try { manifest = manifest with { Recipe = Recipe.FromJson(ReadText(path, zip, RecipeEntry), RecipeEntry) }; }
+            catch (ArgumentException e)
+            {
+                throw new ModelArtifactException(path, $"{e.Message}; the file was written by another build of emotioncluster: use that build or retrain.", e);
+            }
+        }
+        try
+        {
+            var input = ModelInput.Of(manifest);
+            manifest = manifest with { Input = input };
+            if (input.Input.Frames != manifest.Cnn.InputFrames || input.Features.Bins != manifest.Cnn.InputBins)
+                throw new ArgumentException($"its input settings give {input.Features.Bins} x {input.Input.Frames} inputs but the CNN takes {manifest.Cnn.InputBins} x {manifest.Cnn.InputFrames}");
+        }
+        catch (ArgumentException e)
+        {
+            throw new ModelArtifactException(path, $"{e.Message}; retrain the model with this build.", e);
+        }
         try
         {
             manifest.Cnn.Validate();
@@ -117,6 +160,32 @@ public static class ModelArtifact
         if (manifest.Labels.Length != manifest.Cnn.Classes)
             throw new ModelArtifactException(path, $"lists {manifest.Labels.Length} labels for {manifest.Cnn.Classes} classes.");
         return manifest;
+    }
+
+    private static string ReadText(string path, ZipArchive zip, string name)
+    {
+        using var stream = Bounded(path, Entry(path, zip, name), MaxJsonBytes).Open();
+        using var buffer = new MemoryStream();
+        CopyBounded(path, stream, buffer, MaxJsonBytes);
+        return System.Text.Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
+    }
+
+    private static ZipArchiveEntry Bounded(string path, ZipArchiveEntry entry, long max) =>
+        entry.Length <= max ? entry
+            : throw new ModelArtifactException(path, $"{entry.FullName} claims {entry.Length} bytes, more than the {max} this build reads; the file is damaged or not a model.");
+
+    /// <summary>Copies at most <paramref name="max"/> bytes (a zip entry's stated length is not trusted).</summary>
+    private static void CopyBounded(string path, Stream from, Stream to, long max)
+    {
+        var buffer = new byte[81920];
+        long total = 0;
+        int n;
+        while ((n = from.Read(buffer, 0, buffer.Length)) > 0)
+        {
+            total += n;
+            if (total > max) throw new ModelArtifactException(path, $"an entry decompresses to more than {max} bytes; the file is damaged or not a model.");
+            to.Write(buffer, 0, n);
+        }
     }
 
     private static ZipArchiveEntry Entry(string path, ZipArchive zip, string name) =>

@@ -22,14 +22,22 @@ public sealed class Predictor : IDisposable
         this.device = device;
         Settings = manifest.Cnn;
         Labels = manifest.Labels;
-        FeatureSettings = manifest.FeatureSettings;
+        Input = manifest.Input;
+        Recipe = manifest.Recipe;
+        RunId = manifest.RunId;
     }
 
     public CnnSettings Settings { get; }
     public string[] Labels { get; }
 
-    /// <summary>The feature settings JSON stored with the model: extract features the same way before predicting.</summary>
-    public string FeatureSettings { get; }
+    /// <summary>How features become this model's input (from the model file): extract and shape them this way before predicting.</summary>
+    public ModelInput Input { get; }
+
+    /// <summary>The recipe the model was trained with; null for a version 1 model file.</summary>
+    public Recipe? Recipe { get; }
+
+    /// <summary>The training run that wrote the model, when the file says.</summary>
+    public string? RunId { get; }
 
     public static Predictor Load(string path, string device = "cpu")
     {

@@ -9,7 +9,7 @@ namespace EmotionCluster.Streaming;
 /// <summary>
 /// One loaded model and the exact feature pipeline it was trained with (its manifest's feature settings): window
 /// samples at any rate → <see cref="AudioLoader.Prepare"/> (resample to the model's rate, preprocess) →
-/// <see cref="LogMelExtractor"/> → shaping to the model's input frames (see <see cref="ParseInput"/>). A window holding a whole clip
+/// <see cref="LogMelExtractor"/> → the model file's input shaping (<see cref="ModelInput.Shape"/>). A window holding a whole clip
 /// therefore gets the features <see cref="PipelineFeaturizer"/> gives that clip's WAV file.
 /// <para>Reference counted: <see cref="ModelHolder"/> disposes a replaced model once the last window using it is done.</para>
 /// </summary>
@@ -26,68 +26,13 @@ public sealed class StreamingModel
         _predictor = predictor;
         Id = id;
         Source = source;
-        FeaturePipelineSettings settings;
-        try
-        {
-            (settings, _standardize, _perBand, _speakerNorm, int? frames) = ParseInput(predictor.FeatureSettings);
-            _frames = frames ?? predictor.Settings.InputFrames;
-        }
-        catch (ArgumentException e)
-        {
-            predictor.Dispose();
-            throw new ModelArtifactException(source, $"its feature settings are neither feature pipeline settings nor {{\"Features\":…,\"Input\":…}} ({e.Message}).", e);
-        }
-        Settings = settings;
-        _loader = new AudioLoader(settings.Audio);
-        _mel = new LogMelExtractor(settings.Mel);
+        _input = predictor.Input;
+        Settings = _input.Features;
+        _loader = new AudioLoader(Settings.Audio);
+        _mel = new LogMelExtractor(Settings.Mel);
     }
 
-    private readonly bool _standardize, _perBand;
-    private readonly SpeakerNormalization _speakerNorm;
-    private readonly int _frames;
-
-    /// <summary>Keys of the experiments' <c>Input</c> section this build shapes exactly like the experiments do.</summary>
-    // LongClips/CropHopFrames only matter for windows longer than Frames: a streamed window is scored as one centre window
-    // (the default 2 s window fits the 3 s input, so it is exactly what predict computes on the same audio).
-    private static readonly HashSet<string> KnownInputKeys = ["Frames", "Standardize", "PerBand", "LongClips", "CropHopFrames", "SpeakerNorm"];
-
-    /// <summary>
-    /// The two forms a model's feature settings take: <see cref="FeaturePipelineSettings"/> JSON (features centre-cropped
-    /// or padded with their minimum to the model's frames), or the experiments' model input
-    /// <c>{"Features": FeaturePipelineSettings, "Input": {"Frames": N, "Standardize": bool, "PerBand": bool}}</c>
-    /// (standardized over the clip or per band when asked, then centre-cropped or padded with 0 when standardized, the
-    /// minimum otherwise). An <c>Input</c> key this build does not know is refused rather than ignored.
-    /// </summary>
-    public static (FeaturePipelineSettings Features, bool Standardize, bool PerBand, SpeakerNormalization SpeakerNorm, int? Frames) ParseInput(string json)
-    {
-        System.Text.Json.JsonElement root;
-        try
-        {
-            using var doc = System.Text.Json.JsonDocument.Parse(json);
-            root = doc.RootElement.Clone();
-        }
-        catch (System.Text.Json.JsonException e)
-        {
-            throw new ArgumentException($"feature settings JSON is invalid: {e.Message}", e);
-        }
-        if (root.ValueKind == System.Text.Json.JsonValueKind.Object && root.TryGetProperty("Features", out var features) && root.TryGetProperty("Input", out var input))
-        {
-            var pipeline = FeaturePipelineSettings.FromJson(features.GetRawText());
-            foreach (var key in input.EnumerateObject())
-                if (!KnownInputKeys.Contains(key.Name))
-                    throw new ArgumentException($"input shaping '{key.Name}' is unknown to this build's streaming (it knows {string.Join(", ", KnownInputKeys)}); update the node");
-            bool standardize = !input.TryGetProperty("Standardize", out var st) || st.GetBoolean(); // the experiments' default is true
-            bool perBand = input.TryGetProperty("PerBand", out var pb) && pb.GetBoolean();
-            // no key: a model from before speaker normalization (the experiments' ModelInput reads it the same way)
-            var speakerNorm = SpeakerNormalization.None;
-            if (input.TryGetProperty("SpeakerNorm", out var sn) &&
-                !(sn.ValueKind == System.Text.Json.JsonValueKind.String && Enum.TryParse(sn.GetString(), ignoreCase: false, out speakerNorm) && Enum.IsDefined(speakerNorm)))
-                throw new ArgumentException($"input shaping SpeakerNorm {sn.GetRawText()} is unknown to this build's streaming (it knows None, Mean, MeanVariance); update the node");
-            int? frames = input.TryGetProperty("Frames", out var fr) ? fr.GetInt32() : null;
-            return (pipeline, standardize, perBand, speakerNorm, frames);
-        }
-        return (FeaturePipelineSettings.FromJson(json), false, false, SpeakerNormalization.None, null);
-    }
+    private readonly ModelInput _input;
 
     /// <summary>File name and the first 12 hex digits of the file's SHA-256.</summary>
     public string Id { get; }
@@ -95,7 +40,7 @@ public sealed class StreamingModel
     public FeaturePipelineSettings Settings { get; }
     public string[] Labels => _predictor.Labels;
     public int SampleRate => Settings.Audio.TargetSampleRate;
-    public int InputFrames => _frames;
+    public int InputFrames => _input.Input.Frames;
 
     /// <summary>Values in one example's convolution outputs, all blocks together (block b: its channels × bins × frames /
     /// 4^b): what a pass's memory grows with, since every block's tensors (convolution, batch norm, activation, pooling,
@@ -149,40 +94,7 @@ public sealed class StreamingModel
             System.Buffers.ArrayPool<float>.Shared.Return(prepared);
         }
         // a window has no speaker grouping: it is normalized by its own statistics, as predict does with a lone file
-        if (_speakerNorm != SpeakerNormalization.None) features = BandStatistics.Of([features]).Normalize(features, _speakerNorm);
-        if (_standardize) features = _perBand ? StandardizeBands(features) : Standardize(features);
-        return FixedLength.CropOrPad(features, _frames, CropMode.Center, padValue: _standardize ? 0f : null);
-    }
-
-    /// <summary>Each band to zero mean and unit variance over the frames, exactly as the experiments' <c>ModelInput.StandardizeBands</c>.</summary>
-    public static Spectrogram StandardizeBands(Spectrogram s)
-    {
-        var data = new float[s.Data.Length];
-        for (int b = 0; b < s.Bins; b++)
-        {
-            var row = s.Data.AsSpan(b * s.Frames, s.Frames);
-            double sum = 0, sq = 0;
-            foreach (float v in row) { sum += v; sq += (double)v * v; }
-            double mean = s.Frames == 0 ? 0 : sum / s.Frames;
-            double std = s.Frames == 0 ? 1 : Math.Sqrt(Math.Max(sq / s.Frames - mean * mean, 0));
-            float scale = (float)(1.0 / Math.Max(std, 1e-3));
-            for (int t = 0; t < s.Frames; t++) data[b * s.Frames + t] = (float)((row[t] - mean) * scale);
-        }
-        return new Spectrogram(data, s.Bins, s.Frames);
-    }
-
-    /// <summary>Per-clip standardization over all bins and frames, exactly as the experiments' <c>ModelInput.Standardize</c>.</summary>
-    public static Spectrogram Standardize(Spectrogram s)
-    {
-        if (s.Data.Length == 0) return s;
-        double sum = 0, sq = 0;
-        foreach (float v in s.Data) { sum += v; sq += (double)v * v; }
-        double mean = sum / s.Data.Length;
-        double std = Math.Sqrt(Math.Max(sq / s.Data.Length - mean * mean, 0));
-        float scale = (float)(1.0 / Math.Max(std, 1e-5));
-        var data = new float[s.Data.Length];
-        for (int i = 0; i < data.Length; i++) data[i] = (float)((s.Data[i] - mean) * scale);
-        return new Spectrogram(data, s.Bins, s.Frames);
+        return _input.Shape(features);
     }
 
     /// <summary>

@@ -24,13 +24,16 @@ public sealed class DataParallelReplica : IDisposable
     private double epochLossSum, epochWeight;
     private int epochCorrect, epochSamples;
 
-    public DataParallelReplica(string runId, CnnSettings cnn, TrainingSettings settings, TrainingData data)
+    /// <summary>A replica of run <paramref name="runId"/> training <paramref name="data"/> by its recipe (CNN and optimization).</summary>
+    public DataParallelReplica(string runId, TrainingData data)
     {
-        ArgumentNullException.ThrowIfNull(cnn);
-        ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(data);
+        var cnn = data.Recipe.CnnFor(data.Labels.Length);
+        var settings = data.Recipe.Training;
         if (settings.Schedule == LrSchedule.Plateau)
-            throw new ArgumentException("Invalid training settings: Schedule Plateau is not supported by the data-parallel trainer (it needs the same validation history on every replica); use Cosine or Constant.");
+            throw new ArgumentException("Invalid training settings: Schedule Plateau is not supported by the trainer actor yet (it needs the same validation history on every replica); use Cosine or Constant.");
+        if (settings.AverageLastEpochs > 0)
+            throw new ArgumentException($"Invalid training settings: AverageLastEpochs {settings.AverageLastEpochs} is not supported by the trainer actor yet; set it to 0.");
         if (data.TrainX.Length == 0) throw new ArgumentException("The training set is empty.", nameof(data));
         if (cnn.Classes != data.Labels.Length)
             throw new ArgumentException($"The model has {cnn.Classes} classes but the manifest names {data.Labels.Length}.", nameof(cnn));
@@ -158,12 +161,26 @@ public sealed class DataParallelReplica : IDisposable
         var slice = Plan.Plan(step, rank, replicas);
         var xs = new Spectrogram[slice.Length];
         var ys = new int[slice.Length];
+        var augment = Data.Augment;
         for (int i = 0; i < slice.Length; i++)
         {
-            xs[i] = Data.TrainX[slice[i]];
+            xs[i] = augment is null ? Data.TrainX[slice[i]] : augment(Data.TrainX[slice[i]], AugmentationRandom(step, slice[i]));
             ys[i] = Data.TrainY[slice[i]];
         }
         return (xs, ys);
+    }
+
+    /// <summary>
+    /// The augmentation draw of example <paramref name="example"/> in global step <paramref name="step"/>: seeded by the
+    /// run's seed, the step and the example, so it is the same whichever replica computes that example.
+    /// </summary>
+    private Random AugmentationRandom(long step, int example)
+    {
+        // a fixed mix (not HashCode, whose seed differs per process): every process draws the same
+        ulong h = unchecked((ulong)Settings.Seed * 0x9E3779B97F4A7C15UL ^ (ulong)step * 0xBF58476D1CE4E5B9UL ^ (ulong)example * 0x94D049BB133111EBUL);
+        h ^= h >> 31;
+        h = unchecked(h * 0xD6E8FEB86659FD93UL);
+        return new Random((int)(h >> 33));
     }
 
     private double Weight(int[] ys) => classWeights is null ? ys.Length : ys.Sum(y => (double)classWeights[y]);
@@ -199,8 +216,63 @@ public sealed class DataParallelReplica : IDisposable
         return (output.Loss, ClassificationMetrics.Compute(Data.ValidationY, output.Predicted, Data.Labels));
     }
 
+    private byte[]? bestState;
+    private double bestUar = double.NegativeInfinity, bestLoss = double.PositiveInfinity;
+    private int epochsWithoutGain;
+
+    /// <summary>The epoch whose weights <see cref="RestoreBest"/> brings back (0: none judged yet).</summary>
+    public int BestEpoch { get; private set; }
+
+    /// <summary>The recipe's early stopping says stop: <see cref="TrainingSettings.EarlyStoppingPatience"/> epochs without a better validation UAR.</summary>
+    public bool StopEarly { get; private set; }
+
+    /// <summary>
+    /// The end of epoch <paramref name="epoch"/> as the recipe's model selection sees it (on the coordinator): with
+    /// <see cref="TrainingSettings.PreciseBatchNorm"/> the BatchNorm statistics are first recomputed over the training
+    /// set; the validation UAR (ties: lower loss) decides whether this epoch is the best so far, whose weights are kept;
+    /// early stopping counts epochs without a gain. Without a validation set every epoch is the best (the last is kept).
+    /// </summary>
+    public (double? Loss, ClassificationReport Report, bool IsBest)? EndEpoch(int epoch)
+    {
+        if (Settings.PreciseBatchNorm) Trainer.RecalibrateBatchNorm(Data.TrainX);
+        var validation = Validate();
+        bool isBest = validation is not { } v || v.Report.Uar > bestUar || (v.Report.Uar == bestUar && (v.Loss ?? double.PositiveInfinity) < bestLoss);
+        if (isBest)
+        {
+            if (validation is { } best)
+            {
+                bestUar = best.Report.Uar;
+                bestLoss = best.Loss ?? double.PositiveInfinity;
+                bestState = Trainer.SaveState();
+            }
+            BestEpoch = epoch;
+            epochsWithoutGain = 0;
+        }
+        else epochsWithoutGain++;
+        StopEarly = Settings.EarlyStoppingPatience > 0 && epochsWithoutGain >= Settings.EarlyStoppingPatience && epoch < Settings.Epochs;
+        return validation is { } r ? (r.Loss, r.Report, isBest) : null;
+    }
+
+    /// <summary>Loads the best epoch's weights (<see cref="EndEpoch"/>) when they are not the current ones; the run is over.</summary>
+    public void RestoreBest()
+    {
+        if (bestState is not null && BestEpoch != CompletedEpochs) Trainer.LoadState(bestState);
+        Trainer.Model.eval();
+    }
+
+    /// <summary>The held-out test clips scored with the current weights (mean probabilities over each clip's windows); null without test clips.</summary>
+    public (EvaluationOutput Output, ClassificationReport Report)? Test()
+    {
+        if (Data.TestCrops.Length == 0) return null;
+        var output = Inference.RunAveraged(Trainer.Model, Data.TestCrops, Data.TestY, TorchRuntime.ResolveDevice(Settings.Device));
+        return (output, ClassificationMetrics.Compute(Data.TestY, output.Predicted, Data.Labels));
+    }
+
     public TrainingCheckpoint CreateCheckpoint() => new(RunId, CompletedEpochs, AppliedStep, Settings.Seed,
-        Trainer.SaveState(), optimizer.SaveState(), Trainer.GetRandomState(), DateTimeOffset.UtcNow);
+        Trainer.SaveState(), optimizer.SaveState(), Trainer.GetRandomState(), DateTimeOffset.UtcNow)
+    {
+        Selection = new ModelSelectionState(BestEpoch, bestUar, bestLoss, epochsWithoutGain, bestState ?? []),
+    };
 
     /// <summary>
     /// Continues from <paramref name="checkpoint"/>: weights, buffers, optimizer state, step (hence epoch, data order and
@@ -221,6 +293,14 @@ public sealed class DataParallelReplica : IDisposable
         for (long s = 0; s < checkpoint.Step; s++) schedule.AfterStep();
         AppliedStep = checkpoint.Step;
         TakeEpochMetrics();
+        if (checkpoint.Selection is { } m)
+        {
+            BestEpoch = m.BestEpoch;
+            bestUar = m.BestUar;
+            bestLoss = m.BestLoss;
+            epochsWithoutGain = m.EpochsWithoutGain;
+            bestState = m.BestState.Length > 0 ? m.BestState : null;
+        }
     }
 
     public void Dispose()

@@ -25,5 +25,5 @@ public sealed class EvaluatorRegionSink(IReadOnlyActorRegistry registry) : IEval
         Region?.Tell(RecordEpoch.FromReport(metrics.RunId, metrics.Epoch, metrics.TrainLoss, metrics.ValidationLoss, validation));
     }
 
-    public void RunCompleted(string runId, int? bestEpoch) => Region?.Tell(CompleteRun.FromReport(runId, bestEpoch, null));
+    public void RunCompleted(string runId, int? bestEpoch, ClassificationReport? test) => Region?.Tell(CompleteRun.FromReport(runId, bestEpoch, test));
 }

@@ -64,10 +64,8 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
     private long epochSamples;
     private double allReduceMs;
     private long stepBytes;
-    private int bestEpoch;
     private ThreadUsage runUsage;
     private readonly Stopwatch runClock = new();
-    private double bestUar = double.NegativeInfinity;
 
     public TrainerActor(TrainerOptions options, IFeatureStore store, TrainingStatusBoard board, IEvaluationSink? sink, Action<string>? output)
     {
@@ -133,10 +131,9 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
         {
             board.SetState("loading", null, $"loading {options.Manifest}");
             var manifest = TrainingManifest.Load(options.Manifest);
-            var data = TrainingData.Load(manifest, store, options.InputFrames);
-            runId = RunIdentity.Of(manifest, options.Fingerprint());
-            var cnn = options.ToCnnSettings(data.Bins, data.Frames, data.Labels.Length);
-            replica = new DataParallelReplica(runId, cnn, options.ToTrainingSettings(), data);
+            var data = TrainingData.Load(manifest, store, options.ForThisNode(manifest.GetRecipe(options.Manifest)));
+            runId = RunIdentity.Of(manifest);
+            replica = new DataParallelReplica(runId, data);
             var checkpoint = checkpoints.TryLoad();
             if (checkpoint is not null)
             {
@@ -232,7 +229,7 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
                 epochClock.Restart();
                 runUsage = ThreadUsage.Now();
                 runClock.Restart();
-                if (replica.AppliedStep == 0) sink?.RunStarted(runId, options.Fingerprint(), replica.Data.Labels);
+                if (replica.AppliedStep == 0) sink?.RunStarted(runId, replica.Data.Recipe.RecipeJson(), replica.Data.Labels);
                 output($"starting at step {replica.AppliedStep + 1} with {readyCount} replica(s)");
                 StartNextStep();
             }
@@ -271,7 +268,7 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
     private void StartNextStep()
     {
         var r = replica!;
-        if (!IsCoordinator || step is not null) return;
+        if (!IsCoordinator || step is not null || finished) return;
         if (r.Finished)
         {
             Finish();
@@ -470,12 +467,13 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
             if (Eligible(address)) SendState(actor);
         needState.Clear();
         foreach (var actor in ready.Values) actor.Tell(new TrainingFinished(runId, r.AppliedStep, r.CompletedEpochs));
+        r.RestoreBest(); // the recipe's model selection: the best validation epoch's weights
         if (!string.IsNullOrWhiteSpace(options.ModelOutput))
-        {
-            r.Trainer.Model.eval();
-            ModelArtifact.Save(options.ModelOutput, r.Trainer.Model, r.Data.Labels, r.Data.FeatureSettingsJson);
-        }
-        sink?.RunCompleted(runId, bestEpoch > 0 ? bestEpoch : null);
+            ModelArtifact.Save(options.ModelOutput, r.Trainer.Model, r.Data.Labels, r.Data.Recipe, runId);
+        var test = r.Test();
+        if (test is { } t)
+            output(string.Create(CultureInfo.InvariantCulture, $"test accuracy={t.Report.Accuracy:F3} uar={t.Report.Uar:F3} clips={r.Data.TestY.Length} best_epoch={r.BestEpoch}"));
+        sink?.RunCompleted(runId, r.BestEpoch > 0 ? r.BestEpoch : null, test?.Report);
         board.SetState("finished", runId, $"finished {r.AppliedStep} steps, {r.CompletedEpochs} epochs");
         var used = ThreadUsage.Now() - runUsage;
         output(string.Create(CultureInfo.InvariantCulture,
@@ -490,7 +488,7 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
         string path = Path.GetFullPath(options.BestModelOutput);
         try
         {
-            ModelArtifact.Save(path, r.Trainer.Model, r.Data.Labels, r.Data.FeatureSettingsJson); // atomic: temporary file, then rename
+            ModelArtifact.Save(path, r.Trainer.Model, r.Data.Labels, r.Data.Recipe, runId); // atomic: temporary file, then rename
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -625,20 +623,23 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
             $"epoch {epoch} done step={reduced.Step} loss={loss:F4} accuracy={accuracy:F3} replicas={reduced.Contributors.Length} checksum={checksum}");
         if (IsCoordinator)
         {
-            var validation = r.Validate();
+            (double? Loss, Evaluation.ClassificationReport Report, bool IsBest)? validation;
+            using (r.Stages.Measure("validate")) validation = r.EndEpoch(epoch);
             var metrics = new EpochMetrics(runId, epoch, loss, accuracy, validation?.Loss, validation?.Report.Accuracy, validation?.Report.Uar, reduced.Contributors.Length);
-            if (validation is { } v && v.Report.Uar > bestUar)
-            {
-                bestUar = v.Report.Uar;
-                bestEpoch = epoch;
-                SaveBestModel(r, epoch, v.Report.Uar);
-            }
+            if (validation is { IsBest: true } v) SaveBestModel(r, epoch, v.Report.Uar);
             board.Report(metrics);
             TrainingMetrics.EpochEvaluated(metrics);
             mediator.Tell(new Publish(TrainingTopics.Evaluation, metrics));
             try { sink?.EpochEvaluated(metrics, validation?.Report); }
             catch (Exception e) { log.Warning("evaluation sink failed for epoch {0}: {1}", epoch, e.Message); }
             if (validation is { } val) line += string.Create(CultureInfo.InvariantCulture, $" val_uar={val.Report.Uar:F3}");
+            if (r.StopEarly)
+            {
+                output(line);
+                output($"early stopping after epoch {epoch}: {r.Settings.EarlyStoppingPatience} epochs without a better validation UAR (best epoch {r.BestEpoch})");
+                Finish();
+                return;
+            }
         }
         output(line);
     }

@@ -8,7 +8,8 @@ namespace EmotionCluster.Training;
 /// buffers (<see cref="Model.Trainer.SaveState"/>), the optimizer state (<see cref="ExplicitScalarAdamW.SaveState"/>: AdamW
 /// moments and step count), the data
 /// order's seed (the order of any epoch follows from it, see <see cref="DataParallelStep"/>) and torch's random
-/// generator state (dropout). <see cref="RunId"/> ties it to the run's data and settings.
+/// generator state (dropout), and the recipe's model selection so far (<see cref="Selection"/>: the best validation epoch,
+/// its weights and the early-stopping count). <see cref="RunId"/> ties it to the run's data and settings.
 /// </summary>
 public sealed record TrainingCheckpoint(
     string RunId,
@@ -21,7 +22,11 @@ public sealed record TrainingCheckpoint(
     DateTimeOffset SavedAt)
 {
     private static ReadOnlySpan<byte> Magic => "ECTC"u8;
-    private const int Version = 1;
+    /// <summary>Version 2 adds <see cref="Selection"/>; version 1 files (without it) still load.</summary>
+    private const int Version = 2;
+
+    /// <summary>The model selection when the checkpoint was made; null in a version 1 checkpoint (it starts afresh).</summary>
+    public ModelSelectionState? Selection { get; init; }
 
     public byte[] ToBytes()
     {
@@ -39,6 +44,16 @@ public sealed record TrainingCheckpoint(
             {
                 w.Write(bytes.Length);
                 w.Write(bytes);
+            }
+            w.Write(Selection is not null);
+            if (Selection is { } m)
+            {
+                w.Write(m.BestEpoch);
+                w.Write(m.BestUar);
+                w.Write(m.BestLoss);
+                w.Write(m.EpochsWithoutGain);
+                w.Write(m.BestState.Length);
+                w.Write(m.BestState);
             }
         }
         var body = ms.ToArray();
@@ -61,8 +76,8 @@ public sealed record TrainingCheckpoint(
         {
             using var r = new BinaryReader(new MemoryStream(bytes, 4, bytes.Length - 36, writable: false), Encoding.UTF8);
             int version = r.ReadInt32();
-            if (version != Version)
-                throw new InvalidDataException($"{name}: checkpoint format version {version}; this build reads version {Version}");
+            if (version is < 1 or > Version)
+                throw new InvalidDataException($"{name}: checkpoint format version {version}; this build reads versions 1 to {Version}");
             string runId = r.ReadString();
             int epoch = r.ReadInt32();
             long step = r.ReadInt64();
@@ -78,7 +93,10 @@ public sealed record TrainingCheckpoint(
             var optimizer = Read();
             var random = Read();
             if (epoch < 0 || step < 0) throw new InvalidDataException($"{name}: negative epoch {epoch} or step {step}");
-            return new TrainingCheckpoint(runId, epoch, step, seed, model, optimizer, random, savedAt);
+            ModelSelectionState? selection = null;
+            if (version >= 2 && r.ReadBoolean())
+                selection = new ModelSelectionState(r.ReadInt32(), r.ReadDouble(), r.ReadDouble(), r.ReadInt32(), Read());
+            return new TrainingCheckpoint(runId, epoch, step, seed, model, optimizer, random, savedAt) { Selection = selection };
         }
         catch (EndOfStreamException e)
         {
@@ -86,6 +104,12 @@ public sealed record TrainingCheckpoint(
         }
     }
 }
+
+/// <summary>
+/// The recipe's model selection during a run: the best validation epoch so far (0: none), its UAR and loss, its weights
+/// (<see cref="Model.Trainer.SaveState"/>; empty when none) and the epochs since it (early stopping).
+/// </summary>
+public sealed record ModelSelectionState(int BestEpoch, double BestUar, double BestLoss, int EpochsWithoutGain, byte[] BestState);
 
 /// <summary>
 /// The latest checkpoint of one trainer in a directory (<c>checkpoint.ectc</c>), written to a temporary file and

@@ -2,23 +2,50 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using EmotionCluster.Extraction;
 using EmotionCluster.Features;
+using EmotionCluster.Model;
 
 namespace EmotionCluster.Training;
 
-/// <summary>One example of a <see cref="TrainingManifest"/>: the clip, its features' key in the feature store, its class index.</summary>
-public sealed record ManifestExample(string ClipId, string ContentHash, string SettingsHash, int Label)
+/// <summary>
+/// One example of a <see cref="TrainingManifest"/>: the clip, its features' key in the feature store, its class index
+/// and its speaker (for the recipe's speaker normalization; null or empty: the clip is its own group).
+/// </summary>
+public sealed record ManifestExample(string ClipId, string ContentHash, string SettingsHash, int Label, string? Speaker = null)
 {
     public FeatureKey Key => new(ContentHash, SettingsHash);
 }
 
 /// <summary>
-/// What to train on: class names, the feature settings that made the features (kept in the model file), and the
-/// training and validation examples by feature key. JSON (camelCase), e.g. written by the extraction step:
-/// <code>{"labels":["anger","neutral"],"featureSettingsJson":"{}","train":[{"clipId":"a","contentHash":"…","settingsHash":"…","label":0}],"validation":[]}</code>
+/// What to train on: class names, the <see cref="Model.Recipe"/> (its one JSON form, embedded as an object), and the
+/// training, validation and (optional) held-out test examples by feature key. Test examples are never trained on: they
+/// add their audio to their speakers' statistics and are scored with the final model. JSON (camelCase keys, the
+/// recipe's own keys inside it), e.g. written by <c>emotioncluster manifest</c>:
+/// <code>{"labels":["anger","neutral"],"recipe":{"Features":{…},"Input":{…},…},"train":[{"clipId":"a","contentHash":"…","settingsHash":"…","label":0,"speaker":"03"}],"validation":[],"test":[]}</code>
 /// </summary>
-public sealed record TrainingManifest(string[] Labels, string FeatureSettingsJson, ManifestExample[] Train, ManifestExample[] Validation)
+public sealed record TrainingManifest(string[] Labels, JsonElement? Recipe, ManifestExample[] Train, ManifestExample[] Validation, ManifestExample[]? Test = null)
 {
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
+
+    /// <summary>Written by manifests from before the one recipe (feature settings only); read to refuse them clearly.</summary>
+    public string? FeatureSettingsJson { get; init; }
+
+    public static TrainingManifest Create(string[] labels, Recipe recipe, ManifestExample[] train, ManifestExample[] validation, ManifestExample[]? test = null)
+    {
+        using var doc = JsonDocument.Parse(recipe.RecipeJson());
+        return new TrainingManifest(labels, doc.RootElement.Clone(), train, validation, test ?? []);
+    }
+
+    /// <summary>The manifest's recipe.</summary>
+    /// <exception cref="InvalidDataException">there is none (a manifest from an older build) or it is invalid.</exception>
+    public Recipe GetRecipe(string name = "training manifest")
+    {
+        if (Recipe is not { ValueKind: JsonValueKind.Object } recipe)
+            throw new InvalidDataException(FeatureSettingsJson is not null
+                ? $"{name} was written by an older build (feature settings only, no recipe); write it again with 'emotioncluster manifest'"
+                : $"{name}: 'recipe' is missing; write the manifest with 'emotioncluster manifest'");
+        try { return Model.Recipe.FromJson(recipe.GetRawText(), $"{name}: recipe"); }
+        catch (ArgumentException e) { throw new InvalidDataException(e.Message, e); }
+    }
 
     public static TrainingManifest Load(string path)
     {
@@ -37,15 +64,18 @@ public sealed record TrainingManifest(string[] Labels, string FeatureSettingsJso
         string full = Path.GetFullPath(path);
         Directory.CreateDirectory(Path.GetDirectoryName(full)!);
         string tmp = full + $".{Environment.ProcessId}.tmp";
-        File.WriteAllText(tmp, JsonSerializer.Serialize(this, Json));
+        File.WriteAllText(tmp, ToJson());
         File.Move(tmp, full, overwrite: true);
     }
+
+    public string ToJson() => JsonSerializer.Serialize(this, Json);
 
     public void Validate(string name)
     {
         if (Labels is not { Length: >= 2 }) throw new InvalidDataException($"training manifest {name}: 'labels' needs at least two class names");
         if (Train is not { Length: > 0 }) throw new InvalidDataException($"training manifest {name}: 'train' lists no examples");
-        foreach (var (set, list) in new[] { ("train", Train), ("validation", Validation ?? []) })
+        GetRecipe($"training manifest {name}");
+        foreach (var (set, list) in new[] { ("train", Train), ("validation", Validation ?? []), ("test", Test ?? []) })
             for (int i = 0; i < list.Length; i++)
             {
                 var e = list[i];
@@ -57,10 +87,17 @@ public sealed record TrainingManifest(string[] Labels, string FeatureSettingsJso
     }
 }
 
-/// <summary>Training and validation tensors of a run, cropped or padded to one frame count.</summary>
+/// <summary>A clip's raw features (as extracted), its class index and speaker, before the recipe shapes them.</summary>
+public sealed record LabelledFeatures(string ClipId, Spectrogram Features, int Label, string? Speaker);
+
+/// <summary>
+/// A run's examples shaped by its <see cref="Model.Recipe"/> (<see cref="ModelInput"/>: speaker normalization,
+/// standardization, crop or pad), the training-time augmentation, and the held-out test clips' scoring windows.
+/// Built the same way from a manifest and a feature store (trainer nodes) or from features in memory (the CLI).
+/// </summary>
 public sealed record TrainingData(
     string[] Labels,
-    string FeatureSettingsJson,
+    Recipe Recipe,
     Spectrogram[] TrainX,
     int[] TrainY,
     Spectrogram[] ValidationX,
@@ -69,38 +106,85 @@ public sealed record TrainingData(
     public int Bins => TrainX[0].Bins;
     public int Frames => TrainX[0].Frames;
 
+    /// <summary>The recipe's augmentation as a per-example transform (null: off), long-clip windows included.</summary>
+    public Func<Spectrogram, Random, Spectrogram>? Augment { get; init; }
+
+    /// <summary>Held-out test clips (never trained on): ids, scoring windows (<see cref="ModelInput.Crops"/>) and labels.</summary>
+    public string[] TestIds { get; init; } = [];
+    public IReadOnlyList<Spectrogram>[] TestCrops { get; init; } = [];
+    public int[] TestY { get; init; } = [];
+
     /// <summary>
-    /// Reads every example's features from <paramref name="store"/>. <paramref name="frames"/> &gt; 0 crops or pads
-    /// (centre) to that many frames; 0 requires all examples to have the first one's size.
+    /// Shapes the examples as <paramref name="recipe"/> says. Speaker statistics (<see cref="InputSettings.SpeakerNorm"/>)
+    /// are taken per speaker over every clip given (train, validation and test audio; never labels); a clip with no
+    /// speaker is normalized by its own statistics.
     /// </summary>
-    public static TrainingData Load(TrainingManifest manifest, IFeatureStore store, int frames)
+    public static TrainingData Build(Recipe recipe, string[] labels, IReadOnlyList<LabelledFeatures> train,
+        IReadOnlyList<LabelledFeatures> validation, IReadOnlyList<LabelledFeatures>? test = null)
+    {
+        ArgumentNullException.ThrowIfNull(recipe);
+        test ??= [];
+        if (train.Count == 0) throw new ArgumentException("The training set is empty.", nameof(train));
+        var input = recipe.ModelInput;
+        Dictionary<string, BandStatistics>? speakers = null;
+        if (recipe.Input.SpeakerNorm != SpeakerNormalization.None)
+            speakers = train.Concat(validation).Concat(test)
+                .Where(c => !string.IsNullOrEmpty(c.Speaker))
+                .DistinctBy(c => c.ClipId)
+                .GroupBy(c => c.Speaker!)
+                .ToDictionary(g => g.Key, g => BandStatistics.Of(g.Select(c => c.Features)));
+        BandStatistics? SpeakerOf(LabelledFeatures c) =>
+            speakers is not null && !string.IsNullOrEmpty(c.Speaker) && speakers.TryGetValue(c.Speaker, out var s) ? s : null;
+
+        foreach (var (c, i) in train.Concat(validation).Concat(test).Select((c, i) => (c, i)))
+        {
+            if (c.Features.Bins != recipe.Features.Bins)
+                throw new InvalidDataException($"clip '{c.ClipId}' has {c.Features.Bins} bands but the recipe's features have {recipe.Features.Bins}; extract with the recipe's feature settings");
+            if (c.Label < 0 || c.Label >= labels.Length)
+                throw new InvalidDataException($"clip '{c.ClipId}' has label {c.Label}; use a class index 0..{labels.Length - 1}");
+        }
+        var trainX = train.Select(c => input.Shape(c.Features, SpeakerOf(c))).ToArray();
+        Dictionary<Spectrogram, Spectrogram>? longClips = null;
+        if (recipe.Input.LongClips == LongClipMode.Crops)
+        {
+            longClips = new Dictionary<Spectrogram, Spectrogram>(ReferenceEqualityComparer.Instance);
+            for (int i = 0; i < train.Count; i++)
+                if (input.LongClipSource(train[i].Features, SpeakerOf(train[i])) is { } full) longClips[trainX[i]] = full;
+        }
+        return new TrainingData(labels, recipe, trainX, train.Select(c => c.Label).ToArray(),
+            validation.Select(c => input.Shape(c.Features, SpeakerOf(c))).ToArray(), validation.Select(c => c.Label).ToArray())
+        {
+            Augment = recipe.Augmenter(longClips),
+            TestIds = test.Select(c => c.ClipId).ToArray(),
+            TestCrops = test.Select(c => input.Crops(c.Features, SpeakerOf(c))).ToArray(),
+            TestY = test.Select(c => c.Label).ToArray(),
+        };
+    }
+
+    /// <summary>Reads every example's features from <paramref name="store"/> and shapes them by the manifest's recipe.</summary>
+    /// <param name="recipe">Overrides the manifest's recipe (e.g. the node's device and threads); null: the manifest's.</param>
+    public static TrainingData Load(TrainingManifest manifest, IFeatureStore store, Recipe? recipe = null)
     {
         ArgumentNullException.ThrowIfNull(manifest);
         ArgumentNullException.ThrowIfNull(store);
-        Spectrogram[] Read(ManifestExample[] list, string set) => list.Select((e, i) =>
+        recipe ??= manifest.GetRecipe();
+        LabelledFeatures[] Read(ManifestExample[] list, string set) => list.Select((e, i) =>
         {
             var s = store.TryGet(e.Key) ?? throw new InvalidDataException(
                 $"{set}[{i}] (clip '{e.ClipId}'): features {e.Key} are not in the feature store{(store is DirectoryFeatureStore d ? " at " + d.Root : "")}; run the extraction first or point FeatureStorePath at the store that has them");
-            return frames > 0 && s.Frames != frames ? FixedLength.CropOrPad(s, frames) : s;
+            return new LabelledFeatures(e.ClipId, s, e.Label, e.Speaker);
         }).ToArray();
-        var trainX = Read(manifest.Train, "train");
-        var valX = Read(manifest.Validation ?? [], "validation");
-        int bins = trainX[0].Bins, width = trainX[0].Frames;
-        foreach (var (x, i) in trainX.Concat(valX).Select((x, i) => (x, i)))
-            if (x.Bins != bins || x.Frames != width)
-                throw new InvalidDataException(
-                    $"example {i} is {x.Bins} x {x.Frames} (bins x frames) but the first is {bins} x {width}; set EmotionCluster:Training:InputFrames to crop or pad them to one length");
-        return new TrainingData(manifest.Labels, manifest.FeatureSettingsJson ?? "{}", trainX, manifest.Train.Select(e => e.Label).ToArray(),
-            valX, (manifest.Validation ?? []).Select(e => e.Label).ToArray());
+        return Build(recipe, manifest.Labels, Read(manifest.Train, "train"), Read(manifest.Validation ?? [], "validation"), Read(manifest.Test ?? [], "test"));
     }
 }
 
 public static class RunIdentity
 {
-    /// <summary>"train-" and 16 hex digits of SHA-256 over the manifest and the settings: equal on every replica of a run.</summary>
-    public static string Of(TrainingManifest manifest, string settingsFingerprint)
+    /// <summary>"train-" and 16 hex digits of SHA-256 over the manifest (labels, recipe, examples): equal on every replica of a run.</summary>
+    public static string Of(TrainingManifest manifest)
     {
-        string text = JsonSerializer.Serialize(manifest, TrainingManifest.Json) + "\n" + settingsFingerprint;
+        var recipe = manifest.GetRecipe();
+        string text = JsonSerializer.Serialize(manifest with { Recipe = null }, TrainingManifest.Json) + "\n" + recipe.Hash();
         return "train-" + Convert.ToHexStringLower(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text)))[..16];
     }
 }

@@ -97,7 +97,8 @@ public interface IEvaluationSink
 {
     void RunStarted(string runId, string settingsJson, string[] labels);
     void EpochEvaluated(EpochMetrics metrics, ClassificationReport? validation);
-    void RunCompleted(string runId, int? bestEpoch);
+    /// <param name="test">The held-out test clips scored with the final (best) model; null without test clips.</param>
+    void RunCompleted(string runId, int? bestEpoch, ClassificationReport? test);
 }
 
 /// <summary>

@@ -204,17 +204,21 @@ public class TrainingCommandsTests
         Assert.Contains("EmotionCluster__Training__Manifest=", output);
 
         var manifest = EmotionCluster.Training.TrainingManifest.Load(manifestPath);
-        var test = EmotionCluster.Training.TrainingManifest.Load(dir.File("m", "train.test.json"));
         Assert.Equal(["anger", "sadness", "neutral"], manifest.Labels);
-        Assert.Equal(30, manifest.Train.Length + manifest.Validation.Length + test.Train.Length); // 70/20/10 of 3 x 10 clips
+        Assert.Equal(30, manifest.Train.Length + manifest.Validation.Length + manifest.Test!.Length); // 70/20/10 of 3 x 10 clips
         Assert.Equal(21, manifest.Train.Length);
-        Assert.Empty(manifest.Train.Select(e => e.ClipId).Intersect(test.Train.Select(e => e.ClipId)));
+        Assert.Empty(manifest.Train.Select(e => e.ClipId).Intersect(manifest.Test.Select(e => e.ClipId)));
         Assert.All(manifest.Train, e => Assert.Equal(manifest.Labels[e.Label], e.ClipId[5] switch { 'W' => "anger", 'T' => "sadness", _ => "neutral" }));
-        // the trainer reads every example from the store the extraction filled
-        var data = EmotionCluster.Training.TrainingData.Load(manifest, new EmotionCluster.Extraction.DirectoryFeatureStore(store), 300);
+        Assert.All(manifest.Train.Concat(manifest.Test), e => Assert.Equal(e.ClipId[..2], e.Speaker)); // EMO-DB's speaker, for speaker normalization
+        // the one recipe: what the CLI trains is what the trainer nodes train
+        Assert.Equal(new EmotionCluster.Experiments.ExperimentSettings().RecipeJson(), manifest.GetRecipe().RecipeJson());
+        // the trainer reads every example from the store the extraction filled and shapes it by the recipe
+        var data = EmotionCluster.Training.TrainingData.Load(manifest, new EmotionCluster.Extraction.DirectoryFeatureStore(store));
         Assert.Equal(21, data.TrainX.Length);
         Assert.Equal(6, data.ValidationX.Length);
+        Assert.Equal(3, data.TestCrops.Length);
         Assert.All(data.TrainX, x => Assert.Equal((64, 300), (x.Bins, x.Frames)));
+        Assert.NotNull(data.Augment);
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using EmotionCluster.Model;
 using EmotionCluster.Corpora;
 using EmotionCluster.Experiments;
 using EmotionCluster.Extraction;
@@ -50,32 +51,32 @@ public class SettingsTests
         var padded = input.Shape(shorter);
         Assert.Equal(new float[] { 0, -1, 1, 0, 0, -1, 1, 0 }, padded.Data);
 
-        var json = input.ToJson();
-        Assert.Equal(input.ToJson(), ModelInput.FromJson(json).ToJson());
-        Assert.Throws<ArgumentException>(() => ModelInput.FromJson("""{"Features":{},"Input":{"Frames":0}}"""));
+        // a version 1 model file's {"Features":…,"Input":…} form reads back to the same input
+        var json = System.Text.Json.JsonSerializer.Serialize(input, Recipe.Json);
+        Assert.Equal(input with { Features = input.Features }, ModelInput.Of(new ModelManifest(ModelArtifact.FormatName, 1, new CnnSettings(), ["a", "b"], json)) with { Features = input.Features });
+        Assert.Throws<ArgumentException>(() => ModelInput.Of(new ModelManifest(ModelArtifact.FormatName, 1, new CnnSettings(), ["a", "b"], """{"Features":{},"Input":{"Frames":0}}""")));
     }
 
     [Fact]
     public void Time_shift_moves_content_and_fills_the_gap_with_the_minimum()
     {
         var s = new Spectrogram([1, 2, 3, 4, 5, 6, 7, 8], 2, 4);
-        Assert.Equal(new float[] { 1, 1, 2, 3, 1, 5, 6, 7 }, ExperimentRunner.Shift(s, 1).Data);
-        Assert.Equal(new float[] { 3, 4, 1, 1, 7, 8, 1, 1 }, ExperimentRunner.Shift(s, -2).Data);
-        Assert.Equal(s.Data, ExperimentRunner.Shift(s, 0).Data);
+        Assert.Equal(new float[] { 1, 1, 2, 3, 1, 5, 6, 7 }, Recipe.Shift(s, 1).Data);
+        Assert.Equal(new float[] { 3, 4, 1, 1, 7, 8, 1, 1 }, Recipe.Shift(s, -2).Data);
+        Assert.Equal(s.Data, Recipe.Shift(s, 0).Data);
     }
 
     [Fact]
     public void Augmentation_keeps_the_shape_and_is_reproducible_with_a_seed()
     {
-        var runner = new ExperimentRunner(new ExperimentSettings());
-        var augment = runner.Augmentation()!;
+        var augment = new ExperimentSettings().Augmenter()!;
         var x = new Spectrogram(Enumerable.Range(0, 64 * 300).Select(i => (float)Math.Sin(i)).ToArray(), 64, 300);
         var a = augment(x, new Random(5));
         var b = augment(x, new Random(5));
         Assert.Equal((64, 300), (a.Bins, a.Frames));
         Assert.Equal(a.Data, b.Data);
         Assert.NotEqual(x.Data, a.Data);
-        Assert.Null(new ExperimentRunner(new ExperimentSettings { Augmentation = new() { Enabled = false } }).Augmentation());
+        Assert.Null(new ExperimentSettings { Augmentation = new() { Enabled = false } }.Augmenter());
     }
 
     [Fact]
@@ -144,7 +145,7 @@ public class SettingsTests
         var examples = new List<(Spectrogram X, int Y)> { (settings.ModelInput.Shape(full), 0), (settings.ModelInput.Shape(shortClip), 1) };
         var sources = runner.LongClipSources([full, shortClip], examples)!;
         Assert.Single(sources);
-        var augment = runner.Augmentation(sources)!;
+        var augment = settings.Augmenter(sources)!;
         var random = new Random(1);
         var starts = Enumerable.Range(0, 200).Select(_ => augment(examples[0].X, random)).Select(w =>
         {

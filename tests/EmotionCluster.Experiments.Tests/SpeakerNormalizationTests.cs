@@ -1,3 +1,4 @@
+using EmotionCluster.Model;
 using EmotionCluster.Corpora;
 using EmotionCluster.Experiments;
 using EmotionCluster.Extraction;
@@ -82,12 +83,13 @@ public class SpeakerNormalizationTests
         Assert.Equal(SpeakerNormalization.MeanVariance, new ExperimentSettings().Input.SpeakerNorm);
         Assert.Equal(SpeakerNormalization.MeanVariance, ExperimentSettings.FromJson("""{ "Input": { "Frames": 200 } }""").Input.SpeakerNorm);
         var on = new ExperimentSettings();
-        Assert.Contains("\"SpeakerNorm\": \"MeanVariance\"", on.ModelInput.ToJson());
-        Assert.Equal(SpeakerNormalization.MeanVariance, ModelInput.FromJson(on.ModelInput.ToJson()).Input.SpeakerNorm);
+        Assert.Contains("\"SpeakerNorm\": \"MeanVariance\"", on.RecipeJson());
+        Assert.Equal(SpeakerNormalization.MeanVariance, Recipe.FromJson(on.RecipeJson()).ModelInput.Input.SpeakerNorm);
         var off = new ExperimentSettings { Input = new() { SpeakerNorm = SpeakerNormalization.None } };
-        Assert.Equal(SpeakerNormalization.None, ModelInput.FromJson(off.ModelInput.ToJson()).Input.SpeakerNorm);
-        // a model file from before the option: no key, trained without speaker normalization
-        Assert.Equal(SpeakerNormalization.None, ModelInput.FromJson("""{"Features":{},"Input":{"Frames":300,"Standardize":true}}""").Input.SpeakerNorm);
+        Assert.Equal(SpeakerNormalization.None, Recipe.FromJson(off.RecipeJson()).ModelInput.Input.SpeakerNorm);
+        // a (version 1) model file from before the option: no key, trained without speaker normalization
+        Assert.Equal(SpeakerNormalization.None, ModelInput.Of(new ModelManifest(ModelArtifact.FormatName, 1, new CnnSettings(), ["a", "b"],
+            """{"Features":{},"Input":{"Frames":300,"Standardize":true}}""")).Input.SpeakerNorm);
         var e = Assert.Throws<ArgumentException>(() => ExperimentSettings.FromJson("""{ "Input": { "SpeakerNorm": "Loudest" } }""", "s.json"));
         Assert.StartsWith("s.json", e.Message);
     }

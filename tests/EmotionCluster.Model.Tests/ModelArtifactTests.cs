@@ -8,7 +8,14 @@ public sealed class ModelArtifactTests : IDisposable
 {
     private static readonly CnnSettings Cnn = ToyData.SmallCnn;
     private static readonly string[] Labels = ["low", "mid", "high"];
-    private const string FeatureJson = """{"kind":"logmel","bins":16,"frames":32}""";
+    /// <summary>A recipe whose input fits <see cref="Cnn"/> (16 mel bands, 32 frames).</summary>
+    private static readonly Recipe ToyRecipe = new Recipe() with
+    {
+        Features = new() { Mel = new() { NMels = 16 } },
+        Input = new() { Frames = 32 },
+        Cnn = Cnn,
+        Training = ToyData.FastTraining(3),
+    };
     private readonly string dir = Directory.CreateTempSubdirectory("ec-model-").FullName;
 
     public void Dispose() => Directory.Delete(dir, recursive: true);
@@ -21,13 +28,15 @@ public sealed class ModelArtifactTests : IDisposable
         string path = Path.Combine(dir, "nested", "model.ecm");
         using (var result = Trainer.Train(train, validation, ToyData.FastTraining(3), Cnn))
         {
-            result.Save(path, Labels, FeatureJson);
+            result.Save(path, Labels, ToyRecipe, runId: "train-0123456789abcdef");
 
             using var predictor = Predictor.Load(path);
             Assert.Equal(result.Validation!.Probabilities, predictor.PredictBatch(validation.Xs()));
             Assert.Equal(Cnn, predictor.Settings);
             Assert.Equal(Labels, predictor.Labels);
-            Assert.Equal(FeatureJson, predictor.FeatureSettings);
+            Assert.Equal(ToyRecipe.RecipeJson(), predictor.Recipe!.RecipeJson()); // the one recipe, written and read back
+            Assert.Equal(ToyRecipe.ModelInput, predictor.Input);
+            Assert.Equal("train-0123456789abcdef", predictor.RunId);
 
             float[] single = predictor.Predict(validation[0].X);
             Assert.Equal(3, single.Length);
@@ -65,7 +74,7 @@ public sealed class ModelArtifactTests : IDisposable
     public void Predictor_rejects_features_of_another_size()
     {
         string path = Path.Combine(dir, "m.ecm");
-        using (var trainer = new Trainer(Cnn, ToyData.FastTraining(1))) ModelArtifact.Save(path, trainer.Model, Labels, "{}");
+        using (var trainer = new Trainer(Cnn, ToyData.FastTraining(1))) ModelArtifact.Save(path, trainer.Model, Labels, ToyRecipe);
         using var predictor = Predictor.Load(path);
         var e = Assert.Throws<ArgumentException>(() => predictor.Predict(EmotionCluster.Features.Spectrogram.Create(new float[16 * 31], 16, 31)));
         Assert.Contains("16 x 31", e.Message);
@@ -84,7 +93,7 @@ public sealed class ModelArtifactTests : IDisposable
         Assert.Contains("not a zip", notZip.Message);
 
         string good = Path.Combine(dir, "good.ecm");
-        using (var trainer = new Trainer(Cnn, ToyData.FastTraining(1))) ModelArtifact.Save(good, trainer.Model, Labels, "{}");
+        using (var trainer = new Trainer(Cnn, ToyData.FastTraining(1))) ModelArtifact.Save(good, trainer.Model, Labels, ToyRecipe);
 
         string noWeights = Rewrite(good, "no-weights.ecm", (name, bytes) => name == "weights.bin" ? null : bytes);
         Assert.Contains("has no weights.bin", Assert.Throws<ModelArtifactException>(() => Predictor.Load(noWeights)).Message);
@@ -100,7 +109,59 @@ public sealed class ModelArtifactTests : IDisposable
         string badJson = Rewrite(good, "json.ecm", (name, bytes) => name == "manifest.json" ? "{ nope"u8.ToArray() : bytes);
         Assert.Contains("not valid JSON", Assert.Throws<ModelArtifactException>(() => Predictor.Load(badJson)).Message);
 
-        Assert.Throws<ArgumentException>(() => ModelArtifact.Save(Path.Combine(dir, "x.ecm"), new SerCnn(Cnn), ["only one"], "{}"));
+        string badRecipe = Rewrite(good, "recipe.ecm", (name, bytes) => name == "recipe.json" ? """{"Input":{"Frames":32},"Extra":1}"""u8.ToArray() : bytes);
+        var refused = Assert.Throws<ModelArtifactException>(() => Predictor.Load(badRecipe));
+        Assert.Contains("recipe.json", refused.Message);
+        Assert.Contains("Extra", refused.Message);
+
+        string noRecipe = Rewrite(good, "no-recipe.ecm", (name, bytes) => name == "recipe.json" ? null : bytes);
+        Assert.Contains("has no recipe.json", Assert.Throws<ModelArtifactException>(() => Predictor.Load(noRecipe)).Message);
+
+        string future = Rewrite(good, "future.ecm", (name, bytes) => name == "manifest.json"
+            ? System.Text.Encoding.UTF8.GetBytes(System.Text.Encoding.UTF8.GetString(bytes).Replace("\"version\": 2", "\"version\": 9"))
+            : bytes);
+        Assert.Contains("newer build", Assert.Throws<ModelArtifactException>(() => Predictor.Load(future)).Message);
+
+        Assert.Throws<ArgumentException>(() => ModelArtifact.Save(Path.Combine(dir, "x.ecm"), new SerCnn(Cnn), ["only one"], ToyRecipe));
+        // a recipe whose input is not the model's
+        Assert.Throws<ArgumentException>(() => ModelArtifact.Save(Path.Combine(dir, "y.ecm"), new SerCnn(Cnn), Labels, ToyRecipe with { Input = new() { Frames = 31 } }));
+    }
+
+    [Theory]
+    [InlineData("""{"Features":{"Mel":{"NMels":16}},"Input":{"Frames":32,"Standardize":true,"PerBand":false}}""", true)]
+    [InlineData("""{"Mel":{"NMels":16}}""", false)]
+    public void Version_1_model_files_keep_loading_in_both_of_their_forms(string featureSettings, bool standardized)
+    {
+        string good = Path.Combine(dir, "v2.ecm");
+        using (var trainer = new Trainer(Cnn, ToyData.FastTraining(1))) ModelArtifact.Save(good, trainer.Model, Labels, ToyRecipe);
+        // what builds before the one recipe wrote: version 1, feature settings in the manifest, no recipe.json
+        string v1 = Rewrite(good, "v1.ecm", (name, bytes) => name switch
+        {
+            "recipe.json" => null,
+            "manifest.json" => System.Text.Encoding.UTF8.GetBytes(System.Text.Encoding.UTF8.GetString(bytes)
+                .Replace("\"version\": 2", "\"version\": 1")
+                .Replace("\"featureSettings\": null", "\"featureSettings\": " + System.Text.Json.JsonSerializer.Serialize(featureSettings))),
+            _ => bytes,
+        });
+        using var predictor = Predictor.Load(v1);
+        Assert.Null(predictor.Recipe);
+        Assert.Equal(32, predictor.Input.Input.Frames);
+        Assert.Equal(16, predictor.Input.Features.Bins);
+        Assert.Equal(standardized, predictor.Input.Input.Standardize);
+        // neither form had speaker normalization
+        Assert.Equal(EmotionCluster.Features.SpeakerNormalization.None, predictor.Input.Input.SpeakerNorm);
+    }
+
+    [Fact]
+    public void An_entry_that_decompresses_past_the_cap_is_refused_before_it_is_read()
+    {
+        string good = Path.Combine(dir, "cap.ecm");
+        using (var trainer = new Trainer(Cnn, ToyData.FastTraining(1))) ModelArtifact.Save(good, trainer.Model, Labels, ToyRecipe);
+        // a zip bomb's shape: a small file whose weights entry inflates to more than the cap
+        string bomb = Rewrite(good, "bomb.ecm", (name, bytes) => name == "weights.bin" ? new byte[ModelArtifact.MaxWeightsBytes + 1] : bytes);
+        Assert.True(new FileInfo(bomb).Length < 10_000_000);
+        var e = Assert.Throws<ModelArtifactException>(() => Predictor.Load(bomb));
+        Assert.Contains("more than", e.Message);
     }
 
     /// <summary>A copy of a model file with entries replaced (null drops the entry).</summary>

@@ -42,22 +42,34 @@ public sealed class TinyModel : IDisposable
             examples.Add((FixedLength.CropOrPad(features, 300), i % 3));
         }
         var cnn = new CnnSettings { InputBins = 64, InputFrames = 300, Classes = 3, Channels = [4, 8], DenseSize = 8 };
-        ModelA = Train(examples, cnn, 1, "a.model", FeaturePipelineSettings.Default.ToJson());
-        ModelB = Train(examples, cnn, 2, "b.model", FeaturePipelineSettings.Default.ToJson());
-        ModelWide = Train(examples, cnn with { Channels = [8, 16] }, 7, "wide.model", FeaturePipelineSettings.Default.ToJson());
-        string modelInput = "{\"Features\":" + FeaturePipelineSettings.Default.ToJson() + ",\"Input\":{\"Frames\":300,\"Standardize\":true}}";
-        ModelStandardized = Train(examples, cnn, 3, "standardized.model", modelInput);
-        ModelPerBand = Train(examples, cnn, 4, "perband.model", modelInput.Replace("\"Standardize\":true", "\"Standardize\":true,\"PerBand\":true"));
-        ModelSpeakerNorm = Train(examples, cnn, 6, "speakernorm.model", modelInput.Replace("\"Standardize\":true", "\"Standardize\":true,\"SpeakerNorm\":\"MeanVariance\""));
-        ModelUnknownInput = Train(examples, cnn, 5, "unknown.model", modelInput.Replace("\"Standardize\":true", "\"Standardize\":true,\"Whiten\":true"));
+        var plain = new InputSettings { Frames = 300, Standardize = false, SpeakerNorm = SpeakerNormalization.None };
+        var standardized = plain with { Standardize = true };
+        ModelA = Train(examples, cnn, 1, "a.model", plain);
+        ModelB = Train(examples, cnn, 2, "b.model", plain);
+        ModelWide = Train(examples, cnn with { Channels = [8, 16] }, 7, "wide.model", plain);
+        ModelStandardized = Train(examples, cnn, 3, "standardized.model", standardized);
+        ModelPerBand = Train(examples, cnn, 4, "perband.model", standardized with { PerBand = true });
+        ModelSpeakerNorm = Train(examples, cnn, 6, "speakernorm.model", standardized with { SpeakerNorm = SpeakerNormalization.MeanVariance });
+        // a model file from a build that knows an input shaping this one does not
+        ModelUnknownInput = Train(examples, cnn, 5, "unknown.model", standardized, recipeJson => recipeJson.Replace("\"Standardize\": true", "\"Standardize\": true, \"Whiten\": true"));
     }
 
-    private string Train(List<(Spectrogram, int)> examples, CnnSettings cnn, int seed, string name, string featureJson)
+    private string Train(List<(Spectrogram, int)> examples, CnnSettings cnn, int seed, string name, InputSettings input, Func<string, string>? editRecipe = null)
     {
         var settings = new TrainingSettings { Epochs = 1, BatchSize = 4, Seed = seed, Threads = 0, EarlyStoppingPatience = 0, WarmupEpochs = 0 };
         using var result = Trainer.Train(examples, [], settings, cnn);
         string path = Path.Combine(Dir, name);
-        result.Save(path, Labels, featureJson);
+        result.Save(path, Labels, new Recipe { Input = input, Cnn = cnn, Training = settings });
+        if (editRecipe is not null)
+        {
+            using var zip = System.IO.Compression.ZipFile.Open(path, System.IO.Compression.ZipArchiveMode.Update);
+            var entry = zip.GetEntry("recipe.json")!;
+            string json;
+            using (var reader = new StreamReader(entry.Open())) json = reader.ReadToEnd();
+            entry.Delete();
+            using var writer = new StreamWriter(zip.CreateEntry("recipe.json").Open());
+            writer.Write(editRecipe(json));
+        }
         return path;
     }
 
@@ -87,13 +99,8 @@ public sealed class TinyModel : IDisposable
     public static float[] Reference(string modelPath, byte[] wav)
     {
         using var predictor = Predictor.Load(modelPath);
-        if (predictor.FeatureSettings.Contains("\"Input\"", StringComparison.Ordinal))
-        {
-            var input = Experiments.ModelInput.FromJson(predictor.FeatureSettings); // the experiments' own shaping code
-            return predictor.Predict(input.Shape(new PipelineFeaturizer(input.Features).Extract(wav, "reference")));
-        }
-        var features = new PipelineFeaturizer(FeaturePipelineSettings.FromJson(predictor.FeatureSettings)).Extract(wav, "reference");
-        return predictor.Predict(FixedLength.CropOrPad(features, predictor.Settings.InputFrames));
+        var input = predictor.Input; // the model file's own input contract, as predict uses it
+        return predictor.Predict(input.Shape(new PipelineFeaturizer(input.Features).Extract(wav, "reference")));
     }
 
     public void Dispose()

@@ -16,18 +16,21 @@ public class ActorTests
         public ConcurrentQueue<string> Calls { get; } = new();
         public void RunStarted(string runId, string settingsJson, string[] labels) => Calls.Enqueue($"start {runId} {string.Join(',', labels)}");
         public void EpochEvaluated(EpochMetrics metrics, ClassificationReport? validation) => Calls.Enqueue($"epoch {metrics.Epoch} {validation?.Count}");
-        public void RunCompleted(string runId, int? bestEpoch) => Calls.Enqueue($"done {runId} {bestEpoch}");
+        public void RunCompleted(string runId, int? bestEpoch, ClassificationReport? test) => Calls.Enqueue($"done {runId} {bestEpoch}");
     }
 
     [Fact]
     public async Task A_single_trainer_trains_every_epoch_reports_and_writes_the_model()
     {
         using var data = new Synthetic();
-        var options = Synthetic.Options(epochs: 3);
-        options.Manifest = data.ManifestPath;
-        options.CheckpointDirectory = Path.Combine(data.Root, "ckpt");
-        options.ModelOutput = Path.Combine(data.Root, "model.ecm");
-        options.BestModelOutput = Path.Combine(data.Root, "best", "best.ecm");
+        var recipe = Synthetic.Recipe(epochs: 3);
+        var options = new TrainerOptions
+        {
+            Manifest = data.WriteManifest(recipe, "three-epochs.json"),
+            CheckpointDirectory = Path.Combine(data.Root, "ckpt"),
+            ModelOutput = Path.Combine(data.Root, "model.ecm"),
+            BestModelOutput = Path.Combine(data.Root, "best", "best.ecm"),
+        };
         var lines = new ConcurrentQueue<string>();
         var finished = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
         void Output(string line)
@@ -46,7 +49,7 @@ public class ActorTests
             Assert.Contains(lines, l => l.StartsWith("trainer ready") && l.Contains("pool-thread=false"));
             Assert.Equal(3, lines.Count(l => l.StartsWith("epoch ")));
 
-            string runId = RunIdentity.Of(data.Manifest, options.Fingerprint());
+            string runId = RunIdentity.Of(data.ManifestFor(recipe));
             var calls = sink.Calls.ToArray();
             Assert.Equal([$"start {runId} a,b,c", "epoch 1 6", "epoch 2 6", "epoch 3 6"], calls[..4]);
             Assert.StartsWith($"done {runId} ", calls[4]);
@@ -60,6 +63,10 @@ public class ActorTests
 
             var (model, manifest) = ModelArtifact.Load(options.ModelOutput);
             using (model) Assert.Equal(["a", "b", "c"], manifest.Labels);
+            // the model file carries the recipe it was trained with and its run: predict, evaluate and streaming read it
+            Assert.Equal(recipe.RecipeJson(), manifest.Recipe!.RecipeJson());
+            Assert.Equal(runId, manifest.RunId);
+            using (var predictor = Predictor.Load(options.ModelOutput)) Assert.Equal(recipe.ModelInput, predictor.Input);
             // every new best validation UAR rewrote the best model and announced it (the node publishes it to predictors)
             var best = lines.Where(l => l.StartsWith("best model epoch ")).ToArray();
             Assert.NotEmpty(best);

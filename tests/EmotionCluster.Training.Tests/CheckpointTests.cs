@@ -26,6 +26,26 @@ public class CheckpointTests : IDisposable
         Assert.Equal([6], loaded.RandomState);
         Assert.Equal(Sample(2).SavedAt, loaded.SavedAt);
         Assert.Equal([CheckpointStore.FileName], Directory.GetFiles(dir).Select(Path.GetFileName));
+        Assert.Null(loaded.Selection);
+    }
+
+    [Fact]
+    public void The_model_selection_travels_with_the_checkpoint_and_version_1_files_still_load()
+    {
+        var store = new CheckpointStore(dir);
+        store.Save(Sample(3) with { Selection = new ModelSelectionState(2, 0.75, 0.5, 1, [9, 8, 7]) });
+        var m = store.TryLoad()!.Selection!;
+        Assert.Equal((2, 0.75, 0.5, 1), (m.BestEpoch, m.BestUar, m.BestLoss, m.EpochsWithoutGain));
+        Assert.Equal([9, 8, 7], m.BestState);
+
+        // a version 1 checkpoint: the same layout without the selection flag, version 1 in the header
+        var v2 = Sample(3).ToBytes();
+        var body = v2.AsSpan(0, v2.Length - 32 - 1).ToArray(); // drop the checksum and the "no selection" flag
+        BitConverter.GetBytes(1).CopyTo(body, 4);
+        File.WriteAllBytes(store.FilePath, [.. body, .. System.Security.Cryptography.SHA256.HashData(body)]);
+        var old = store.TryLoad()!;
+        Assert.Equal(30, old.Step);
+        Assert.Null(old.Selection);
     }
 
     [Fact]

@@ -10,22 +10,13 @@ public class ProcessTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
 
+    /// <summary>A trainer's settings: the manifest (the data and <see cref="Synthetic.Recipe"/> for these epochs and batch size) and this node's paths and timeouts.</summary>
     private static Dictionary<string, string> Settings(Synthetic data, string checkpointDir, int epochs, int batchSize, int minReplicas) => new()
     {
         ["Node:FeatureStorePath"] = data.Store.Root,
-        ["Training:Manifest"] = data.ManifestPath,
+        ["Training:Manifest"] = data.WriteManifest(Synthetic.Recipe(batchNorm: true, dropout: 0.2, epochs: epochs, batchSize: batchSize),
+            string.Create(CultureInfo.InvariantCulture, $"manifest-{epochs}x{batchSize}.json")),
         ["Training:CheckpointDirectory"] = checkpointDir,
-        ["Training:Epochs"] = epochs.ToString(CultureInfo.InvariantCulture),
-        ["Training:BatchSize"] = batchSize.ToString(CultureInfo.InvariantCulture),
-        ["Training:LearningRate"] = "0.01",
-        ["Training:Channels"] = "4,8",
-        ["Training:DenseSize"] = "8",
-        ["Training:InputFrames"] = Synthetic.Frames.ToString(CultureInfo.InvariantCulture),
-        ["Training:Threads"] = "1",
-        ["Training:Seed"] = "7",
-        ["Training:ConvDropout"] = "0.2",
-        ["Training:DenseDropout"] = "0.2",
-        ["Training:WarmupEpochs"] = "1",
         ["Training:StepTimeout"] = "00:00:02",
         ["Training:MinReplicas"] = minReplicas.ToString(CultureInfo.InvariantCulture),
         ["Training:StartTimeout"] = "00:00:40",
@@ -164,14 +155,16 @@ public class ProcessTests(ITestOutputHelper output)
             var finished = await again.WaitForLine(l => l.StartsWith("training finished"), TimeSpan.FromSeconds(120));
 
             // the same run without interruption, in this process
-            var options = Synthetic.Options(batchNorm: true, dropout: 0.2, epochs: epochs, batchSize: 8);
+            var options = Synthetic.Recipe(batchNorm: true, dropout: 0.2, epochs: epochs, batchSize: 8);
             using var reference = data.Replica(options);
             for (long s = 1; s <= reference.TotalSteps; s++)
             {
                 var reducer = new StepReducer(s, [0], reference.VectorLength);
                 reducer.Add(reference.Compute(s, 0, 1));
                 reference.Apply(reducer.Reduce());
+                if (reference.IsEpochEnd(s)) reference.EndEpoch(reference.CompletedEpochs); // the coordinator's model selection
             }
+            reference.RestoreBest(); // the run ends with the best validation epoch's weights, however often it was interrupted
             Assert.Equal(reference.Trainer.WeightChecksum(), TrainerProcess.Field(finished, "checksum"));
         }
         finally

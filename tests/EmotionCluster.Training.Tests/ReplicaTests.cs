@@ -28,7 +28,7 @@ public class ReplicaTests
     {
         // Without BatchNorm (batch statistics would differ between a batch and its halves) and without dropout.
         using var data = new Synthetic();
-        var options = Synthetic.Options(batchNorm: false, dropout: 0, batchSize: 8);
+        var options = Synthetic.Recipe(batchNorm: false, dropout: 0, batchSize: 8);
         using var single = data.Replica(options);
         using var a = data.Replica(options);
         using var b = data.Replica(options);
@@ -57,7 +57,7 @@ public class ReplicaTests
     {
         // Default shape: BatchNorm (running statistics averaged with the gradients) and dropout (own stream per replica).
         using var data = new Synthetic(trainCount: 25);
-        var options = Synthetic.Options(batchNorm: true, dropout: 0.3, batchSize: 7);
+        var options = Synthetic.Recipe(batchNorm: true, dropout: 0.3, batchSize: 7);
         var replicas = Enumerable.Range(0, 3).Select(_ => data.Replica(options)).ToList();
         try
         {
@@ -82,7 +82,7 @@ public class ReplicaTests
     public void Dropping_a_replica_keeps_the_survivors_identical_and_training()
     {
         using var data = new Synthetic();
-        var options = Synthetic.Options();
+        var options = Synthetic.Recipe();
         using var a = data.Replica(options);
         using var b = data.Replica(options);
         using var c = data.Replica(options);
@@ -107,7 +107,7 @@ public class ReplicaTests
     {
         // BatchNorm and dropout on: the checkpoint must carry weights, buffers, AdamW state, step and torch's generator.
         using var data = new Synthetic();
-        var options = Synthetic.Options(batchNorm: true, dropout: 0.3, epochs: 4);
+        var options = Synthetic.Recipe(batchNorm: true, dropout: 0.3, epochs: 4);
         string expected;
         using (var straight = data.Replica(options))
         {
@@ -137,8 +137,8 @@ public class ReplicaTests
     public void A_checkpoint_of_another_run_is_refused()
     {
         using var data = new Synthetic();
-        using var a = data.Replica(Synthetic.Options(epochs: 4));
-        using var b = data.Replica(Synthetic.Options(epochs: 5));
+        using var a = data.Replica(Synthetic.Recipe(epochs: 4));
+        using var b = data.Replica(Synthetic.Recipe(epochs: 5));
         var e = Assert.Throws<InvalidDataException>(() => b.Restore(a.CreateCheckpoint(), restoreRandom: true));
         Assert.Contains("belongs to run", e.Message);
     }
@@ -147,7 +147,7 @@ public class ReplicaTests
     public void Validation_metrics_come_from_the_validation_set()
     {
         using var data = new Synthetic();
-        using var r = data.Replica(Synthetic.Options(epochs: 3));
+        using var r = data.Replica(Synthetic.Recipe(epochs: 3));
         for (long s = 1; s <= r.TotalSteps; s++) Step([r], s);
         var (loss, accuracy) = r.TakeEpochMetrics();
         Assert.True(double.IsFinite(loss) && accuracy is >= 0 and <= 1);
@@ -163,9 +163,9 @@ public class OptimizerTests
     public void Explicit_scalar_AdamW_matches_TorchSharp_AdamW_bit_for_bit_and_round_trips_its_state()
     {
         using var data = new Synthetic();
-        var options = Synthetic.Options(batchNorm: true, dropout: 0);
-        var cnn = options.ToCnnSettings(Synthetic.Bins, Synthetic.Frames, Synthetic.Classes);
-        var settings = options.ToTrainingSettings();
+        var options = Synthetic.Recipe(batchNorm: true, dropout: 0);
+        var cnn = options.CnnFor(Synthetic.Classes);
+        var settings = options.Training;
         using var reference = new EmotionCluster.Model.Trainer(cnn, settings);
         using var ours = new EmotionCluster.Model.Trainer(cnn, settings);
         using var adamw = new ExplicitScalarAdamW(ours.Model.parameters(), settings.WeightDecay);
@@ -196,9 +196,9 @@ public class TrainerStateTests
     public void Trainer_optimizer_state_buffers_and_random_state_round_trip()
     {
         using var data = new Synthetic();
-        var options = Synthetic.Options(batchNorm: true, dropout: 0);
-        var cnn = options.ToCnnSettings(Synthetic.Bins, Synthetic.Frames, Synthetic.Classes);
-        var settings = options.ToTrainingSettings();
+        var options = Synthetic.Recipe(batchNorm: true, dropout: 0);
+        var cnn = options.CnnFor(Synthetic.Classes);
+        var settings = options.Training;
         var xs = data.Data.TrainX.Take(8).ToArray();
         var ys = data.Data.TrainY.Take(8).ToArray();
         using var a = new EmotionCluster.Model.Trainer(cnn, settings);

@@ -22,30 +22,51 @@ public class SettingsTests
     {
         Assert.Contains("StepTimeout", Assert.Throws<ArgumentException>(() => new TrainerOptions { StepTimeout = TimeSpan.Zero }.Validate()).Message);
         Assert.Contains("MinReplicas", Assert.Throws<ArgumentException>(() => new TrainerOptions { MinReplicas = 0 }.Validate()).Message);
-        Assert.Contains("BatchSize", Assert.Throws<ArgumentException>(() => new TrainerOptions { BatchSize = 0 }.Validate()).Message);
+        Assert.Contains("Threads", Assert.Throws<ArgumentException>(() => new TrainerOptions { Threads = -1 }.Validate()).Message);
     }
 
     [Fact]
     public void Plateau_schedule_is_refused_by_the_data_parallel_trainer()
     {
         using var data = new Synthetic();
-        var options = Synthetic.Options();
-        options.Schedule = LrSchedule.Plateau;
-        Assert.Contains("Plateau", Assert.Throws<ArgumentException>(() => data.Replica(options)).Message);
+        var recipe = Synthetic.Recipe();
+        Assert.Contains("Plateau", Assert.Throws<ArgumentException>(() => data.Replica(recipe with { Training = recipe.Training with { Schedule = LrSchedule.Plateau } })).Message);
+        Assert.Contains("AverageLastEpochs", Assert.Throws<ArgumentException>(() => data.Replica(recipe with { Training = recipe.Training with { AverageLastEpochs = 3 } })).Message);
+    }
+
+    [Fact]
+    public void A_node_overrides_only_its_device_and_threads()
+    {
+        var recipe = Synthetic.Recipe();
+        Assert.Equal(recipe, new TrainerOptions().ForThisNode(recipe)); // unset: the recipe's own
+        var mine = new TrainerOptions { Device = "cpu", Threads = 2 }.ForThisNode(recipe);
+        Assert.Equal(2, mine.Training.Threads);
+        Assert.Equal(recipe with { Training = recipe.Training with { Threads = 2 } }, mine);
+        Assert.Equal(recipe.Hash(), mine.Hash()); // device and threads are not part of the run's identity
+    }
+
+    [Fact]
+    public void A_manifest_from_before_the_one_recipe_is_refused_with_the_fix()
+    {
+        using var data = new Synthetic(trainCount: 3, validationCount: 0);
+        string path = Path.Combine(data.Root, "old.json");
+        File.WriteAllText(path, """{"labels":["a","b","c"],"featureSettingsJson":"{}","train":[{"clipId":"x","contentHash":"aa","settingsHash":"bb","label":0}],"validation":[]}""");
+        var e = Assert.Throws<InvalidDataException>(() => TrainingManifest.Load(path));
+        Assert.Contains("older build", e.Message);
+        Assert.Contains("emotioncluster manifest", e.Message);
     }
 
     [Fact]
     public void Run_id_follows_the_manifest_and_the_run_settings_but_not_the_paths()
     {
         using var data = new Synthetic();
-        var a = Synthetic.Options();
-        var b = Synthetic.Options();
-        b.CheckpointDirectory = "elsewhere";
-        b.StepTimeout = TimeSpan.FromSeconds(99);
-        Assert.Equal(RunIdentity.Of(data.Manifest, a.Fingerprint()), RunIdentity.Of(data.Manifest, b.Fingerprint()));
-        b.LearningRate = 0.5;
-        Assert.NotEqual(RunIdentity.Of(data.Manifest, a.Fingerprint()), RunIdentity.Of(data.Manifest, b.Fingerprint()));
-        Assert.Matches("^train-[0-9a-f]{16}$", RunIdentity.Of(data.Manifest, a.Fingerprint()));
+        var a = Synthetic.Recipe();
+        var b = a with { Training = a.Training with { Device = "cuda", Threads = 8 } }; // per-node keys
+        Assert.Equal(RunIdentity.Of(data.ManifestFor(a)), RunIdentity.Of(data.ManifestFor(b)));
+        var c = a with { Training = a.Training with { LearningRate = 0.5 } };
+        Assert.NotEqual(RunIdentity.Of(data.ManifestFor(a)), RunIdentity.Of(data.ManifestFor(c)));
+        Assert.NotEqual(RunIdentity.Of(data.ManifestFor(a)), RunIdentity.Of(data.ManifestFor(a) with { Train = data.Manifest.Train[1..] }));
+        Assert.Matches("^train-[0-9a-f]{16}$", RunIdentity.Of(data.ManifestFor(a)));
     }
 
     [Fact]
@@ -53,7 +74,7 @@ public class SettingsTests
     {
         using var data = new Synthetic();
         var manifest = data.Manifest with { Train = [.. data.Manifest.Train, new ManifestExample("lost", new string('a', 64), "0123456789abcdef", 1)] };
-        var e = Assert.Throws<InvalidDataException>(() => TrainingData.Load(manifest, data.Store, Synthetic.Frames));
+        var e = Assert.Throws<InvalidDataException>(() => TrainingData.Load(manifest, data.Store));
         Assert.Contains("'lost'", e.Message);
         Assert.Contains("run the extraction first", e.Message);
 
@@ -64,10 +85,11 @@ public class SettingsTests
     }
 
     [Fact]
-    public void Features_of_other_lengths_are_cropped_or_padded()
+    public void Features_of_other_lengths_are_cropped_or_padded_to_the_recipes_frames()
     {
         using var data = new Synthetic(trainCount: 3, validationCount: 0);
-        var loaded = TrainingData.Load(data.Manifest, data.Store, frames: 10);
+        var recipe = Synthetic.Recipe();
+        var loaded = TrainingData.Load(data.Manifest, data.Store, recipe with { Input = recipe.Input with { Frames = 10 } });
         Assert.All(loaded.TrainX, x => Assert.Equal(10, x.Frames));
         Assert.Equal(data.Manifest.Train.Select(e => e.Label), loaded.TrainY);
     }

@@ -36,7 +36,7 @@ public class SingleReplicaTests
     public void Training_alone_gives_the_weights_buffers_and_optimizer_state_of_the_reduced_path_bit_for_bit(bool batchNorm, double dropout)
     {
         using var data = new Synthetic(trainCount: 25);
-        var options = Synthetic.Options(batchNorm: batchNorm, dropout: dropout, batchSize: 7);
+        var options = Synthetic.Recipe(batchNorm: batchNorm, dropout: dropout, batchSize: 7);
         // one after the other: torch's random generator (dropout) is process-wide and each replica's Trainer reseeds it
         var alone = new List<ReducedStep>();
         string aloneSum;
@@ -71,7 +71,7 @@ public class SingleReplicaTests
     {
         // the plain loop as the trainer benchmark runs it: Trainer.ComputeGradients + ApplyGradients (TorchSharp AdamW)
         using var data = new Synthetic(trainCount: 25);
-        var options = Synthetic.Options(batchNorm: true, dropout: 0.3, batchSize: 7);
+        var options = Synthetic.Recipe(batchNorm: true, dropout: 0.3, batchSize: 7);
         string expected;
         long steps;
         using (var replica = data.Replica(options))
@@ -80,8 +80,8 @@ public class SingleReplicaTests
             for (long s = 1; s <= steps; s++) replica.TrainAlone(s);
             expected = replica.Trainer.WeightChecksum();
         }
-        var settings = options.ToTrainingSettings();
-        var cnn = options.ToCnnSettings(Synthetic.Bins, Synthetic.Frames, Synthetic.Classes);
+        var settings = options.Training;
+        var cnn = options.CnnFor(Synthetic.Classes);
         using var trainer = new Trainer(cnn, settings);
         trainer.SetClassWeights(ClassWeights.Balanced(data.Data.TrainY, cnn.Classes));
         var plan = new DataParallelStep(data.Data.TrainX.Length, settings.BatchSize, settings.Seed);
@@ -101,7 +101,7 @@ public class SingleReplicaTests
     public void Training_alone_refuses_a_step_out_of_order_and_continues_after_a_reduced_step()
     {
         using var data = new Synthetic();
-        var options = Synthetic.Options();
+        var options = Synthetic.Recipe();
         using var replica = data.Replica(options);
         Assert.Throws<InvalidOperationException>(() => replica.TrainAlone(2));
         replica.TrainAlone(1);
@@ -110,5 +110,56 @@ public class SingleReplicaTests
         Assert.Equal(3, replica.AppliedStep);
         Assert.Equal(8, third.Samples);
         Assert.Throws<InvalidOperationException>(() => replica.Apply(third with { Step = 3 }));
+    }
+
+    [Fact]
+    public void The_recipes_model_selection_keeps_the_best_epoch_and_stops_after_the_patience()
+    {
+        using var data = new Synthetic(trainCount: 24, validationCount: 9);
+        var recipe = Synthetic.Recipe(epochs: 30);
+        recipe = recipe with { Training = recipe.Training with { EarlyStoppingPatience = 3, LearningRate = 5e-2 } };
+        using var replica = data.Replica(recipe);
+        var checksums = new Dictionary<int, string>();
+        int epoch = 0;
+        for (long s = 1; s <= replica.TotalSteps && !replica.StopEarly; s++)
+        {
+            replica.TrainAlone(s);
+            if (!replica.IsEpochEnd(s)) continue;
+            epoch = replica.CompletedEpochs;
+            var v = replica.EndEpoch(epoch)!.Value;
+            checksums[epoch] = replica.Trainer.WeightChecksum();
+            Assert.Equal(v.IsBest, replica.BestEpoch == epoch);
+        }
+        Assert.InRange(replica.BestEpoch, 1, epoch);
+        if (replica.StopEarly) Assert.Equal(epoch - 3, replica.BestEpoch); // stopped exactly the patience after the best epoch
+        else Assert.Equal(30, epoch);
+        replica.RestoreBest();
+        Assert.Equal(checksums[replica.BestEpoch], replica.Trainer.WeightChecksum());
+
+        // the selection survives a checkpoint: a replica restored from it restores the same best weights
+        using var resumed = data.Replica(recipe);
+        resumed.Restore(replica.CreateCheckpoint(), restoreRandom: true);
+        Assert.Equal(replica.BestEpoch, resumed.BestEpoch);
+        resumed.RestoreBest();
+        Assert.Equal(checksums[replica.BestEpoch], resumed.Trainer.WeightChecksum());
+    }
+
+    [Fact]
+    public void Augmentation_draws_depend_on_the_seed_step_and_example_only()
+    {
+        using var data = new Synthetic();
+        var plain = Synthetic.Recipe(batchNorm: false, dropout: 0);
+        var augmented = plain with { Augmentation = new AugmentationSettings { MaxShiftFrames = 2, FrequencyMasks = 1, MaxFrequencyWidth = 2, TimeMasks = 1, MaxTimeWidth = 3 } };
+        string Train(Recipe recipe)
+        {
+            var shaped = TrainingData.Load(data.ManifestFor(recipe), data.Store);
+            Assert.Equal(recipe.Augmentation.Enabled, shaped.Augment is not null);
+            using var replica = new DataParallelReplica("r", shaped);
+            for (long s = 1; s <= 6; s++) replica.TrainAlone(s);
+            return replica.Trainer.WeightChecksum();
+        }
+        string a = Train(augmented);
+        Assert.Equal(a, Train(augmented)); // another replica draws the same masks and shifts
+        Assert.NotEqual(Train(plain), a);
     }
 }

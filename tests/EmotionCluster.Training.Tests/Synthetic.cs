@@ -30,12 +30,12 @@ public sealed class Synthetic : IDisposable
             Store.Put(key, new Spectrogram(data, Bins, Frames));
             return new ManifestExample($"{set}{i}", key.ContentHash, key.SettingsHash, label);
         }
-        Manifest = new TrainingManifest(["a", "b", "c"], "{}",
+        Manifest = TrainingManifest.Create(["a", "b", "c"], Recipe(),
             Enumerable.Range(0, trainCount).Select(i => Make(i, "train")).ToArray(),
             Enumerable.Range(0, validationCount).Select(i => Make(i, "val")).ToArray());
         ManifestPath = Path.Combine(Root, "manifest.json");
         Manifest.Save(ManifestPath);
-        Data = TrainingData.Load(Manifest, Store, Frames);
+        Data = TrainingData.Load(Manifest, Store);
     }
 
     public string Root { get; }
@@ -44,15 +44,35 @@ public sealed class Synthetic : IDisposable
     public string ManifestPath { get; }
     public TrainingData Data { get; }
 
-    public static TrainerOptions Options(bool batchNorm = true, double dropout = 0.2, int epochs = 4, int batchSize = 8) => new()
+    /// <summary>
+    /// A small recipe for the synthetic features: taken as they are (no standardization, speaker normalization or
+    /// augmentation, no early stopping or BatchNorm recalibration), so replicas can be compared step by step.
+    /// </summary>
+    public static Recipe Recipe(bool batchNorm = true, double dropout = 0.2, int epochs = 4, int batchSize = 8) => new()
     {
-        Epochs = epochs, BatchSize = batchSize, LearningRate = 1e-2, Channels = "4,8", DenseSize = 8, KernelSize = 3,
-        ConvDropout = dropout, DenseDropout = dropout, BatchNorm = batchNorm, InputFrames = Frames, Threads = 1, Seed = 7,
-        WarmupEpochs = 1, Schedule = LrSchedule.Cosine,
+        Features = new FeaturePipelineSettings { Mel = new MelSettings { NMels = Bins } },
+        Input = new InputSettings { Frames = Frames, Standardize = false, SpeakerNorm = SpeakerNormalization.None },
+        Augmentation = new AugmentationSettings { Enabled = false },
+        Cnn = new CnnSettings { Channels = [4, 8], DenseSize = 8, KernelSize = 3, ConvDropout = dropout, DenseDropout = dropout, BatchNorm = batchNorm },
+        Training = new TrainingSettings
+        {
+            Epochs = epochs, BatchSize = batchSize, LearningRate = 1e-2, Threads = 1, Seed = 7, WarmupEpochs = 1, Schedule = LrSchedule.Cosine,
+            EarlyStoppingPatience = 0, PreciseBatchNorm = false,
+        },
     };
 
-    public DataParallelReplica Replica(TrainerOptions options) =>
-        new(RunIdentity.Of(Manifest, options.Fingerprint()), options.ToCnnSettings(Bins, Frames, Classes), options.ToTrainingSettings(), Data);
+    /// <summary>This data's manifest with <paramref name="recipe"/>.</summary>
+    public TrainingManifest ManifestFor(Recipe recipe) => TrainingManifest.Create(Manifest.Labels, recipe, Manifest.Train, Manifest.Validation, Manifest.Test);
+
+    /// <summary>Writes this data's manifest with <paramref name="recipe"/>; returns its path.</summary>
+    public string WriteManifest(Recipe recipe, string name = "manifest.json")
+    {
+        string path = Path.Combine(Root, name);
+        ManifestFor(recipe).Save(path);
+        return path;
+    }
+
+    public DataParallelReplica Replica(Recipe recipe) => new(RunIdentity.Of(ManifestFor(recipe)), Data with { Recipe = recipe });
 
     public void Dispose()
     {

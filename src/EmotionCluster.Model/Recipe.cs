@@ -1,0 +1,184 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using EmotionCluster.Extraction;
+using EmotionCluster.Features;
+
+namespace EmotionCluster.Model;
+
+/// <summary>How a feature matrix becomes the model's input: per-clip standardization, then a centre crop or pad in time.</summary>
+public sealed record InputSettings
+{
+    /// <summary>Frames per example (300 = 3 s at a 10 ms hop).</summary>
+    public int Frames { get; init; } = 300;
+    /// <summary>Subtract the clip's mean and divide by its standard deviation (over all bins and frames) before cropping.</summary>
+    public bool Standardize { get; init; } = true;
+    /// <summary>With <see cref="Standardize"/>: take the mean and deviation per band (over the clip's frames) instead of over the whole clip.</summary>
+    public bool PerBand { get; init; }
+
+    /// <summary>
+    /// Clips longer than <see cref="Frames"/>: <see cref="LongClipMode.CenterCrop"/> (the default) keeps only the centre
+    /// window for training and scoring; <see cref="LongClipMode.Crops"/> trains on a random window of the whole clip each
+    /// time it enters a batch and scores the mean probabilities of windows every <see cref="CropHopFrames"/> frames that
+    /// cover it end to end. Shorter clips are padded either way. On EMO-DB LOSO folds 03 and 08 Crops gave UAR 0.786 /
+    /// 0.596 against 0.801 / 0.643 for the centre crop (docs/accuracy.md), so it is not the default.
+    /// </summary>
+    public LongClipMode LongClips { get; init; } = LongClipMode.CenterCrop;
+    /// <summary>With <see cref="LongClipMode.Crops"/>: frames between the starts of consecutive scoring windows (at most <see cref="Frames"/> are used).</summary>
+    public int CropHopFrames { get; init; } = 150;
+
+    /// <summary>
+    /// Speaker-level normalization before the per-clip standardization (<see cref="SpeakerNormalization"/>): every band
+    /// to zero mean and unit variance over all clips of the clip's speaker (the default), minus its mean only, or none.
+    /// Training, cross-validation and <c>evaluate</c> group clips by the corpus' speakers; a clip without a known speaker
+    /// (<c>predict</c> without <c>--same-speaker</c>, a streamed window) is its own group. On EMO-DB leave-one-speaker-out
+    /// it raised mean UAR from 0.688 to the figure in docs/accuracy.md. A model file without this key predates it: None.
+    /// </summary>
+    public SpeakerNormalization SpeakerNorm { get; init; } = SpeakerNormalization.MeanVariance;
+
+    public void Validate()
+    {
+        if (Frames is < 1 or > 10_000) throw new ArgumentException($"Input.Frames {Frames} is outside 1..10000.");
+        if (!Enum.IsDefined(LongClips)) throw new ArgumentException($"Input.LongClips {LongClips} is unknown; use Crops or CenterCrop.");
+        if (CropHopFrames is < 1 or > 10_000) throw new ArgumentException($"Input.CropHopFrames {CropHopFrames} is outside 1..10000.");
+        if (!Enum.IsDefined(SpeakerNorm)) throw new ArgumentException($"Input.SpeakerNorm {SpeakerNorm} is unknown; use None, Mean or MeanVariance.");
+    }
+}
+
+/// <summary>What happens to clips longer than the model's input (<see cref="InputSettings.LongClips"/>).</summary>
+public enum LongClipMode
+{
+    /// <summary>Random windows in training; the mean over overlapping windows covering the clip in scoring.</summary>
+    Crops,
+    /// <summary>Only the centre window, in training and scoring.</summary>
+    CenterCrop,
+}
+
+/// <summary>
+/// Training-time augmentation, applied afresh each time an example enters a batch (seeded by the training seed):
+/// a random time shift inside the fixed-length window and SpecAugment masks. Evaluation never augments.
+/// </summary>
+public sealed record AugmentationSettings
+{
+    public bool Enabled { get; init; } = true;
+    /// <summary>Largest shift of the content in frames, either way (the gap is filled with the clip's minimum).</summary>
+    public int MaxShiftFrames { get; init; } = 30;
+    public int FrequencyMasks { get; init; } = 2;
+    public int MaxFrequencyWidth { get; init; } = 8;
+    public int TimeMasks { get; init; } = 2;
+    public int MaxTimeWidth { get; init; } = 25;
+
+    public void Validate()
+    {
+        if (MaxShiftFrames < 0 || FrequencyMasks < 0 || MaxFrequencyWidth < 0 || TimeMasks < 0 || MaxTimeWidth < 0)
+            throw new ArgumentException("Augmentation counts and widths must be zero or more.");
+    }
+
+    public string Describe() => !Enabled ? "none"
+        : $"random time shift up to ±{MaxShiftFrames} frames; SpecAugment: {TimeMasks} time masks up to {MaxTimeWidth} frames, " +
+          $"{FrequencyMasks} frequency masks up to {MaxFrequencyWidth} bands (fresh draw every epoch)";
+}
+
+/// <summary>
+/// The one training contract: how audio becomes features (<see cref="Features"/>), how features become the model's
+/// input (<see cref="Input"/>), the training-time augmentation, the CNN and the optimization (schedule, early stopping,
+/// class weights). One JSON form (<see cref="ToJson"/>), written into every model file and every training manifest, and
+/// read by every path that trains or scores: the CLI's jobs, trainer nodes, <c>evaluate</c>, <c>predict</c> and
+/// streaming. The CNN's class count and input size follow from the labels and features; the values here are the rest.
+/// </summary>
+public record Recipe
+{
+    public FeaturePipelineSettings Features { get; init; } = new();
+    public InputSettings Input { get; init; } = new();
+    public AugmentationSettings Augmentation { get; init; } = new();
+    public CnnSettings Cnn { get; init; } = new();
+    public TrainingSettings Training { get; init; } = new();
+
+    public static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = true,
+        Converters = { new JsonStringEnumConverter() },
+        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+    };
+
+    public virtual void Validate()
+    {
+        Features.Validate();
+        Input.Validate();
+        Augmentation.Validate();
+        Training.Validate();
+    }
+
+    /// <summary>The recipe alone (no experiment keys of a derived type), as written into model files and manifests.</summary>
+    public string RecipeJson() => JsonSerializer.Serialize(AsRecipe(), Json);
+
+    /// <summary>This recipe's values as a plain <see cref="Recipe"/> (a derived experiment's own keys dropped).</summary>
+    public Recipe AsRecipe() => new() { Features = Features, Input = Input, Augmentation = Augmentation, Cnn = Cnn, Training = Training };
+
+    /// <summary>
+    /// 16 hex digits of SHA-256 over <see cref="RecipeJson"/> without the per-machine keys (<c>Training.Device</c>,
+    /// <c>Training.Threads</c>): equal on every node that trains this recipe.
+    /// </summary>
+    public string Hash()
+    {
+        var portable = AsRecipe() with { Training = Training with { Device = "cpu", Threads = 0 } };
+        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(portable.RecipeJson())))[..16];
+    }
+
+    /// <exception cref="ArgumentException">the JSON is malformed, has unknown keys or invalid values (the message says which).</exception>
+    public static Recipe FromJson(string json, string source = "recipe")
+    {
+        Recipe? r;
+        try { r = JsonSerializer.Deserialize<Recipe>(json, Json); }
+        catch (JsonException e) { throw new ArgumentException($"{source}: invalid recipe JSON: {e.Message}", e); }
+        if (r is null) throw new ArgumentException($"{source}: the recipe JSON is null");
+        try { r.Validate(); }
+        catch (ArgumentException e) { throw new ArgumentException($"{source}: {e.Message}", e); }
+        return r;
+    }
+
+    /// <summary>The CNN for <paramref name="classes"/> labels on this input.</summary>
+    public CnnSettings CnnFor(int classes) => Cnn with { Classes = classes, InputBins = Features.Bins, InputFrames = Input.Frames };
+
+    [JsonIgnore]
+    public ModelInput ModelInput => new(Features, Input);
+
+    /// <summary>
+    /// The training-time augmentation as a per-example transform (the same draw for the same example, epoch and seed,
+    /// on any replica); null when off. With <paramref name="longClips"/> (see <see cref="ModelInput.LongClipSource"/>)
+    /// a long clip's example is first replaced by a uniformly drawn window of the whole clip.
+    /// </summary>
+    public Func<Spectrogram, Random, Spectrogram>? Augmenter(IReadOnlyDictionary<Spectrogram, Spectrogram>? longClips = null)
+    {
+        var a = Augmentation;
+        if (!a.Enabled) return null;
+        int frames = Input.Frames;
+        float? fill = Input.Standardize ? 0f : null; // the same fill as the padding
+        return (x, random) =>
+        {
+            Spectrogram s = x;
+            if (longClips is not null && longClips.TryGetValue(x, out var full))
+                s = FixedLength.CropOrPad(full, frames, CropMode.Random, random: random);
+            if (a.MaxShiftFrames > 0)
+            {
+                int shift = random.Next(-a.MaxShiftFrames, a.MaxShiftFrames + 1);
+                if (shift != 0) s = Shift(s, shift, fill);
+            }
+            return SpecAugment.Apply(s, a.FrequencyMasks, Math.Min(a.MaxFrequencyWidth, s.Bins - 1), a.TimeMasks, Math.Min(a.MaxTimeWidth, s.Frames - 1), random);
+        };
+    }
+
+    /// <summary>Content moved by <paramref name="shift"/> frames (positive: later), the gap filled with <paramref name="fillValue"/> (default: the minimum).</summary>
+    public static Spectrogram Shift(Spectrogram s, int shift, float? fillValue = null)
+    {
+        float fill = fillValue ?? s.Data.Min();
+        var data = new float[s.Data.Length];
+        Array.Fill(data, fill);
+        int frames = s.Frames;
+        for (int b = 0; b < s.Bins; b++)
+            for (int t = Math.Max(0, shift); t < Math.Min(frames, frames + shift); t++)
+                data[b * frames + t] = s.Data[b * frames + t - shift];
+        return new Spectrogram(data, s.Bins, frames);
+    }
+}
