@@ -93,10 +93,11 @@ public static class RunsCommands
         }
         var table = new Table().Title($"Runs in {Markup.Escape(settings.Describe())}")
             .AddColumn("Run").AddColumn("Status").AddColumn("Started (UTC)").AddColumn(new TableColumn("Epochs").RightAligned())
-            .AddColumn(new TableColumn("Best epoch").RightAligned()).AddColumn(new TableColumn("Best val UAR").RightAligned());
+            .AddColumn(new TableColumn("Best epoch").RightAligned()).AddColumn(new TableColumn("Best val UAR").RightAligned())
+            .AddColumn(new TableColumn("Test UAR").RightAligned());
         foreach (var r in runs)
             table.AddRow(Markup.Escape(r.RunId), Status(r.Status, r.FailureReason), Time(r.StartedAt), Num(r.Epochs),
-                r.BestEpoch is { } b ? Num(b) : "-", r.BestUar is { } u ? Fixed(u) : "-");
+                r.BestEpoch is { } b ? Num(b) : "-", r.BestUar is { } u ? Fixed(u) : "-", r.TestUar is { } t ? Fixed(t) : "-");
         ConsoleFor(output).Write(table);
         return CliErrors.Ok;
     }

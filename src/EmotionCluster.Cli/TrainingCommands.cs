@@ -183,10 +183,8 @@ public static class TrainingCommands
         var s = w.Runner.Settings with { Features = w.Runner.Settings.Features with { Kind = FeatureKind.Mfcc } };
         output.WriteLine($"MFCC comparison: the same model and split on {s.Features.MfccCount} MFCCs");
         var observer = new ConsoleObserver(output, Console.Error);
-        await using var provider = await Providers.CreateAsync(r.GetValue(common.Extraction)!, r.GetValue(common.Store)!, ct);
-        var scratch = new RunDirectory(Path.Combine(w.Run.Root, "mfcc"));
-        var mfcc = new Workflow(s, provider.Provider, scratch, observer);
-        var features = await FeatureSet.ExtractAsync(prepared.Features.Clips, s.Features, provider.Provider, new SyncProgress<BatchProgress>(observer.Extraction), ct);
+        var mfcc = w.With(s, new RunDirectory(Path.Combine(w.Run.Root, "mfcc")));
+        var features = await FeatureSet.ExtractAsync(prepared.Features.Clips, s.Features, w.Provider, new SyncProgress<BatchProgress>(observer.Extraction), ct);
         using var trained = mfcc.TrainSplit(prepared with { Features = features }, saveModel: false, ct);
         w.Run.Save("mfcc", new MfccComparison($"{s.Features.MfccCount} MFCCs from the same {s.Features.Mel.NMels} mel bands, same CNN, split and training",
             EvaluationProtocol.HeldOutTest, trained.Test.Accuracy, trained.Test.Uar));
@@ -200,9 +198,11 @@ public static class TrainingCommands
         string commandLine = "emotioncluster " + string.Join(' ', r.Tokens.Select(t => t.Value.Contains(' ') ? $"\"{t.Value}\"" : t.Value));
         var run = new RunDirectory(r.GetValue(common.Out)!);
         var observer = new ConsoleObserver(output, Console.Error);
-        await using var provider = await Providers.CreateAsync(r.GetValue(common.Extraction)!, r.GetValue(common.Store)!, ct);
-        output.WriteLine($"features through {provider.Description}; run directory {run.Root}");
-        var workflow = new Workflow(settings, provider.Provider, run, observer);
+        var journal = RunsCommands.Settings(null, null);
+        await using var provider = await Providers.CreateAsync(r.GetValue(common.Extraction)!, r.GetValue(common.Store)!, ct, journal);
+        output.WriteLine($"features through {provider.Description}; training on its trainer actor, every run persisted by its evaluator " +
+                         $"({journal.Describe()}); run directory {run.Root}");
+        var workflow = new Workflow(settings, provider.Provider, run, observer, provider.Trainer(Path.Combine(run.Root, "checkpoints")));
         string data = r.GetValue(common.Data)!;
         PreparedCorpus prepared = await workflow.PrepareAsync(data, commandLine, r.GetValue(common.Limit), ct);
         await work(workflow, prepared);
@@ -393,12 +393,16 @@ public static class TrainingCommands
         Task.FromResult(CliErrors.Run(r, output => action(output).GetAwaiter().GetResult()));
 }
 
-/// <summary>The feature provider of a command: an embedded single-node cluster (sharded extraction) or a plain loop.</summary>
+/// <summary>
+/// A command's embedded node — a cluster of one with every role: the trainer actor that trains its models, the
+/// evaluator that persists every run in the journal (<c>runs list</c>), and the sharded extraction — and its feature
+/// provider: the node's extraction (<c>cluster</c>) or a plain loop (<c>local</c>).
+/// </summary>
 public sealed class Providers : IAsyncDisposable
 {
-    private readonly EmbeddedNode? _node;
+    private readonly EmbeddedNode _node;
 
-    private Providers(IFeatureProvider provider, string description, EmbeddedNode? node)
+    private Providers(IFeatureProvider provider, string description, EmbeddedNode node)
     {
         Provider = provider;
         Description = description;
@@ -408,22 +412,18 @@ public sealed class Providers : IAsyncDisposable
     public IFeatureProvider Provider { get; }
     public string Description { get; }
 
-    public static async Task<Providers> CreateAsync(string kind, string store, CancellationToken ct)
+    /// <summary>The trainer actor of the node, for jobs whose temporary files go below <paramref name="workDirectory"/>.</summary>
+    public IModelTrainer Trainer(string workDirectory) => new ActorModelTrainer(_node.System, TrainingNode.Trainer(_node), workDirectory);
+
+    /// <param name="journal">Where the evaluator persists the runs; null: no evaluator (commands that do not train).</param>
+    public static async Task<Providers> CreateAsync(string kind, string store, CancellationToken ct, EmotionCluster.Evaluator.PersistenceSettings? journal = null)
     {
-        switch (kind)
-        {
-            case "local":
-                return new Providers(new LocalFeatureProvider(new DirectoryFeatureStore(store), Environment.ProcessorCount), "a local extraction loop", null);
-            case "cluster":
-                var node = await EmbeddedNode.StartAsync(new NodeSettings { FeatureStorePath = store }, cancellationToken: ct);
-                return new Providers(node.FeatureProvider(), $"sharded extraction on an embedded cluster node ({Akka.Cluster.Cluster.Get(node.System).SelfAddress})", node);
-            default:
-                throw new CliException($"--extraction {kind}: use cluster or local");
-        }
+        if (kind is not ("local" or "cluster")) throw new CliException($"--extraction {kind}: use cluster or local");
+        var node = await TrainingNode.StartEmbeddedAsync(new NodeSettings { FeatureStorePath = store }, journal, ct);
+        return kind == "local"
+            ? new Providers(new LocalFeatureProvider(new DirectoryFeatureStore(store), Environment.ProcessorCount), "a local extraction loop", node)
+            : new Providers(node.FeatureProvider(), $"sharded extraction on an embedded cluster node ({Akka.Cluster.Cluster.Get(node.System).SelfAddress})", node);
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        if (_node is not null) await _node.DisposeAsync();
-    }
+    public async ValueTask DisposeAsync() => await _node.DisposeAsync();
 }

@@ -30,7 +30,9 @@ public sealed class EmbeddedNode : IAsyncDisposable
     public ActorSystem System => _host.Services.GetRequiredService<ActorSystem>();
     public IActorRef ExtractorRegion => _host.Services.GetRequiredService<ActorRegistry>().Get<ClipExtractorRegion>();
 
-    public static async Task<EmbeddedNode> StartAsync(NodeSettings settings, TimeSpan? joinTimeout = null, CancellationToken cancellationToken = default)
+    /// <param name="configure">More of the node (e.g. the trainer and the evaluator), given the node's feature store.</param>
+    public static async Task<EmbeddedNode> StartAsync(NodeSettings settings, TimeSpan? joinTimeout = null, CancellationToken cancellationToken = default,
+        Action<AkkaConfigurationBuilder, IFeatureStore>? configure = null)
     {
         settings.Validate();
         var store = new DirectoryFeatureStore(settings.FeatureStorePath);
@@ -40,6 +42,7 @@ public sealed class EmbeddedNode : IAsyncDisposable
         builder.Services.AddAkka(settings.ActorSystemName, (akka, _) =>
         {
             akka.AddEmotionClusterNode(settings, services, stats);
+            configure?.Invoke(akka, store);
             // After the node's own HOCON, so this prepended block takes precedence: an embedded node stays quiet, and it
             // leaves SIGTERM to the command that owns it (Akka's CLR shutdown hook would take the signal, stop only the
             // actor system and let the command's work run on).

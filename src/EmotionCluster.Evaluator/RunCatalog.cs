@@ -11,7 +11,11 @@ namespace EmotionCluster.Evaluator;
 
 /// <summary>One line of the runs list.</summary>
 public sealed record RunSummary(string RunId, RunStatus Status, DateTimeOffset? StartedAt, DateTimeOffset? EndedAt, int Epochs,
-    int? BestEpoch, double? BestUar, string? FailureReason);
+    int? BestEpoch, double? BestUar, string? FailureReason)
+{
+    /// <summary>The held-out test clips' UAR with the run's final model, when the run scored any.</summary>
+    public double? TestUar { get; init; }
+}
 
 /// <summary>No run with that id is in the journal.</summary>
 public sealed class RunNotFoundException(string runId, IReadOnlyList<string> known)
@@ -79,7 +83,7 @@ public sealed class RunCatalog
 
     public static RunSummary Summarize(RunView run) =>
         new(run.RunId, run.Status, run.Started?.StartedAt ?? run.Failed?.At, run.Completed?.At ?? run.Failed?.At, run.Epochs.Count,
-            run.BestEpoch, run.BestUar, run.Failed?.Reason);
+            run.BestEpoch, run.BestUar, run.Failed?.Reason) { TestUar = run.Completed?.Test?.Uar };
 
     /// <summary>Train and validation loss and validation UAR per epoch, as a PNG (<see cref="Charts.LearningCurve"/>).</summary>
     public static void WriteLearningCurve(RunView run, string pngPath)

@@ -3,6 +3,8 @@ using EmotionCluster.Corpora;
 using EmotionCluster.Evaluation;
 using EmotionCluster.Features;
 using EmotionCluster.Model;
+using EmotionCluster.Training;
+using TrainingProgress = EmotionCluster.Experiments.TrainingProgress;
 
 namespace EmotionCluster.Experiments;
 
@@ -10,13 +12,20 @@ namespace EmotionCluster.Experiments;
 public sealed record TrainedSplit(Split Split, string[] Labels, TrainingResult Training, EvaluationOutput TestOutput, ClassificationReport Test, TimeSpan Duration)
     : IDisposable
 {
+    /// <summary>The training run's id (its records in the journal).</summary>
+    public string RunId { get; init; } = "";
+
     /// <summary>Frees the model's tensors.</summary>
     public void Dispose() => Training.Dispose();
 }
 
 /// <summary>One leave-one-speaker-out fold.</summary>
 public sealed record FoldResult(string TestSpeaker, string ValidationSpeakers, int TrainClips, int ValidationClips, int TestClips,
-    int EpochsRun, int BestEpoch, ClassificationReport Report, TimeSpan Duration);
+    int EpochsRun, int BestEpoch, ClassificationReport Report, TimeSpan Duration)
+{
+    /// <summary>The fold's training run (its records in the journal).</summary>
+    public string RunId { get; init; } = "";
+}
 
 public sealed record CrossValidationResult(string[] Labels, IReadOnlyList<FoldResult> Folds, CrossValidationSummary Summary);
 
@@ -24,15 +33,22 @@ public sealed record CrossValidationResult(string[] Labels, IReadOnlyList<FoldRe
 public readonly record struct TrainingProgress(int Fold, int Folds, EpochReport Epoch, int MaxEpochs);
 
 /// <summary>
-/// The experiment logic, without actors or console: clips and features in, trained models and metrics out.
-/// Deterministic for a given seed and thread count.
+/// The experiment logic, without console: clips and features in, trained models and metrics out. Each model is trained
+/// by an <see cref="IModelTrainer"/> — the trainer actor of the command's node (<see cref="ActorModelTrainer"/>), the same
+/// actor and arithmetic as trainer nodes — on the examples <see cref="Data"/> shapes by the recipe.
 /// </summary>
 public sealed class ExperimentRunner
 {
-    public ExperimentRunner(ExperimentSettings settings)
+    private readonly IModelTrainer? _trainer;
+    private readonly string _invocation;
+
+    /// <param name="trainer">Trains the models (<see cref="TrainSplit"/>, <see cref="CrossValidate"/>); null when only shaping is needed.</param>
+    public ExperimentRunner(ExperimentSettings settings, IModelTrainer? trainer = null)
     {
         settings.Validate();
         Settings = settings;
+        _trainer = trainer;
+        _invocation = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds().ToString(System.Globalization.CultureInfo.InvariantCulture) + "/" + Environment.ProcessId;
     }
 
     public ExperimentSettings Settings { get; }
@@ -54,24 +70,6 @@ public sealed class ExperimentRunner
     /// <summary>Label map: the emotions present, in the canonical order.</summary>
     public static string[] LabelsOf(IEnumerable<ClipInfo> clips) => Emotions.InOrder(clips.Select(c => c.Emotion)).ToArray();
 
-    public List<(Spectrogram X, int Y)> Examples(FeatureSet features, IReadOnlyList<ClipInfo> clips, string[] labels,
-        IReadOnlyDictionary<string, BandStatistics>? speakers = null)
-    {
-        ModelInput input = Settings.ModelInput;
-        return clips.Zip(LabelIndices(clips, labels), (c, y) => (input.Shape(features[c], SpeakerOf(c, speakers)), y)).ToList();
-    }
-
-    /// <summary>
-    /// The speaker statistics <see cref="InputSettings.SpeakerNorm"/> needs, over every clip of the split (the parts'
-    /// audio, not their labels); null when it is off.
-    /// </summary>
-    public IReadOnlyDictionary<string, BandStatistics>? SpeakerStatistics(FeatureSet features, Split split) =>
-        Settings.Input.SpeakerNorm == SpeakerNormalization.None ? null
-            : EmotionCluster.Experiments.SpeakerStatistics.Of(features, split.Train.Concat(split.Validation).Concat(split.Test));
-
-    private static BandStatistics? SpeakerOf(ClipInfo clip, IReadOnlyDictionary<string, BandStatistics>? speakers) =>
-        speakers is not null && speakers.TryGetValue(clip.Speaker, out var s) ? s : null;
-
     /// <summary>Each clip's index in <paramref name="labels"/>; a clip whose emotion is not among them is an error.</summary>
     public static int[] LabelIndices(IEnumerable<ClipInfo> clips, string[] labels)
     {
@@ -80,50 +78,36 @@ public sealed class ExperimentRunner
             : throw new ArgumentException($"clip {c.Id} has emotion '{c.Emotion}', which is not among the labels {string.Join(", ", labels)}")).ToArray();
     }
 
-    /// <summary>Every clip's scoring windows (<see cref="ModelInput.Crops"/>), in clip order.</summary>
-    public List<IReadOnlyList<Spectrogram>> ScoringCrops(FeatureSet features, IEnumerable<ClipInfo> clips,
-        IReadOnlyDictionary<string, BandStatistics>? speakers = null)
-    {
-        ModelInput input = Settings.ModelInput;
-        return clips.Select(c => input.Crops(features[c], SpeakerOf(c, speakers))).ToList();
-    }
-
     /// <summary>
-    /// With <see cref="LongClipMode.Crops"/>: for each training example (by reference) whose clip is longer than the
-    /// input, the whole standardized clip (<see cref="ModelInput.LongClipSource"/>), from which
-    /// <see cref="Recipe.Augmenter"/> draws a random window.
+    /// The split's examples shaped by the recipe (<see cref="TrainingData.Build"/>: speaker statistics over every clip of
+    /// the split by the corpus' speakers, standardization, crop or pad, augmentation, the test clips' scoring windows):
+    /// exactly what a trainer node builds from the same split's manifest.
     /// </summary>
-    public IReadOnlyDictionary<Spectrogram, Spectrogram>? LongClipSources(IReadOnlyList<Spectrogram> clips,
-        IReadOnlyList<(Spectrogram X, int Y)> examples, IReadOnlyList<BandStatistics?>? speakers = null)
+    public TrainingData Data(FeatureSet features, Split split, string[] labels)
     {
-        if (Settings.Input.LongClips != LongClipMode.Crops) return null;
-        if (clips.Count != examples.Count) throw new ArgumentException($"{clips.Count} clips but {examples.Count} examples", nameof(examples));
-        ModelInput input = Settings.ModelInput;
-        var sources = new Dictionary<Spectrogram, Spectrogram>(ReferenceEqualityComparer.Instance);
-        for (int i = 0; i < clips.Count; i++)
-            if (input.LongClipSource(clips[i], speakers?[i]) is { } full) sources[examples[i].X] = full;
-        return sources;
+        IReadOnlyList<LabelledFeatures> Part(IReadOnlyList<ClipInfo> clips) =>
+            clips.Zip(LabelIndices(clips, labels), (c, y) => new LabelledFeatures(c.Id, features[c], y, EmotionCluster.Experiments.SpeakerStatistics.SpeakerOf(c))).ToList();
+        return TrainingData.Build(Settings, labels, Part(split.Train), Part(split.Validation), Part(split.Test));
     }
 
+    /// <summary>Trains on the split's training part through the trainer, keeps the best validation epoch, scores the test part.</summary>
     public TrainedSplit TrainSplit(FeatureSet features, Split split, string[] labels, IProgress<EpochReport>? progress = null,
         CancellationToken cancellationToken = default)
     {
+        var trainer = _trainer ?? throw new InvalidOperationException("this experiment runner has no model trainer; give it the node's (ActorModelTrainer)");
         var clock = Stopwatch.StartNew();
         if (split.Test.Count == 0)
             throw new ArgumentException($"split {split.Name}: the test part is empty ({split.Train.Count} train, {split.Validation.Count} validation clips); use more clips per emotion");
-        var speakers = SpeakerStatistics(features, split);
-        var train = Examples(features, split.Train, labels, speakers);
-        var validation = Examples(features, split.Validation, labels, speakers);
-        var testY = LabelIndices(split.Test, labels); // scored on ScoringCrops below, not on centre-cropped examples
-        var augmentation = Settings.Augmenter(LongClipSources(split.Train.Select(c => features[c]).ToList(), train,
-            split.Train.Select(c => SpeakerOf(c, speakers)).ToList()));
-        var result = Trainer.Train(train, validation, Settings.Training, Settings.CnnFor(labels.Length), progress, cancellationToken, augmentation);
+        var data = Data(features, split, labels);
+        string runId = RunIdentity.ForJob(Settings, labels, split.Train.Select(c => c.Id), split.Validation.Select(c => c.Id), split.Test.Select(c => c.Id),
+            $"{_invocation}/{split.Name}");
+        var result = trainer.Train(data, runId, progress, cancellationToken);
         try
         {
-            EvaluationOutput output = Inference.RunAveraged(result.Model, ScoringCrops(features, split.Test, speakers), testY,
-                TorchRuntime.ResolveDevice(Settings.Training.Device));
-            var report = ClassificationMetrics.Compute(testY, output.Predicted, labels);
-            return new TrainedSplit(split, labels, result, output, report, clock.Elapsed);
+            // the test clips' windows scored with the run's model, as the trainer scored them for the journal
+            EvaluationOutput output = Inference.RunAveraged(result.Model, data.TestCrops, data.TestY, TorchRuntime.ResolveDevice(Settings.Training.Device));
+            var report = ClassificationMetrics.Compute(data.TestY, output.Predicted, labels);
+            return new TrainedSplit(split, labels, result, output, report, clock.Elapsed) { RunId = runId };
         }
         catch
         {
@@ -145,7 +129,8 @@ public sealed class ExperimentRunner
                 : new SyncProgress<EpochReport>(e => progress.Report(new TrainingProgress(index, folds.Count, e, Settings.Training.Epochs)));
             using var t = TrainSplit(features, fold, labels, epochProgress, cancellationToken);
             var result = new FoldResult(string.Join("+", fold.TestSpeakers), string.Join("+", fold.ValidationSpeakers),
-                fold.Train.Count, fold.Validation.Count, fold.Test.Count, t.Training.History.Count, t.Training.BestEpoch, t.Test, t.Duration);
+                fold.Train.Count, fold.Validation.Count, fold.Test.Count, t.Training.History.Count, t.Training.BestEpoch, t.Test, t.Duration)
+            { RunId = t.RunId };
             results.Add(result);
             foldDone?.Invoke(result);
         }

@@ -1,5 +1,6 @@
 using EmotionCluster.Corpora;
 using EmotionCluster.Features;
+using EmotionCluster.Model;
 
 namespace EmotionCluster.Experiments;
 
@@ -15,7 +16,8 @@ public static class SpeakerStatistics
 
     /// <summary>Statistics per speaker over the given clips' features (each clip once); unknown speakers get no entry.</summary>
     public static IReadOnlyDictionary<string, BandStatistics> Of(IEnumerable<(ClipInfo Clip, Spectrogram X)> clips) =>
-        clips.Where(c => c.Clip.Speaker != ClipInfo.UnknownSpeaker)
-            .GroupBy(c => c.Clip.Speaker)
-            .ToDictionary(g => g.Key, g => BandStatistics.Of(g.Select(c => c.X)));
+        ModelInput.SpeakerStatistics(clips.Select(c => (c.Clip.Id, SpeakerOf(c.Clip), c.X)));
+
+    /// <summary>The clip's speaker for speaker normalization; null for <see cref="ClipInfo.UnknownSpeaker"/> (its own group).</summary>
+    public static string? SpeakerOf(ClipInfo clip) => clip.Speaker == ClipInfo.UnknownSpeaker ? null : clip.Speaker;
 }

@@ -21,7 +21,7 @@ public sealed record PreparedCorpus(Corpus Corpus, DatasetStats Stats, string[] 
 /// The commands' work on a run directory: prepare (corpus → features via the given provider, dataset sections and
 /// charts), train on the 70/20/10 split (model artifact, metrics, charts), leave-one-speaker-out, and the report.
 /// </summary>
-public sealed class Workflow(ExperimentSettings settings, IFeatureProvider provider, RunDirectory run, IRunObserver observer)
+public sealed class Workflow(ExperimentSettings settings, IFeatureProvider provider, RunDirectory run, IRunObserver observer, EmotionCluster.Training.IModelTrainer? trainer = null)
 {
     public const string DistributionChart = "emotion_distribution.png";
     public const string SpeakerChart = "speaker_distribution.png";
@@ -32,8 +32,12 @@ public sealed class Workflow(ExperimentSettings settings, IFeatureProvider provi
     public const string CvConfusionChart = "confusion_loso.png";
     public const string CvNormalizedConfusionChart = "confusion_loso_normalized.png";
 
-    public ExperimentRunner Runner { get; } = new(settings);
+    public ExperimentRunner Runner { get; } = new(settings, trainer);
     public RunDirectory Run => run;
+    public IFeatureProvider Provider => provider;
+
+    /// <summary>Another experiment on the same node (feature provider and trainer), writing to <paramref name="directory"/>.</summary>
+    public Workflow With(ExperimentSettings other, RunDirectory directory) => new(other, provider, directory, observer, trainer);
 
     /// <param name="perEmotionLimit">Keep at most this many clips per emotion (quick runs); null keeps all.</param>
     public async Task<PreparedCorpus> PrepareAsync(string dataDir, string commandLine, int? perEmotionLimit = null, CancellationToken ct = default)
@@ -98,7 +102,7 @@ public sealed class Workflow(ExperimentSettings settings, IFeatureProvider provi
             new SyncProgress<EpochReport>(e => observer.Epoch(new TrainingProgress(0, 0, e, settings.Training.Epochs))), ct);
         if (!saveModel) return trained;
 
-        trained.Training.Save(run.File(RunDirectory.ModelFile), trained.Labels, settings);
+        trained.Training.Save(run.File(RunDirectory.ModelFile), trained.Labels, settings, trained.RunId);
         Charts.LearningCurve(ReportParts.Curve(trained.Training.History), run.File(LearningCurveChart), "Learning curve (70/20/10 split)");
         ReportParts.DrawConfusion(trained.Test.Confusion, trained.Labels, run.File(ConfusionChart), run.File(NormalizedConfusionChart), "Test set confusion matrix");
         run.WriteText("metrics_test.json", trained.Test.ToJson());
@@ -107,7 +111,7 @@ public sealed class Workflow(ExperimentSettings settings, IFeatureProvider provi
         run.Save("history", trained.Training.History);
         run.Save("training", ReportParts.Training(settings, trained, $"stratified by emotion, 70/20/10, seed {settings.Training.Seed}", run.File(LearningCurveChart)));
         run.Save("evaluation", ReportParts.Evaluation(trained.Test, $"held-out test set (10%, {split.Test.Count} clips)", run.File(ConfusionChart), run.File(NormalizedConfusionChart)));
-        observer.Line($"test: accuracy {trained.Test.Accuracy:0.000}, UAR {trained.Test.Uar:0.000} (best epoch {trained.Training.BestEpoch} of {trained.Training.History.Count}); model {run.File(RunDirectory.ModelFile)}");
+        observer.Line($"test: accuracy {trained.Test.Accuracy:0.000}, UAR {trained.Test.Uar:0.000} (best epoch {trained.Training.BestEpoch} of {trained.Training.History.Count}); model {run.File(RunDirectory.ModelFile)}; run {trained.RunId}");
         return trained;
     }
 
@@ -126,12 +130,12 @@ public sealed class Workflow(ExperimentSettings settings, IFeatureProvider provi
         observer.Line($"leave-one-speaker-out: {folds.Count} folds");
         var cv = Runner.CrossValidate(prepared.Features, folds, prepared.Labels, new SyncProgress<TrainingProgress>(observer.Epoch),
             f => observer.Line($"fold speaker {f.TestSpeaker}: accuracy {f.Report.Accuracy:0.000}, UAR {f.Report.Uar:0.000} " +
-                               $"({f.TestClips} clips, best epoch {f.BestEpoch}/{f.EpochsRun}, {f.Duration.TotalSeconds:0}s)"), ct);
+                               $"({f.TestClips} clips, best epoch {f.BestEpoch}/{f.EpochsRun}, {f.Duration.TotalSeconds:0}s, run {f.RunId})"), ct);
         observer.Line($"LOSO mean accuracy {cv.Summary.MeanAccuracy:0.000} ± {cv.Summary.StdAccuracy:0.000}, mean UAR {cv.Summary.MeanUar:0.000} ± {cv.Summary.StdUar:0.000}");
         if (!save) return cv;
         ReportParts.DrawConfusion(cv.Summary.Pooled.Confusion, cv.Labels, run.File(CvConfusionChart), run.File(CvNormalizedConfusionChart), "Leave-one-speaker-out, pooled confusion matrix");
         run.WriteText("crossval.json", cv.Summary.ToJson());
-        run.Save("folds", cv.Folds.Select(f => new { f.TestSpeaker, f.ValidationSpeakers, f.TrainClips, f.ValidationClips, f.TestClips, f.EpochsRun, f.BestEpoch, f.Report.Accuracy, f.Report.Uar, Seconds = f.Duration.TotalSeconds }).ToList());
+        run.Save("folds", cv.Folds.Select(f => new { f.TestSpeaker, f.RunId, f.ValidationSpeakers, f.TrainClips, f.ValidationClips, f.TestClips, f.EpochsRun, f.BestEpoch, f.Report.Accuracy, f.Report.Uar, Seconds = f.Duration.TotalSeconds }).ToList());
         run.Save("crossvalidation", ReportParts.CrossValidation(cv,
             settings.LosoValidation == LosoValidation.NextSpeaker
                 ? "per fold: train on the other speakers but one, early stopping on that one (the next speaker in order), test on the held-out speaker"

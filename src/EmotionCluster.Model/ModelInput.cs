@@ -50,6 +50,17 @@ public sealed record ModelInput(FeaturePipelineSettings Features, InputSettings 
     }
 
     /// <summary>
+    /// The statistics <see cref="InputSettings.SpeakerNorm"/> normalizes by: per speaker, over every given clip of that
+    /// speaker (each clip id once; audio only, never labels). Clips without a speaker (null or empty) get no entry: each
+    /// is normalized by its own statistics.
+    /// </summary>
+    public static Dictionary<string, BandStatistics> SpeakerStatistics(IEnumerable<(string ClipId, string? Speaker, Spectrogram X)> clips) =>
+        clips.Where(c => !string.IsNullOrEmpty(c.Speaker))
+            .DistinctBy(c => c.ClipId)
+            .GroupBy(c => c.Speaker!)
+            .ToDictionary(g => g.Key, g => BandStatistics.Of(g.Select(c => c.X)));
+
+    /// <summary>
     /// Standardizes (when configured) and centre-crops or pads <paramref name="features"/> to the model's frame count.
     /// <paramref name="speaker"/>: the statistics of the clip's speaker for <see cref="InputSettings.SpeakerNorm"/>
     /// (null: the clip's own).

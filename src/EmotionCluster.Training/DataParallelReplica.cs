@@ -75,6 +75,9 @@ public sealed class DataParallelReplica : IDisposable
     public long TotalSteps => Plan.TotalSteps(Settings.Epochs);
     public bool Finished => AppliedStep >= TotalSteps;
 
+    /// <summary>The learning rate of the current (or just finished) epoch's first step.</summary>
+    public double EpochLearningRate { get; private set; }
+
     /// <summary>Epochs fully trained.</summary>
     public int CompletedEpochs => (int)(AppliedStep / Plan.StepsPerEpoch);
 
@@ -188,6 +191,7 @@ public sealed class DataParallelReplica : IDisposable
     /// <summary>After the update (or none): the schedule advances, the step counts, its loss statistics are kept.</summary>
     private void Count(ReducedStep reduced)
     {
+        if ((reduced.Step - 1) % Plan.StepsPerEpoch == 0) EpochLearningRate = schedule.Current;
         schedule.AfterStep();
         AppliedStep = reduced.Step;
         if (reduced.Weight > 0 && double.IsFinite(reduced.Loss))

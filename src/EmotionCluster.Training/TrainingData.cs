@@ -126,13 +126,8 @@ public sealed record TrainingData(
         test ??= [];
         if (train.Count == 0) throw new ArgumentException("The training set is empty.", nameof(train));
         var input = recipe.ModelInput;
-        Dictionary<string, BandStatistics>? speakers = null;
-        if (recipe.Input.SpeakerNorm != SpeakerNormalization.None)
-            speakers = train.Concat(validation).Concat(test)
-                .Where(c => !string.IsNullOrEmpty(c.Speaker))
-                .DistinctBy(c => c.ClipId)
-                .GroupBy(c => c.Speaker!)
-                .ToDictionary(g => g.Key, g => BandStatistics.Of(g.Select(c => c.Features)));
+        var speakers = recipe.Input.SpeakerNorm == SpeakerNormalization.None ? null
+            : ModelInput.SpeakerStatistics(train.Concat(validation).Concat(test).Select(c => (c.ClipId, c.Speaker, c.Features)));
         BandStatistics? SpeakerOf(LabelledFeatures c) =>
             speakers is not null && !string.IsNullOrEmpty(c.Speaker) && speakers.TryGetValue(c.Speaker, out var s) ? s : null;
 
@@ -180,6 +175,19 @@ public sealed record TrainingData(
 
 public static class RunIdentity
 {
+    /// <summary>
+    /// "train-" and 16 hex digits of SHA-256 over one invocation's job: the recipe, the labels, the clips of each part
+    /// and <paramref name="invocation"/> (e.g. the command's start time and fold), so every run the CLI starts is a new
+    /// run in the journal.
+    /// </summary>
+    public static string ForJob(Recipe recipe, IEnumerable<string> labels, IEnumerable<string> train, IEnumerable<string> validation,
+        IEnumerable<string> test, string invocation)
+    {
+        string text = string.Join('\n', recipe.Hash(), string.Join(',', labels), string.Join(',', train), string.Join(',', validation),
+            string.Join(',', test), invocation);
+        return "train-" + Convert.ToHexStringLower(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text)))[..16];
+    }
+
     /// <summary>"train-" and 16 hex digits of SHA-256 over the manifest (labels, recipe, examples): equal on every replica of a run.</summary>
     public static string Of(TrainingManifest manifest)
     {

@@ -67,7 +67,15 @@ public sealed record EpochMetrics(
     double? ValidationLoss,
     double? ValidationAccuracy,
     double? ValidationUar,
-    int Replicas) : ITrainingMessage;
+    int Replicas) : ITrainingMessage
+{
+    /// <summary>The learning rate of the epoch's first step.</summary>
+    public double LearningRate { get; init; }
+    /// <summary>Wall-clock seconds of the epoch (its steps and validation).</summary>
+    public double Seconds { get; init; }
+    /// <summary>This epoch is the best so far by the recipe's model selection (validation UAR, ties: lower loss).</summary>
+    public bool IsBest { get; init; }
+}
 
 public static class TrainingTopics
 {
@@ -119,8 +127,12 @@ public static class TrainingMessages
             {
                 w.Write(m.RunId); w.Write(m.Epoch); w.Write(m.TrainLoss); w.Write(m.TrainAccuracy);
                 WriteNullable(w, m.ValidationLoss); WriteNullable(w, m.ValidationAccuracy); WriteNullable(w, m.ValidationUar); w.Write(m.Replicas);
+                w.Write(m.LearningRate); w.Write(m.Seconds); w.Write(m.IsBest);
             },
-            r => new EpochMetrics(r.ReadString(), r.ReadInt32(), r.ReadDouble(), r.ReadDouble(), ReadNullable(r), ReadNullable(r), ReadNullable(r), r.ReadInt32()));
+            r => new EpochMetrics(r.ReadString(), r.ReadInt32(), r.ReadDouble(), r.ReadDouble(), ReadNullable(r), ReadNullable(r), ReadNullable(r), r.ReadInt32())
+            {
+                LearningRate = r.ReadDouble(), Seconds = r.ReadDouble(), IsBest = r.ReadBoolean(),
+            });
     }
 
     private static void WriteInts(BinaryWriter w, int[] values)

@@ -1,3 +1,5 @@
+using Akka.Actor;
+using EmotionCluster.Evaluator;
 using Akka.Hosting;
 using EmotionCluster.Cluster;
 using EmotionCluster.Extraction;
@@ -32,6 +34,21 @@ public static class TrainingNode
     public static void ConfigureAkka(AkkaConfigurationBuilder akka, IServiceProvider services, NodeSettings settings) =>
         akka.AddEmotionClusterTraining(settings, services.GetRequiredService<TrainerOptions>(), services.GetRequiredService<IFeatureStore>(),
             services.GetRequiredService<TrainingStatusBoard>(), services.GetService<IEvaluationSink>(), Console.WriteLine);
+
+    /// <summary>
+    /// The CLI's embedded node (<see cref="EmbeddedNode"/>: every role, a cluster of one unless seeds are given) with the
+    /// trainer actor and, with a <paramref name="journal"/>, the evaluator persisting every run there. Its trainer
+    /// (<see cref="Trainer"/>) takes the commands' training jobs.
+    /// </summary>
+    public static Task<EmbeddedNode> StartEmbeddedAsync(NodeSettings settings, PersistenceSettings? journal, CancellationToken cancellationToken = default) =>
+        EmbeddedNode.StartAsync(settings, cancellationToken: cancellationToken, configure: (akka, store) =>
+        {
+            if (journal is not null) akka.AddEmotionClusterEvaluator(settings, journal);
+            akka.AddEmotionClusterTraining(settings, new TrainerOptions(), store, new TrainingStatusBoard());
+        });
+
+    /// <summary>The trainer actor of a node started with <see cref="StartEmbeddedAsync"/>.</summary>
+    public static IActorRef Trainer(EmbeddedNode node) => ActorRegistry.For(node.System).Get<TrainerActorKey>();
 
     /// <summary>A node with the trainer (no HTTP), started; dispose the host to leave the cluster.</summary>
     public static async Task<IHost> StartAsync(NodeSettings settings, TrainerOptions options, Action<string>? output = null,

@@ -3,12 +3,17 @@ using EmotionCluster.Experiments;
 using EmotionCluster.Extraction;
 using EmotionCluster.Model;
 using EmotionCluster.Testing;
+using EmotionCluster.Cluster;
+using EmotionCluster.Training;
 using Xunit;
 using Xunit.Abstractions;
 
 namespace EmotionCluster.Experiments.Tests;
 
-/// <summary>A short real training on EMO-DB (runs in CI): the loss must fall and the held-out UAR must clear chance.</summary>
+/// <summary>
+/// A short real training on EMO-DB (runs in CI) through the trainer actor of an embedded node, as the CLI's jobs train:
+/// the loss must fall and the held-out UAR must clear chance.
+/// </summary>
 public class RealTrainingTests(ITestOutputHelper output)
 {
     [EmoDbFact]
@@ -26,7 +31,9 @@ public class RealTrainingTests(ITestOutputHelper output)
             Augmentation = new AugmentationSettings { Enabled = false },
             Training = new TrainingSettings { Epochs = 12, EarlyStoppingPatience = 0, Seed = 7, Threads = 2, WarmupEpochs = 1, LearningRate = 3e-3, LabelSmoothing = 0 },
         };
-        var runner = new ExperimentRunner(settings);
+        string work = Directory.CreateTempSubdirectory("ec-real-training-").FullName;
+        await using var node = await TrainingNode.StartEmbeddedAsync(new NodeSettings { FeatureStorePath = Path.Combine(work, "features") }, journal: null);
+        var runner = new ExperimentRunner(settings, new ActorModelTrainer(node.System, TrainingNode.Trainer(node), Path.Combine(work, "jobs")));
         var features = await FeatureSet.ExtractAsync(clips, settings.Features, new LocalFeatureProvider(new MemoryFeatureStore(), 2));
         Assert.Equal(150, features.Clips.Count);
         string[] labels = ExperimentRunner.LabelsOf(features.Clips);
@@ -41,5 +48,8 @@ public class RealTrainingTests(ITestOutputHelper output)
         Assert.True(h.Skip(9).Average(e => e.TrainLoss) < 0.7 * h[0].TrainLoss, $"training loss did not fall: {h[0].TrainLoss:0.000} → {h[^1].TrainLoss:0.000}");
         Assert.True(split.Test.Count >= 45);
         Assert.True(trained.Test.Uar >= 1.0 / 3 + 0.25, $"test UAR {trained.Test.Uar:0.000} is not clearly above chance (1/3)");
+        Assert.Matches("^train-[0-9a-f]{16}$", trained.RunId);
+        Assert.Equal(h.Single(e => e.IsBest && e.Epoch == trained.Training.BestEpoch).Epoch, trained.Training.BestEpoch); // the events mark the best epoch
+        try { Directory.Delete(work, recursive: true); } catch (IOException) { }
     }
 }

@@ -1,3 +1,4 @@
+using EmotionCluster.Training;
 using EmotionCluster.Model;
 using EmotionCluster.Corpora;
 using EmotionCluster.Experiments;
@@ -139,13 +140,12 @@ public class SettingsTests
             Input = new() { Frames = 4, Standardize = false, SpeakerNorm = SpeakerNormalization.None, LongClips = LongClipMode.Crops },
             Augmentation = new() { MaxShiftFrames = 0, FrequencyMasks = 0, TimeMasks = 0 },
         };
-        var runner = new ExperimentRunner(settings);
         var full = new Spectrogram(Enumerable.Range(0, 20).Select(i => (float)i).ToArray(), 1, 20);
         var shortClip = new Spectrogram([1, 2, 3], 1, 3);
-        var examples = new List<(Spectrogram X, int Y)> { (settings.ModelInput.Shape(full), 0), (settings.ModelInput.Shape(shortClip), 1) };
-        var sources = runner.LongClipSources([full, shortClip], examples)!;
-        Assert.Single(sources);
-        var augment = settings.Augmenter(sources)!;
+        settings = settings with { Features = new() { Mel = new() { NMels = 1 } } };
+        var data = TrainingData.Build(settings, ["a", "b"], [new("full", full, 0, null), new("short", shortClip, 1, null)], []);
+        var examples = data.TrainX.Select((x, i) => (X: x, Y: data.TrainY[i])).ToList();
+        var augment = data.Augment!;
         var random = new Random(1);
         var starts = Enumerable.Range(0, 200).Select(_ => augment(examples[0].X, random)).Select(w =>
         {
@@ -155,6 +155,8 @@ public class SettingsTests
         }).ToHashSet();
         Assert.Equal(Enumerable.Range(0, 17).ToHashSet(), starts); // every start 0..16 is drawn
         Assert.Equal(examples[1].X.Data, augment(examples[1].X, random).Data); // a short clip is left as it is
-        Assert.Null(new ExperimentRunner(settings with { Input = settings.Input with { LongClips = LongClipMode.CenterCrop } }).LongClipSources([full], [examples[0]]));
+        // centre crops only: the window is the example itself
+        var centre = TrainingData.Build(settings with { Input = settings.Input with { LongClips = LongClipMode.CenterCrop } }, ["a", "b"], [new("full", full, 0, null)], []);
+        Assert.Equal(centre.TrainX[0].Data, centre.Augment!(centre.TrainX[0], random).Data);
     }
 }

@@ -65,16 +65,22 @@ public class SpeakerNormalizationTests
             (a1, new Spectrogram([0, 2], 1, 2)), (a2, new Spectrogram([4, 6], 1, 2)), (b1, new Spectrogram([10, 10], 1, 2)), (u, new Spectrogram([1, 1], 1, 2))]);
         var split = new Split("fold", [a1, b1], [u], [a2]);
 
-        var runner = new ExperimentRunner(new ExperimentSettings { Input = new() { Frames = 2, SpeakerNorm = SpeakerNormalization.Mean } });
-        var speakers = runner.SpeakerStatistics(features, split)!;
+        var speakers = SpeakerStatistics.Of(features, split.Train.Concat(split.Validation).Concat(split.Test));
         Assert.Equal(["03", "08"], speakers.Keys.Order());
         Assert.Equal(3, speakers["03"].Mean[0], 12); // the test clip's audio counts: its speaker is a2's too
         Assert.Equal(10, speakers["08"].Mean[0], 12);
 
-        // speaker 03's clips relative to their speaker: a1 is below the mean, a2 above; after the clip standardization both keep their order
-        var examples = runner.Examples(features, [a1, a2], ["anger", "sadness"], speakers);
-        Assert.Equal(new float[] { -1, 1 }, examples[0].X.Data);
-        Assert.Null(new ExperimentRunner(new ExperimentSettings { Input = new() { SpeakerNorm = SpeakerNormalization.None } }).SpeakerStatistics(features, split));
+        // the split's examples as the trainer gets them (no clip standardization here, to see the speaker's mean)
+        var settings = new ExperimentSettings { Features = new() { Mel = new() { NMels = 1 } }, Input = new() { Frames = 2, Standardize = false, SpeakerNorm = SpeakerNormalization.Mean } };
+        var data = new ExperimentRunner(settings).Data(features, split, ["anger", "sadness"]);
+        Assert.Equal(new float[] { -3, -1 }, data.TrainX[0].Data); // a1 relative to speaker 03 (a1 and the test clip a2)
+        Assert.Equal(new float[] { 0, 0 }, data.TrainX[1].Data); // b1 relative to speaker 08
+        Assert.Equal(new float[] { 0, 0 }, data.ValidationX[0].Data); // the unknown speaker's clip: its own statistics
+        Assert.Equal(new float[] { 1, 3 }, Assert.Single(data.TestCrops[0]).Data); // a2, scored with its speaker's statistics
+        Assert.Equal([0, 0], data.TrainY);
+        Assert.Equal([1], data.TestY);
+        var off = new ExperimentRunner(settings with { Input = settings.Input with { SpeakerNorm = SpeakerNormalization.None } }).Data(features, split, ["anger", "sadness"]);
+        Assert.Equal(new float[] { 0, 2 }, off.TrainX[0].Data);
     }
 
     [Fact]
