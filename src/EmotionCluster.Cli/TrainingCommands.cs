@@ -198,7 +198,7 @@ public static class TrainingCommands
         string commandLine = "emotioncluster " + string.Join(' ', r.Tokens.Select(t => t.Value.Contains(' ') ? $"\"{t.Value}\"" : t.Value));
         var run = new RunDirectory(r.GetValue(common.Out)!);
         var observer = new ConsoleObserver(output, Console.Error);
-        var journal = RunsCommands.Settings(null, null);
+        var journal = JournalBeside(run);
         await using var provider = await Providers.CreateAsync(r.GetValue(common.Extraction)!, r.GetValue(common.Store)!, ct, journal);
         output.WriteLine($"features through {provider.Description}; training on its trainer actor, every run persisted by its evaluator " +
                          $"({journal.Describe()}); run directory {run.Root}");
@@ -379,6 +379,18 @@ public static class TrainingCommands
             return CliErrors.Ok;
         }));
         return command;
+    }
+
+    /// <summary>
+    /// The journal a training command persists its runs in: <c>$EmotionCluster__Persistence__…</c> when set, else SQLite
+    /// beside the run directory (<c>--out out/run</c>, the default: <c>out/emotioncluster.db</c>, where <c>runs list</c> looks).
+    /// </summary>
+    public static EmotionCluster.Evaluator.PersistenceSettings JournalBeside(RunDirectory run)
+    {
+        if (Environment.GetEnvironmentVariable(EmotionCluster.Evaluator.PersistenceSettings.ConnectionStringVariable) is { Length: > 0 })
+            return RunsCommands.Settings(null, null);
+        string parent = Path.GetDirectoryName(Path.GetFullPath(run.Root)) ?? Path.GetFullPath(run.Root);
+        return RunsCommands.Settings(null, $"Data Source={Path.Combine(parent, "emotioncluster.db")}");
     }
 
     private static Predictor LoadPredictor(string path)

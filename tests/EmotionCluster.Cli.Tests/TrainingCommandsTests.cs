@@ -42,6 +42,25 @@ public class TrainingCommandsTests
         Assert.Empty(ResearchReport.FindUnfilled(report));
         Assert.Contains("| Samples | 84 |", report);
 
+        // the run went through the trainer actor and the evaluator persisted it beside the run directory
+        string runId = System.Text.RegularExpressions.Regex.Match(output, @"run (train-[0-9a-f]{16})").Groups[1].Value;
+        Assert.NotEqual("", runId);
+        string db = $"Data Source={dir.File("emotioncluster.db")}";
+        (code, output, error) = Run("runs", "list", "--db", db, "--json");
+        Assert.True(code == 0, error + output);
+        using (var runs = JsonDocument.Parse(output))
+        {
+            var listed = Assert.Single(runs.RootElement.EnumerateArray());
+            Assert.Equal(runId, listed.GetProperty("runId").GetString());
+            Assert.Equal(2, listed.GetProperty("epochs").GetInt32());
+            var saved = ClassificationReport.FromJson(File.ReadAllText(Path.Combine(run, "metrics_test.json")));
+            Assert.Equal(saved.Uar, listed.GetProperty("testUar").GetDouble(), 12); // the test metrics the run directory has
+        }
+        (code, output, error) = Run("runs", "show", runId, "--db", db);
+        Assert.True(code == 0, error + output);
+        Assert.Contains("Test:", output);
+        Assert.False(Directory.Exists(Path.Combine(run, "checkpoints"))); // the job's checkpoints are gone with the job
+
         // predict: label and per-class probabilities summing to 1; a bad file is an error line, the rest goes on
         string wav = Directory.GetFiles(Path.Combine(Datasets.RequireEmoDb(), "wav"), "*.wav").Order().First();
         string junk = dir.File("junk.wav");
