@@ -15,19 +15,39 @@ public sealed record TrainedSplit(Split Split, string[] Labels, TrainingResult T
     /// <summary>The training run's id (its records in the journal).</summary>
     public string RunId { get; init; } = "";
 
+    /// <summary>The test clips scored as users meet the model (lone clip, k enrollment clips, all of the speaker's clips).</summary>
+    public ProtocolScores? Protocols { get; init; }
+
     /// <summary>Frees the model's tensors.</summary>
     public void Dispose() => Training.Dispose();
 }
 
-/// <summary>One leave-one-speaker-out fold.</summary>
+/// <summary>
+/// One leave-one-speaker-out fold. <see cref="Report"/> is the headline protocol, the held-out speaker's clips each
+/// scored on its own (<see cref="ProtocolScores.LoneClip"/>, as <c>predict FILE</c>); <see cref="Protocols"/> has all.
+/// </summary>
 public sealed record FoldResult(string TestSpeaker, string ValidationSpeakers, int TrainClips, int ValidationClips, int TestClips,
     int EpochsRun, int BestEpoch, ClassificationReport Report, TimeSpan Duration)
 {
     /// <summary>The fold's training run (its records in the journal).</summary>
     public string RunId { get; init; } = "";
+
+    public ProtocolScores? Protocols { get; init; }
 }
 
-public sealed record CrossValidationResult(string[] Labels, IReadOnlyList<FoldResult> Folds, CrossValidationSummary Summary);
+/// <summary>
+/// Leave-one-speaker-out: <see cref="Summary"/> over the folds' headline (lone clip) reports; <see cref="SpeakerAdapted"/>
+/// over the folds' reports with all of the held-out speaker's clips as statistics; <see cref="ProtocolMeans"/> the
+/// mean ± std over folds of every protocol's UAR.
+/// </summary>
+public sealed record CrossValidationResult(string[] Labels, IReadOnlyList<FoldResult> Folds, CrossValidationSummary Summary)
+{
+    public CrossValidationSummary? SpeakerAdapted { get; init; }
+    public IReadOnlyList<ProtocolMean> ProtocolMeans { get; init; } = [];
+}
+
+/// <summary>A protocol's UAR over folds: mean, population std, the folds it was measured on.</summary>
+public sealed record ProtocolMean(string Protocol, double MeanUar, double StdUar, int Folds);
 
 /// <summary>Progress of a long run: which fold (1-based, 0 for a single split), and the epoch just finished.</summary>
 public readonly record struct TrainingProgress(int Fold, int Folds, EpochReport Epoch, int MaxEpochs);
@@ -107,7 +127,10 @@ public sealed class ExperimentRunner
             // the test clips' windows scored with the run's model, as the trainer scored them for the journal
             EvaluationOutput output = Inference.RunAveraged(result.Model, data.TestCrops, data.TestY, TorchRuntime.ResolveDevice(Settings.Training.Device));
             var report = ClassificationMetrics.Compute(data.TestY, output.Predicted, labels);
-            return new TrainedSplit(split, labels, result, output, report, clock.Elapsed) { RunId = runId };
+            var protocols = ProtocolScores.Score(result.Model, Settings.ModelInput,
+                split.Test.Zip(data.TestY, (c, y) => (c, features[c], y)).ToList(), labels, report, Settings.Training.Seed,
+                TorchRuntime.ResolveDevice(Settings.Training.Device));
+            return new TrainedSplit(split, labels, result, output, report, clock.Elapsed) { RunId = runId, Protocols = protocols };
         }
         catch
         {
@@ -129,12 +152,27 @@ public sealed class ExperimentRunner
                 : new SyncProgress<EpochReport>(e => progress.Report(new TrainingProgress(index, folds.Count, e, Settings.Training.Epochs)));
             using var t = TrainSplit(features, fold, labels, epochProgress, cancellationToken);
             var result = new FoldResult(string.Join("+", fold.TestSpeakers), string.Join("+", fold.ValidationSpeakers),
-                fold.Train.Count, fold.Validation.Count, fold.Test.Count, t.Training.History.Count, t.Training.BestEpoch, t.Test, t.Duration)
-            { RunId = t.RunId };
+                fold.Train.Count, fold.Validation.Count, fold.Test.Count, t.Training.History.Count, t.Training.BestEpoch,
+                t.Protocols!.LoneClip, t.Duration)
+            { RunId = t.RunId, Protocols = t.Protocols };
             results.Add(result);
             foldDone?.Invoke(result);
         }
-        return new CrossValidationResult(labels, results, CrossValidationSummary.Create(results.Select(r => r.Report).ToList()));
+        var means = new List<ProtocolMean>();
+        void Mean(string name, IEnumerable<double?> values)
+        {
+            var v = values.Where(x => x.HasValue).Select(x => x!.Value).ToList();
+            if (v.Count > 0) means.Add(new ProtocolMean(name, v.Average(), CrossValidationSummary.Std(v), v.Count));
+        }
+        Mean("lone clip", results.Select(r => (double?)r.Protocols!.LoneClip.Uar));
+        foreach (int k in ProtocolScores.EnrollmentSizes)
+            Mean($"speaker-adapted, k={k}", results.Select(r => r.Protocols!.Enrolled.TryGetValue(k, out double u) ? u : (double?)null));
+        Mean("speaker-adapted, all clips", results.Select(r => (double?)r.Protocols!.SpeakerAll.Uar));
+        return new CrossValidationResult(labels, results, CrossValidationSummary.Create(results.Select(r => r.Report).ToList()))
+        {
+            SpeakerAdapted = CrossValidationSummary.Create(results.Select(r => r.Protocols!.SpeakerAll).ToList()),
+            ProtocolMeans = means,
+        };
     }
 
 }

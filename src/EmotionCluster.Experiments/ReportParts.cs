@@ -196,6 +196,16 @@ public static class ReportParts
         Labels = cv.Labels,
         PooledConfusion = cv.Summary.Pooled.Confusion,
         PooledConfusionImage = pooledImage,
+        Protocols = cv.ProtocolMeans.Select(m => new ProtocolRow(m.Protocol, ProtocolDescription(m.Protocol), m.MeanUar, m.StdUar, m.Folds)).ToList(),
+    };
+
+    private static string ProtocolDescription(string protocol) => protocol switch
+    {
+        "lone clip" => "each clip on its own, exactly as `predict FILE` (the fold table and the pooled matrix below)",
+        "speaker-adapted, all clips" => "every clip of the held-out speaker as unlabelled enrollment (how training normalizes)",
+        _ when protocol.StartsWith("speaker-adapted, k=", StringComparison.Ordinal) =>
+            $"{protocol["speaker-adapted, k=".Length..]} random unlabelled clip(s) of the speaker as enrollment, not scored; mean of {ProtocolScores.Draws} draws",
+        _ => protocol,
     };
 
     public static RunInfo Run(string commandLine, int seed, DateTimeOffset started, DateTimeOffset finished) => new()

@@ -112,6 +112,16 @@ public sealed class Workflow(ExperimentSettings settings, IFeatureProvider provi
         run.Save("training", ReportParts.Training(settings, trained, $"stratified by emotion, 70/20/10, seed {settings.Training.Seed}", run.File(LearningCurveChart)));
         run.Save("evaluation", ReportParts.Evaluation(trained.Test, $"held-out test set (10%, {split.Test.Count} clips)", run.File(ConfusionChart), run.File(NormalizedConfusionChart)));
         observer.Line($"test: accuracy {trained.Test.Accuracy:0.000}, UAR {trained.Test.Uar:0.000} (best epoch {trained.Training.BestEpoch} of {trained.Training.History.Count}); model {run.File(RunDirectory.ModelFile)}; run {trained.RunId}");
+        if (trained.Protocols is { } p)
+        {
+            observer.Line($"test clips as users meet the model: {p.Describe()}");
+            run.WriteText("protocols_test.json", System.Text.Json.JsonSerializer.Serialize(new
+            {
+                loneClip = System.Text.Json.JsonDocument.Parse(p.LoneClip.ToJson()).RootElement,
+                enrolledUar = p.Enrolled.ToDictionary(e => $"k{e.Key}", e => e.Value),
+                speakerAllUar = p.SpeakerAll.Uar,
+            }, new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
+        }
         return trained;
     }
 
@@ -129,17 +139,22 @@ public sealed class Workflow(ExperimentSettings settings, IFeatureProvider provi
         }
         observer.Line($"leave-one-speaker-out: {folds.Count} folds");
         var cv = Runner.CrossValidate(prepared.Features, folds, prepared.Labels, new SyncProgress<TrainingProgress>(observer.Epoch),
-            f => observer.Line($"fold speaker {f.TestSpeaker}: accuracy {f.Report.Accuracy:0.000}, UAR {f.Report.Uar:0.000} " +
-                               $"({f.TestClips} clips, best epoch {f.BestEpoch}/{f.EpochsRun}, {f.Duration.TotalSeconds:0}s, run {f.RunId})"), ct);
-        observer.Line($"LOSO mean accuracy {cv.Summary.MeanAccuracy:0.000} ± {cv.Summary.StdAccuracy:0.000}, mean UAR {cv.Summary.MeanUar:0.000} ± {cv.Summary.StdUar:0.000}");
+            f => observer.Line($"fold speaker {f.TestSpeaker}: lone clip accuracy {f.Report.Accuracy:0.000}, UAR {f.Report.Uar:0.000}; " +
+                               $"{f.Protocols!.Describe()} ({f.TestClips} clips, best epoch {f.BestEpoch}/{f.EpochsRun}, {f.Duration.TotalSeconds:0}s, run {f.RunId})"), ct);
+        observer.Line($"LOSO mean accuracy {cv.Summary.MeanAccuracy:0.000} ± {cv.Summary.StdAccuracy:0.000}, mean UAR {cv.Summary.MeanUar:0.000} ± {cv.Summary.StdUar:0.000} " +
+                      "(lone clip: each clip on its own, as predict FILE)");
+        foreach (var m in cv.ProtocolMeans)
+            observer.Line($"  {m.Protocol}: mean UAR {m.MeanUar:0.000} ± {m.StdUar:0.000} ({m.Folds} folds)");
         if (!save) return cv;
         ReportParts.DrawConfusion(cv.Summary.Pooled.Confusion, cv.Labels, run.File(CvConfusionChart), run.File(CvNormalizedConfusionChart), "Leave-one-speaker-out, pooled confusion matrix");
-        run.WriteText("crossval.json", cv.Summary.ToJson());
+        run.WriteText("crossval.json", cv.Summary.ToJson()); // the headline: lone clip
+        if (cv.SpeakerAdapted is { } adapted) run.WriteText("crossval_speaker_adapted.json", adapted.ToJson());
+        run.WriteText("crossval_protocols.json", System.Text.Json.JsonSerializer.Serialize(cv.ProtocolMeans, new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
         run.Save("folds", cv.Folds.Select(f => new { f.TestSpeaker, f.RunId, f.ValidationSpeakers, f.TrainClips, f.ValidationClips, f.TestClips, f.EpochsRun, f.BestEpoch, f.Report.Accuracy, f.Report.Uar, Seconds = f.Duration.TotalSeconds }).ToList());
         run.Save("crossvalidation", ReportParts.CrossValidation(cv,
             settings.LosoValidation == LosoValidation.NextSpeaker
-                ? "per fold: train on the other speakers but one, early stopping on that one (the next speaker in order), test on the held-out speaker"
-                : "per fold: train on 80% of the other speakers' clips, early stopping on the remaining 20% (stratified by emotion), test on the held-out speaker",
+                ? "per fold: train on the other speakers but one, early stopping on that one (the next speaker in order), test on the held-out speaker, each clip scored on its own"
+                : "per fold: train on 80% of the other speakers' clips, early stopping on the remaining 20% (stratified by emotion), test on the held-out speaker, each clip scored on its own",
             run.File(CvConfusionChart)));
         return cv;
     }

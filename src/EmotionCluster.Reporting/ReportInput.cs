@@ -147,6 +147,9 @@ public sealed record EvaluationSection
 /// <summary>One fold: the speaker held out for testing and the scores on that speaker's clips.</summary>
 public sealed record FoldRow(string TestSpeaker, int TestClips, double Accuracy, double Uar);
 
+/// <summary>One evaluation protocol's UAR over the folds (lone clip, k enrollment clips, all of the speaker's clips).</summary>
+public sealed record ProtocolRow(string Protocol, string Description, double MeanUar, double StdUar, int Folds);
+
 public sealed record CrossValidationSection
 {
     /// <summary>e.g. "leave-one-speaker-out".</summary>
@@ -166,6 +169,8 @@ public sealed record CrossValidationSection
     /// <summary>Sum of the folds' confusion matrices, [true][predicted].</summary>
     public required int[][] PooledConfusion { get; init; }
     public required string PooledConfusionImage { get; init; }
+    /// <summary>Every protocol's mean ± std over folds, the headline first; empty in runs from before 2026-12-07.</summary>
+    public IReadOnlyList<ProtocolRow> Protocols { get; init; } = [];
 }
 
 /// <summary>

@@ -178,6 +178,13 @@ internal static class ReportSections
         }
         var pooled = ConfusionAnalysis.Analyze(cv.Labels, cv.PooledConfusion);
         md.Paragraph($"Scheme: {cv.Scheme}, {cv.Folds.Count} folds. {cv.Procedure}.");
+        if (cv.Protocols.Count > 0)
+        {
+            md.Paragraph("How the held-out speaker's clips were scored, the headline first: each protocol is what a user of the " +
+                         "model has at hand (a lone file, a few unlabelled recordings of the same speaker, all of them).");
+            md.Table(["Protocol", "What the model gets", ">Mean UAR ± std", ">Folds"],
+                cv.Protocols.Select(p => new[] { p.Protocol, p.Description, MeanStd(p.MeanUar, p.StdUar), $"{p.Folds}" }));
+        }
         md.Table([">Fold", "Test speaker", ">Test clips", ">Accuracy", ">UAR"],
             cv.Folds.Select((f, i) => new[] { $"{i + 1}", f.TestSpeaker, $"{f.TestClips}", Percent(f.Accuracy), Percent(f.Uar) })
                 .Append(["Mean ± std", $"all {cv.Folds.Count}", $"{pooled.Total}", MeanStd(cv.MeanAccuracy, cv.StdAccuracy), MeanStd(cv.MeanUar, cv.StdUar)]));
