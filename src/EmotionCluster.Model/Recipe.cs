@@ -120,11 +120,13 @@ public record Recipe
     /// 16 hex digits of SHA-256 over <see cref="RecipeJson"/> without the per-machine keys (<c>Training.Device</c>,
     /// <c>Training.Threads</c>): equal on every node that trains this recipe.
     /// </summary>
-    public string Hash()
-    {
-        var portable = AsRecipe() with { Training = Training with { Device = "cpu", Threads = 0 } };
-        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(portable.RecipeJson())))[..16];
-    }
+    public string Hash() => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(PortableJson())))[..16];
+
+    /// <summary>
+    /// <see cref="RecipeJson"/> with the per-machine keys at fixed values (<c>Training.Device</c> "cpu",
+    /// <c>Training.Threads</c> 0): the same on every node that trains this recipe (the run's settings in the journal).
+    /// </summary>
+    public string PortableJson() => (AsRecipe() with { Training = Training with { Device = "cpu", Threads = 0 } }).RecipeJson();
 
     /// <exception cref="ArgumentException">the JSON is malformed, has unknown keys or invalid values (the message says which).</exception>
     public static Recipe FromJson(string json, string source = "recipe")

@@ -51,8 +51,10 @@ public static class TrainingNode
     public static IActorRef Trainer(EmbeddedNode node) => ActorRegistry.For(node.System).Get<TrainerActorKey>();
 
     /// <summary>A node with the trainer (no HTTP), started; dispose the host to leave the cluster.</summary>
+    /// <param name="journal">With it (and the evaluator role), the node's evaluator persists the runs there.</param>
     public static async Task<IHost> StartAsync(NodeSettings settings, TrainerOptions options, Action<string>? output = null,
-        TrainingStatusBoard? board = null, IEvaluationSink? sink = null, string logLevel = "WARNING", CancellationToken cancellationToken = default)
+        TrainingStatusBoard? board = null, IEvaluationSink? sink = null, string logLevel = "WARNING", CancellationToken cancellationToken = default,
+        PersistenceSettings? journal = null)
     {
         settings.Validate();
         var store = new DirectoryFeatureStore(settings.FeatureStorePath);
@@ -64,6 +66,7 @@ public static class TrainingNode
         {
             akka.AddHocon($"akka.loglevel = {logLevel}\nakka.stdout-loglevel = {logLevel}", HoconAddMode.Prepend);
             akka.AddEmotionClusterNode(settings, new PipelineServiceFactory(store), new ExtractorNodeStats());
+            if (journal is not null) akka.AddEmotionClusterEvaluator(settings, journal);
             akka.AddEmotionClusterTraining(settings, options, store, board, sink, output);
         });
         var host = builder.Build();

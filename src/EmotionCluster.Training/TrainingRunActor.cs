@@ -30,6 +30,7 @@ public sealed class TrainingRunActor : ReceiveActor, IWithTimers
     private readonly IFeatureStore store;
     private readonly TrainingStatusBoard board;
     private readonly IEvaluationSink? sink;
+    private IEvaluationSink? runSink;
     private readonly Action<string> output;
     private readonly ILoggingAdapter log = Context.GetLogger();
     private readonly Akka.Cluster.Cluster cluster = Akka.Cluster.Cluster.Get(Context.System);
@@ -140,6 +141,7 @@ public sealed class TrainingRunActor : ReceiveActor, IWithTimers
             }
             replica = new DataParallelReplica(runId, data);
             Context.Parent.Tell(new TrainerActor.RunIdentified(runId));
+            runSink = sink?.ForRun(Context, checkpoints.Directory);
             var checkpoint = checkpoints.TryLoad();
             if (checkpoint is not null)
             {
@@ -236,7 +238,9 @@ public sealed class TrainingRunActor : ReceiveActor, IWithTimers
                 epochClock.Restart();
                 runUsage = ThreadUsage.Now();
                 runClock.Restart();
-                if (replica.AppliedStep == 0) sink?.RunStarted(runId, replica.Data.Recipe.RecipeJson(), replica.Data.Labels);
+                // at every start, not only at step 0: idempotent in the journal, and a coordinator that resumes (or takes
+                // over) after the first start never reached the journal still records the run
+                runSink?.RunStarted(runId, replica.Data.Recipe.PortableJson(), replica.Data.Labels);
                 output($"starting at step {replica.AppliedStep + 1} with {readyCount} replica(s)");
                 StartNextStep();
             }
@@ -481,7 +485,7 @@ public sealed class TrainingRunActor : ReceiveActor, IWithTimers
         var test = r.Test();
         if (test is { } t)
             output(string.Create(CultureInfo.InvariantCulture, $"test accuracy={t.Report.Accuracy:F3} uar={t.Report.Uar:F3} clips={r.Data.TestY.Length} best_epoch={r.BestEpoch}"));
-        sink?.RunCompleted(runId, r.BestEpoch > 0 ? r.BestEpoch : null, test?.Report);
+        runSink?.RunCompleted(runId, r.BestEpoch > 0 ? r.BestEpoch : null, test?.Report);
         Context.Parent.Tell(new RunEnded(runId, string.IsNullOrWhiteSpace(modelOutput) ? null : Path.GetFullPath(modelOutput), r.BestEpoch,
             r.CompletedEpochs, r.StopEarly, test?.Report));
         board.SetState("finished", runId, $"finished {r.AppliedStep} steps, {r.CompletedEpochs} epochs");
@@ -625,12 +629,11 @@ public sealed class TrainingRunActor : ReceiveActor, IWithTimers
         if (!r.IsEpochEnd(reduced.Step)) return;
         int epoch = r.CompletedEpochs;
         var (loss, accuracy) = r.TakeEpochMetrics();
-        if (epoch % options.CheckpointEveryEpochs == 0 || r.Finished)
-            using (r.Stages.Measure("checkpoint")) checkpoints.Save(r.CreateCheckpoint());
         string checksum;
         using (r.Stages.Measure("checksum")) checksum = r.Trainer.WeightChecksum();
         string line = string.Create(CultureInfo.InvariantCulture,
             $"epoch {epoch} done step={reduced.Step} loss={loss:F4} accuracy={accuracy:F3} replicas={reduced.Contributors.Length} checksum={checksum}");
+        bool stop = false;
         if (IsCoordinator)
         {
             (double? Loss, Evaluation.ClassificationReport Report, bool IsBest)? validation;
@@ -643,16 +646,19 @@ public sealed class TrainingRunActor : ReceiveActor, IWithTimers
             board.Report(metrics);
             TrainingMetrics.EpochEvaluated(metrics);
             mediator.Tell(new Publish(TrainingTopics.Evaluation, metrics));
-            try { sink?.EpochEvaluated(metrics, validation?.Report); }
-            catch (Exception e) { log.Warning("evaluation sink failed for epoch {0}: {1}", epoch, e.Message); }
+            // into the run's outbox (on disk) before the checkpoint below: a checkpointed epoch's record is never lost
+            runSink?.EpochEvaluated(metrics, validation?.Report);
             if (validation is { } val) line += string.Create(CultureInfo.InvariantCulture, $" val_uar={val.Report.Uar:F3}");
-            if (r.StopEarly)
-            {
-                output(line);
-                output($"early stopping after epoch {epoch}: {r.Settings.EarlyStoppingPatience} epochs without a better validation UAR (best epoch {r.BestEpoch})");
-                Finish();
-                return;
-            }
+            stop = r.StopEarly;
+        }
+        if (epoch % options.CheckpointEveryEpochs == 0 || r.Finished || stop)
+            using (r.Stages.Measure("checkpoint")) checkpoints.Save(r.CreateCheckpoint());
+        if (stop)
+        {
+            output(line);
+            output($"early stopping after epoch {epoch}: {r.Settings.EarlyStoppingPatience} epochs without a better validation UAR (best epoch {r.BestEpoch})");
+            Finish();
+            return;
         }
         output(line);
     }

@@ -99,6 +99,13 @@ public interface IEvaluationSink
     void EpochEvaluated(EpochMetrics metrics, ClassificationReport? validation);
     /// <param name="test">The held-out test clips scored with the final (best) model; null without test clips.</param>
     void RunCompleted(string runId, int? bestEpoch, ClassificationReport? test);
+
+    /// <summary>
+    /// The sink for one run whose run actor is <paramref name="context"/>: a sink that must not lose records keeps what
+    /// is not yet acknowledged in <paramref name="directory"/> (beside the run's checkpoint) and re-sends it when the run
+    /// resumes. By default the sink itself.
+    /// </summary>
+    IEvaluationSink ForRun(Akka.Actor.IUntypedActorContext context, string directory) => this;
 }
 
 /// <summary>

@@ -9,12 +9,19 @@ using Microsoft.Extensions.Hosting;
 var configuration = new ConfigurationBuilder().AddCommandLine(args).Build();
 var node = new NodeSettings { Roles = [ClusterRoles.Trainer] };
 var options = new TrainerOptions();
+EmotionCluster.Evaluator.PersistenceSettings? journal = null;
 try
 {
     configuration.GetSection(NodeSettings.Section).Bind(node);
     configuration.GetSection(TrainerOptions.Section).Bind(options);
     node.Validate();
     options.Validate();
+    // EmotionCluster:Persistence:ConnectionString given: this node is also the evaluator, persisting to that journal
+    if (!string.IsNullOrEmpty(configuration[$"{EmotionCluster.Evaluator.PersistenceSettings.Section}:ConnectionString"]))
+    {
+        journal = EmotionCluster.Evaluator.PersistenceSettings.From(configuration);
+        node.Roles = [ClusterRoles.Trainer, ClusterRoles.Evaluator];
+    }
 }
 catch (Exception e) when (e is ArgumentException or InvalidOperationException or FormatException)
 {
@@ -27,7 +34,7 @@ void Output(string line)
     lock (Console.Out) Console.WriteLine(line);
 }
 
-using var host = await TrainingNode.StartAsync(node, options, Output);
+using var host = await TrainingNode.StartAsync(node, options, Output, journal: journal);
 var cluster = Akka.Cluster.Cluster.Get(host.Services.GetRequiredService<Akka.Actor.ActorSystem>());
 cluster.RegisterOnMemberUp(() => Output($"member up {cluster.SelfAddress}"));
 Output($"node started {cluster.SelfAddress}");

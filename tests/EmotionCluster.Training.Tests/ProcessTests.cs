@@ -172,4 +172,59 @@ public class ProcessTests(ITestOutputHelper output)
             Dump(again);
         }
     }
+
+    [Theory]
+    [InlineData("trainer ready", true)] // before the run's first journal write
+    [InlineData("step 5 ", true)] // in the middle of epoch 2
+    [InlineData("epoch 2 done", true)] // right after an epoch's record went to the outbox and its checkpoint was written
+    [InlineData("epoch 3 done", false)] // the evaluator was away for the first three epochs: nothing reached the journal
+    public async Task A_trainer_killed_at_any_point_leaves_the_runs_complete_history_in_the_journal(string killAt, bool evaluatorAtFirst)
+    {
+        using var data = new Synthetic(trainCount: 24, validationCount: 6);
+        const int epochs = 5;
+        string checkpointDir = Path.Combine(data.Root, "ckpt");
+        string db = Path.Combine(data.Root, "journal.db");
+        var settings = Settings(data, checkpointDir, epochs, batchSize: 8, minReplicas: 1);
+        settings["Persistence:ConnectionString"] = $"Data Source={db}"; // this trainer is the evaluator too
+        int port = NodeProcess.FreePort();
+        var firstSettings = evaluatorAtFirst ? settings : settings.Where(kv => !kv.Key.StartsWith("Persistence:", StringComparison.Ordinal)).ToDictionary();
+        using (var first = TrainerProcess.Start("t1", port, null, firstSettings))
+        {
+            try
+            {
+                await first.WaitForLine(l => l.StartsWith(killAt, StringComparison.Ordinal), Patience);
+                first.Kill(); // SIGKILL: nothing is flushed, no shutdown hook runs
+            }
+            finally
+            {
+                Dump(first);
+            }
+        }
+
+        using (var again = TrainerProcess.Start("t1-again", port, null, settings))
+        {
+            try
+            {
+                await again.WaitForLine(l => l.StartsWith("training finished", StringComparison.Ordinal), TimeSpan.FromSeconds(120));
+                // the outbox file is gone once the journal has acknowledged every record
+                string outbox = Path.Combine(checkpointDir, EvaluatorOutbox.FileName);
+                var deadline = DateTime.UtcNow + Patience;
+                while (File.Exists(outbox) && DateTime.UtcNow < deadline) await Task.Delay(100);
+                Assert.False(File.Exists(outbox), "the evaluator never acknowledged every record");
+                again.Kill();
+            }
+            finally
+            {
+                Dump(again);
+            }
+        }
+
+        await using var journal = await EmotionCluster.Evaluator.JournalReader.OpenAsync(
+            new EmotionCluster.Evaluator.PersistenceSettings { ConnectionString = $"Data Source={db}" });
+        var run = Assert.Single(await journal.Catalog.ListRunsAsync());
+        Assert.Equal(RunIdentity.Of(TrainingManifest.Load(settings["Training:Manifest"])), run.RunId);
+        Assert.Equal(EmotionCluster.Evaluator.RunStatus.Completed, run.Status);
+        Assert.Equal(Enumerable.Range(1, epochs), run.Epochs.Select(e => e.Epoch)); // every epoch once, in order
+        Assert.Equal(["a", "b", "c"], run.Started!.Labels);
+    }
 }
