@@ -304,18 +304,25 @@
     ctx.fillText('probability', 0, 0);
     ctx.restore();
 
-    // the uncertain threshold
+    // the uncertain threshold (its label drawn after the lines, on a white box)
+    const threshold = () => {
+      if (!state.uncertainBelow) return;
+      const yy = Math.round(y(state.uncertainBelow)) + 0.5, text = `uncertain below ${pct(state.uncertainBelow)}`;
+      ctx.font = '10px system-ui, sans-serif';
+      const tw = ctx.measureText(text).width;
+      ctx.fillStyle = 'rgba(255,255,255,.85)';
+      ctx.fillRect(left + pw - tw - 8, yy - 14, tw + 6, 12);
+      ctx.fillStyle = '#666';
+      ctx.textAlign = 'right';
+      ctx.textBaseline = 'bottom';
+      ctx.fillText(text, left + pw - 4, yy - 2);
+    };
     if (state.uncertainBelow) {
       const yy = Math.round(y(state.uncertainBelow)) + 0.5;
       ctx.strokeStyle = '#888';
       ctx.setLineDash([4, 4]);
       ctx.beginPath(); ctx.moveTo(left, yy); ctx.lineTo(left + pw, yy); ctx.stroke();
       ctx.setLineDash([]);
-      ctx.fillStyle = '#777';
-      ctx.font = '10px system-ui, sans-serif';
-      ctx.textAlign = 'right';
-      ctx.textBaseline = 'bottom';
-      ctx.fillText(`uncertain below ${pct(state.uncertainBelow)}`, left + pw - 4, yy - 2);
     }
 
     if (state.history.length === 0) {
@@ -324,6 +331,7 @@
       ctx.textAlign = 'center';
       ctx.textBaseline = 'middle';
       ctx.fillText('waiting for predictions…', left + pw / 2, top + ph / 2);
+      threshold();
       return;
     }
     const shownHops = state.history.filter(m => m.t >= tStart);
@@ -347,6 +355,7 @@
       ctx.stroke();
     });
     ctx.restore();
+    threshold();
   }
 
   window.liveColorOf = colorOf; // the page's palette, for tests
