@@ -50,7 +50,8 @@ public sealed record InputLevel(double RmsDbfs, double ActiveDbfs, double PeakDb
     /// "Clipped" when more than this share of the samples is at full scale: 0.1 %, 32 samples of a 2 s window at 16 kHz.
     /// Peak-normalized audio reaches full scale only at its few highest peaks: EMO-DB's clips, peak-normalized, have at
     /// most 0.028 % of their samples there (the median clip 0.005 %). Clipped speech flattens whole wave crests, tens of
-    /// samples each, and goes far past it (a clip driven 6 dB into clipping: several percent).
+    /// samples each: every 10th EMO-DB clip driven 6 dB past full scale had 0.2–5 % of its samples there (median 1 %),
+    /// all flagged; 3 dB past, 0.03–1.1 % (median 0.18 %), three in four flagged.
     /// </summary>
     public const double ClippedAboveFraction = 0.001;
 
