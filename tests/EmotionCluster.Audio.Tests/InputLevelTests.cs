@@ -162,5 +162,14 @@ public class InputLevelTests
             return InputLevel.Measure(x, 16000).TooQuiet;
         });
         Assert.InRange(quietAt25, 1, 534);
+
+        // driven 6 dB past full scale and clipped (a gain set too high), every one of every 10th clip is flagged
+        var missed = files.Order(StringComparer.Ordinal).Where((_, i) => i % 10 == 0).Where(path =>
+        {
+            float[] x = WavReader.Read(path).Clip.Samples;
+            for (int i = 0; i < x.Length; i++) x[i] = Math.Clamp(2 * x[i], -1f, 1f);
+            return !InputLevel.Measure(x, 16000).Clipped;
+        }).ToList();
+        Assert.Empty(missed);
     }
 }
