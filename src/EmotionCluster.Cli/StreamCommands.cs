@@ -73,7 +73,8 @@ public static class StreamCommands
                 $"window {started.GetProperty("windowSeconds").GetDouble():0.##} s every {started.GetProperty("hopSeconds").GetDouble():0.##} s");
 
         double lastPrediction = 0; // seconds of audio predicted so far (flow control without --realtime)
-        int predictions = 0;
+        int predictions = 0, uncertain = 0, warned = 0;
+        string? lastWarning = null;
         string? failure = null;
         JsonElement? end = null;
         var receiver = Task.Run(async () =>
@@ -86,7 +87,16 @@ public static class StreamCommands
                     case "prediction":
                         predictions++;
                         Volatile.Write(ref lastPrediction, m.GetProperty("t").GetDouble());
-                        if (!json) lock (output) output.WriteLine(Line(m));
+                        if (Flag(m, "uncertain")) uncertain++;
+                        string? warning = m.TryGetProperty("warning", out var w) ? w.GetString() : null;
+                        if (warning is not null) warned++;
+                        if (!json) lock (output)
+                        {
+                            // the level's full text once when it changes; each line carries its short tags
+                            if (warning is not null && StartOf(warning) != StartOf(lastWarning)) output.WriteLine($"  warning: {warning}");
+                            output.WriteLine(Line(m));
+                        }
+                        lastWarning = warning;
                         break;
                     case "overload":
                         if (!json) lock (output) output.WriteLine($"  overload: {m.GetProperty("droppedHops").GetInt64()} windows, {m.GetProperty("droppedFrames").GetInt64()} frames dropped so far");
@@ -125,16 +135,33 @@ public static class StreamCommands
         if (failure is not null) throw new CliException($"the node ended the stream: {failure}");
         if (end is null) throw new CliException($"the stream closed without an end message ({socket.CloseStatus} {socket.CloseStatusDescription})");
         if (!json)
-            output.WriteLine($"{predictions} predictions in {clock.Elapsed.TotalSeconds:0.0} s; {end.Value.GetProperty("droppedHops").GetInt64()} windows dropped");
+            output.WriteLine($"{predictions} predictions in {clock.Elapsed.TotalSeconds:0.0} s; {end.Value.GetProperty("droppedHops").GetInt64()} windows dropped; " +
+                $"{uncertain} uncertain (current emotion's probability below {(started.TryGetProperty("uncertainBelow", out var u) ? u.GetDouble().ToString("0.##", CultureInfo.InvariantCulture) : "the node's threshold")}), " +
+                $"{warned} with an input level warning");
         return CliErrors.Ok;
     }
 
-    private static string Line(JsonElement m)
+    /// <summary>
+    /// One hop: the window, this hop's label, the smoothed emotion (or <c>uncertain (anger?)</c> when the node marked it
+    /// so), the probabilities, and <c>[quiet]</c> / <c>[clipped]</c> for the window's level. Fields a node of an
+    /// earlier version does not send are left out.
+    /// </summary>
+    public static string Line(JsonElement m)
     {
-        var probabilities = m.GetProperty("probabilities").EnumerateObject().Select(p => $"{p.Name} {p.Value.GetDouble():0.00}");
+        var probabilities = m.GetProperty("probabilities").EnumerateObject().Select(p => string.Create(CultureInfo.InvariantCulture, $"{p.Name} {p.Value.GetDouble():0.00}"));
+        string smoothed = m.GetProperty("smoothed").GetString() ?? "";
+        if (Flag(m, "uncertain")) smoothed = $"uncertain ({smoothed}?)";
+        string tags = m.TryGetProperty("warnings", out var warnings) && warnings.ValueKind == JsonValueKind.Array
+            ? string.Concat(warnings.EnumerateArray().Select(w => $"  [{w.GetString()}]"))
+            : "";
         return string.Create(CultureInfo.InvariantCulture,
-            $"{m.GetProperty("start").GetDouble(),7:0.00}-{m.GetProperty("t").GetDouble(),6:0.00} s  {m.GetProperty("label").GetString(),-10} smoothed {m.GetProperty("smoothed").GetString(),-10} {string.Join("  ", probabilities)}");
+            $"{m.GetProperty("start").GetDouble(),7:0.00}-{m.GetProperty("t").GetDouble(),6:0.00} s  {m.GetProperty("label").GetString(),-10} smoothed {smoothed,-10} {string.Join("  ", probabilities)}{tags}");
     }
+
+    private static bool Flag(JsonElement m, string name) => m.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.True;
+
+    /// <summary>The kind of a warning line ("too quiet", "clipped"), without the numbers that change from hop to hop.</summary>
+    private static string? StartOf(string? warning) => warning?.Split(':')[0];
 
     private static string? Type(JsonElement m) => m.TryGetProperty("type", out var t) ? t.GetString() : null;
 

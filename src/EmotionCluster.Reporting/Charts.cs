@@ -8,8 +8,10 @@ namespace EmotionCluster.Reporting;
 public sealed record EpochPoint(int Epoch, double TrainLoss, double? ValidationLoss, double? ValidationUar);
 
 /// <summary>
-/// PNG charts drawn with ScottPlot (SkiaSharp underneath, renders headless). Each method creates the output folder
-/// when needed and overwrites the file.
+/// Charts drawn with ScottPlot (SkiaSharp underneath, renders headless), each written twice: the PNG at the given path
+/// and an SVG next to it (same name, <c>.svg</c>: vector graphics for papers and slides, <see cref="SvgPath"/>). Each
+/// method creates the output folder when needed and overwrites the files. Emotions have the colours of
+/// <see cref="EmotionColors"/>, the same as on the live page.
 /// </summary>
 public static class Charts
 {
@@ -22,13 +24,12 @@ public static class Charts
         ArgumentNullException.ThrowIfNull(stats);
         RequireData(stats.PerEmotion.Count > 0, "the dataset has no clips, so there is no emotion distribution to draw");
         using var plot = new Plot();
-        var palette = new ScottPlot.Palettes.Category10();
         var bars = stats.PerEmotion.Select((e, i) => new Bar
         {
             Position = i,
             Value = e.Count,
             Label = e.Count.ToString(),
-            FillColor = palette.GetColor(i),
+            FillColor = EmotionColors.Of(e.Label),
         }).ToList();
         plot.Add.Bars(bars);
         plot.Axes.Bottom.SetTicks(Enumerable.Range(0, bars.Count).Select(i => (double)i).ToArray(),
@@ -46,7 +47,6 @@ public static class Charts
         ArgumentNullException.ThrowIfNull(stats);
         RequireData(stats.Speakers.Count > 0, "the dataset has no clips, so there is no speaker distribution to draw");
         using var plot = new Plot();
-        var palette = new ScottPlot.Palettes.Category10();
         for (int e = 0; e < stats.Emotions.Count; e++)
         {
             string emotion = stats.Emotions[e];
@@ -55,7 +55,7 @@ public static class Charts
             {
                 var row = stats.EmotionBySpeaker[stats.Speakers[s]];
                 double below = stats.Emotions.Take(e).Sum(x => row[x]);
-                bars.Add(new Bar { Position = s, ValueBase = below, Value = below + row[emotion], FillColor = palette.GetColor(e) });
+                bars.Add(new Bar { Position = s, ValueBase = below, Value = below + row[emotion], FillColor = EmotionColors.Of(emotion) });
             }
             var series = plot.Add.Bars(bars);
             series.LegendText = emotion;
@@ -145,13 +145,45 @@ public static class Charts
         Save(plot, pngPath, Math.Max(Width, 200 + 80 * n), Math.Max(Height, 120 + 70 * n));
     }
 
-    /// <summary>Train and validation loss (left axis) and validation UAR (right axis, 0..1) per epoch.</summary>
+    /// <summary>
+    /// Train and validation loss (left axis) and validation UAR (right axis, 0..1, square markers) per epoch, the best
+    /// epoch (<see cref="BestEpoch"/>) marked by a grey vertical line labelled with it and a dot on its UAR. No dashed
+    /// lines: Skia's SVG writer cannot draw them (they come out solid).
+    /// </summary>
     public static void LearningCurve(IReadOnlyList<EpochPoint> epochs, string pngPath, string? title = null)
+    {
+        using Plot plot = LearningCurvePlot(epochs, title);
+        Save(plot, pngPath);
+    }
+
+    /// <summary>
+    /// The epoch a training run keeps: the highest validation UAR (the earliest of equal ones; the trainer keeps the
+    /// model of the first best epoch), else the lowest validation loss when no epoch has a UAR, else none.
+    /// </summary>
+    public static EpochPoint? BestEpoch(IReadOnlyList<EpochPoint> epochs)
+    {
+        ArgumentNullException.ThrowIfNull(epochs);
+        EpochPoint? best = null;
+        foreach (EpochPoint e in epochs.Where(e => e.ValidationUar.HasValue))
+            if (best is null || e.ValidationUar > best.ValidationUar) best = e;
+        if (best is not null) return best;
+        foreach (EpochPoint e in epochs.Where(e => e.ValidationLoss.HasValue))
+            if (best is null || e.ValidationLoss < best.ValidationLoss) best = e;
+        return best;
+    }
+
+    /// <summary>The text on the best epoch's line: <c>best epoch 12 (validation UAR 0.781)</c>.</summary>
+    public static string BestEpochLabel(EpochPoint best) =>
+        best.ValidationUar is { } uar ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"best epoch {best.Epoch} (validation UAR {uar:0.000})")
+        : string.Create(System.Globalization.CultureInfo.InvariantCulture, $"best epoch {best.Epoch} (validation loss {best.ValidationLoss:0.000})");
+
+    /// <summary>The plot <see cref="LearningCurve"/> saves (the caller disposes it); its plottables can be inspected.</summary>
+    public static Plot LearningCurvePlot(IReadOnlyList<EpochPoint> epochs, string? title = null)
     {
         ArgumentNullException.ThrowIfNull(epochs);
         RequireData(epochs.Count > 0, "no epochs to draw");
         double[] x = epochs.Select(e => (double)e.Epoch).ToArray();
-        using var plot = new Plot();
+        var plot = new Plot();
         var train = plot.Add.Scatter(x, epochs.Select(e => e.TrainLoss).ToArray());
         train.LegendText = "train loss";
         var withValLoss = epochs.Where(e => e.ValidationLoss.HasValue).ToList();
@@ -165,16 +197,31 @@ public static class Charts
         {
             var uar = plot.Add.Scatter(withUar.Select(e => (double)e.Epoch).ToArray(), withUar.Select(e => e.ValidationUar!.Value).ToArray());
             uar.LegendText = "validation UAR";
-            uar.LinePattern = LinePattern.Dashed;
+            uar.MarkerShape = MarkerShape.OpenSquare; // not a dashed line: Skia's SVG writer draws dashes solid (and says so on stdout)
+            uar.MarkerSize = 7;
             uar.Axes.YAxis = plot.Axes.Right;
             plot.Axes.Right.Label.Text = "UAR";
             plot.Axes.SetLimitsY(0, 1, plot.Axes.Right);
         }
+        if (BestEpoch(epochs) is { } best)
+        {
+            var line = plot.Add.VerticalLine(best.Epoch, 1.5f, Colors.Gray);
+            line.LabelText = BestEpochLabel(best);
+            line.LabelOppositeAxis = true; // at the top, clear of the epoch ticks ...
+            plot.Axes.Top.MinimumSize = 32; // ... and below the title
+            line.LegendText = "best epoch";
+            if (best.ValidationUar is { } uar)
+            {
+                var marker = plot.Add.Marker(best.Epoch, uar, MarkerShape.FilledCircle, 9, Colors.Black);
+                marker.Axes.YAxis = plot.Axes.Right;
+            }
+        }
+        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { IntegerTicksOnly = true };
         plot.ShowLegend(Edge.Bottom);
         plot.Title(title ?? "learning curve");
         plot.XLabel("epoch");
         plot.YLabel("loss");
-        Save(plot, pngPath);
+        return plot;
     }
 
     private static void RequireData(bool ok, string reason)
@@ -182,11 +229,15 @@ public static class Charts
         if (!ok) throw new ArgumentException(reason);
     }
 
+    /// <summary>Where a chart's SVG goes: next to its PNG, with the extension <c>.svg</c>.</summary>
+    public static string SvgPath(string pngPath) => Path.ChangeExtension(pngPath, ".svg");
+
     private static void Save(Plot plot, string pngPath, int width = Width, int height = Height)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(pngPath);
         string? dir = Path.GetDirectoryName(Path.GetFullPath(pngPath));
         if (dir is not null) Directory.CreateDirectory(dir);
         plot.SavePng(pngPath, width, height);
+        plot.SaveSvg(SvgPath(pngPath), width, height);
     }
 }

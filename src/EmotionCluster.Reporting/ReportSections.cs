@@ -9,7 +9,8 @@ internal static class ReportSections
 {
     private const int MaxIssuesListed = 10;
 
-    public static string Render(ReportInput input, Func<string, string> link)
+    /// <param name="vectorFigures">Every figure has an SVG twin next to it (<see cref="Charts.SvgPath"/>): the report says so.</param>
+    public static string Render(ReportInput input, Func<string, string> link, bool vectorFigures = false)
     {
         var md = new MarkdownBuilder();
         var stats = input.Dataset.Stats;
@@ -30,7 +31,7 @@ internal static class ReportSections
         md.Heading(2, ResearchReport.Headings[8]);
         foreach (string paragraph in ResultsText.Paragraphs(input)) md.Paragraph(paragraph);
         FutureWork(md, input);
-        HowMade(md, input);
+        HowMade(md, input, vectorFigures);
         return md.ToString();
     }
 
@@ -242,10 +243,13 @@ internal static class ReportSections
         ]);
     }
 
-    private static void HowMade(MarkdownBuilder md, ReportInput input)
+    private static void HowMade(MarkdownBuilder md, ReportInput input, bool vectorFigures)
     {
         var r = input.Run;
         md.Heading(2, ResearchReport.Headings[10]);
+        if (vectorFigures)
+            md.Paragraph("Every figure is also saved as SVG (vector graphics for papers and slides) next to its PNG, with the same " +
+                         "name and the extension `.svg`. Each emotion has one colour in every figure and on the live page.");
         md.Paragraph("Command line:");
         md.Code(r.CommandLine);
         md.Table(["Item", "Value"], new[]

@@ -34,7 +34,8 @@ public static partial class ResearchReport
 
     /// <summary>
     /// Validates <paramref name="input"/>, places its images (an image inside the report's folder is linked where it is;
-    /// one outside is copied to <see cref="FiguresFolder"/>), and writes the Markdown report. Links are relative to the
+    /// one outside is copied to <see cref="FiguresFolder"/>, with its SVG twin from <see cref="Charts"/> when there is
+    /// one), and writes the Markdown report; when every image has an SVG twin, the report says so. Links are relative to the
     /// report's folder. Nothing is written when the input is invalid.
     /// </summary>
     /// <returns>The Markdown written.</returns>
@@ -53,7 +54,8 @@ public static partial class ResearchReport
         string reportDir = Path.GetDirectoryName(fullReport)!;
         Directory.CreateDirectory(reportDir);
         var links = PlaceImages(images, reportDir);
-        string markdown = ReportSections.Render(input, field => links[field]);
+        bool vectors = images.All(i => File.Exists(Charts.SvgPath(i.Path)));
+        string markdown = ReportSections.Render(input, field => links[field], vectors);
         File.WriteAllText(fullReport, markdown, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false));
         return markdown;
     }
@@ -97,6 +99,7 @@ public static partial class ResearchReport
                 {
                     Directory.CreateDirectory(figures);
                     File.Copy(full, Path.Combine(figures, name), overwrite: true);
+                    if (File.Exists(Charts.SvgPath(full))) File.Copy(Charts.SvgPath(full), Charts.SvgPath(Path.Combine(figures, name)), overwrite: true);
                     copiedFrom[name] = full;
                 }
                 relative = Path.Combine(FiguresFolder, name);

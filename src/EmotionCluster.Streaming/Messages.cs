@@ -1,4 +1,5 @@
 using Akka.Actor;
+using EmotionCluster.Audio;
 
 namespace EmotionCluster.Streaming;
 
@@ -31,9 +32,18 @@ public sealed record StreamStarted(string StreamId, string ModelId, string[] Lab
 /// <summary>The predictor took frame <see cref="Seq"/> (the socket side counts frames in flight with these).</summary>
 public sealed record FrameAck(string StreamId, long Seq) : IWithStreamId, IStreamingMessage;
 
-/// <summary>One hop: window [StartSeconds, EndSeconds) of the stream, its probabilities and the smoothed emotion.</summary>
+/// <summary>
+/// One hop: window [StartSeconds, EndSeconds) of the stream, its probabilities and the smoothed emotion; whether the
+/// smoothed emotion is too unsure to show (<see cref="Uncertain"/>) and the window's input level (null from a node
+/// that does not measure it).
+/// </summary>
 public sealed record StreamPrediction(string StreamId, string ModelId, double StartSeconds, double EndSeconds, string[] Labels,
-    float[] Probabilities, int Label, int Smoothed, float[] SmoothedProbabilities, double LatencyMs, bool Final) : IWithStreamId, IStreamingMessage;
+    float[] Probabilities, int Label, int Smoothed, float[] SmoothedProbabilities, double LatencyMs, bool Final,
+    bool Uncertain = false, InputLevel? Level = null) : IWithStreamId, IStreamingMessage
+{
+    /// <summary>The smoothed probability of the smoothed emotion.</summary>
+    public float Confidence => SmoothedProbabilities[Smoothed];
+}
 
 /// <summary>Windows dropped because inference fell behind the client (total so far).</summary>
 public sealed record StreamOverload(string StreamId, long DroppedHops) : IWithStreamId, IStreamingMessage;

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Akka.Actor;
 using Akka.Cluster.Sharding;
 using Akka.Event;
+using EmotionCluster.Audio;
 
 namespace EmotionCluster.Streaming;
 
@@ -40,7 +41,7 @@ public sealed class StreamingServices(StreamingSettings settings, ModelHolder mo
 /// </summary>
 public sealed class PredictorActor : ReceiveActor
 {
-    private sealed record WindowDone(WindowSpan Window, long DueAt, float[] Probabilities, string ModelId, string[] Labels);
+    private sealed record WindowDone(WindowSpan Window, long DueAt, float[] Probabilities, string ModelId, string[] Labels, InputLevel Level);
     private sealed record WindowFailed(Exception Error);
 
     public static readonly TimeSpan IdleTimeout = TimeSpan.FromMinutes(2);
@@ -137,12 +138,12 @@ public sealed class PredictorActor : ReceiveActor
     {
         _busy = false;
         if (_session is null) return;
-        HopResult hop = _session.Complete(d.Window, d.Probabilities);
+        HopResult hop = _session.Complete(d.Window, d.Probabilities, d.Level);
         double latency = Stopwatch.GetElapsedTime(d.DueAt).TotalMilliseconds;
         StreamingMetrics.Predictions.Add(1);
         StreamingMetrics.HopLatency.Record(latency);
         _client.Tell(new StreamPrediction(_streamId, d.ModelId, hop.StartSeconds, hop.EndSeconds, d.Labels, hop.Probabilities, hop.Label,
-            hop.Smoothed.Label, hop.Smoothed.Probabilities, latency, d.Window.Final));
+            hop.Smoothed.Label, hop.Smoothed.Probabilities, latency, d.Window.Final, hop.Uncertain, hop.Level));
         Pump();
     }
 
@@ -182,16 +183,17 @@ public sealed class PredictorActor : ReceiveActor
         try
         {
             long queued = Stopwatch.GetTimestamp();
-            var features = await services.Features.Run(() =>
+            var (features, level) = await services.Features.Run(() =>
             {
                 long started = Stopwatch.GetTimestamp();
                 StreamingMetrics.FeatureWait.Record(Stopwatch.GetElapsedTime(queued, started).TotalMilliseconds);
+                var level = InputLevel.Measure(samples, rate); // the client's raw audio, before preprocessing normalizes it
                 var f = lease.Model.Features(samples, rate);
                 StreamingMetrics.FeatureDuration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-                return f;
+                return (f, level);
             });
             float[] probabilities = await services.Batcher.PredictAsync(lease, features);
-            return new WindowDone(window, dueAt, probabilities, lease.Model.Id, lease.Model.Labels);
+            return new WindowDone(window, dueAt, probabilities, lease.Model.Id, lease.Model.Labels, level);
         }
         catch (Exception e)
         {

@@ -208,6 +208,7 @@ internal sealed class StreamConnection
                             w.WriteNumber("maxBufferedSeconds", _settings.MaxBufferedSeconds);
                             w.WriteNumber("maxFrameBytes", _settings.MaxFrameBytes);
                             w.WriteString("smoothing", _settings.Smoothing);
+                            w.WriteNumber("uncertainBelow", _settings.UncertainBelow);
                         }, cancel);
                         break;
                     case StreamPrediction p:
@@ -227,6 +228,7 @@ internal sealed class StreamConnection
                             w.WriteNumber("latencyMs", Math.Round(p.LatencyMs, 3));
                             w.WriteString("model", p.ModelId);
                             w.WriteBoolean("final", p.Final);
+                            StreamJson.WriteHonesty(w, p);
                         }, cancel);
                         break;
                     case StreamOverload o:

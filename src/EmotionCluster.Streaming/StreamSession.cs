@@ -1,7 +1,21 @@
+using EmotionCluster.Audio;
+
 namespace EmotionCluster.Streaming;
 
-/// <summary>One hop's result: the window, its probabilities and the smoothed current emotion.</summary>
-public sealed record HopResult(WindowSpan Window, double StartSeconds, double EndSeconds, float[] Probabilities, int Label, Smoothed Smoothed);
+/// <summary>
+/// One hop's result: the window, its probabilities and the smoothed current emotion; <see cref="Uncertain"/> when the
+/// smoothed emotion's probability (<see cref="Confidence"/>) is below <see cref="StreamingSettings.UncertainBelow"/>, and
+/// the window's input level (<see cref="Level"/>, null when it was not measured) with its warnings.
+/// </summary>
+public sealed record HopResult(WindowSpan Window, double StartSeconds, double EndSeconds, float[] Probabilities, int Label, Smoothed Smoothed,
+    bool Uncertain = false, InputLevel? Level = null)
+{
+    /// <summary>The smoothed probability of the smoothed emotion (for majority smoothing: its mean over the last K hops).</summary>
+    public float Confidence => Smoothed.Probabilities[Smoothed.Label];
+
+    /// <summary>Too quiet / clipped for this window's audio.</summary>
+    public LevelWarning Warnings => Level?.Warnings ?? LevelWarning.None;
+}
 
 /// <summary>
 /// The state of one stream, without actors: mono samples at the client's rate go into a bounded <see cref="SampleRing"/>,
@@ -29,6 +43,7 @@ public sealed class StreamSession : IDisposable
         _ring = new SampleRing(Math.Max(window, StreamingSettings.Samples(settings.MaxBufferedSeconds, sampleRate)));
         _smoother = SmoothingSpec.Parse(settings.Smoothing).Create();
         _maxLag = (long)(settings.MaxLagSeconds * System.Diagnostics.Stopwatch.Frequency);
+        UncertainBelow = settings.UncertainBelow;
     }
 
     private readonly long _maxLag;
@@ -36,6 +51,8 @@ public sealed class StreamSession : IDisposable
     private float[]? _windowBuffer;
 
     public int SampleRate { get; }
+    /// <summary>A hop whose smoothed top probability is below this is uncertain (<see cref="StreamingSettings.UncertainBelow"/>).</summary>
+    public double UncertainBelow { get; }
     public long TotalSamples => _ring.Total;
     public bool Ended { get; private set; }
     public int Waiting => _due.Count;
@@ -113,13 +130,18 @@ public sealed class StreamSession : IDisposable
     /// <summary>Drops counted since the last call (to report them once).</summary>
     public long TakeUnreportedDrops() => Interlocked.Exchange(ref _unreportedDrops, 0);
 
-    /// <summary>Records the model's probabilities for <paramref name="window"/> and smooths them.</summary>
-    public HopResult Complete(WindowSpan window, float[] probabilities)
+    /// <summary>
+    /// Records the model's probabilities for <paramref name="window"/>, smooths them and marks the hop uncertain when the
+    /// smoothed emotion's probability is below <see cref="UncertainBelow"/>; <paramref name="level"/> is the window's
+    /// input level (<see cref="InputLevel.Measure(ReadOnlySpan{float}, int)"/> of its samples), passed on as it is.
+    /// </summary>
+    public HopResult Complete(WindowSpan window, float[] probabilities, InputLevel? level = null)
     {
         Hops++;
         Smoothed smoothed = _smoother.Update(probabilities);
+        bool uncertain = smoothed.Probabilities[smoothed.Label] < UncertainBelow;
         return new HopResult(window, (double)window.Start / SampleRate, (double)window.End / SampleRate,
-            probabilities, EmotionSmoother.ArgMax(probabilities), smoothed);
+            probabilities, EmotionSmoother.ArgMax(probabilities), smoothed, uncertain, level);
     }
 
     private void DropOverwritten()

@@ -3,10 +3,15 @@ using System.Runtime.Serialization;
 using System.Text;
 using Akka.Actor;
 using Akka.Serialization;
+using EmotionCluster.Audio;
 
 namespace EmotionCluster.Streaming;
 
-/// <summary>Binary serializer of <see cref="IStreamingMessage"/>s (float arrays as raw little-endian bytes, actor refs as paths).</summary>
+/// <summary>
+/// Binary serializer of <see cref="IStreamingMessage"/>s (float arrays as raw little-endian bytes, actor refs as paths).
+/// Fields added to a message later go at its end, and the reader takes a message without them (from a node of the
+/// earlier version) with their defaults: <see cref="StreamPrediction"/>'s uncertain flag and input level (issue 15).
+/// </summary>
 public sealed class StreamingSerializer(ExtendedActorSystem system) : SerializerWithStringManifest(system)
 {
     public const int SerializerId = 7346;
@@ -47,6 +52,11 @@ public sealed class StreamingSerializer(ExtendedActorSystem system) : Serializer
                     w.Write(m.StreamId); w.Write(m.ModelId); w.Write(m.StartSeconds); w.Write(m.EndSeconds); Strings(w, m.Labels);
                     Floats(w, m.Probabilities); w.Write(m.Label); w.Write(m.Smoothed); Floats(w, m.SmoothedProbabilities);
                     w.Write(m.LatencyMs); w.Write(m.Final);
+                    w.Write(m.Uncertain); w.Write(m.Level is not null);
+                    if (m.Level is { } level)
+                    {
+                        w.Write(level.RmsDbfs); w.Write(level.ActiveDbfs); w.Write(level.PeakDbfs); w.Write(level.ClippedFraction); w.Write(level.Samples);
+                    }
                     break;
                 case StreamOverload m: w.Write(m.StreamId); w.Write(m.DroppedHops); break;
                 case StreamFailed m: w.Write(m.StreamId); w.Write((int)m.Kind); w.Write(m.Message); break;
@@ -74,8 +84,7 @@ public sealed class StreamingSerializer(ExtendedActorSystem system) : Serializer
                 "SX" => new StopStream(r.ReadString()),
                 "ST" => new StreamStarted(r.ReadString(), r.ReadString(), Strings(r), r.ReadInt32()),
                 "FA" => new FrameAck(r.ReadString(), r.ReadInt64()),
-                "SP" => new StreamPrediction(r.ReadString(), r.ReadString(), r.ReadDouble(), r.ReadDouble(), Strings(r), Floats(r),
-                    r.ReadInt32(), r.ReadInt32(), Floats(r), r.ReadDouble(), r.ReadBoolean()),
+                "SP" => Prediction(r),
                 "SO" => new StreamOverload(r.ReadString(), r.ReadInt64()),
                 "SF" => new StreamFailed(r.ReadString(), (StreamErrorKind)r.ReadInt32(), r.ReadString()),
                 "SE" => new StreamEnded(r.ReadString(), r.ReadInt32(), r.ReadInt64()),
@@ -90,6 +99,18 @@ public sealed class StreamingSerializer(ExtendedActorSystem system) : Serializer
         {
             throw new SerializationException($"malformed streaming message '{manifest}' ({bytes.Length} bytes): {e.Message}", e);
         }
+    }
+
+    private static StreamPrediction Prediction(BinaryReader r)
+    {
+        var p = new StreamPrediction(r.ReadString(), r.ReadString(), r.ReadDouble(), r.ReadDouble(), Strings(r), Floats(r),
+            r.ReadInt32(), r.ReadInt32(), Floats(r), r.ReadDouble(), r.ReadBoolean());
+        if (r.BaseStream.Position == r.BaseStream.Length) return p; // from a node before the uncertain flag and the level
+        bool uncertain = r.ReadBoolean();
+        InputLevel? level = r.ReadBoolean()
+            ? new InputLevel(r.ReadDouble(), r.ReadDouble(), r.ReadDouble(), r.ReadDouble(), r.ReadInt32())
+            : null;
+        return p with { Uncertain = uncertain, Level = level };
     }
 
     private static void Floats(BinaryWriter w, float[] values)

@@ -18,6 +18,13 @@ public sealed class StreamingSettings
     public double HopSeconds { get; set; } = 0.5;
     /// <summary><c>ema:ALPHA</c> (exponential moving average of the probabilities), <c>majority:K</c> (most frequent label of the last K hops) or <c>none</c>.</summary>
     public string Smoothing { get; set; } = "ema:0.5";
+    /// <summary>
+    /// A hop whose smoothed top probability is below this is reported as uncertain (<c>"uncertain":true</c>; the page shows
+    /// "uncertain" instead of an emotion). 0.4 by default: with 7 emotions chance is 0.14, and below 0.4 more than 60 % of
+    /// the probability sits on the other emotions, i.e. the model cannot tell (the issue-15 anger clip showed happiness at
+    /// 31–36 % throughout). 0 turns it off.
+    /// </summary>
+    public double UncertainBelow { get; set; } = 0.4;
     /// <summary>Audio a stream may hold (ring buffer); windows whose audio was overwritten before inference are dropped and reported.</summary>
     public double MaxBufferedSeconds { get; set; } = 10.0;
     /// <summary>
@@ -71,6 +78,7 @@ public sealed class StreamingSettings
         if (TorchThreads is < 0 or > 256) throw Bad($"TorchThreads {TorchThreads} is outside 0..256");
         if (FeatureThreads is < 0 or > 256) throw Bad($"FeatureThreads {FeatureThreads} is outside 0..256 (0: half the processors)");
         if (InferenceWorkers is < 1 or > 256) throw Bad($"InferenceWorkers {InferenceWorkers} is outside 1..256");
+        if (!(UncertainBelow is >= 0 and < 1)) throw Bad($"UncertainBelow {UncertainBelow} is outside [0, 1): the smoothed top probability under which a hop is 'uncertain' (0 turns it off)");
         try { SmoothingSpec.Parse(Smoothing); }
         catch (ArgumentException e) { throw Bad(e.Message); }
     }
@@ -79,5 +87,5 @@ public sealed class StreamingSettings
     public static int Samples(double seconds, int rate) => Math.Max(1, (int)Math.Round(seconds * rate, MidpointRounding.AwayFromZero));
 
     public override string ToString() => string.Create(CultureInfo.InvariantCulture,
-        $"window {WindowSeconds}s hop {HopSeconds}s smoothing {Smoothing} buffer {MaxBufferedSeconds}s");
+        $"window {WindowSeconds}s hop {HopSeconds}s smoothing {Smoothing} uncertain below {UncertainBelow} buffer {MaxBufferedSeconds}s");
 }

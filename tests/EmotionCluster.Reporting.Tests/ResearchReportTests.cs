@@ -122,6 +122,9 @@ public sealed class ResearchReportTests : IDisposable
         Assert.Contains("figures/cm-2.png", links);             // ... and the LOSO one with the same file name
         Assert.Equal(File.ReadAllBytes(Path.Combine(dir.Path, "run", "loso", "cm.png")), File.ReadAllBytes(Path.Combine(reportDir, "figures", "cm-2.png")));
         Assert.False(File.Exists(Path.Combine(reportDir, "figures", "learning.png")));
+        foreach (string link in links) // every figure has its SVG twin next to it, the copied ones too
+            Assert.True(File.Exists(Charts.SvgPath(Path.Combine(reportDir, Uri.UnescapeDataString(link)))), link);
+        Assert.Contains("Every figure is also saved as SVG", md);
     }
 
     [Fact]

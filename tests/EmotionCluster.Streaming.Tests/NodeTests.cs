@@ -193,6 +193,7 @@ public sealed class NodeTests(StreamingNode node, ITestOutputHelper output)
         Assert.Equal(21, lines.Count(l => l.Contains("smoothed"))); // 12 s: windows ending at 2, 2.5, ..., 12
         Assert.StartsWith("21 predictions", lines[^1]);
         Assert.Contains("0 windows dropped", lines[^1]);
+        Assert.Matches(@"; \d+ uncertain \(current emotion's probability below 0\.4\), 0 with an input level warning$", lines[^1].TrimEnd());
 
         var json = new StringWriter();
         Assert.Equal(0, EmotionCluster.Cli.CliApp.Run(["stream", wav, "--node", node.Http, "--json"], json, error));
