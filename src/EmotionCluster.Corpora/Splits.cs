@@ -241,7 +241,7 @@ public static class Splits
         if (unknown.Count > 0)
             throw new ArgumentException(
                 $"{unknown.Count} of {clips.Count} clips have no known speaker (e.g. {string.Join(", ", unknown.Take(3).Select(c => c.Id))}); " +
-                "a speaker-independent split needs the speaker of every clip: give --speaker-pattern REGEX (a regex with a " +
+                "a speaker-independent split needs the speaker of every clip: give a speaker pattern (--speaker-pattern REGEX, a regex with a " +
                 "(?<speaker>...) group matched against the file's relative path or name) or a manifest with a speaker column, " +
                 "remove those clips, or use the stratified split",
                 nameof(clips));
