@@ -30,6 +30,11 @@ public sealed class CorpusCommandOptions
         Description = "Manifest column/field with the audio path (default: file, wav or path).",
     };
 
+    public Option<string?> GenderColumn { get; } = new("--gender-column")
+    {
+        Description = "Manifest column/field with the speaker's gender, f/m/female/male (default: gender or sex when present).",
+    };
+
     public Option<string?> DataRoot { get; } = new("--data-root")
     {
         Description = "Folder that relative manifest paths and {data_root} resolve against (default: the manifest's folder).",
@@ -49,7 +54,7 @@ public sealed class CorpusCommandOptions
                       "e.g. '^(?<speaker>[^_/]+)_' for 'angry/spk01_003.wav'.",
     };
 
-    public IEnumerable<Option> All => [LabelColumn, SpeakerColumn, PathColumn, DataRoot, Map, SpeakerPattern];
+    public IEnumerable<Option> All => [LabelColumn, SpeakerColumn, PathColumn, GenderColumn, DataRoot, Map, SpeakerPattern];
 
     /// <summary>Adds the options to <paramref name="command"/>; returns this.</summary>
     public CorpusCommandOptions AddTo(Command command)
@@ -70,6 +75,7 @@ public sealed class CorpusCommandOptions
             LabelColumn = parseResult.GetValue(LabelColumn),
             SpeakerColumn = parseResult.GetValue(SpeakerColumn),
             PathColumn = parseResult.GetValue(PathColumn),
+            GenderColumn = parseResult.GetValue(GenderColumn),
             DataRoot = parseResult.GetValue(DataRoot),
             LabelMap = maps.Length == 0 ? LabelMap.Empty : LabelMap.Combine(maps.Select(LabelMap.Parse)),
             SpeakerPattern = pattern,

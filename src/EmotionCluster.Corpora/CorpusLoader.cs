@@ -103,6 +103,7 @@ public static class CorpusLoader
     /// namespaced by the corpus ("emodb:03", "emodb/03a01Fa") so that speakers of different corpora never merge, and
     /// the name is the parts' names joined by '+'. A manifest or folder-per-label corpus is named by its file or folder
     /// name; a name used twice gets "-2", "-3". Unknown speakers stay unknown (so speaker splits still refuse them).
+    /// Manifest options (columns, data root) apply to the manifests among the paths; the folders ignore them.
     /// </summary>
     /// <exception cref="CorpusException">A path cannot be loaded, or the same corpus is given twice.</exception>
     public static Corpus LoadMany(IReadOnlyList<string> paths, CorpusOptions options)
@@ -113,11 +114,16 @@ public static class CorpusLoader
         var twice = paths.GroupBy(p => Path.GetFullPath(p).TrimEnd(Path.DirectorySeparatorChar)).FirstOrDefault(g => g.Count() > 1);
         if (twice is not null) throw new CorpusException(twice.Key, "is given twice with --data; give each corpus once");
 
+        // manifest options (columns, data root) are meant for the manifests among the paths; folders ignore them then
+        bool anyManifest = paths.Any(File.Exists);
+        CorpusOptions forFolders = anyManifest
+            ? options with { LabelColumn = null, SpeakerColumn = null, PathColumn = null, GenderColumn = null, DataRoot = null }
+            : options;
         var parts = new List<(string Prefix, Corpus Corpus)>();
         var used = new HashSet<string>(StringComparer.Ordinal);
         foreach (string path in paths)
         {
-            Corpus corpus = Load(path, options);
+            Corpus corpus = Load(path, File.Exists(path) ? options : forFolders);
             string name = corpus.Layout is CorpusLayout.Manifest or CorpusLayout.FolderPerLabel
                 ? Sanitize(Path.GetFileNameWithoutExtension(Path.GetFullPath(path).TrimEnd(Path.DirectorySeparatorChar)))
                 : corpus.Name;

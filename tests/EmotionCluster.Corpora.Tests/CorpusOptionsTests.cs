@@ -100,6 +100,22 @@ public class CorpusOptionsTests
     }
 
     [Fact]
+    public void Manifest_options_apply_to_the_manifests_among_several_corpora()
+    {
+        using var tree = new TempTree();
+        tree.Wav("folder/sad/spk1_1.wav");
+        tree.Wav("clips/a.wav");
+        string csv = tree.Write("list.csv", "path,class,who\na.wav,happy,x\n"u8.ToArray());
+        var options = new CorpusOptions { PathColumn = "path", LabelColumn = "class", SpeakerColumn = "who", DataRoot = Path.Combine(tree.Root, "clips") };
+
+        Corpus union = CorpusLoader.LoadMany([Path.Combine(tree.Root, "folder"), csv], options);
+
+        Assert.Equal([("folder/sad/spk1_1", "sadness", ClipInfo.UnknownSpeaker), ("list/a", "happiness", "list:x")],
+            union.Clips.Select(c => (c.Id, c.Emotion, c.Speaker)));
+        Assert.Throws<ArgumentException>(() => CorpusLoader.LoadMany([Path.Combine(tree.Root, "folder"), Path.Combine(tree.Root, "clips")], options));
+    }
+
+    [Fact]
     public void Two_corpora_of_the_same_kind_get_distinct_prefixes()
     {
         using var tree = new TempTree();
