@@ -45,6 +45,7 @@ public sealed record CorpusIssue(string Path, string Problem)
     public string? Key { get; init; }
 
     /// <summary>"row 3 (line 4)", "row 2 (key 'a01')" or "" for a file.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
     public string Where =>
         Row is null ? "" : $"row {Row}" + (Line is not null ? $" (line {Line}{(Key is not null ? $", key '{Key}'" : "")})" : Key is not null ? $" (key '{Key}')" : "");
 

@@ -33,6 +33,8 @@ public class ManifestCorpusTests
             corpus.Clips.Select(c => (c.Emotion, c.Speaker, c.Gender)));
         Assert.Equal(Path.Combine(tree.Root, "audio", "b, c.wav"), corpus.Clips[1].Path);
         Assert.Equal(["s1", "s2"], corpus.Speakers);
+        // the one-argument Load the training commands call reads manifests too
+        Assert.Equal(corpus.Clips, CorpusLoader.Load(csv).Clips);
     }
 
     [Fact]
@@ -68,6 +70,8 @@ public class ManifestCorpusTests
         Assert.Contains("has 1 fields but the header has 3", corpus.Issues[4].Problem);
         Assert.Contains("no audio path in 'file'", corpus.Issues[5].Problem);
         Assert.StartsWith($"{Path.GetFullPath(csv)}: row 2 (line 3): file missing.wav", corpus.Issues[0].ToString());
+        var back = DatasetStats.FromJson(DatasetStats.Compute(corpus).ToJson());
+        Assert.Equal(corpus.Issues, back.Issues);
     }
 
     [Fact]
