@@ -163,4 +163,38 @@ public class PublicCorporaTests
         Assert.Equal(["anger", "boredom", "disgust", "fear", "happiness", "sadness", "neutral"], Emotions.All);
         Assert.Equal([.. Emotions.All, "surprise", "calm"], Emotions.Known);
     }
+
+    [Theory]
+    [InlineData("ravdess", "Actor_25/03-01-05-01-01-01-25.wav", "actor 25 is outside 01..24")]
+    [InlineData("ravdess", "Actor_01/03-01-09-01-01-01-01.wav", "RAVDESS pattern")]
+    [InlineData("cremad", "AudioWAV/1092_DFA_ANG_XX.wav", "actor 1092 is outside 1001..1091")]
+    [InlineData("cremad", "AudioWAV/1001_XYZ_ANG_XX.wav", "sentence XYZ is not one of")]
+    [InlineData("cremad", "AudioWAV/1001_DFA_BOR_XX.wav", "CREMA-D pattern")]
+    [InlineData("tess", "OAF_angry/YAF_back_angry.wav", "speaker YAF in the name but the file is in OAF_angry")]
+    [InlineData("tess", "OAF_angry/OAF_back_furious.wav", "TESS pattern")]
+    [InlineData("savee", "DC_n31.wav", "sentence number 31 is outside 01..30")]
+    [InlineData("savee", "DC_a16.wav", "sentence number 16 is outside 01..15")]
+    [InlineData("savee", "XX/a01.wav", "SAVEE pattern")]
+    [InlineData("emovo", "f1/dis-f4-b1.wav", "EMOVO pattern")]
+    [InlineData("emovo", "f1/dis-f1-n6.wav", "EMOVO pattern")]
+    public void Names_outside_a_corpus_scheme_are_refused_with_the_reason(string corpus, string relativePath, string problem)
+    {
+        ClipInfo? clip = corpus switch
+        {
+            "ravdess" => RavdessCorpus.Parse(relativePath, "/x", out string? p1) is var c1 ? Check(c1, p1) : null,
+            "cremad" => CremaDCorpus.Parse(relativePath, "/x", out string? p2) is var c2 ? Check(c2, p2) : null,
+            "tess" => TessCorpus.Parse(relativePath, "/x", out string? p3) is var c3 ? Check(c3, p3) : null,
+            "savee" => SaveeCorpus.Parse(relativePath, "/x", out string? p4) is var c4 ? Check(c4, p4) : null,
+            _ => EmovoCorpus.Parse(relativePath, "/x", out string? p5) is var c5 ? Check(c5, p5) : null,
+        };
+        Assert.Null(clip);
+
+        ClipInfo? Check(ClipInfo? c, string? p)
+        {
+            Assert.NotNull(p);
+            Assert.Contains(problem, p);
+            Assert.EndsWith("file skipped", p);
+            return c;
+        }
+    }
 }
