@@ -19,8 +19,9 @@ public static class DatasetCommands
 
     public static Command Create()
     {
-        var dataset = new Command("dataset", "Inspect a corpus (EMO-DB, AESDD or one folder per label).");
+        var dataset = new Command("dataset", "Inspect a corpus (a folder of a known layout or a manifest file) or write its manifest.");
         dataset.Subcommands.Add(CreateStats());
+        dataset.Subcommands.Add(CreateManifest());
         dataset.Subcommands.Add(CreateDownload());
         dataset.Subcommands.Add(CreateVerify());
         return dataset;
@@ -59,11 +60,7 @@ public static class DatasetCommands
 
     private static Command CreateStats()
     {
-        var data = new Option<string>("--data")
-        {
-            Description = "Corpus folder: EMO-DB (holding wav/), AESDD (anger/ disgust/ …) or one subfolder per label.",
-            Required = true,
-        };
+        var data = new Option<string>("--data") { Description = CorpusCommandOptions.DataDescription, Required = true };
         var outDir = new Option<string>("--out")
         {
             Description = "Folder for stats.json and the charts.",
@@ -79,15 +76,64 @@ public static class DatasetCommands
         {
             data, outDir, example, json,
         };
+        var corpusOptions = new CorpusCommandOptions().AddTo(stats);
         stats.SetAction(parseResult => CliErrors.Run(parseResult, output => RunStats(
-            output, parseResult.GetValue(data)!, parseResult.GetValue(outDir)!, parseResult.GetValue(example), parseResult.GetValue(json))));
+            output, parseResult.GetValue(data)!, parseResult.GetValue(outDir)!, parseResult.GetValue(example), parseResult.GetValue(json),
+            corpusOptions.ToOptions(parseResult))));
         return stats;
     }
 
-    /// <summary>The work of <c>dataset stats</c>; returns the exit code.</summary>
-    public static int RunStats(TextWriter output, string dataDir, string outDir, string? example, bool json)
+    private static Command CreateManifest()
     {
-        Corpus corpus = CorpusLoader.Load(dataDir);
+        var data = new Option<string>("--data") { Description = CorpusCommandOptions.DataDescription, Required = true };
+        var outFile = new Option<string>("--out") { Description = "CSV manifest to write (file,emotion,speaker[,gender]).", Required = true };
+        var force = new Option<bool>("--force") { Description = "Overwrite the CSV when it exists." };
+        var command = new Command("manifest",
+            "Write the CSV manifest of a corpus (file,emotion,speaker and gender when known; paths relative to the CSV) " +
+            "to edit and give back with --data.")
+        {
+            data, outFile, force,
+        };
+        var corpusOptions = new CorpusCommandOptions().AddTo(command);
+        command.SetAction(r => CliErrors.Run(r, output =>
+            RunManifest(output, r.GetValue(data)!, r.GetValue(outFile)!, r.GetValue(force), corpusOptions.ToOptions(r))));
+        return command;
+    }
+
+    /// <summary>The work of <c>dataset manifest</c>; returns the exit code.</summary>
+    public static int RunManifest(TextWriter output, string data, string csvPath, bool force, CorpusOptions options)
+    {
+        if (!csvPath.EndsWith(".csv", StringComparison.OrdinalIgnoreCase))
+            throw new CliException($"--out {csvPath}: the manifest is written as CSV; give a file name ending in .csv");
+        if (string.Equals(Path.GetFullPath(csvPath), Path.GetFullPath(data), StringComparison.Ordinal))
+            throw new CliException($"--out {csvPath} is the manifest being read; write to another file");
+        if (File.Exists(csvPath) && !force)
+            throw new CliException($"--out {csvPath} exists (an edited manifest?); give --force to overwrite it or choose another file");
+        Corpus corpus = CorpusLoader.Load(data, options);
+        ManifestWriter.WriteCsv(corpus, csvPath);
+        output.WriteLine($"wrote {csvPath}: {corpus.Clips.Count} clips of {corpus.Name}, {corpus.Emotions.Count} emotions " +
+                         $"({string.Join(", ", corpus.Emotions)}), " +
+                         (corpus.HasSpeakers ? $"{corpus.Speakers.Count} speakers" : "speakers unknown (the speaker column is empty; fill it in for speaker splits)"));
+        var custom = corpus.Emotions.Where(e => !Emotions.IsKnown(e)).ToList();
+        if (custom.Count > 0)
+            output.WriteLine($"labels outside the known set ({string.Join(", ", custom)}): read the manifest back with " +
+                             $"--map {string.Join(",", custom.Select(e => $"{e}={e}"))}");
+        foreach (var d in corpus.Dropped) output.WriteLine($"dropped by --map: {d.Count} {d.Label} clips");
+        PrintIssues(output, corpus.Issues, "not in the manifest");
+        return CliErrors.Ok;
+    }
+
+    private static void PrintIssues(TextWriter output, IReadOnlyList<CorpusIssue> issues, string what)
+    {
+        if (issues.Count == 0) return;
+        output.WriteLine($"{issues.Count} problem(s), {what}{(issues.Count > MaxIssuesShown ? $"; first {MaxIssuesShown}" : "")}:");
+        foreach (var issue in issues.Take(MaxIssuesShown)) output.WriteLine($"  {issue}");
+    }
+
+    /// <summary>The work of <c>dataset stats</c>; returns the exit code.</summary>
+    public static int RunStats(TextWriter output, string dataDir, string outDir, string? example, bool json, CorpusOptions? options = null)
+    {
+        Corpus corpus = CorpusLoader.Load(dataDir, options ?? CorpusOptions.Default);
         DatasetStats stats = DatasetStats.Compute(corpus);
         ClipInfo exampleClip = ChooseExample(corpus, stats, example);
 
@@ -108,6 +154,7 @@ public static class DatasetCommands
         }
         IAnsiConsole console = ConsoleFor(output);
         Print(console, stats);
+        foreach (var d in corpus.Dropped) console.WriteLine($"Dropped by --map: {d.Count} {d.Label} clips");
         console.WriteLine();
         console.WriteLine($"Example spectrogram: {exampleClip.Id} ({exampleClip.Emotion}, speaker {exampleClip.Speaker})");
         foreach (string written in new[] { statsPath, emotionPath, speakerPath, spectrogramPath })
@@ -156,7 +203,9 @@ public static class DatasetCommands
             .AddColumn("what").AddColumn("value");
         summary.AddRow("Samples", $"{stats.Samples}" + (stats.ReadableSamples < stats.Samples ? $" ({stats.ReadableSamples} with readable audio)" : ""));
         summary.AddRow("Emotions", $"{stats.Emotions.Count} ({string.Join(", ", stats.Emotions)})");
-        summary.AddRow("Speakers", $"{stats.Speakers.Count} ({string.Join(", ", stats.Speakers)})");
+        summary.AddRow("Speakers", stats.Speakers.SequenceEqual([ClipInfo.UnknownSpeaker])
+            ? "unknown (give --speaker-pattern, or a manifest with a speaker column, for speaker splits)"
+            : $"{stats.Speakers.Count} ({string.Join(", ", stats.Speakers.Count <= 30 ? stats.Speakers : [.. stats.Speakers.Take(10), "…", stats.Speakers[^1]])})");
         summary.AddRow("Formats", string.Join("; ", stats.Formats.Select(f => $"{f.Label} x{f.Count}")));
         summary.AddRow("Sample rates", string.Join(", ", stats.SampleRates.Select(r => $"{r} Hz")));
         summary.AddRow("Channels", string.Join(", ", stats.Channels));

@@ -10,11 +10,24 @@ public static class Emotions
     public const string Happiness = "happiness";
     public const string Sadness = "sadness";
     public const string Neutral = "neutral";
+    /// <summary>RAVDESS "surprised", TESS "pleasant surprise" (ps), SAVEE su, EMOVO sorpresa.</summary>
+    public const string Surprise = "surprise";
+    /// <summary>RAVDESS "calm".</summary>
+    public const string Calm = "calm";
 
-    /// <summary>The seven EMO-DB emotions in a fixed order.</summary>
-    public static IReadOnlyList<string> All => Order;
+    /// <summary>The seven EMO-DB emotions in a fixed order (unchanged as the label set grew).</summary>
+    public static IReadOnlyList<string> All => Order[..7];
 
-    private static readonly string[] Order = [Anger, Boredom, Disgust, Fear, Happiness, Sadness, Neutral];
+    /// <summary>
+    /// Every canonical label the loaders produce, in sort order: the seven EMO-DB emotions, then surprise and calm.
+    /// Any other label sorts after these, alphabetically.
+    /// </summary>
+    public static IReadOnlyList<string> Known => Order;
+
+    /// <summary>True for one of <see cref="Known"/>.</summary>
+    public static bool IsKnown(string label) => Array.IndexOf(Order, label) >= 0;
+
+    private static readonly string[] Order = [Anger, Boredom, Disgust, Fear, Happiness, Sadness, Neutral, Surprise, Calm];
 
     private static readonly Dictionary<string, string> Synonyms = new(StringComparer.OrdinalIgnoreCase)
     {
@@ -25,6 +38,11 @@ public static class Emotions
         ["happiness"] = Happiness, ["happy"] = Happiness, ["joy"] = Happiness,
         ["sadness"] = Sadness, ["sad"] = Sadness,
         ["neutral"] = Neutral,
+        ["surprise"] = Surprise, ["surprised"] = Surprise, ["pleasant surprise"] = Surprise, ["pleasant_surprise"] = Surprise,
+        ["pleasant_surprised"] = Surprise,
+        ["calm"] = Calm,
+        // the three-letter codes of SpeechBrain's IEMOCAP recipe, EmoBox and CREMA-D
+        ["ang"] = Anger, ["dis"] = Disgust, ["fea"] = Fear, ["hap"] = Happiness, ["neu"] = Neutral, ["sur"] = Surprise,
     };
 
     /// <summary>
@@ -34,7 +52,7 @@ public static class Emotions
     public static string Canonical(string label) =>
         Synonyms.TryGetValue(label.Trim(), out string? canonical) ? canonical : label.Trim().ToLowerInvariant();
 
-    /// <summary>Sort key: the seven in <see cref="All"/> order first, any other label after them alphabetically.</summary>
+    /// <summary>Sort key: the labels in <see cref="Known"/> order first, any other label after them alphabetically.</summary>
     public static IEnumerable<string> InOrder(IEnumerable<string> labels) =>
         labels.Distinct().OrderBy(Rank).ThenBy(l => l, StringComparer.Ordinal);
 

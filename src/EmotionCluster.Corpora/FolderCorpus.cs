@@ -5,8 +5,10 @@ namespace EmotionCluster.Corpora;
 /// <summary>
 /// A generic corpus with one subfolder per label (<c>angry/…wav</c>, <c>neutral/…wav</c>); WAV files anywhere below a
 /// label folder belong to it. Labels go through <see cref="Emotions.Canonical"/>. The speaker is
-/// <see cref="ClipInfo.UnknownSpeaker"/> unless a regex with a named group <c>speaker</c> is given, which is matched
-/// against the file name (a file it does not match keeps the unknown speaker and is reported).
+/// <see cref="ClipInfo.UnknownSpeaker"/> unless a speaker pattern is given: a regex whose group named <c>speaker</c> (or
+/// else its first group) is the speaker, matched against the file's path relative to the corpus folder
+/// (<c>angry/spk03_001.wav</c>) and, when that does not match, against the file name (a file it does not match keeps the
+/// unknown speaker and is reported). See <see cref="CorpusOptions.SpeakerPattern"/>.
 /// </summary>
 public static class FolderCorpus
 {
@@ -17,12 +19,12 @@ public static class FolderCorpus
         Directory.Exists(dir) && Directory.EnumerateDirectories(dir).Any(d => CorpusFiles.Wavs(d, SearchOption.AllDirectories).Count > 0);
 
     /// <exception cref="CorpusException">The folder is missing or no subfolder holds WAV files.</exception>
-    /// <exception cref="ArgumentException">The regex has no group named "speaker".</exception>
+    /// <exception cref="ArgumentException">The regex has no group.</exception>
     public static Corpus Load(string dir, Regex? speakerPattern = null)
     {
         CorpusFiles.RequireDirectory(dir);
-        if (speakerPattern is not null && !speakerPattern.GetGroupNames().Contains("speaker"))
-            throw new ArgumentException($"the speaker pattern '{speakerPattern}' needs a named group (?<speaker>...)", nameof(speakerPattern));
+        if (speakerPattern is not null && speakerPattern.GetGroupNumbers().Length < 2)
+            throw new ArgumentException($"the speaker pattern '{speakerPattern}' needs a group: (?<speaker>...) or parentheses", nameof(speakerPattern));
 
         var issues = new List<CorpusIssue>();
         var clips = new List<ClipInfo>();
@@ -37,9 +39,9 @@ public static class FolderCorpus
                 string speaker = ClipInfo.UnknownSpeaker;
                 if (speakerPattern is not null)
                 {
-                    Match m = speakerPattern.Match(Path.GetFileName(file));
-                    if (m.Success && m.Groups["speaker"].Success) speaker = m.Groups["speaker"].Value;
-                    else issues.Add(new CorpusIssue(file, $"the speaker pattern '{speakerPattern}' does not match the name; speaker unknown"));
+                    string? matched = CorpusOptions.MatchSpeaker(speakerPattern, relative);
+                    if (matched is not null) speaker = matched;
+                    else issues.Add(new CorpusIssue(file, $"the speaker pattern '{speakerPattern}' does not match the path or the name; speaker unknown"));
                 }
                 clips.Add(new ClipInfo(id, Path.GetFullPath(file), emotion, speaker, Name));
             }

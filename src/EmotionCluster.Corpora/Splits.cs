@@ -82,6 +82,69 @@ public static class Splits
     }
 
     /// <summary>
+    /// K speaker-grouped folds, for corpora with many speakers (CREMA-D's 91) where one fold per speaker is too many:
+    /// the speakers (sorted, then shuffled by <paramref name="seed"/>) are dealt to <paramref name="k"/> groups, largest
+    /// first, each to the group with the fewest clips so far, so the groups are about equally large and every speaker is
+    /// in exactly one. Fold i tests group i; validation is group i+1 (wrapping round) with
+    /// <see cref="LosoValidation.NextSpeaker"/> (needs k ≥ 3), or a stratified slice of the other groups' clips. Folds
+    /// are named "group-1-of-5" …; their order is the groups' order.
+    /// </summary>
+    /// <exception cref="ArgumentException">A clip has no speaker, or k is less than 2 (3 for NextSpeaker) or more than the speakers.</exception>
+    public static IReadOnlyList<Split> SpeakerGroupedFolds(IReadOnlyList<ClipInfo> clips, int k, int seed,
+        LosoValidation validation = LosoValidation.NextSpeaker, double validationFraction = DefaultValidationFraction)
+    {
+        var groups = SpeakerGroups(clips, k, seed, validation);
+        CheckFraction(nameof(validationFraction), validationFraction, allowZero: true);
+        var rng = new Random(seed);
+        var folds = new List<Split>();
+        for (int i = 0; i < k; i++)
+        {
+            var testSpeakers = groups[i];
+            var test = clips.Where(c => testSpeakers.Contains(c.Speaker));
+            var rest = clips.Where(c => !testSpeakers.Contains(c.Speaker)).ToList();
+            string name = $"group-{i + 1}-of-{k}";
+            if (validation == LosoValidation.NextSpeaker)
+            {
+                var validationSpeakers = groups[(i + 1) % k];
+                folds.Add(new Split(name, Sorted(rest.Where(c => !validationSpeakers.Contains(c.Speaker))),
+                    Sorted(rest.Where(c => validationSpeakers.Contains(c.Speaker))), Sorted(test)));
+            }
+            else
+            {
+                var parts = Partition(rest, [1 - validationFraction], rng);
+                folds.Add(new Split(name, parts[0], parts[1], Sorted(test)));
+            }
+        }
+        return folds;
+    }
+
+    /// <summary>The speaker groups of <see cref="SpeakerGroupedFolds"/>: k sets, each sorted, together all speakers once.</summary>
+    public static IReadOnlyList<IReadOnlySet<string>> SpeakerGroups(IReadOnlyList<ClipInfo> clips, int k, int seed,
+        LosoValidation validation = LosoValidation.NextSpeaker)
+    {
+        var speakers = SpeakersOf(RequireKnownSpeakers(clips));
+        int needed = validation == LosoValidation.NextSpeaker ? 3 : 2;
+        if (k < needed || k > speakers.Count)
+            throw new ArgumentOutOfRangeException(nameof(k), k,
+                $"{k} speaker-grouped folds with {validation} validation: need at least {needed} folds and at most one per speaker " +
+                $"(the clips have {speakers.Count} speakers)");
+        var counts = clips.GroupBy(c => c.Speaker).ToDictionary(g => g.Key, g => g.Count());
+        Shuffle(speakers, new Random(seed));
+        var groups = Enumerable.Range(0, k).Select(_ => new SortedSet<string>(StringComparer.Ordinal)).ToArray();
+        var sizes = new int[k];
+        // OrderByDescending is stable: speakers of equal size keep the shuffled order
+        foreach (string speaker in speakers.OrderByDescending(s => counts[s]))
+        {
+            int smallest = 0;
+            for (int g = 1; g < k; g++)
+                if (sizes[g] < sizes[smallest] || (sizes[g] == sizes[smallest] && groups[g].Count < groups[smallest].Count)) smallest = g;
+            groups[smallest].Add(speaker);
+            sizes[smallest] += counts[speaker];
+        }
+        return groups;
+    }
+
+    /// <summary>
     /// The given speakers are the test set; the validation speakers, when given, the validation set; otherwise validation
     /// is a stratified <paramref name="validationFraction"/> slice of the remaining speakers' clips.
     /// </summary>
@@ -178,8 +241,9 @@ public static class Splits
         if (unknown.Count > 0)
             throw new ArgumentException(
                 $"{unknown.Count} of {clips.Count} clips have no known speaker (e.g. {string.Join(", ", unknown.Take(3).Select(c => c.Id))}); " +
-                "a speaker-independent split needs the speaker of every clip: load the folder corpus with a speaker pattern " +
-                "(a regex with a (?<speaker>...) group matched against the file name), remove those clips, or use the stratified split",
+                "a speaker-independent split needs the speaker of every clip: give a speaker pattern (--speaker-pattern REGEX, a regex with a " +
+                "(?<speaker>...) group matched against the file's relative path or name) or a manifest with a speaker column, " +
+                "remove those clips, or use the stratified split",
                 nameof(clips));
         return clips;
     }
