@@ -21,7 +21,12 @@ public static class TrainingCommands
 {
     private sealed class Common
     {
-        public readonly Option<string> Data = new("--data") { Description = "Corpus folder: EMO-DB (holding wav/), AESDD, or one subfolder per label.", Required = true };
+        public readonly Option<string[]> Data = new("--data")
+        {
+            Description = CorpusCommandOptions.DataDescription + " Repeat it to train on several corpora at once (their union, speakers kept apart per corpus).",
+            Required = true,
+        };
+        public readonly CorpusCommandOptions Corpus = new();
         public readonly Option<string> Out = new("--out") { Description = "Run directory for the model, metrics, charts and report.", DefaultValueFactory = _ => Path.Combine("out", "run") };
         public readonly Option<string?> Config = new("--config") { Description = "Experiment settings JSON (features, input, augmentation, cnn, training); flags override it." };
         public readonly Option<int?> Epochs = new("--epochs") { Description = "Maximum epochs (default 50)." };
@@ -42,7 +47,11 @@ public static class TrainingCommands
         {
             foreach (Option o in new Option[] { Data, Out, Config, Epochs, BatchSize, LearningRate, Patience, Seed, Threads, Device, Features, Emotions, Limit, NoAugment, Extraction, Store })
                 c.Options.Add(o);
+            Corpus.AddTo(c);
         }
+
+        /// <summary>The corpus or corpora of <c>--data</c>, read as the corpus options say.</summary>
+        public CorpusSource Source(ParseResult r) => new(r.GetValue(Data)!, Corpus.ToOptions(r));
 
         public ExperimentSettings Settings(ParseResult r)
         {
@@ -100,8 +109,8 @@ public static class TrainingCommands
             {
                 int unknownSpeaker = prepared.Features.Clips.Count(c => c.Speaker == ClipInfo.UnknownSpeaker);
                 if (unknownSpeaker > 0)
-                    output.WriteLine($"leave-one-speaker-out skipped: {unknownSpeaker} clips have no known speaker (a folder corpus " +
-                                     "without a speaker pattern); the 70/20/10 results above stand");
+                    output.WriteLine($"leave-one-speaker-out skipped: {unknownSpeaker} clips have no known speaker (give --speaker-pattern, " +
+                                     "or a manifest with a speaker column); the 70/20/10 results above stand");
                 else w.CrossValidate(prepared, save: true, ct);
             }
             if (!r.GetValue(noMfcc)) await MfccComparisonAsync(r, common, w, prepared, output, ct);
@@ -126,13 +135,18 @@ public static class TrainingCommands
     {
         var common = new Common();
         var speakers = new Option<string?>("--speakers") { Description = "Run only the folds holding out these speakers (comma-separated), e.g. 03,10." };
-        var command = new Command("crossval", "Leave-one-speaker-out cross-validation: mean ± std over folds and the pooled confusion matrix.");
+        var folds = new Option<int?>("--folds")
+        {
+            Description = "K speaker-grouped folds instead of one fold per speaker (corpora with many speakers, e.g. CREMA-D's 91): each fold holds out a group of speakers.",
+        };
+        var command = new Command("crossval", "Speaker-independent cross-validation (leave-one-speaker-out, or --folds K speaker groups): every protocol's mean ± std over folds and the pooled confusion matrix.");
         common.AddTo(command);
         command.Options.Add(speakers);
+        command.Options.Add(folds);
         command.SetAction((r, ct) => RunAsync(r, output => Execute(r, common, output, ct, (w, prepared) =>
         {
             w.CrossValidate(prepared, save: true, ct,
-                r.GetValue(speakers)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+                r.GetValue(speakers)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries), r.GetValue(folds));
             return Task.CompletedTask;
         })));
         return command;
@@ -158,7 +172,7 @@ public static class TrainingCommands
             await using var provider = await Providers.CreateAsync(r.GetValue(common.Extraction)!, r.GetValue(common.Store)!, ct);
             output.WriteLine($"features through {provider.Description} into {Path.GetFullPath(r.GetValue(common.Store)!)}");
             var workflow = new Workflow(settings, provider.Provider, new RunDirectory(r.GetValue(common.Out)!), observer);
-            PreparedCorpus prepared = await workflow.PrepareAsync(r.GetValue(common.Data)!, commandLine, r.GetValue(common.Limit), ct);
+            PreparedCorpus prepared = await workflow.PrepareAsync(common.Source(r), commandLine, r.GetValue(common.Limit), ct);
             var split = Splits.Stratified(prepared.Features.Clips, settings.Training.Seed);
             string settingsHash = settings.Features.Hash();
             ManifestExample Example(ClipInfo c) =>
@@ -203,8 +217,7 @@ public static class TrainingCommands
         output.WriteLine($"features through {provider.Description}; training on its trainer actor, every run persisted by its evaluator " +
                          $"({journal.Describe()}); run directory {run.Root}");
         var workflow = new Workflow(settings, provider.Provider, run, observer, provider.Trainer(Path.Combine(run.Root, "checkpoints")));
-        string data = r.GetValue(common.Data)!;
-        PreparedCorpus prepared = await workflow.PrepareAsync(data, commandLine, r.GetValue(common.Limit), ct);
+        PreparedCorpus prepared = await workflow.PrepareAsync(common.Source(r), commandLine, r.GetValue(common.Limit), ct);
         await work(workflow, prepared);
         run.Save("run", ReportParts.Run(commandLine, settings.Training.Seed, started, DateTimeOffset.Now));
         string report = Workflow.WriteReport(run);
@@ -215,7 +228,8 @@ public static class TrainingCommands
     public static Command CreateEvaluate()
     {
         var model = new Option<string>("--model") { Description = "Model artifact (model.ecm from train).", Required = true };
-        var data = new Option<string>("--data") { Description = "Corpus folder to evaluate on.", Required = true };
+        var data = new Option<string>("--data") { Description = CorpusCommandOptions.DataDescription + " Another corpus than the model's: scored on the labels both have (cross-corpus).", Required = true };
+        var corpusOptions = new CorpusCommandOptions();
         var split = new Option<string>("--split")
         {
             Description = "all (every clip of the model's emotions) or test: the run's held-out test clips, as listed in split.json " +
@@ -230,16 +244,25 @@ public static class TrainingCommands
         {
             model, data, split, seed, limit, outDir, json,
         };
+        corpusOptions.AddTo(command);
         command.SetAction(r => CliErrors.Run(r, output =>
         {
             var ct = CancellationToken.None;
             string modelPath = r.GetValue(model)!;
             using var predictor = LoadPredictor(modelPath);
             var input = predictor.Input;
-            Corpus corpus = CorpusLoader.Load(r.GetValue(data)!);
+            Corpus corpus = CorpusLoader.Load(r.GetValue(data)!, corpusOptions.ToOptions(r));
             var labels = predictor.Labels;
             IReadOnlyList<ClipInfo> clips = corpus.Clips.Where(c => labels.Contains(c.Emotion)).ToList();
-            if (clips.Count == 0) throw new CliException($"{corpus.Root}: no clip has one of the model's emotions ({string.Join(", ", labels)})");
+            if (clips.Count == 0) throw new CliException($"{corpus.Root}: no clip has one of the model's emotions ({string.Join(", ", labels)}); map the corpus' labels with --map");
+            // cross-corpus: the labels both have are scored; say which were left out on either side
+            var present = corpus.Clips.Select(c => c.Emotion).ToHashSet();
+            var modelOnly = labels.Where(l => !present.Contains(l)).ToList();
+            var corpusOnly = Emotions.InOrder(present.Where(l => !labels.Contains(l))).ToList();
+            if (modelOnly.Count > 0 || corpusOnly.Count > 0)
+                output.WriteLine($"labels scored: {string.Join(", ", labels.Where(present.Contains))}" +
+                                 (modelOnly.Count > 0 ? $"; the model's {string.Join(", ", modelOnly)} not in {corpus.Name} (recall undefined)" : "") +
+                                 (corpusOnly.Count > 0 ? $"; {corpus.Name}'s {string.Join(", ", corpusOnly)} left out ({corpus.Clips.Count(c => corpusOnly.Contains(c.Emotion))} clips) — the model does not know them" : ""));
             string splitFile = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(modelPath))!, SplitManifest.FileName);
             // the clips whose audio gives the speakers' statistics (Input.SpeakerNorm): those of the split the model was trained on
             IReadOnlyList<ClipInfo> speakerPool = clips;
@@ -325,7 +348,12 @@ public static class TrainingCommands
                 try
                 {
                     if (!File.Exists(file)) throw new FileNotFoundException($"{file}: no such file");
-                    extracted.Add((file, featurizer.Extract(File.ReadAllBytes(file), file), null));
+                    byte[] bytes = File.ReadAllBytes(file);
+                    extracted.Add((file, featurizer.Extract(bytes, file), null));
+                    // the recording as it is (before any preprocessing): too quiet or clipped makes the result unreliable
+                    var level = EmotionCluster.Audio.InputLevel.Measure(EmotionCluster.Audio.WavReader.Read(bytes, file).Clip);
+                    if (level.Warnings != EmotionCluster.Audio.LevelWarning.None)
+                        r.InvocationConfiguration.Error.WriteLine($"warning: {file}: {level.Describe()}");
                 }
                 catch (Exception e) when (e is IOException or EmotionCluster.Audio.AudioFormatException or ArgumentException)
                 {

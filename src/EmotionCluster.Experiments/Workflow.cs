@@ -14,6 +14,15 @@ public interface IRunObserver
     void Line(string text);
 }
 
+/// <summary>Where a command's clips come from: one corpus or several (<c>--data</c> repeated), read with these options.</summary>
+public sealed record CorpusSource(IReadOnlyList<string> Paths, CorpusOptions Options)
+{
+    /// <summary>One corpus as it is, or the union of several with speakers and clip ids namespaced per corpus.</summary>
+    public Corpus Load() => Paths.Count == 1 ? CorpusLoader.Load(Paths[0], Options) : CorpusLoader.LoadMany(Paths, Options);
+
+    public override string ToString() => string.Join(", ", Paths);
+}
+
 /// <summary>A corpus loaded, filtered to the configured emotions, with its features.</summary>
 public sealed record PreparedCorpus(Corpus Corpus, DatasetStats Stats, string[] Labels, FeatureSet Features);
 
@@ -40,10 +49,11 @@ public sealed class Workflow(ExperimentSettings settings, IFeatureProvider provi
     public Workflow With(ExperimentSettings other, RunDirectory directory) => new(other, provider, directory, observer, trainer);
 
     /// <param name="perEmotionLimit">Keep at most this many clips per emotion (quick runs); null keeps all.</param>
-    public async Task<PreparedCorpus> PrepareAsync(string dataDir, string commandLine, int? perEmotionLimit = null, CancellationToken ct = default)
+    public async Task<PreparedCorpus> PrepareAsync(CorpusSource source, string commandLine, int? perEmotionLimit = null, CancellationToken ct = default)
     {
         var started = DateTimeOffset.Now;
-        Corpus corpus = CorpusLoader.Load(dataDir);
+        if (source.Paths.Count == 0) throw new ArgumentException("no corpus given; pass --data DIR (or a manifest file), repeatable");
+        Corpus corpus = source.Load();
         foreach (var issue in corpus.Issues.Take(20)) observer.Line($"corpus: {issue}");
         var clips = Runner.SelectClips(corpus.Clips);
         if (perEmotionLimit is { } limit)
@@ -62,7 +72,7 @@ public sealed class Workflow(ExperimentSettings settings, IFeatureProvider provi
         var features = await FeatureSet.ExtractAsync(clips, settings.Features, provider, new SyncProgress<BatchProgress>(observer.Extraction), ct);
         observer.Line($"features: {features.Clips.Count} clips ({features.Cached} from the feature store), {features.Failures.Count} failed");
         foreach (var f in features.Failures) observer.Line($"  failed: {f.Clip.Path}: {f.Error}");
-        if (features.Clips.Count == 0) throw new InvalidDataException($"{dataDir}: no clip produced features; see the errors above");
+        if (features.Clips.Count == 0) throw new InvalidDataException($"{source}: no clip produced features; see the errors above");
         run.Save("failures", features.Failures.Select(f => new { f.Clip.Id, f.Clip.Path, f.Error }).ToList());
 
         string[] labels = ExperimentRunner.LabelsOf(features.Clips);
@@ -127,9 +137,14 @@ public sealed class Workflow(ExperimentSettings settings, IFeatureProvider provi
 
     /// <summary>Leave-one-speaker-out (early-stopping set per <see cref="ExperimentSettings.LosoValidation"/>); saves per-fold lines, the summary and the pooled confusion matrix.</summary>
     /// <param name="onlySpeakers">Run only the folds that hold out these speakers (null: every fold).</param>
-    public CrossValidationResult CrossValidate(PreparedCorpus prepared, bool save = true, CancellationToken ct = default, IReadOnlyCollection<string>? onlySpeakers = null)
+    /// <param name="groupedFolds">K speaker-grouped folds (<see cref="Splits.SpeakerGroupedFolds"/>) instead of one per speaker.</param>
+    public CrossValidationResult CrossValidate(PreparedCorpus prepared, bool save = true, CancellationToken ct = default, IReadOnlyCollection<string>? onlySpeakers = null,
+        int? groupedFolds = null)
     {
-        var folds = Splits.LeaveOneSpeakerOut(prepared.Features.Clips, settings.Training.Seed, settings.LosoValidation);
+        (prepared.Corpus with { Clips = prepared.Features.Clips }).RequireSpeakers("speaker-independent cross-validation");
+        var folds = groupedFolds is { } k
+            ? Splits.SpeakerGroupedFolds(prepared.Features.Clips, k, settings.Training.Seed, settings.LosoValidation)
+            : Splits.LeaveOneSpeakerOut(prepared.Features.Clips, settings.Training.Seed, settings.LosoValidation);
         if (onlySpeakers is { Count: > 0 })
         {
             var unknown = onlySpeakers.Where(s => !folds.Any(f => f.TestSpeakers.Contains(s))).ToList();
@@ -137,7 +152,7 @@ public sealed class Workflow(ExperimentSettings settings, IFeatureProvider provi
                 throw new ArgumentException($"no fold holds out speaker(s) {string.Join(", ", unknown)}; the speakers are {string.Join(", ", folds.SelectMany(f => f.TestSpeakers))}");
             folds = folds.Where(f => f.TestSpeakers.Any(onlySpeakers.Contains)).ToList();
         }
-        observer.Line($"leave-one-speaker-out: {folds.Count} folds");
+        observer.Line(groupedFolds is null ? $"leave-one-speaker-out: {folds.Count} folds" : $"{folds.Count} speaker-grouped folds");
         var cv = Runner.CrossValidate(prepared.Features, folds, prepared.Labels, new SyncProgress<TrainingProgress>(observer.Epoch),
             f => observer.Line($"fold speaker {f.TestSpeaker}: lone clip accuracy {f.Report.Accuracy:0.000}, UAR {f.Report.Uar:0.000}; " +
                                $"{f.Protocols!.Describe()} ({f.TestClips} clips, best epoch {f.BestEpoch}/{f.EpochsRun}, {f.Duration.TotalSeconds:0}s, run {f.RunId})"), ct);

@@ -240,6 +240,90 @@ public class TrainingCommandsTests
         Assert.NotNull(data.Augment);
     }
 
+    [EmoDbFact]
+    public void Two_corpora_train_as_one_and_the_model_is_scored_on_another_corpus_by_the_labels_both_have()
+    {
+        using var dir = new TempDir();
+        string emodb = Datasets.RequireEmoDb();
+        // a RAVDESS-named corpus of EMO-DB audio (4 actors, RAVDESS's own names, calm and surprised among them)
+        string ravdess = dir.File("ravdess");
+        var wavs = Directory.GetFiles(Path.Combine(emodb, "wav"), "*.wav").Order().ToArray();
+        var names = PublicCorpusNames.Ravdess().Where(n => string.CompareOrdinal(n, "Actor_05") < 0).ToList();
+        for (int i = 0; i < names.Count; i++)
+        {
+            string target = Path.Combine(ravdess, names[i]);
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.CreateSymbolicLink(target, wavs[i % wavs.Length]);
+        }
+        string run = dir.File("run");
+        var (code, output, error) = Run("train", "--data", emodb, "--data", ravdess, "--out", run, "--store", dir.File("features"),
+            "--limit", "12", "--epochs", "1", "--emotions", "anger,sadness,neutral");
+        Assert.True(code == 0, error + output);
+        Assert.Contains("corpus emodb+ravdess: 36 clips, 3 emotions", output);
+        var split = EmotionCluster.Experiments.SplitManifest.Load(Path.Combine(run, "split.json"));
+        var ids = split.Train.Concat(split.Validation).Concat(split.Test).ToList();
+        Assert.Contains(ids, id => id.StartsWith("emodb/", StringComparison.Ordinal));
+        Assert.Contains(ids, id => id.StartsWith("ravdess/", StringComparison.Ordinal)); // both corpora, ids kept apart
+
+        // cross-corpus: scored on the model's labels the corpus has; RAVDESS's other emotions are named as left out
+        (code, output, error) = Run("evaluate", "--model", Path.Combine(run, "model.ecm"), "--data", ravdess, "--out", dir.File("eval"));
+        Assert.True(code == 0, error + output);
+        Assert.Contains("labels scored: anger, sadness, neutral", output);
+        Assert.Contains("left out", output);
+        Assert.Contains("calm", output);
+        var report = ClassificationReport.FromJson(File.ReadAllText(dir.File("eval", "metrics.json")));
+        Assert.Equal(4 * (8 + 8 + 4), report.Count); // 4 actors: 8 anger, 8 sadness and 4 neutral clips each
+    }
+
+    [EmoDbFact]
+    public void Crossval_runs_on_a_csv_manifest_by_speaker_and_in_speaker_grouped_folds()
+    {
+        using var dir = new TempDir();
+        string csv = dir.File("emodb.csv");
+        var (code, output, error) = Run("dataset", "manifest", "--data", Datasets.RequireEmoDb(), "--out", csv);
+        Assert.True(code == 0, error + output);
+
+        (code, output, error) = Run("crossval", "--data", csv, "--speakers", "03", "--out", dir.File("loso"), "--store", dir.File("features"),
+            "--limit", "8", "--epochs", "1", "--emotions", "anger,sadness,neutral");
+        Assert.True(code == 0, error + output);
+        Assert.Single(output.Split('\n'), l => l.StartsWith("fold speaker 03:", StringComparison.Ordinal));
+
+        (code, output, error) = Run("crossval", "--data", csv, "--folds", "2", "--out", dir.File("grouped"), "--store", dir.File("features"),
+            "--limit", "8", "--epochs", "1", "--emotions", "anger,sadness,neutral");
+        Assert.True(code == 0, error + output);
+        Assert.Contains("2 speaker-grouped folds", output);
+        var summary = CrossValidationSummary.FromJson(File.ReadAllText(dir.File("grouped", "crossval.json")));
+        Assert.Equal(2, summary.Folds);
+        Assert.Equal(24, summary.Pooled.Count); // every clip is tested once
+
+        // a corpus without speakers gets the error and the fix, never a silent random split
+        File.WriteAllLines(dir.File("nospeaker.csv"), File.ReadAllLines(csv).Select(l => string.Join(',', l.Split(',').Take(2))));
+        (code, output, error) = Run("crossval", "--data", dir.File("nospeaker.csv"), "--out", dir.File("none"), "--store", dir.File("features"),
+            "--limit", "8", "--epochs", "1", "--emotions", "anger,sadness,neutral");
+        Assert.Equal(2, code);
+        Assert.Contains("no speakers", error);
+        Assert.Contains("--speaker-pattern", error);
+    }
+
+    [EmoDbFact]
+    public void Predict_warns_about_a_recording_too_quiet_to_trust()
+    {
+        using var dir = new TempDir();
+        string run = dir.File("run");
+        var (code, output, error) = Run("train", "--data", Datasets.RequireEmoDb(), "--out", run, "--store", dir.File("features"),
+            "--limit", "10", "--epochs", "1", "--emotions", "anger,sadness");
+        Assert.True(code == 0, error + output);
+        string wav = Directory.GetFiles(Path.Combine(Datasets.RequireEmoDb(), "wav"), "*.wav").Order().First();
+        var (clip, _) = EmotionCluster.Audio.WavReader.Read(wav);
+        string quiet = dir.File("quiet.wav");
+        File.WriteAllBytes(quiet, EmotionCluster.Audio.WavWriter.ToBytes(clip.Samples.Select(x => x * 0.001f).ToArray(), clip.SampleRate));
+        (code, output, error) = Run("predict", wav, quiet, "--model", Path.Combine(run, "model.ecm"));
+        Assert.Equal(0, code);
+        Assert.Equal(2, output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length); // both files are still classified
+        Assert.Contains($"warning: {quiet}: too quiet", error);
+        Assert.DoesNotContain($"warning: {wav}", error);
+    }
+
     [Fact]
     public void Bad_inputs_are_one_line_errors()
     {
