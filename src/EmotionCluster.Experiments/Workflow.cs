@@ -154,8 +154,8 @@ public sealed class Workflow(ExperimentSettings settings, IFeatureProvider provi
         }
         observer.Line(groupedFolds is null ? $"leave-one-speaker-out: {folds.Count} folds" : $"{folds.Count} speaker-grouped folds");
         var cv = Runner.CrossValidate(prepared.Features, folds, prepared.Labels, new SyncProgress<TrainingProgress>(observer.Epoch),
-            f => observer.Line($"fold speaker {f.TestSpeaker}: lone clip accuracy {f.Report.Accuracy:0.000}, UAR {f.Report.Uar:0.000}; " +
-                               $"{f.Protocols!.Describe()} ({f.TestClips} clips, best epoch {f.BestEpoch}/{f.EpochsRun}, {f.Duration.TotalSeconds:0}s, run {f.RunId})"), ct);
+            f => observer.Line($"fold speaker {f.TestSpeaker}: {f.Protocols!.Describe()}; lone clip accuracy {f.Report.Accuracy:0.000} " +
+                               $"({f.TestClips} clips, best epoch {f.BestEpoch}/{f.EpochsRun}, {f.Duration.TotalSeconds:0}s, run {f.RunId})"), ct);
         observer.Line($"LOSO mean accuracy {cv.Summary.MeanAccuracy:0.000} ± {cv.Summary.StdAccuracy:0.000}, mean UAR {cv.Summary.MeanUar:0.000} ± {cv.Summary.StdUar:0.000} " +
                       "(lone clip: each clip on its own, as predict FILE)");
         foreach (var m in cv.ProtocolMeans)
