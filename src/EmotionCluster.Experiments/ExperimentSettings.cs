@@ -30,16 +30,7 @@ public sealed record ExperimentSettings : Recipe
     public string ToJson() => JsonSerializer.Serialize(this, Json);
 
     /// <exception cref="ArgumentException">the JSON is malformed, has unknown keys or invalid values (the message says which).</exception>
-    public static new ExperimentSettings FromJson(string json, string source = "settings")
-    {
-        ExperimentSettings? s;
-        try { s = JsonSerializer.Deserialize<ExperimentSettings>(json, Json); }
-        catch (JsonException e) { throw new ArgumentException($"{source}: invalid experiment settings JSON: {e.Message}", e); }
-        if (s is null) throw new ArgumentException($"{source}: the settings JSON is null");
-        try { s.Validate(); }
-        catch (ArgumentException e) { throw new ArgumentException($"{source}: {e.Message}", e); }
-        return s;
-    }
+    public static new ExperimentSettings FromJson(string json, string source = "settings") => Parse<ExperimentSettings>(json, source, "experiment settings");
 
     public static ExperimentSettings Load(string path)
     {

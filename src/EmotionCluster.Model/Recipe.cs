@@ -129,12 +129,15 @@ public record Recipe
     public string PortableJson() => (AsRecipe() with { Training = Training with { Device = "cpu", Threads = 0 } }).RecipeJson();
 
     /// <exception cref="ArgumentException">the JSON is malformed, has unknown keys or invalid values (the message says which).</exception>
-    public static Recipe FromJson(string json, string source = "recipe")
+    public static Recipe FromJson(string json, string source = "recipe") => Parse<Recipe>(json, source, "recipe");
+
+    /// <summary>A recipe (or a derived experiment) from JSON, validated; errors name <paramref name="source"/>.</summary>
+    protected static T Parse<T>(string json, string source, string what) where T : Recipe
     {
-        Recipe? r;
-        try { r = JsonSerializer.Deserialize<Recipe>(json, Json); }
-        catch (JsonException e) { throw new ArgumentException($"{source}: invalid recipe JSON: {e.Message}", e); }
-        if (r is null) throw new ArgumentException($"{source}: the recipe JSON is null");
+        T? r;
+        try { r = JsonSerializer.Deserialize<T>(json, Json); }
+        catch (JsonException e) { throw new ArgumentException($"{source}: invalid {what} JSON: {e.Message}", e); }
+        if (r is null) throw new ArgumentException($"{source}: the {what} JSON is null");
         try { r.Validate(); }
         catch (ArgumentException e) { throw new ArgumentException($"{source}: {e.Message}", e); }
         return r;

@@ -9,13 +9,7 @@ namespace EmotionCluster.Cli.Tests;
 /// <summary><c>dataset stats</c> and <c>dataset manifest</c> on the public corpora's names, manifests and the corpus options.</summary>
 public class CorpusOptionsCommandsTests
 {
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        int code = CliApp.Run(args, output, error);
-        return (code, output.ToString(), error.ToString());
-    }
+    private static (int Code, string Out, string Err) Run(params string[] args) => InProcessCli.Run(args);
 
     /// <summary>A quarter second of a 440 Hz tone: enough for the example spectrogram.</summary>
     private static byte[] Tone() =>

@@ -8,13 +8,7 @@ namespace EmotionCluster.Cli.Tests;
 
 public class DatasetCommandsTests
 {
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        int code = CliApp.Run(args, output, error);
-        return (code, output.ToString(), error.ToString());
-    }
+    private static (int Code, string Out, string Err) Run(params string[] args) => InProcessCli.Run(args);
 
     [EmoDbFact]
     public void Stats_on_EmoDb_prints_the_counts_and_writes_json_and_charts()

@@ -13,13 +13,7 @@ namespace EmotionCluster.Cli.Tests;
 [Collection("training")]
 public class TrainingCommandsTests
 {
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        int code = CliApp.Run(args, output, error);
-        return (code, output.ToString(), error.ToString());
-    }
+    private static (int Code, string Out, string Err) Run(params string[] args) => InProcessCli.Run(args);
 
     [EmoDbFact]
     public void Train_then_predict_and_evaluate_reproduce_the_test_metrics_and_the_report_is_complete()
