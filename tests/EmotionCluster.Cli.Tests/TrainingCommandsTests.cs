@@ -299,6 +299,47 @@ public class TrainingCommandsTests
         Assert.Contains("--speaker-pattern", error);
     }
 
+    public static TheoryData<string> PublicCorpora => ["ravdess", "crema-d", "tess", "savee", "emovo"];
+
+    [EmoDbTheory]
+    [MemberData(nameof(PublicCorpora))]
+    public void A_public_corpus_by_its_own_names_is_counted_and_a_leave_one_speaker_out_fold_runs(string name)
+    {
+        using var dir = new TempDir();
+        // the corpus' real file names (a few speakers of it) over EMO-DB audio
+        var names = name switch
+        {
+            "ravdess" => PublicCorpusNames.Ravdess().Where(n => string.CompareOrdinal(n, "Actor_04") < 0),
+            "crema-d" => PublicCorpusNames.CremaD().Where(n => string.CompareOrdinal(n, "AudioWAV/1004") < 0),
+            "tess" => PublicCorpusNames.Tess(),
+            "savee" => PublicCorpusNames.Savee(flat: false),
+            _ => PublicCorpusNames.Emovo().Where(n => n[0] == 'f'),
+        };
+        string tree = dir.File(name);
+        var wavs = Directory.GetFiles(Path.Combine(Datasets.RequireEmoDb(), "wav"), "*.wav").Order().ToArray();
+        int i = 0;
+        foreach (string relative in names)
+        {
+            string target = Path.Combine(tree, relative);
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.CreateSymbolicLink(target, wavs[i++ % wavs.Length]);
+        }
+        var corpus = EmotionCluster.Corpora.CorpusLoader.Load(tree);
+        Assert.Empty(corpus.Issues);
+        int speakers = corpus.Clips.Select(c => c.Speaker).Distinct().Count();
+
+        var (code, output, error) = Run("dataset", "stats", "--data", tree, "--out", dir.File("stats"));
+        Assert.True(code == 0, error + output);
+        Assert.Contains($"{i} ", output); // every file counted
+
+        string held = corpus.Clips.Select(c => c.Speaker).Order(StringComparer.Ordinal).First();
+        (code, output, error) = Run("crossval", "--data", tree, "--speakers", held, "--out", dir.File("run"), "--store", dir.File("features"),
+            "--limit", "6", "--epochs", "1", "--emotions", "anger,sadness,neutral");
+        Assert.True(code == 0, error + output);
+        Assert.Contains($"{speakers} speakers", output);
+        Assert.Single(output.Split('\n'), l => l.StartsWith($"fold speaker {held}:", StringComparison.Ordinal));
+    }
+
     [EmoDbFact]
     public void Predict_warns_about_a_recording_too_quiet_to_trust()
     {
