@@ -11,20 +11,27 @@ using Spectre.Console;
 namespace EmotionCluster.Cli;
 
 /// <summary>
-/// <c>emotioncluster ctl --node URL [--token T] [--json] VERB</c>: operate a running node through its HTTP
+/// <c>emotioncluster ctl --node URL [--token-file FILE] [--json] VERB</c>: operate a running node through its HTTP
 /// management API (src/EmotionCluster.Management): cluster membership, sharding, actors, logs, training.
-/// <c>--node</c> and <c>--token</c> default to EMOTIONCLUSTER_NODE and EMOTIONCLUSTER_TOKEN, then to
-/// http://127.0.0.1:8080 without a token. Connection, authorization and address problems are one line on stderr
+/// <c>--node</c> defaults to EMOTIONCLUSTER_NODE, then http://127.0.0.1:8080; the token comes from
+/// <c>--token-file</c>, <c>--token</c> (discouraged: ps shows it), EMOTIONCLUSTER_TOKEN or EMOTIONCLUSTER_TOKEN_FILE.
+/// Connection, authorization and address problems and answers that are not what a node sends are one line on stderr
 /// with exit code 2.
 /// </summary>
 public static class CtlCommands
 {
     public const string NodeVariable = "EMOTIONCLUSTER_NODE";
     public const string TokenVariable = "EMOTIONCLUSTER_TOKEN";
+    public const string TokenFileVariable = "EMOTIONCLUSTER_TOKEN_FILE";
     public const string DefaultNode = "http://127.0.0.1:8080";
     public static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(30);
 
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    /// <summary>The API's camelCase JSON, strictly: a missing field or a null where the shape has none is an error.</summary>
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        RespectNullableAnnotations = true,
+        RespectRequiredConstructorParameters = true,
+    };
 
     public static Command Create()
     {
@@ -35,14 +42,16 @@ public static class CtlCommands
         };
         var token = new Option<string?>("--token")
         {
-            Description = $"Bearer token of the node (EmotionCluster:Http:Token; default: ${TokenVariable}).",
+            Description = $"Bearer token of the node (EmotionCluster:Http:Token). Discouraged: ps shows it; use --token-file or ${TokenVariable}.",
             Recursive = true,
         };
+        var tokenFile = TokenFileOption();
+        tokenFile.Recursive = true;
         var json = new Option<bool>("--json") { Description = "Print the API's JSON answer instead of tables.", Recursive = true };
 
         var ctl = new Command("ctl", "Operate a running node over its management API (cluster, sharding, actors, logs, training).")
         {
-            node, token, json,
+            node, token, tokenFile, json,
         };
 
         Command Verb(string name, string description, Func<ParseResult, CtlClient, IAnsiConsole, TextWriter, bool, int> run, params Symbol[] symbols)
@@ -56,8 +65,16 @@ public static class CtlCommands
             command.SetAction(parseResult => CliErrors.Run(parseResult, output =>
             {
                 using var client = new CtlClient(ResolveNode(parseResult.GetValue(node), Environment.GetEnvironmentVariable),
-                    ResolveToken(parseResult.GetValue(token), Environment.GetEnvironmentVariable));
-                return run(parseResult, client, ConsoleFor(output), output, parseResult.GetValue(json));
+                    ResolveToken(parseResult.GetValue(token), Environment.GetEnvironmentVariable, parseResult.GetValue(tokenFile)));
+                try
+                {
+                    return run(parseResult, client, ConsoleFor(output), output, parseResult.GetValue(json));
+                }
+                catch (Exception e) when (e is not (CliException or OperationCanceledException))
+                {
+                    // Whatever an odd answer breaks further down (a formatter, a null inside a list): one line, no stack trace.
+                    throw new CliException($"{client.Node}: cannot show the answer ({e.GetType().Name}: {OneLine(e.Message)}); is it an EmotionCluster node of this version?");
+                }
             }));
             return command;
         }
@@ -132,25 +149,65 @@ public static class CtlCommands
         return uri;
     }
 
-    /// <summary>--token, else $EMOTIONCLUSTER_TOKEN, else none.</summary>
-    public static string? ResolveToken(string? option, Func<string, string?> environment)
+    /// <summary>The <c>--token-file</c> option of the commands that talk to a node (ctl, stream).</summary>
+    public static Option<string?> TokenFileOption() => new("--token-file")
     {
-        string? t = !string.IsNullOrEmpty(option) ? option : environment(TokenVariable);
-        return string.IsNullOrEmpty(t) ? null : t;
+        Description = $"File holding the node's bearer token (one line), e.g. a mounted Secret (default: ${TokenFileVariable}).",
+    };
+
+    /// <summary>
+    /// The bearer token: <c>--token-file</c>, else <c>--token</c>, else $EMOTIONCLUSTER_TOKEN, else the file named by
+    /// $EMOTIONCLUSTER_TOKEN_FILE, else none. Both flags at once, a missing or empty file: a <see cref="CliException"/>.
+    /// </summary>
+    public static string? ResolveToken(string? option, Func<string, string?> environment, string? file = null)
+    {
+        if (!string.IsNullOrEmpty(option) && !string.IsNullOrEmpty(file))
+            throw new CliException("--token and --token-file are both given; choose one (--token-file keeps the token out of ps)");
+        if (!string.IsNullOrEmpty(file)) return ReadTokenFile(file, "--token-file");
+        if (!string.IsNullOrEmpty(option)) return option;
+        if (environment(TokenVariable) is { Length: > 0 } fromEnv) return fromEnv;
+        if (environment(TokenFileVariable) is { Length: > 0 } envFile) return ReadTokenFile(envFile, TokenFileVariable);
+        return null;
+    }
+
+    private static string ReadTokenFile(string path, string from)
+    {
+        string text;
+        try { text = File.ReadAllText(path); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new CliException(e is FileNotFoundException or DirectoryNotFoundException
+                ? $"{from} {path}: file not found; write the node's token into it (one line)"
+                : $"{from} {path}: cannot read it ({e.Message})");
+        }
+        return string.IsNullOrWhiteSpace(text) ? throw new CliException($"{from} {path}: the file is empty; write the node's token into it (one line)") : text.Trim();
     }
 
     private static int Show<T>(ApiAnswer answer, bool json, TextWriter output, IAnsiConsole console, Action<IAnsiConsole, T> print)
     {
-        if (json)
+        T? value;
+        try
         {
-            output.WriteLine(answer.Body);
-            return CliErrors.Ok;
+            if (json)
+            {
+                using (JsonDocument.Parse(answer.Body)) { } // --json passes the answer through, but only when it is JSON
+                output.WriteLine(answer.Body);
+                return CliErrors.Ok;
+            }
+            value = JsonSerializer.Deserialize<T>(answer.Body, Json);
         }
-        T value = JsonSerializer.Deserialize<T>(answer.Body, Json)
-                  ?? throw new CliException($"{answer.Url}: empty answer; is this an EmotionCluster node?");
+        catch (JsonException e)
+        {
+            throw new CliException($"{answer.Url}: the answer is not what an EmotionCluster node sends ({OneLine(e.Message)}); " +
+                                   $"is --node an EmotionCluster node of this version? It starts: {CtlClient.Snippet(answer.Body)}");
+        }
+        if (value is null) throw new CliException($"{answer.Url}: empty answer (null); is --node an EmotionCluster node?");
         print(console, value);
         return CliErrors.Ok;
     }
+
+    /// <summary>Line breaks and runs of blanks as one space.</summary>
+    public static string OneLine(string text) => System.Text.RegularExpressions.Regex.Replace(text, @"\s+", " ").Trim();
 
     // ---- formatters (public for tests) --------------------------------------------------------------------------
 
@@ -287,6 +344,9 @@ public sealed class CtlClient : IDisposable
     private readonly HttpClient _http;
     private readonly Uri _node;
 
+    /// <summary>The node's HTTP endpoint.</summary>
+    public Uri Node => _node;
+
     public CtlClient(Uri node, string? token, HttpMessageHandler? handler = null)
     {
         _node = node;
@@ -320,9 +380,13 @@ public sealed class CtlClient : IDisposable
         {
             throw new CliException($"cannot reach node {_node}: host '{_node.Host}' not found; check --node");
         }
+        catch (HttpRequestException e) when (e.HttpRequestError is HttpRequestError.InvalidResponse or HttpRequestError.ResponseEnded)
+        {
+            throw new CliException($"{url}: the answer is not HTTP from an EmotionCluster node ({CtlCommands.OneLine(e.Message)}); is --node the node's HTTP port (--http-port)?");
+        }
         catch (HttpRequestException e)
         {
-            throw new CliException($"cannot reach node {_node}: {e.Message}");
+            throw new CliException($"cannot reach node {_node}: {CtlCommands.OneLine(e.Message)}");
         }
         catch (TaskCanceledException)
         {
@@ -332,30 +396,42 @@ public sealed class CtlClient : IDisposable
         {
             string body;
             using (var reader = new StreamReader(response.Content.ReadAsStream(), Encoding.UTF8)) body = reader.ReadToEnd();
-            if (response.IsSuccessStatusCode) return new ApiAnswer(url, body);
+            string? type = response.Content.Headers.ContentType?.MediaType;
+            bool isJson = type is not null && (type.Equals("application/json", StringComparison.OrdinalIgnoreCase) || type.EndsWith("+json", StringComparison.OrdinalIgnoreCase));
+            if (response.IsSuccessStatusCode && isJson) return new ApiAnswer(url, body);
+            if (response.IsSuccessStatusCode)
+                throw new CliException($"{url}: {(int)response.StatusCode} with {(type is null ? "no content type" : type)}, not JSON; " +
+                                       $"is {_node} an EmotionCluster node? It answered: {Snippet(body)}");
             string detail = ErrorText(body);
             throw response.StatusCode switch
             {
                 HttpStatusCode.Unauthorized => new CliException(
                     $"node {_node} refused the request (401 unauthorized: {detail}); pass --token or set {CtlCommands.TokenVariable}"),
-                HttpStatusCode.NotFound when detail.Length == 0 => new CliException($"{url}: not found (404); is {_node} an EmotionCluster node?"),
+                HttpStatusCode.NotFound when string.IsNullOrWhiteSpace(body) => new CliException($"{url}: not found (404); is {_node} an EmotionCluster node?"),
                 _ => new CliException($"{url}: {(int)response.StatusCode} {detail}"),
             };
         }
     }
 
-    /// <summary>The "error" of a JSON error body, else the body itself (shortened).</summary>
+    /// <summary>The "error" of a JSON error body, else the start of the body itself, on one line.</summary>
     public static string ErrorText(string body)
     {
         try
         {
             using JsonDocument doc = JsonDocument.Parse(body);
             if (doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("error", out JsonElement e) && e.ValueKind == JsonValueKind.String)
-                return e.GetString()!;
+                return CtlCommands.OneLine(e.GetString()!);
         }
         catch (JsonException) { }
-        body = body.Trim();
-        return body.Length > 200 ? body[..200] + "…" : body;
+        return Snippet(body);
+    }
+
+    /// <summary>The start of an answer on one line (at most 200 characters), for error messages; "(empty)" for none.</summary>
+    public static string Snippet(string body)
+    {
+        string line = CtlCommands.OneLine(body);
+        line = new string(line.Select(c => char.IsControl(c) ? '?' : c).ToArray());
+        return line.Length == 0 ? "(empty)" : line.Length > 200 ? line[..200] + "…" : line;
     }
 
     public void Dispose() => _http.Dispose();
