@@ -7,7 +7,8 @@ namespace EmotionCluster.Cluster;
 /// Loopback by default; when <see cref="Token"/> is set every call must carry <c>Authorization: Bearer TOKEN</c>
 /// (except the health probes, and <c>/metrics</c> when <see cref="PublicMetrics"/> is set or with <see cref="MetricsToken"/>).
 /// A non-loopback <see cref="Hostname"/> needs a token (or <see cref="InsecurePublic"/>); browsers' requests are held
-/// to the node's own origin and <see cref="AllowedOrigins"/> (<see cref="OriginAllowed"/>).
+/// to the node's own origin and <see cref="AllowedOrigins"/> (<see cref="OriginAllowed"/>), and on loopback to
+/// loopback host names (<see cref="HostAllowed"/>).
 /// </summary>
 public sealed class HttpSettings
 {
@@ -125,6 +126,20 @@ public sealed class HttpSettings
         if (presented is null) return false;
         if (!string.IsNullOrEmpty(host) && presented == NormalizeOrigin($"{scheme}://{host}")) return true;
         return AllowedOrigins.Any(a => NormalizeOrigin(a) == presented);
+    }
+
+    /// <summary>
+    /// May a request with this <c>Host</c> header reach a node bound to loopback? Only loopback names
+    /// (<c>localhost</c>, 127.0.0.0/8, ::1) and the hosts of <see cref="AllowedOrigins"/>: a page whose own name was
+    /// made to resolve to 127.0.0.1 (DNS rebinding) is same-origin for the browser, but its requests carry that name.
+    /// Any host when the node binds a non-loopback address (the token guards it there); also when there is no header.
+    /// </summary>
+    public bool HostAllowed(string? host)
+    {
+        if (string.IsNullOrEmpty(host) || !IsLoopback(Hostname)) return true;
+        if (!Uri.TryCreate($"http://{host}", UriKind.Absolute, out Uri? uri)) return false;
+        string name = uri.Host;
+        return IsLoopback(name) || AllowedOrigins.Any(a => Uri.TryCreate(a.Trim(), UriKind.Absolute, out Uri? o) && string.Equals(o.Host, name, StringComparison.OrdinalIgnoreCase));
     }
 
     /// <summary><c>scheme://host:port</c> in lower case with the port spelled out; null when it is not an http(s) origin.</summary>

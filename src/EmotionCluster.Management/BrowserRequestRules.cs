@@ -6,6 +6,8 @@ namespace EmotionCluster.Management;
 /// <summary>
 /// The node's defence against cross-site request forgery (a page in the operator's browser calling the node):
 /// <list type="bullet">
+/// <item>on a node bound to loopback, a request whose <c>Host</c> is not a loopback name (nor the host of an allowed
+/// origin) is refused with 403: DNS rebinding;</item>
 /// <item>a request whose <c>Origin</c> header is neither the node's own origin nor in
 /// <see cref="HttpSettings.AllowedOrigins"/> is refused with 403, whatever its method (this covers the WebSocket
 /// upgrade of <c>/ws/stream</c>); a request without <c>Origin</c> (the CLI, curl, scrapers, probes) passes;</item>
@@ -22,6 +24,11 @@ public sealed class BrowserRequestRules(HttpSettings http)
     /// <summary>Null when the request may pass; otherwise the status (403, 415) and why.</summary>
     public (int Status, string Error)? Refusal(HttpRequest request)
     {
+        if (!http.HostAllowed(request.Host.Value))
+            return (StatusCodes.Status403Forbidden,
+                $"Host {request.Host} is not a name of this node: it listens on loopback ({http.Hostname}), so it answers only to " +
+                $"localhost, 127.0.0.1 or ::1 (a web page whose name resolves to 127.0.0.1 must not reach it); add the name to " +
+                $"{HttpSettings.Section}:AllowedOrigins if a proxy forwards it");
         string origin = request.Headers.Origin.ToString();
         if (!http.OriginAllowed(origin, request.Scheme, request.Host.Value))
             return (StatusCodes.Status403Forbidden,

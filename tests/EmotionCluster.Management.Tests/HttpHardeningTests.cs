@@ -121,6 +121,19 @@ public sealed class HttpExposureSettingsTests : IDisposable
     public void Origins_are_the_nodes_own_or_listed(string? origin, bool allowed) =>
         Assert.Equal(allowed, new HttpSettings { AllowedOrigins = ["https://ops.example.org"] }.OriginAllowed(origin, "http", "127.0.0.1:8080"));
 
+    [Theory]
+    [InlineData("127.0.0.1", "127.0.0.1:8080", true)]
+    [InlineData("127.0.0.1", "localhost:8080", true)]
+    [InlineData("127.0.0.1", "[::1]:8080", true)]
+    [InlineData("127.0.0.1", "LOCALHOST", true)]
+    [InlineData("127.0.0.1", null, true)]                  // HTTP/1.0 without Host: not a browser
+    [InlineData("127.0.0.1", "rebound.evil.example:8080", false)] // DNS rebinding: that name now resolves to 127.0.0.1
+    [InlineData("127.0.0.1", "10.0.0.5:8080", false)]
+    [InlineData("127.0.0.1", "ops.example.org", true)]     // the host of an allowed origin (a proxy that forwards it)
+    [InlineData("0.0.0.0", "rebound.evil.example:8080", true)] // a public bind: any name; the token guards it
+    public void On_loopback_the_host_must_be_a_loopback_name(string bind, string? host, bool allowed) =>
+        Assert.Equal(allowed, new HttpSettings { Hostname = bind, AllowedOrigins = ["https://ops.example.org"] }.HostAllowed(host));
+
     [Fact]
     public void The_default_port_is_the_same_origin_written_either_way() =>
         Assert.True(new HttpSettings().OriginAllowed("http://node.example.org", "http", "node.example.org:80"));
@@ -180,6 +193,17 @@ public sealed class BrowserRulesAndErrorAnswersTests
         Assert.True((await Run(Request(method, contentType))).Called);
         Assert.True((await Run(Request(method, contentType, origin: "http://127.0.0.1:8080"))).Called);
         Assert.True((await Run(Request(method, contentType, origin: "https://ops.example.org"))).Called);
+    }
+
+    [Fact]
+    public async Task A_rebound_host_name_is_403_even_from_its_own_origin()
+    {
+        DefaultHttpContext context = Request("POST", "application/json", origin: "http://rebound.evil.example:8080");
+        context.Request.Host = new HostString("rebound.evil.example", 8080);
+        var (called, status, error) = await Run(context);
+        Assert.False(called);
+        Assert.Equal(403, status);
+        Assert.StartsWith("Host rebound.evil.example:8080 is not a name of this node: it listens on loopback (127.0.0.1)", error);
     }
 
     [Theory]
@@ -273,10 +297,11 @@ public sealed class HttpHardeningNodeTests(ITestOutputHelper output) : IDisposab
     }
 
     private static async Task<(HttpStatusCode Status, string? MediaType, string Body)> Send(string method, string url, string? body = null,
-        string? contentType = null, string? origin = null, string? token = null)
+        string? contentType = null, string? origin = null, string? token = null, string? host = null)
     {
         using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(15) };
         using var request = new HttpRequestMessage(new HttpMethod(method), url);
+        if (host is not null) request.Headers.Host = host;
         if (body is not null) request.Content = new StringContent(body, Encoding.UTF8, contentType ?? "application/json");
         if (origin is not null) request.Headers.Add("Origin", origin);
         if (token is not null) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
@@ -347,6 +372,12 @@ public sealed class HttpHardeningNodeTests(ITestOutputHelper output) : IDisposab
             Assert.Equal(HttpStatusCode.NotFound, reached.Status);
             Assert.Contains("is not a member of this cluster", Error(reached.Body));
         }
+
+        // DNS rebinding: a page whose name resolves to 127.0.0.1 is same-origin for the browser, but not one of the node's names.
+        var rebound = await Send("POST", url + "/api/cluster/leave", JsonSerializer.Serialize(new { address = self }), origin: "http://rebound.evil.example",
+            host: "rebound.evil.example");
+        Assert.Equal(HttpStatusCode.Forbidden, rebound.Status);
+        Assert.StartsWith("Host rebound.evil.example is not a name of this node", Error(rebound.Body));
 
         // Still a member, still Up.
         cluster = JsonDocument.Parse((await Send("GET", url + "/api/cluster")).Body).RootElement;
