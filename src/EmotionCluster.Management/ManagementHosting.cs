@@ -40,6 +40,7 @@ public static class ManagementHosting
         services
             .AddSingleton(discovery)
             .AddSingleton(ring)
+            .AddSingleton<MembershipEvents>()
             .AddSingleton(TokenCheck.For(http, discovery.Method == DiscoverySettings.KubernetesMethod ? discovery.ManagementPort : null))
             .AddSingleton(new BrowserRequestRules(http))
             .AddSingleton<ErrorAnswers>()
@@ -56,6 +57,8 @@ public static class ManagementHosting
         akka.WithEmotionClusterDiscovery(services.GetRequiredService<DiscoverySettings>(), node, KubernetesEnvironment.Current());
         LogRing ring = services.GetRequiredService<LogRing>();
         akka.AddStartup((system, _) => system.ActorOf(AkkaLogRingActor.PropsFor(ring), "log-ring"));
+        MembershipEvents events = services.GetRequiredService<MembershipEvents>();
+        akka.AddStartup((system, _) => system.ActorOf(MembershipEventsActor.PropsFor(events), "membership-events"));
         return akka;
     }
 
@@ -94,13 +97,25 @@ public static class ManagementHosting
             Results.Json(ClusterQueries.Leave(Running(s), await AddressFrom(request)), statusCode: 202));
         api.MapPost("/cluster/down", async (ActorSystemAccessor s, HttpRequest request) =>
             Results.Json(ClusterQueries.Down(Running(s), await AddressFrom(request)), statusCode: 202));
+        api.MapPost("/cluster/down-unreachable", (ActorSystemAccessor s) => Results.Json(ClusterQueries.DownUnreachable(Running(s)), statusCode: 202));
+        api.MapPost("/cluster/join", async (ActorSystemAccessor s, HttpRequest request) =>
+            Results.Json(ClusterQueries.Join(Running(s), await AddressFrom(request)), statusCode: 202));
+        api.MapGet("/cluster/events", async (MembershipEvents events, string? after, string? wait, CancellationToken ct) =>
+            Results.Json(await events.WaitAsync(
+                string.IsNullOrEmpty(after) ? null : PositiveInt("after", after, 0, int.MaxValue, min: 0),
+                TimeSpan.FromSeconds(PositiveInt("wait", wait, 10, (int)MembershipEvents.MaxWait.TotalSeconds, min: 0)), ct)));
         api.MapGet("/sharding/regions", async (ActorSystemAccessor s) => Results.Json(await ClusterQueries.RegionsAsync(Running(s), ShardingTimeout)));
         api.MapGet("/sharding/regions/{type}/stats", async (ActorSystemAccessor s, string type) =>
             Results.Json(await ClusterQueries.StatsAsync(Running(s), type, ShardingTimeout)));
         api.MapGet("/actors", async (ActorSystemAccessor s, string? depth) =>
             Results.Json(await ActorHierarchy.RunAsync(Running(s), PositiveInt("depth", depth, DefaultActorDepth, MaxActorDepth))));
-        api.MapGet("/logs", (LogRing ring, string? lines) =>
+        api.MapGet("/logs", (LogRing ring, string? lines, string? after) =>
         {
+            if (!string.IsNullOrEmpty(after)) // follow: the lines logged after the after-th
+            {
+                var (total, since) = ring.Since(PositiveInt("after", after, 0, int.MaxValue, min: 0));
+                return Results.Json(new LogPeekView(ring.Capacity, total, since));
+            }
             int n = PositiveInt("lines", lines, DefaultLogLines, ring.Capacity);
             return Results.Json(new LogPeekView(ring.Capacity, ring.Total, ring.Last(n)));
         });
@@ -134,11 +149,11 @@ public static class ManagementHosting
     private static ActorSystem Running(ActorSystemAccessor systems) =>
         systems.Running ?? throw new ManagementException(503, "the actor system is not running (starting, failed or shutting down); retry shortly");
 
-    internal static int PositiveInt(string name, string? text, int fallback, int max)
+    internal static int PositiveInt(string name, string? text, int fallback, int max, int min = 1)
     {
         if (string.IsNullOrEmpty(text)) return fallback;
-        if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int n) || n < 1 || n > max)
-            throw new ManagementException(400, $"{name} '{text}' must be a whole number from 1 to {max}");
+        if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int n) || n < min || n > max)
+            throw new ManagementException(400, $"{name} '{text}' must be a whole number from {min} to {max}");
         return n;
     }
 }
