@@ -573,7 +573,7 @@ public sealed class CtlClient : IDisposable
             throw response.StatusCode switch
             {
                 HttpStatusCode.Unauthorized => new CliException(
-                    $"node {_node} refused the request (401 unauthorized: {detail}); pass --token or set {CtlCommands.TokenVariable}"),
+                    $"node {_node} refused the request (401 unauthorized: {detail}); pass --token-file FILE or set {CtlCommands.TokenVariable}"),
                 HttpStatusCode.NotFound when string.IsNullOrWhiteSpace(body) => new CliException($"{url}: not found (404); is {_node} an EmotionCluster node?"),
                 _ => new CliException($"{url}: {(int)response.StatusCode} {detail}"),
             };

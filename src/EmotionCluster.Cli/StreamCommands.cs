@@ -58,7 +58,7 @@ public static class StreamCommands
         catch (Exception e) when (e is WebSocketException or HttpRequestException or TimeoutException)
         {
             throw new CliException(socket.HttpStatusCode == System.Net.HttpStatusCode.Unauthorized
-                ? $"{node} refused the token; pass the node's token with --token or ${CtlCommands.TokenVariable}"
+                ? $"{node} refused the token; pass the node's token with --token-file FILE or ${CtlCommands.TokenVariable}"
                 : $"cannot stream to {uri}: {e.Message} (is the node running with an HTTP endpoint?)");
         }
 
