@@ -24,7 +24,7 @@ public sealed class BrowserRequestRules(HttpSettings http)
     /// <summary>Null when the request may pass; otherwise the status (403, 415) and why.</summary>
     public (int Status, string Error)? Refusal(HttpRequest request)
     {
-        if (!http.HostAllowed(request.Host.Value))
+        if (OnLoopbackListener(request) && !http.HostAllowed(request.Host.Value))
             return (StatusCodes.Status403Forbidden,
                 $"Host {request.Host} is not a name of this node: it listens on loopback ({http.Hostname}), so it answers only to " +
                 $"localhost, 127.0.0.1 or ::1 (a web page whose name resolves to 127.0.0.1 must not reach it); add the name to " +
@@ -40,6 +40,13 @@ public sealed class BrowserRequestRules(HttpSettings http)
                 $"this request has {(string.IsNullOrEmpty(request.ContentType) ? "no Content-Type" : $"Content-Type {request.ContentType}")}");
         return null;
     }
+
+    /// <summary>
+    /// The request came in on a loopback address (or, unknown, the node binds loopback): only there does a name that
+    /// is not a loopback name mean DNS rebinding. The Kubernetes management port, say, listens on the pod's address.
+    /// </summary>
+    private bool OnLoopbackListener(HttpRequest request) =>
+        request.HttpContext.Connection.LocalIpAddress is { } local ? System.Net.IPAddress.IsLoopback(local) : HttpSettings.IsLoopback(http.Hostname);
 
     /// <summary>Middleware: answers the refusal as a JSON error, else calls <paramref name="next"/>.</summary>
     public async Task Invoke(HttpContext context, Func<Task> next)

@@ -204,6 +204,12 @@ public sealed class BrowserRulesAndErrorAnswersTests
         Assert.False(called);
         Assert.Equal(403, status);
         Assert.StartsWith("Host rebound.evil.example:8080 is not a name of this node: it listens on loopback (127.0.0.1)", error);
+
+        // The same name on a listener of a non-loopback address (e.g. the Kubernetes management port on the pod's IP): not rebinding.
+        DefaultHttpContext other = Request("GET");
+        other.Request.Host = new HostString("10.1.2.3", 8558);
+        other.Connection.LocalIpAddress = System.Net.IPAddress.Parse("10.1.2.3");
+        Assert.True((await Run(other)).Called);
     }
 
     [Theory]
