@@ -11,20 +11,27 @@ using Spectre.Console;
 namespace EmotionCluster.Cli;
 
 /// <summary>
-/// <c>emotioncluster ctl --node URL [--token T] [--json] VERB</c>: operate a running node through its HTTP
+/// <c>emotioncluster ctl --node URL [--token-file FILE] [--json] VERB</c>: operate a running node through its HTTP
 /// management API (src/EmotionCluster.Management): cluster membership, sharding, actors, logs, training.
-/// <c>--node</c> and <c>--token</c> default to EMOTIONCLUSTER_NODE and EMOTIONCLUSTER_TOKEN, then to
-/// http://127.0.0.1:8080 without a token. Connection, authorization and address problems are one line on stderr
+/// <c>--node</c> defaults to EMOTIONCLUSTER_NODE, then http://127.0.0.1:8080; the token comes from
+/// <c>--token-file</c>, <c>--token</c> (discouraged: ps shows it), EMOTIONCLUSTER_TOKEN or EMOTIONCLUSTER_TOKEN_FILE.
+/// Connection, authorization and address problems and answers that are not what a node sends are one line on stderr
 /// with exit code 2.
 /// </summary>
 public static class CtlCommands
 {
     public const string NodeVariable = "EMOTIONCLUSTER_NODE";
     public const string TokenVariable = "EMOTIONCLUSTER_TOKEN";
+    public const string TokenFileVariable = "EMOTIONCLUSTER_TOKEN_FILE";
     public const string DefaultNode = "http://127.0.0.1:8080";
     public static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(30);
 
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    /// <summary>The API's camelCase JSON, strictly: a missing field or a null where the shape has none is an error.</summary>
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        RespectNullableAnnotations = true,
+        RespectRequiredConstructorParameters = true,
+    };
 
     public static Command Create()
     {
@@ -35,17 +42,24 @@ public static class CtlCommands
         };
         var token = new Option<string?>("--token")
         {
-            Description = $"Bearer token of the node (EmotionCluster:Http:Token; default: ${TokenVariable}).",
+            Description = $"Bearer token of the node (EmotionCluster:Http:Token). Discouraged: ps shows it; use --token-file or ${TokenVariable}.",
             Recursive = true,
         };
+        var tokenFile = TokenFileOption();
+        tokenFile.Recursive = true;
         var json = new Option<bool>("--json") { Description = "Print the API's JSON answer instead of tables.", Recursive = true };
 
         var ctl = new Command("ctl", "Operate a running node over its management API (cluster, sharding, actors, logs, training).")
         {
-            node, token, json,
+            node, token, tokenFile, json,
         };
 
-        Command Verb(string name, string description, Func<ParseResult, CtlClient, IAnsiConsole, TextWriter, bool, int> run, params Symbol[] symbols)
+        Command Verb(string name, string description, Func<ParseResult, CtlClient, IAnsiConsole, TextWriter, bool, int> run, params Symbol[] symbols) =>
+            FollowingVerb(name, description, (p, c, con, o, j, _) => run(p, c, con, o, j), symbols);
+
+        // A verb that may run until Ctrl+C (SIGINT/SIGTERM cancel the token it gets).
+        Command FollowingVerb(string name, string description, Func<ParseResult, CtlClient, IAnsiConsole, TextWriter, bool, CancellationToken, int> run,
+            params Symbol[] symbols)
         {
             var command = new Command(name, description);
             foreach (Symbol s in symbols)
@@ -53,12 +67,20 @@ public static class CtlCommands
                 if (s is Option o) command.Options.Add(o);
                 else if (s is Argument a) command.Arguments.Add(a);
             }
-            command.SetAction(parseResult => CliErrors.Run(parseResult, output =>
+            command.SetAction((parseResult, cancel) => Task.FromResult(CliErrors.Run(parseResult, output =>
             {
                 using var client = new CtlClient(ResolveNode(parseResult.GetValue(node), Environment.GetEnvironmentVariable),
-                    ResolveToken(parseResult.GetValue(token), Environment.GetEnvironmentVariable));
-                return run(parseResult, client, ConsoleFor(output), output, parseResult.GetValue(json));
-            }));
+                    ResolveToken(parseResult.GetValue(token), Environment.GetEnvironmentVariable, parseResult.GetValue(tokenFile)));
+                try
+                {
+                    return run(parseResult, client, ConsoleFor(output), output, parseResult.GetValue(json), cancel);
+                }
+                catch (Exception e) when (e is not (CliException or OperationCanceledException))
+                {
+                    // Whatever an odd answer breaks further down (a formatter, a null inside a list): one line, no stack trace.
+                    throw new CliException($"{client.Node}: cannot show the answer ({e.GetType().Name}: {OneLine(e.Message)}); is it an EmotionCluster node of this version?");
+                }
+            })));
             return command;
         }
 
@@ -70,6 +92,19 @@ public static class CtlCommands
             Description = "How many of the newest log lines to show.",
             DefaultValueFactory = _ => 50,
         };
+        var follow = new Option<bool>("--follow", "-f") { Description = "Keep printing new log lines as the node logs them (until Ctrl+C or --duration)." };
+        var duration = new Option<double>("--duration")
+        {
+            Description = "With --follow: stop after this many seconds (default 0: until Ctrl+C).",
+            DefaultValueFactory = _ => 0,
+        };
+        var tailDuration = new Option<double>("--duration")
+        {
+            Description = "Stop after this many seconds (default 0: until Ctrl+C or --count).",
+            DefaultValueFactory = _ => 0,
+        };
+        var count = new Option<int>("--count") { Description = "Stop after this many events (default 0: no limit).", DefaultValueFactory = _ => 0 };
+        var joinAddress = new Argument<string>("ADDR") { Description = "A member of the cluster to join, e.g. akka.tcp://emotioncluster@10.0.0.5:4053." };
         var depth = new Option<int>("--depth")
         {
             Description = "How many levels below /user and /system to walk (1-12).",
@@ -91,6 +126,12 @@ public static class CtlCommands
                 (p, c, con, o, j) => Show<CtlMembershipCommand>(c.Post("/api/cluster/leave", p.GetValue(address)!), j, o, con, PrintMembershipCommand), address),
             Verb("down", "Mark a member down (for a node that is gone and cannot leave): it is removed without a hand-over.",
                 (p, c, con, o, j) => Show<CtlMembershipCommand>(c.Post("/api/cluster/down", p.GetValue(downAddress)!), j, o, con, PrintMembershipCommand), downAddress),
+            Verb("down-unreachable", "Mark every member this node sees as unreachable down.",
+                (_, c, con, o, j) => Show<CtlDownUnreachable>(c.Post("/api/cluster/down-unreachable", new { }), j, o, con, PrintDownUnreachable)),
+            Verb("join", "Make the node join the cluster of ADDR (when its seeds were wrong or down); a member already is refused (409).",
+                (p, c, con, o, j) => Show<CtlMembershipCommand>(c.Post("/api/cluster/join", p.GetValue(joinAddress)!), j, o, con, PrintMembershipCommand), joinAddress),
+            FollowingVerb("tail", "Membership events as the node sees them (joined, up, leaving, unreachable, downed, removed, leader), from now on.",
+                (p, c, con, o, j, cancel) => Tail(c, con, o, j, p.GetValue(count), p.GetValue(tailDuration), cancel), count, tailDuration),
             sharding,
         };
         var actor = new Command("actor", "The node's actors.")
@@ -100,8 +141,10 @@ public static class CtlCommands
         };
         var log = new Command("log", "The node's recent log lines (Akka.NET and ASP.NET Core).")
         {
-            Verb("peek", "The newest log lines, oldest first.",
-                (p, c, con, o, j) => Show<CtlLogPeek>(c.Get($"/api/logs?lines={p.GetValue(lines)}"), j, o, con, PrintLogs), lines),
+            FollowingVerb("peek", "The newest log lines, oldest first; with --follow, then the new ones as they come.",
+                (p, c, con, o, j, cancel) => p.GetValue(follow)
+                    ? FollowLogs(c, con, o, j, p.GetValue(lines), p.GetValue(duration), cancel)
+                    : Show<CtlLogPeek>(c.Get($"/api/logs?lines={p.GetValue(lines)}"), j, o, con, PrintLogs), lines, follow, duration),
         };
         var train = new Command("train", "Training on a trainer node.")
         {
@@ -132,73 +175,227 @@ public static class CtlCommands
         return uri;
     }
 
-    /// <summary>--token, else $EMOTIONCLUSTER_TOKEN, else none.</summary>
-    public static string? ResolveToken(string? option, Func<string, string?> environment)
+    /// <summary>The <c>--token-file</c> option of the commands that talk to a node (ctl, stream).</summary>
+    public static Option<string?> TokenFileOption() => new("--token-file")
     {
-        string? t = !string.IsNullOrEmpty(option) ? option : environment(TokenVariable);
-        return string.IsNullOrEmpty(t) ? null : t;
+        Description = $"File holding the node's bearer token (one line), e.g. a mounted Secret (default: ${TokenFileVariable}).",
+    };
+
+    /// <summary>
+    /// The bearer token: <c>--token-file</c>, else <c>--token</c>, else $EMOTIONCLUSTER_TOKEN, else the file named by
+    /// $EMOTIONCLUSTER_TOKEN_FILE, else none. Both flags at once, a missing or empty file: a <see cref="CliException"/>.
+    /// </summary>
+    public static string? ResolveToken(string? option, Func<string, string?> environment, string? file = null)
+    {
+        if (!string.IsNullOrEmpty(option) && !string.IsNullOrEmpty(file))
+            throw new CliException("--token and --token-file are both given; choose one (--token-file keeps the token out of ps)");
+        if (!string.IsNullOrEmpty(file)) return ReadTokenFile(file, "--token-file");
+        if (!string.IsNullOrEmpty(option)) return option;
+        if (environment(TokenVariable) is { Length: > 0 } fromEnv) return fromEnv;
+        if (environment(TokenFileVariable) is { Length: > 0 } envFile) return ReadTokenFile(envFile, TokenFileVariable);
+        return null;
+    }
+
+    private static string ReadTokenFile(string path, string from)
+    {
+        string text;
+        try { text = File.ReadAllText(path); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new CliException(e is FileNotFoundException or DirectoryNotFoundException
+                ? $"{from} {path}: file not found; write the node's token into it (one line)"
+                : $"{from} {path}: cannot read it ({e.Message})");
+        }
+        return string.IsNullOrWhiteSpace(text) ? throw new CliException($"{from} {path}: the file is empty; write the node's token into it (one line)") : text.Trim();
     }
 
     private static int Show<T>(ApiAnswer answer, bool json, TextWriter output, IAnsiConsole console, Action<IAnsiConsole, T> print)
     {
-        if (json)
-        {
-            output.WriteLine(answer.Body);
-            return CliErrors.Ok;
-        }
-        T value = JsonSerializer.Deserialize<T>(answer.Body, Json)
-                  ?? throw new CliException($"{answer.Url}: empty answer; is this an EmotionCluster node?");
-        print(console, value);
+        T value = Parse<T>(answer); // also with --json: it passes the answer through, but only one of the right shape
+        if (json) output.WriteLine(answer.Body);
+        else print(console, value);
         return CliErrors.Ok;
     }
 
+    /// <summary>The answer as <typeparamref name="T"/>, strictly; anything else is a one-line <see cref="CliException"/>.</summary>
+    private static T Parse<T>(ApiAnswer answer)
+    {
+        T? value;
+        try
+        {
+            value = JsonSerializer.Deserialize<T>(answer.Body, Json);
+        }
+        catch (JsonException e)
+        {
+            throw new CliException($"{answer.Url}: the answer is not what an EmotionCluster node sends ({OneLine(e.Message)}); " +
+                                   $"is --node an EmotionCluster node of this version? It starts: {CtlClient.Snippet(answer.Body)}");
+        }
+        return value ?? throw new CliException($"{answer.Url}: empty answer (null); is --node an EmotionCluster node?");
+    }
+
+    /// <summary>When a following verb stops: after <paramref name="seconds"/> (0: never).</summary>
+    private static DateTime Deadline(double seconds) =>
+        seconds > 0 ? DateTime.UtcNow.AddSeconds(seconds) : DateTime.MaxValue;
+
+    /// <summary>
+    /// <c>log peek --follow</c>: the newest lines, then every second the lines logged since (<c>/api/logs?after=N</c>),
+    /// until Ctrl+C or <paramref name="seconds"/>. With --json one JSON object per line.
+    /// </summary>
+    public static int FollowLogs(CtlClient client, IAnsiConsole console, TextWriter output, bool json, int lines, double seconds, CancellationToken cancel)
+    {
+        DateTime until = Deadline(seconds);
+        void Emit(IEnumerable<CtlLogLine> batch)
+        {
+            if (!json) PrintLogLines(console, batch);
+            else foreach (CtlLogLine line in batch) output.WriteLine(JsonSerializer.Serialize(line, Json));
+            output.Flush();
+        }
+        try
+        {
+            CtlLogPeek first = Parse<CtlLogPeek>(client.Get($"/api/logs?lines={lines}", cancel));
+            Emit(first.Lines);
+            long total = first.Total;
+            while (DateTime.UtcNow < until)
+            {
+                TimeSpan pause = TimeSpan.FromSeconds(1);
+                if (until - DateTime.UtcNow < pause) pause = until - DateTime.UtcNow;
+                if (pause > TimeSpan.Zero) cancel.WaitHandle.WaitOne(pause);
+                cancel.ThrowIfCancellationRequested();
+                CtlLogPeek next = Parse<CtlLogPeek>(client.Get($"/api/logs?after={total}", cancel));
+                if (next.Total < total && !json) Line(console, "(the node restarted; its log starts again)");
+                Emit(next.Lines);
+                total = next.Total;
+            }
+        }
+        catch (OperationCanceledException) when (cancel.IsCancellationRequested) { }
+        return CliErrors.Ok;
+    }
+
+    /// <summary>
+    /// <c>cluster tail</c>: membership events from now on, one line each (long polls of <c>/api/cluster/events</c>),
+    /// until Ctrl+C, <paramref name="seconds"/> or <paramref name="count"/> events. With --json one JSON object per line.
+    /// </summary>
+    public static int Tail(CtlClient client, IAnsiConsole console, TextWriter output, bool json, int count, double seconds, CancellationToken cancel)
+    {
+        DateTime until = Deadline(seconds);
+        int seen = 0;
+        try
+        {
+            long last = Parse<CtlMembershipEvents>(client.Get("/api/cluster/events", cancel)).Last;
+            while (DateTime.UtcNow < until && (count <= 0 || seen < count))
+            {
+                int wait = (int)Math.Clamp(Math.Ceiling((until - DateTime.UtcNow).TotalSeconds), 0, 10);
+                CtlMembershipEvents next = Parse<CtlMembershipEvents>(client.Get($"/api/cluster/events?after={last}&wait={wait}", cancel));
+                foreach (CtlMembershipEvent e in next.Events)
+                {
+                    if (count > 0 && seen >= count) break;
+                    if (json) output.WriteLine(JsonSerializer.Serialize(e, Json));
+                    else PrintMembershipEvent(console, e);
+                    seen++;
+                }
+                output.Flush();
+                last = next.Last;
+            }
+        }
+        catch (OperationCanceledException) when (cancel.IsCancellationRequested) { }
+        return CliErrors.Ok;
+    }
+
+    /// <summary>Line breaks and runs of blanks as one space.</summary>
+    public static string OneLine(string text) => System.Text.RegularExpressions.Regex.Replace(text, @"\s+", " ").Trim();
+
     // ---- formatters (public for tests) --------------------------------------------------------------------------
+
+    /// <summary>
+    /// A table: on a terminal drawn by Spectre.Console (aligned, wrapped to the width); otherwise (stdout redirected,
+    /// piped) one line per row with the cells separated by a tab, no padding and no wrapping, for grep, cut and awk.
+    /// </summary>
+    private sealed class Rows(params string[] header)
+    {
+        private readonly List<string[]> _rows = new();
+        private readonly HashSet<int> _right = new();
+
+        public Rows RightAligned(params int[] columns) { _right.UnionWith(columns); return this; }
+
+        public void Add(params string[] cells) => _rows.Add(cells);
+
+        public void WriteTo(IAnsiConsole console)
+        {
+            if (!IsTerminal(console))
+            {
+                TextWriter w = console.Profile.Out.Writer;
+                w.WriteLine(string.Join('\t', header).TrimEnd('\t'));
+                foreach (string[] row in _rows) w.WriteLine(string.Join('\t', row).TrimEnd('\t'));
+                return;
+            }
+            var table = new Table().Border(TableBorder.Simple);
+            for (int i = 0; i < header.Length; i++)
+            {
+                var column = new TableColumn(Esc(header[i]));
+                table.AddColumn(_right.Contains(i) ? column.RightAligned() : column);
+            }
+            foreach (string[] row in _rows) table.AddRow(row.Select(Esc).ToArray());
+            console.Write(table);
+        }
+    }
+
+    /// <summary>A console on a terminal; otherwise output is plain (<see cref="Rows"/>, <see cref="Line"/>).</summary>
+    private static bool IsTerminal(IAnsiConsole console) => console.Profile.Out.IsTerminal;
+
+    /// <summary>One line of text: wrapped by Spectre.Console on a terminal, written as is otherwise.</summary>
+    private static void Line(IAnsiConsole console, string text)
+    {
+        if (IsTerminal(console)) console.WriteLine(text);
+        else console.Profile.Out.Writer.WriteLine(text);
+    }
 
     public static void PrintCluster(IAnsiConsole console, CtlCluster c)
     {
-        var table = new Table().Border(TableBorder.Simple)
-            .AddColumn("Address").AddColumn("Roles").AddColumn("Status").AddColumn(new TableColumn("Up #").RightAligned())
-            .AddColumn("Reachable").AddColumn("");
+        var table = new Rows("Address", "Roles", "Status", "Up #", "Reachable", "").RightAligned(3);
         foreach (CtlMember m in c.Members)
         {
             var notes = new List<string>();
             if (m.Address == c.Leader) notes.Add("leader");
             if (m.Address == c.Self) notes.Add("self");
-            table.AddRow(Esc(m.Address), Esc(string.Join(',', m.Roles)), Esc(m.Status),
+            table.Add(m.Address, string.Join(',', m.Roles), m.Status,
                 m.UpNumber?.ToString(CultureInfo.InvariantCulture) ?? "-", m.Reachable ? "yes" : "NO", string.Join(", ", notes));
         }
-        console.Write(table);
-        console.WriteLine($"{c.Members.Count} members, {c.Members.Count(m => m.Status == "Up")} up, {c.Unreachable.Count} unreachable; " +
+        table.WriteTo(console);
+        Line(console, $"{c.Members.Count} members, {c.Members.Count(m => m.Status == "Up")} up, {c.Unreachable.Count} unreachable; " +
                           $"leader {c.Leader ?? "none"}; this node {c.Self} ({c.SelfStatus})");
     }
 
-    public static void PrintMembershipCommand(IAnsiConsole console, CtlMembershipCommand r) => console.WriteLine(r.Message);
+    public static void PrintMembershipCommand(IAnsiConsole console, CtlMembershipCommand r) => Line(console, r.Message);
+
+    public static void PrintDownUnreachable(IAnsiConsole console, CtlDownUnreachable r) => Line(console, r.Message);
+
+    /// <summary>One membership event per line: time, kind, address, detail.</summary>
+    public static void PrintMembershipEvent(IAnsiConsole console, CtlMembershipEvent e) =>
+        Line(console, $"{e.Timestamp.UtcDateTime:HH:mm:ss.fff} {e.Kind,-11} {e.Address} ({e.Detail})");
 
     public static void PrintRegions(IAnsiConsole console, CtlRegions r)
     {
         if (r.Regions.Count == 0)
         {
-            console.WriteLine($"no shard regions on {r.Node}");
+            Line(console, $"no shard regions on {r.Node}");
             return;
         }
-        var table = new Table().Border(TableBorder.Simple).AddColumn("Region type")
-            .AddColumn(new TableColumn("Shards here").RightAligned()).AddColumn(new TableColumn("Entities here").RightAligned()).AddColumn("Note");
+        var table = new Rows("Region type", "Shards here", "Entities here", "Note").RightAligned(1, 2);
         foreach (CtlRegion region in r.Regions)
-            table.AddRow(Esc(region.TypeName), region.LocalShards.ToString(CultureInfo.InvariantCulture),
-                region.LocalEntities.ToString(CultureInfo.InvariantCulture), Esc(region.Problem ?? ""));
-        console.Write(table);
-        console.WriteLine($"node {r.Node}");
+            table.Add(region.TypeName, region.LocalShards.ToString(CultureInfo.InvariantCulture),
+                region.LocalEntities.ToString(CultureInfo.InvariantCulture), region.Problem ?? "");
+        table.WriteTo(console);
+        Line(console, $"node {r.Node}");
     }
 
     public static void PrintShardingStats(IAnsiConsole console, CtlShardingStats s)
     {
-        var table = new Table().Border(TableBorder.Simple).AddColumn("Node")
-            .AddColumn(new TableColumn("Shards").RightAligned()).AddColumn(new TableColumn("Entities").RightAligned()).AddColumn("Shard ids");
+        var table = new Rows("Node", "Shards", "Entities", "Shard ids").RightAligned(1, 2);
         foreach (CtlNodeShards n in s.Nodes)
-            table.AddRow(Esc(n.Address), n.ShardCount.ToString(CultureInfo.InvariantCulture), n.EntityCount.ToString(CultureInfo.InvariantCulture),
-                Esc(string.Join(',', n.Shards.Select(x => x.ShardId))));
-        console.Write(table);
-        console.WriteLine($"{s.TypeName}: {s.Nodes.Sum(n => n.ShardCount)} shards, {s.Nodes.Sum(n => n.EntityCount)} entities on {s.Nodes.Count} nodes" +
+            table.Add(n.Address, n.ShardCount.ToString(CultureInfo.InvariantCulture), n.EntityCount.ToString(CultureInfo.InvariantCulture),
+                string.Join(',', n.Shards.Select(x => x.ShardId)));
+        table.WriteTo(console);
+        Line(console, $"{s.TypeName}: {s.Nodes.Sum(n => n.ShardCount)} shards, {s.Nodes.Sum(n => n.EntityCount)} entities on {s.Nodes.Count} nodes" +
                           (s.FailedShards.Count > 0 ? $"; shards that did not answer: {string.Join(',', s.FailedShards)}" : ""));
     }
 
@@ -206,6 +403,18 @@ public static class CtlCommands
     {
         foreach (CtlActorNode root in t.Roots)
         {
+            if (!IsTerminal(console)) // plain: two spaces per level, no guides
+            {
+                TextWriter w = console.Profile.Out.Writer;
+                w.WriteLine(root.Path);
+                void Plain(CtlActorNode node, int level)
+                {
+                    w.WriteLine(new string(' ', 2 * level) + node.Name);
+                    foreach (CtlActorNode c in node.Children) Plain(c, level + 1);
+                }
+                foreach (CtlActorNode c in root.Children) Plain(c, 1);
+                continue;
+            }
             var tree = new Tree(Esc(root.Path));
             void Add(IHasTreeNodes parent, CtlActorNode node)
             {
@@ -215,21 +424,26 @@ public static class CtlCommands
             foreach (CtlActorNode c in root.Children) Add(tree, c);
             console.Write(tree);
         }
-        console.WriteLine($"{t.Count} actors, depth {t.Depth}{(t.Truncated ? " (truncated: more actors than shown)" : "")}");
+        Line(console, $"{t.Count} actors, depth {t.Depth}{(t.Truncated ? " (truncated: more actors than shown)" : "")}");
     }
 
     public static void PrintLogs(IAnsiConsole console, CtlLogPeek l)
     {
-        foreach (CtlLogLine line in l.Lines)
-            console.WriteLine($"{line.Timestamp.UtcDateTime:HH:mm:ss.fff} {line.Level.ToUpperInvariant(),-7} [{line.Category}] {line.Message}");
-        console.WriteLine($"({l.Lines.Count} of {l.Total} lines logged since start; the node keeps the last {l.Capacity})");
+        PrintLogLines(console, l.Lines);
+        Line(console, $"({l.Lines.Count} of {l.Total} lines logged since start; the node keeps the last {l.Capacity})");
+    }
+
+    public static void PrintLogLines(IAnsiConsole console, IEnumerable<CtlLogLine> lines)
+    {
+        foreach (CtlLogLine line in lines)
+            Line(console, $"{line.Timestamp.UtcDateTime:HH:mm:ss.fff} {line.Level.ToUpperInvariant(),-7} [{line.Category}] {line.Message}");
     }
 
     public static void PrintTrainingStatus(IAnsiConsole console, CtlTrainingStatus s)
     {
         static string N(double? v) => v?.ToString("0.####", CultureInfo.InvariantCulture) ?? "-";
-        var grid = new Grid().AddColumn().AddColumn();
-        void Row(string k, string v) => grid.AddRow(Esc(k), Esc(v));
+        var rows = new List<(string Key, string Value)>();
+        void Row(string k, string v) => rows.Add((k, v));
         Row("state", s.State);
         Row("run", s.RunId ?? "-");
         if (s.Folds is > 1) Row("fold", $"{s.Fold}/{s.Folds}");
@@ -240,6 +454,13 @@ public static class CtlCommands
         Row("started", s.StartedAt?.UtcDateTime.ToString("u", CultureInfo.InvariantCulture) ?? "-");
         Row("updated", s.UpdatedAt.UtcDateTime.ToString("u", CultureInfo.InvariantCulture));
         if (!string.IsNullOrEmpty(s.Message)) Row("message", s.Message);
+        if (!IsTerminal(console))
+        {
+            foreach (var (k, v) in rows) console.Profile.Out.Writer.WriteLine($"{k}\t{v}");
+            return;
+        }
+        var grid = new Grid().AddColumn().AddColumn();
+        foreach (var (k, v) in rows) grid.AddRow(Esc(k), Esc(v));
         console.Write(grid);
     }
 
@@ -247,18 +468,17 @@ public static class CtlCommands
     {
         if (runs.Count == 0)
         {
-            console.WriteLine("no runs");
+            Line(console, "no runs");
             return;
         }
-        var table = new Table().Border(TableBorder.Simple).AddColumn("Run").AddColumn("State").AddColumn("Started").AddColumn("Finished")
-            .AddColumn("Corpus").AddColumn("Metrics").AddColumn("Artifacts");
+        var table = new Rows("Run", "State", "Started", "Finished", "Corpus", "Metrics", "Artifacts");
         foreach (CtlRun r in runs.OrderByDescending(r => r.StartedAt))
-            table.AddRow(Esc(r.RunId), Esc(r.State), r.StartedAt.UtcDateTime.ToString("u", CultureInfo.InvariantCulture),
-                r.FinishedAt?.UtcDateTime.ToString("u", CultureInfo.InvariantCulture) ?? "-", Esc(r.Corpus ?? "-"),
-                Esc(string.Join(' ', r.Metrics.OrderBy(m => m.Key, StringComparer.Ordinal)
-                    .Select(m => $"{m.Key}={m.Value.ToString("0.####", CultureInfo.InvariantCulture)}"))),
-                Esc(r.ArtifactPath ?? "-"));
-        console.Write(table);
+            table.Add(r.RunId, r.State, r.StartedAt.UtcDateTime.ToString("u", CultureInfo.InvariantCulture),
+                r.FinishedAt?.UtcDateTime.ToString("u", CultureInfo.InvariantCulture) ?? "-", r.Corpus ?? "-",
+                string.Join(' ', r.Metrics.OrderBy(m => m.Key, StringComparer.Ordinal)
+                    .Select(m => $"{m.Key}={m.Value.ToString("0.####", CultureInfo.InvariantCulture)}")),
+                r.ArtifactPath ?? "-");
+        table.WriteTo(console);
     }
 
     private static string Esc(string s) => Markup.Escape(s);
@@ -273,8 +493,7 @@ public static class CtlCommands
             Out = new AnsiConsoleOutput(output),
             Interactive = InteractionSupport.No,
         });
-        if (!terminal) console.Profile.Width = 160;
-        return console;
+        return console; // not a terminal: the printers write plain lines (Rows, Line), nothing is wrapped or padded
     }
 }
 
@@ -287,6 +506,9 @@ public sealed class CtlClient : IDisposable
     private readonly HttpClient _http;
     private readonly Uri _node;
 
+    /// <summary>The node's HTTP endpoint.</summary>
+    public Uri Node => _node;
+
     public CtlClient(Uri node, string? token, HttpMessageHandler? handler = null)
     {
         _node = node;
@@ -296,21 +518,26 @@ public sealed class CtlClient : IDisposable
         if (token is not null) _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
     }
 
-    public ApiAnswer Get(string path) => Send(() => new HttpRequestMessage(HttpMethod.Get, path));
+    public ApiAnswer Get(string path, CancellationToken cancel = default) => Send(() => new HttpRequestMessage(HttpMethod.Get, path), cancel);
 
-    public ApiAnswer Post(string path, string address) => Send(() => new HttpRequestMessage(HttpMethod.Post, path)
+    /// <summary>POST <c>{"address": …}</c> as JSON (the node takes state changes only as JSON bodies).</summary>
+    public ApiAnswer Post(string path, string address) => Post(path, (object)new { address });
+
+    /// <summary>POST <paramref name="body"/> as JSON.</summary>
+    public ApiAnswer Post(string path, object body) => Send(() => new HttpRequestMessage(HttpMethod.Post, path)
     {
-        Content = JsonContent.Create(new { address }),
-    });
+        Content = JsonContent.Create(body),
+    }, default);
 
-    private ApiAnswer Send(Func<HttpRequestMessage> request)
+    /// <summary>Sends; a cancelled <paramref name="cancel"/> ends it with <see cref="OperationCanceledException"/>.</summary>
+    private ApiAnswer Send(Func<HttpRequestMessage> request, CancellationToken cancel)
     {
         using HttpRequestMessage message = request();
         string url = new Uri(_node, message.RequestUri!).ToString();
         HttpResponseMessage response;
         try
         {
-            response = _http.Send(message);
+            response = _http.Send(message, cancel);
         }
         catch (HttpRequestException e) when (e.InnerException is SocketException { SocketErrorCode: SocketError.ConnectionRefused })
         {
@@ -320,11 +547,15 @@ public sealed class CtlClient : IDisposable
         {
             throw new CliException($"cannot reach node {_node}: host '{_node.Host}' not found; check --node");
         }
+        catch (HttpRequestException e) when (e.HttpRequestError is HttpRequestError.InvalidResponse or HttpRequestError.ResponseEnded)
+        {
+            throw new CliException($"{url}: the answer is not HTTP from an EmotionCluster node ({CtlCommands.OneLine(e.Message)}); is --node the node's HTTP port (--http-port)?");
+        }
         catch (HttpRequestException e)
         {
-            throw new CliException($"cannot reach node {_node}: {e.Message}");
+            throw new CliException($"cannot reach node {_node}: {CtlCommands.OneLine(e.Message)}");
         }
-        catch (TaskCanceledException)
+        catch (TaskCanceledException) when (!cancel.IsCancellationRequested)
         {
             throw new CliException($"node {_node} did not answer {url} within {CtlCommands.RequestTimeout.TotalSeconds:0} s");
         }
@@ -332,30 +563,42 @@ public sealed class CtlClient : IDisposable
         {
             string body;
             using (var reader = new StreamReader(response.Content.ReadAsStream(), Encoding.UTF8)) body = reader.ReadToEnd();
-            if (response.IsSuccessStatusCode) return new ApiAnswer(url, body);
+            string? type = response.Content.Headers.ContentType?.MediaType;
+            bool isJson = type is not null && (type.Equals("application/json", StringComparison.OrdinalIgnoreCase) || type.EndsWith("+json", StringComparison.OrdinalIgnoreCase));
+            if (response.IsSuccessStatusCode && isJson) return new ApiAnswer(url, body);
+            if (response.IsSuccessStatusCode)
+                throw new CliException($"{url}: {(int)response.StatusCode} with {(type is null ? "no content type" : type)}, not JSON; " +
+                                       $"is {_node} an EmotionCluster node? It answered: {Snippet(body)}");
             string detail = ErrorText(body);
             throw response.StatusCode switch
             {
                 HttpStatusCode.Unauthorized => new CliException(
-                    $"node {_node} refused the request (401 unauthorized: {detail}); pass --token or set {CtlCommands.TokenVariable}"),
-                HttpStatusCode.NotFound when detail.Length == 0 => new CliException($"{url}: not found (404); is {_node} an EmotionCluster node?"),
+                    $"node {_node} refused the request (401 unauthorized: {detail}); pass --token-file FILE or set {CtlCommands.TokenVariable}"),
+                HttpStatusCode.NotFound when string.IsNullOrWhiteSpace(body) => new CliException($"{url}: not found (404); is {_node} an EmotionCluster node?"),
                 _ => new CliException($"{url}: {(int)response.StatusCode} {detail}"),
             };
         }
     }
 
-    /// <summary>The "error" of a JSON error body, else the body itself (shortened).</summary>
+    /// <summary>The "error" of a JSON error body, else the start of the body itself, on one line.</summary>
     public static string ErrorText(string body)
     {
         try
         {
             using JsonDocument doc = JsonDocument.Parse(body);
             if (doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("error", out JsonElement e) && e.ValueKind == JsonValueKind.String)
-                return e.GetString()!;
+                return CtlCommands.OneLine(e.GetString()!);
         }
         catch (JsonException) { }
-        body = body.Trim();
-        return body.Length > 200 ? body[..200] + "…" : body;
+        return Snippet(body);
+    }
+
+    /// <summary>The start of an answer on one line (at most 200 characters), for error messages; "(empty)" for none.</summary>
+    public static string Snippet(string body)
+    {
+        string line = CtlCommands.OneLine(body);
+        line = new string(line.Select(c => char.IsControl(c) ? '?' : c).ToArray());
+        return line.Length == 0 ? "(empty)" : line.Length > 200 ? line[..200] + "…" : line;
     }
 
     public void Dispose() => _http.Dispose();
@@ -365,6 +608,9 @@ public sealed class CtlClient : IDisposable
 public sealed record CtlMember(string Address, List<string> Roles, string Status, int? UpNumber, bool Reachable);
 public sealed record CtlCluster(string Self, string SelfStatus, string? Leader, List<CtlMember> Members, List<string> Unreachable);
 public sealed record CtlMembershipCommand(string Action, string Address, string Message);
+public sealed record CtlDownUnreachable(List<string> Downed, string Message);
+public sealed record CtlMembershipEvent(long Seq, DateTimeOffset Timestamp, string Kind, string Address, string Detail);
+public sealed record CtlMembershipEvents(long Last, List<CtlMembershipEvent> Events);
 public sealed record CtlRegion(string TypeName, int LocalShards, int LocalEntities, string? Problem);
 public sealed record CtlRegions(string Node, List<CtlRegion> Regions);
 public sealed record CtlShard(string ShardId, int Entities);

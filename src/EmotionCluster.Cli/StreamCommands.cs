@@ -9,7 +9,7 @@ using EmotionCluster.Audio;
 namespace EmotionCluster.Cli;
 
 /// <summary>
-/// <c>emotioncluster stream FILE.wav --node URL [--token T] [--realtime] [--json]</c>: sends a WAV file to a node's
+/// <c>emotioncluster stream FILE.wav --node URL [--token-file FILE] [--realtime] [--json]</c>: sends a WAV file to a node's
 /// live-streaming WebSocket (<c>/ws/stream</c>, docs/streaming.md) as 16-bit mono PCM at the file's rate, in 100 ms
 /// frames, and prints the emotion timeline. Without <c>--realtime</c> it sends as fast as the node keeps up (never more
 /// than half the node's buffer ahead of the last prediction, so no window is dropped).
@@ -23,17 +23,18 @@ public static class StreamCommands
     {
         var file = new Argument<string>("file") { Description = "WAV file (any rate, PCM or float; channels are averaged)." };
         var node = new Option<string?>("--node") { Description = $"The node's HTTP endpoint, e.g. http://127.0.0.1:8080 (default: ${CtlCommands.NodeVariable}, else {CtlCommands.DefaultNode})." };
-        var token = new Option<string?>("--token") { Description = $"Bearer token of the node (default: ${CtlCommands.TokenVariable})." };
+        var token = new Option<string?>("--token") { Description = $"Bearer token of the node. Discouraged: ps shows it; use --token-file or ${CtlCommands.TokenVariable}." };
+        var tokenFile = CtlCommands.TokenFileOption();
         var realtime = new Option<bool>("--realtime") { Description = "Send at the audio's own pace (like a microphone) instead of as fast as possible." };
         var json = new Option<bool>("--json") { Description = "Print every message from the node as one JSON line." };
         var command = new Command("stream", "Stream a WAV file to a node's live emotion recognition and print the timeline.")
         {
-            file, node, token, realtime, json,
+            file, node, token, tokenFile, realtime, json,
         };
         command.SetAction(parseResult => CliErrors.Run(parseResult, output => RunAsync(output,
             parseResult.GetValue(file)!,
             CtlCommands.ResolveNode(parseResult.GetValue(node), Environment.GetEnvironmentVariable),
-            CtlCommands.ResolveToken(parseResult.GetValue(token), Environment.GetEnvironmentVariable),
+            CtlCommands.ResolveToken(parseResult.GetValue(token), Environment.GetEnvironmentVariable, parseResult.GetValue(tokenFile)),
             parseResult.GetValue(realtime), parseResult.GetValue(json)).GetAwaiter().GetResult()));
         return command;
     }
@@ -57,7 +58,7 @@ public static class StreamCommands
         catch (Exception e) when (e is WebSocketException or HttpRequestException or TimeoutException)
         {
             throw new CliException(socket.HttpStatusCode == System.Net.HttpStatusCode.Unauthorized
-                ? $"{node} refused the token; pass the node's token with --token or ${CtlCommands.TokenVariable}"
+                ? $"{node} refused the token; pass the node's token with --token-file FILE or ${CtlCommands.TokenVariable}"
                 : $"cannot stream to {uri}: {e.Message} (is the node running with an HTTP endpoint?)");
         }
 

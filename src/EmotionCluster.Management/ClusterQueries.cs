@@ -63,6 +63,47 @@ public static class ClusterQueries
         return address;
     }
 
+    /// <summary>Marks every member this node sees as unreachable down (pbm's <c>cluster down-unreachable</c>).</summary>
+    public static DownUnreachableResult DownUnreachable(ActorSystem system)
+    {
+        var cluster = Akka.Cluster.Cluster.Get(system);
+        var unreachable = cluster.State.Unreachable.Select(m => m.Address).OrderBy(a => a.ToString(), StringComparer.Ordinal).ToList();
+        foreach (Address a in unreachable) cluster.Down(a);
+        return new DownUnreachableResult(unreachable.Select(a => a.ToString()).ToList(), unreachable.Count == 0
+            ? "no unreachable members; nothing marked down"
+            : $"marked down {unreachable.Count} unreachable member(s): {string.Join(", ", unreachable)}; they are removed without a hand-over");
+    }
+
+    /// <summary>
+    /// Makes this node join the cluster of <paramref name="text"/> (e.g. when its seeds were wrong or not up yet);
+    /// 409 when it is a member already. Akka joins a node once: to move a member to another cluster, restart it.
+    /// </summary>
+    public static MembershipCommandResult Join(ActorSystem system, string? text)
+    {
+        if (string.IsNullOrWhiteSpace(text))
+            throw new ManagementException(400, "no address given; send {\"address\": \"akka.tcp://system@host:port\"} (a member of the cluster to join)");
+        Address address;
+        try { address = Address.Parse(text.Trim()); }
+        catch (Exception e) when (e is UriFormatException or ArgumentException or FormatException)
+        {
+            throw new ManagementException(400, $"'{text}' is not an actor system address like akka.tcp://{system.Name}@127.0.0.1:4053: {e.Message}");
+        }
+        if (address.Host is null || address.Port is null)
+            throw new ManagementException(400, $"'{text}' has no host and port; use e.g. akka.tcp://{system.Name}@127.0.0.1:4053");
+        if (address.System != system.Name)
+            throw new ManagementException(400, $"{address} is an actor system named '{address.System}'; this node's is '{system.Name}' and can only join that");
+        var cluster = Akka.Cluster.Cluster.Get(system);
+        MemberStatus self = cluster.SelfMember.Status;
+        bool others = cluster.State.Members.Any(m => !m.Address.Equals(cluster.SelfAddress));
+        if (others || self is not (MemberStatus.Removed or MemberStatus.Joining))
+            throw new ManagementException(409, $"this node is already a member ({StatusName(self)}) of a cluster" +
+                (cluster.State.Members.Any(m => m.Address.Equals(address)) ? $" that {address} is in" : "") +
+                "; a node joins once: restart it with --seed ADDR to move it to another cluster");
+        cluster.Join(address);
+        return new MembershipCommandResult("join", address.ToString(),
+            $"{cluster.SelfAddress} asked to join the cluster of {address}; see cluster show (or cluster tail) for when it is Up");
+    }
+
     public static MembershipCommandResult Leave(ActorSystem system, string? text)
     {
         Address address = MemberAddress(system, text);

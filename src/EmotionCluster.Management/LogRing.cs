@@ -34,6 +34,22 @@ public sealed class LogRing
         }
     }
 
+    /// <summary>
+    /// The lines added after the <paramref name="after"/>-th (those the ring still holds; a number from before a
+    /// restart counts as 0), oldest first, and the total to ask with next time.
+    /// </summary>
+    public (long Total, IReadOnlyList<LogLine> Lines) Since(long after)
+    {
+        lock (_lock)
+        {
+            if (after > _total) after = 0;
+            int n = (int)Math.Min(_total - after, _lines.Length);
+            var result = new LogLine[n];
+            for (int i = 0; i < n; i++) result[i] = _lines[(_total - n + i) % _lines.Length];
+            return (_total, result);
+        }
+    }
+
     /// <summary>The newest <paramref name="count"/> lines (fewer when fewer were logged), oldest first.</summary>
     public IReadOnlyList<LogLine> Last(int count)
     {

@@ -12,7 +12,7 @@ using Microsoft.Extensions.Logging;
 namespace EmotionCluster.Management;
 
 /// <summary>
-/// The operations surface of a node: bearer-token check, <c>/healthz/live</c>, <c>/healthz/ready</c>,
+/// The operations surface of a node: error answers, bearer-token check, browser (CSRF) rules, <c>/healthz/live</c>, <c>/healthz/ready</c>,
 /// <c>/metrics</c> and the management API under <c>/api</c>; a ring buffer of recent log lines; cluster discovery.
 /// Three calls wire it into the node host (see src/EmotionCluster.Node/NodeComposition.cs).
 /// </summary>
@@ -40,7 +40,10 @@ public static class ManagementHosting
         services
             .AddSingleton(discovery)
             .AddSingleton(ring)
+            .AddSingleton<MembershipEvents>()
             .AddSingleton(TokenCheck.For(http, discovery.Method == DiscoverySettings.KubernetesMethod ? discovery.ManagementPort : null))
+            .AddSingleton(new BrowserRequestRules(http))
+            .AddSingleton<ErrorAnswers>()
             .AddSingleton<ActorSystemAccessor>()
             .AddSingleton<ActorSystemCheck>()
             .AddSingleton<IReadinessCheck>(sp => sp.GetRequiredService<ActorSystemCheck>())
@@ -54,17 +57,23 @@ public static class ManagementHosting
         akka.WithEmotionClusterDiscovery(services.GetRequiredService<DiscoverySettings>(), node, KubernetesEnvironment.Current());
         LogRing ring = services.GetRequiredService<LogRing>();
         akka.AddStartup((system, _) => system.ActorOf(AkkaLogRingActor.PropsFor(ring), "log-ring"));
+        MembershipEvents events = services.GetRequiredService<MembershipEvents>();
+        akka.AddStartup((system, _) => system.ActorOf(MembershipEventsActor.PropsFor(events), "membership-events"));
         return akka;
     }
 
     /// <summary>
-    /// HTTP: the token check first (it guards every endpoint of the node, whoever maps it), then health, metrics and
-    /// the API. Call it before other parts map their endpoints.
+    /// HTTP: the error answers, the token check and the browser rules first (they guard every endpoint of the node,
+    /// whoever maps it), then health, metrics and the API. Call it before other parts map their endpoints.
     /// </summary>
     public static WebApplication MapEmotionClusterManagement(this WebApplication app)
     {
+        ErrorAnswers errors = app.Services.GetRequiredService<ErrorAnswers>();
         TokenCheck token = app.Services.GetRequiredService<TokenCheck>();
+        BrowserRequestRules browser = app.Services.GetRequiredService<BrowserRequestRules>();
+        app.Use((context, next) => errors.Invoke(context, () => next(context)));
         app.Use((context, next) => token.Invoke(context, () => next(context)));
+        app.Use((context, next) => browser.Invoke(context, () => next(context)));
         _ = app.Services.GetRequiredService<NodeMetrics>(); // listen to meters from now on
         MapManagementEndpoints(app);
         DiscoveryHosting.MapBootstrapRoute(app, app.Services.GetRequiredService<DiscoverySettings>());
@@ -81,48 +90,53 @@ public static class ManagementHosting
             await metrics.ExportAsync(context.Response.Body, context.RequestAborted);
         });
 
+        // Failures are exceptions (ManagementException with its status, bad JSON, timeouts): ErrorAnswers answers them.
         RouteGroupBuilder api = app.MapGroup("/api");
-        api.MapGet("/cluster", (ActorSystemAccessor s) => Answer(() => ClusterQueries.Show(Running(s))));
+        api.MapGet("/cluster", (ActorSystemAccessor s) => Results.Json(ClusterQueries.Show(Running(s))));
         api.MapPost("/cluster/leave", async (ActorSystemAccessor s, HttpRequest request) =>
-        {
-            string? address = await AddressFrom(request);
-            return Answer(() => ClusterQueries.Leave(Running(s), address), 202);
-        });
+            Results.Json(ClusterQueries.Leave(Running(s), await AddressFrom(request)), statusCode: 202));
         api.MapPost("/cluster/down", async (ActorSystemAccessor s, HttpRequest request) =>
+            Results.Json(ClusterQueries.Down(Running(s), await AddressFrom(request)), statusCode: 202));
+        api.MapPost("/cluster/down-unreachable", (ActorSystemAccessor s) => Results.Json(ClusterQueries.DownUnreachable(Running(s)), statusCode: 202));
+        api.MapPost("/cluster/join", async (ActorSystemAccessor s, HttpRequest request) =>
+            Results.Json(ClusterQueries.Join(Running(s), await AddressFrom(request)), statusCode: 202));
+        api.MapGet("/cluster/events", async (MembershipEvents events, string? after, string? wait, CancellationToken ct) =>
+            Results.Json(await events.WaitAsync(
+                string.IsNullOrEmpty(after) ? null : PositiveInt("after", after, 0, int.MaxValue, min: 0),
+                TimeSpan.FromSeconds(PositiveInt("wait", wait, 10, (int)MembershipEvents.MaxWait.TotalSeconds, min: 0)), ct)));
+        api.MapGet("/sharding/regions", async (ActorSystemAccessor s) => Results.Json(await ClusterQueries.RegionsAsync(Running(s), ShardingTimeout)));
+        api.MapGet("/sharding/regions/{type}/stats", async (ActorSystemAccessor s, string type) =>
+            Results.Json(await ClusterQueries.StatsAsync(Running(s), type, ShardingTimeout)));
+        api.MapGet("/actors", async (ActorSystemAccessor s, string? depth) =>
+            Results.Json(await ActorHierarchy.RunAsync(Running(s), PositiveInt("depth", depth, DefaultActorDepth, MaxActorDepth))));
+        api.MapGet("/logs", (LogRing ring, string? lines, string? after) =>
         {
-            string? address = await AddressFrom(request);
-            return Answer(() => ClusterQueries.Down(Running(s), address), 202);
-        });
-        api.MapGet("/sharding/regions", (ActorSystemAccessor s) => AnswerAsync(() => ClusterQueries.RegionsAsync(Running(s), ShardingTimeout)));
-        api.MapGet("/sharding/regions/{type}/stats", (ActorSystemAccessor s, string type) =>
-            AnswerAsync(() => ClusterQueries.StatsAsync(Running(s), type, ShardingTimeout)));
-        api.MapGet("/actors", (ActorSystemAccessor s, string? depth) => AnswerAsync(() =>
-            ActorHierarchy.RunAsync(Running(s), PositiveInt("depth", depth, DefaultActorDepth, MaxActorDepth))));
-        api.MapGet("/logs", (LogRing ring, string? lines) => Answer(() =>
-        {
+            if (!string.IsNullOrEmpty(after)) // follow: the lines logged after the after-th
+            {
+                var (total, since) = ring.Since(PositiveInt("after", after, 0, int.MaxValue, min: 0));
+                return Results.Json(new LogPeekView(ring.Capacity, total, since));
+            }
             int n = PositiveInt("lines", lines, DefaultLogLines, ring.Capacity);
-            return new LogPeekView(ring.Capacity, ring.Total, ring.Last(n));
-        }));
-        api.MapGet("/train/status", (IServiceProvider sp, NodeSettings node, CancellationToken ct) =>
+            return Results.Json(new LogPeekView(ring.Capacity, ring.Total, ring.Last(n)));
+        });
+        api.MapGet("/train/status", async (IServiceProvider sp, NodeSettings node, CancellationToken ct) =>
             sp.GetService<ITrainingStatusSource>() is { } source
-                ? AnswerAsync(() => source.GetStatusAsync(ct))
-                : Task.FromResult(RoleMissing(node, "training status", ClusterRoles.Trainer)));
-        api.MapGet("/runs", (IServiceProvider sp, NodeSettings node, CancellationToken ct) =>
+                ? Results.Json(await source.GetStatusAsync(ct))
+                : RoleMissing(node, "training status", ClusterRoles.Trainer));
+        api.MapGet("/runs", async (IServiceProvider sp, NodeSettings node, CancellationToken ct) =>
             sp.GetService<IRunCatalog>() is { } catalog
-                ? AnswerAsync(() => catalog.ListAsync(ct))
-                : Task.FromResult(RoleMissing(node, "the run list", ClusterRoles.Evaluator)));
+                ? Results.Json(await catalog.ListAsync(ct))
+                : RoleMissing(node, "the run list", ClusterRoles.Evaluator));
         api.MapFallback((HttpContext c) => Results.Json(new ApiError(
             $"no API endpoint {c.Request.Method} {c.Request.Path}; see docs/operations.md for the endpoints"), statusCode: 404));
     }
 
-    /// <summary>The address of a leave/down request: JSON body <c>{"address": "..."}</c>, or <c>?address=</c>.</summary>
-    private static async Task<string?> AddressFrom(HttpRequest request)
-    {
-        if (request.Query.TryGetValue("address", out var fromQuery)) return fromQuery.ToString();
-        if (request.ContentLength is 0 || (request.ContentLength is null && !request.HasJsonContentType())) return null;
-        try { return (await request.ReadFromJsonAsync<AddressRequest>(request.HttpContext.RequestAborted))?.Address; }
-        catch (System.Text.Json.JsonException) { return null; }
-    }
+    /// <summary>
+    /// The address of a leave/down request: the JSON body <c>{"address": "..."}</c> (<see cref="BrowserRequestRules"/>
+    /// let only JSON bodies through; one that does not parse is a 400 from <see cref="ErrorAnswers"/>).
+    /// </summary>
+    private static async Task<string?> AddressFrom(HttpRequest request) =>
+        (await request.ReadFromJsonAsync<AddressRequest>(request.HttpContext.RequestAborted))?.Address;
 
     private static IResult Health(HealthView view) => Results.Json(view, statusCode: view.Status == "ok" ? 200 : 503);
 
@@ -135,24 +149,11 @@ public static class ManagementHosting
     private static ActorSystem Running(ActorSystemAccessor systems) =>
         systems.Running ?? throw new ManagementException(503, "the actor system is not running (starting, failed or shutting down); retry shortly");
 
-    internal static int PositiveInt(string name, string? text, int fallback, int max)
+    internal static int PositiveInt(string name, string? text, int fallback, int max, int min = 1)
     {
         if (string.IsNullOrEmpty(text)) return fallback;
-        if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int n) || n < 1 || n > max)
-            throw new ManagementException(400, $"{name} '{text}' must be a whole number from 1 to {max}");
+        if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int n) || n < min || n > max)
+            throw new ManagementException(400, $"{name} '{text}' must be a whole number from {min} to {max}");
         return n;
-    }
-
-    private static IResult Answer<T>(Func<T> produce, int status = 200)
-    {
-        try { return Results.Json(produce(), statusCode: status); }
-        catch (ManagementException e) { return Results.Json(new ApiError(e.Message), statusCode: e.Status); }
-    }
-
-    private static async Task<IResult> AnswerAsync<T>(Func<Task<T>> produce)
-    {
-        try { return Results.Json(await produce()); }
-        catch (ManagementException e) { return Results.Json(new ApiError(e.Message), statusCode: e.Status); }
-        catch (AskTimeoutException e) { return Results.Json(new ApiError($"no answer in time: {e.Message}"), statusCode: 503); }
     }
 }

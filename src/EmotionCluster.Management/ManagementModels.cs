@@ -19,6 +19,15 @@ public sealed record AddressRequest(string? Address);
 
 public sealed record MembershipCommandResult(string Action, string Address, string Message);
 
+/// <summary>Answer of <c>POST /api/cluster/down-unreachable</c>: the members marked down (none when all were reachable).</summary>
+public sealed record DownUnreachableResult(IReadOnlyList<string> Downed, string Message);
+
+/// <summary>One membership event: its number on this node, when this node saw it, what (joined, up, …), whom.</summary>
+public sealed record MembershipEventView(long Seq, DateTimeOffset Timestamp, string Kind, string Address, string Detail);
+
+/// <summary>Answer of <c>GET /api/cluster/events</c>: events after the asked number, and the number of the last one.</summary>
+public sealed record MembershipEventsView(long Last, IReadOnlyList<MembershipEventView> Events);
+
 /// <summary>A shard region type started on this node; shard and entity counts are those hosted here (0 for a proxy).</summary>
 public sealed record RegionView(string TypeName, int LocalShards, int LocalEntities, string? Problem);
 

@@ -22,7 +22,10 @@ public sealed record NodeArguments(string Verb, IReadOnlyDictionary<string, stri
           --heartbeat-pause S   seconds of missed heartbeats before a node is unreachable
           --http-hostname H     HTTP endpoint address: health, metrics, management, streaming (default 127.0.0.1)
           --http-port N         HTTP port (default 8080; 0 = any free port; -1 = no HTTP endpoint)
-          --token T             require "Authorization: Bearer T" on the HTTP endpoint (health probes excepted)
+          --token-file FILE     require "Authorization: Bearer TOKEN" on the HTTP endpoint (health probes excepted),
+                                TOKEN read from FILE; or set EmotionCluster__Http__Token in the environment
+          --token T             the same with the token on the command line (discouraged: ps shows it to every user)
+          --insecure-public     allow a non-loopback --http-hostname without a token (otherwise the node refuses)
           --metrics-token T     a second token, good for GET /metrics only (a scraper's credential)
           --public-metrics      GET /metrics needs no token (the management API still does)
           --config FILE         extra JSON settings file
@@ -63,6 +66,7 @@ public sealed record NodeArguments(string Verb, IReadOnlyDictionary<string, stri
             if (flag is "--help" or "-h") { options["--help"] = "true"; continue; }
             if (flag is "--return-features" or "--serve-audio") { options[flag] = "true"; continue; }
             if (flag is "--public-metrics") { config["EmotionCluster:Http:PublicMetrics"] = "true"; continue; }
+            if (flag is "--insecure-public") { config["EmotionCluster:Http:InsecurePublic"] = "true"; continue; }
             if (i + 1 >= args.Count) throw new ArgumentException($"{flag} needs a value.\n{Usage}");
             string value = args[++i];
             string P(string key) => $"EmotionCluster:Node:{key}";
@@ -70,6 +74,7 @@ public sealed record NodeArguments(string Verb, IReadOnlyDictionary<string, stri
             else if (flag == "--http-hostname") config["EmotionCluster:Http:Hostname"] = value;
             else if (flag == "--http-port") config["EmotionCluster:Http:Port"] = value;
             else if (flag == "--token") config["EmotionCluster:Http:Token"] = value;
+            else if (flag == "--token-file") config["EmotionCluster:Http:TokenFile"] = value;
             else if (flag == "--metrics-token") config["EmotionCluster:Http:MetricsToken"] = value;
             else if (flag == "--seed") config[P($"SeedNodes:{seeds++}")] = value;
             else if (flag == "--roles")

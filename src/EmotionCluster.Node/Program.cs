@@ -35,6 +35,9 @@ catch (Exception e) when (e is ArgumentException or InvalidOperationException or
     Console.Error.WriteLine($"bad node configuration: {e.Message}");
     return 2;
 }
+if (cli.Config.ContainsKey("EmotionCluster:Http:Token"))
+    Console.Error.WriteLine("note: --token shows in ps to every user of this host; prefer --token-file FILE or EmotionCluster__Http__Token");
+if (http.ExposureWarning() is { } exposed) Console.Error.WriteLine(exposed);
 
 if (http.Enabled) builder.WebHost.UseUrls($"http://{http.Hostname}:{http.Port}");
 else builder.Services.AddSingleton<Microsoft.AspNetCore.Hosting.Server.IServer, NoHttpServer>(); // --http-port -1: no listener at all

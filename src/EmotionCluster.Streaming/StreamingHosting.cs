@@ -101,7 +101,10 @@ public static class StreamingHosting
         return akka;
     }
 
-    /// <summary>The WebSocket endpoint and the live page; both need the token when <see cref="HttpSettings.Token"/> is set.</summary>
+    /// <summary>
+    /// The WebSocket endpoint and the live page; both need the token when <see cref="HttpSettings.Token"/> is set, and
+    /// the WebSocket refuses pages of other origins (<see cref="HttpSettings.OriginAllowed"/>).
+    /// </summary>
     public static WebApplication MapStreaming(this WebApplication app, HttpSettings http)
     {
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(30) });
@@ -114,6 +117,14 @@ public static class StreamingHosting
                 context.Response.StatusCode = StatusCodes.Status401Unauthorized;
                 context.Response.Headers.WWWAuthenticate = "Bearer";
                 await context.Response.WriteAsync("missing or wrong token: send 'Authorization: Bearer TOKEN' or add ?token=TOKEN\n");
+                return;
+            }
+            string origin = context.Request.Headers.Origin.ToString();
+            if (!http.OriginAllowed(origin, context.Request.Scheme, context.Request.Host.Value))
+            {
+                // A page of another site must not stream through the operator's browser (the node's own page /live is same-origin).
+                context.Response.StatusCode = StatusCodes.Status403Forbidden;
+                await context.Response.WriteAsJsonAsync(new { error = $"WebSocket connections from pages of {origin} are refused: not this node's origin nor one of {HttpSettings.Section}:AllowedOrigins" });
                 return;
             }
             if (!context.WebSockets.IsWebSocketRequest)

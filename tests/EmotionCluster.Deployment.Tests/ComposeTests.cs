@@ -12,9 +12,20 @@ public sealed class ComposeTests
     private static readonly YamlNode Compose = YamlNode.Parse(File.ReadAllText(ComposeFile));
     private static YamlNode Services => Compose["services"];
 
-    /// <summary>Compose interpolation with no variables set: ${VAR:-default} and ${VAR-default} give the default, ${VAR} nothing.</summary>
+    /// <summary>The variables a user must set before <c>docker compose up</c> (<c>${VAR:?message}</c>), with test values.</summary>
+    private static readonly Dictionary<string, string> Required = new() { [TokenVariable] = "compose-test-token-0123" };
+    private const string TokenVariable = "EMOTIONCLUSTER_TOKEN";
+
+    /// <summary>
+    /// Compose interpolation with no variables set: ${VAR:-default} and ${VAR-default} give the default, ${VAR} nothing;
+    /// ${VAR:?message} (compose refuses to start without VAR) the test value in <see cref="Required"/>.
+    /// </summary>
     public static string Interpolate(string value) =>
-        Regex.Replace(value, @"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?-([^}]*))?\}", m => m.Value == "$$" ? "$" : m.Groups[2].Value);
+        Regex.Replace(value, @"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?-([^}]*)|:?\?([^}]*))?\}", m =>
+            m.Value == "$$" ? "$"
+            : m.Groups[3].Success ? Required.TryGetValue(m.Groups[1].Value, out string? v) ? v
+                : throw new InvalidOperationException($"{m.Value}: a required variable without a test value in ComposeTests.Required")
+            : m.Groups[2].Value);
 
     private static Dictionary<string, string> Environment(YamlNode service) =>
         service["environment"].Items.Any()
@@ -61,6 +72,8 @@ public sealed class ComposeTests
             Assert.Equal(DiscoverySettings.SeedNodesMethod, s.Discovery.Method);
             Assert.Equal("0.0.0.0", s.Http.Hostname);
             Assert.Equal(new HttpSettings().Port, s.Http.Port);
+            ex = Record.Exception(s.Http.Validate); // a public bind: only with a token
+            Assert.True(ex is null, $"{name}: {ex?.Message}");
         }
         Assert.Equal([ClusterRoles.Extractor, ClusterRoles.Trainer, ClusterRoles.Evaluator], seed.Node.Roles);
         Assert.All(ClusterNodes.Skip(1), n => Assert.Equal([ClusterRoles.Extractor], SettingsNames.Bind(Environment(n.Service)).Node.Roles));
@@ -136,8 +149,24 @@ public sealed class ComposeTests
     }
 
     [Fact]
+    public void The_nodes_bearer_token_must_be_set_before_compose_starts_them()
+    {
+        foreach (var (name, service) in NodeServices)
+        {
+            string raw = service["environment"]["EmotionCluster__Http__Token"].Text ?? "";
+            Assert.Matches(@"^\$\{" + TokenVariable + @":\?.*EMOTIONCLUSTER_TOKEN=", raw); // compose refuses to start without it, saying how
+            var env = Environment(service);
+            env.Remove("EmotionCluster__Http__Token");
+            var e = Assert.Throws<ArgumentException>(SettingsNames.Bind(env).Http.Validate); // what the node would say without it
+            Assert.Contains("is not a loopback address and no token is set", e.Message);
+        }
+    }
+
+    [Fact]
     public void Interpolation_takes_defaults_and_drops_unset_variables()
     {
+        Assert.Equal("t=compose-test-token-0123", Interpolate("t=${EMOTIONCLUSTER_TOKEN:?set it}"));
+        Assert.Throws<InvalidOperationException>(() => Interpolate("${SOMETHING_ELSE:?set it}"));
         Assert.Equal("a-x-b", Interpolate("a-${V:-x}-b"));
         Assert.Equal("img:local", Interpolate("${IMAGE-img:local}"));
         Assert.Equal("p=", Interpolate("p=${UNSET}"));

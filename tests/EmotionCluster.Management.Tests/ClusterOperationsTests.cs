@@ -126,7 +126,7 @@ public sealed class ClusterOperationsTests(ITestOutputHelper output) : IDisposab
         Assert.Equal(HttpStatusCode.Unauthorized, (await Get(n1, "/metrics", token: "wrong-token-xyz")).Status);
         var refused = CtlAs("wrong-token-xyz", n1, "cluster", "show");
         Assert.Equal(2, refused.Code);
-        Assert.Equal($"error: node {n1.Url}/ refused the request (401 unauthorized: wrong bearer token); pass --token or set EMOTIONCLUSTER_TOKEN",
+        Assert.Equal($"error: node {n1.Url}/ refused the request (401 unauthorized: wrong bearer token); pass --token-file FILE or set EMOTIONCLUSTER_TOKEN",
             refused.Err.Trim());
         Assert.Equal(2, CtlAs(null, n1, "cluster", "show").Code);
 

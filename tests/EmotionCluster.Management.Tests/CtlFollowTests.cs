@@ -1,0 +1,178 @@
+using System.Net;
+using System.Text.Json;
+using EmotionCluster.Cli;
+using EmotionCluster.Testing;
+using Spectre.Console;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace EmotionCluster.Management.Tests;
+
+public sealed class FollowSourcesTests
+{
+    private static LogLine Line(int i) => new(DateTimeOffset.UnixEpoch.AddSeconds(i), "info", "akka", "test", $"line {i}");
+
+    [Fact]
+    public void The_log_ring_gives_the_lines_after_a_count_and_the_count_to_ask_with_next()
+    {
+        var ring = new LogRing(5);
+        for (int i = 0; i < 3; i++) ring.Add(Line(i));
+        Assert.Equal("3: line 1, line 2", Texts(ring.Since(1)));
+        Assert.Equal("3: ", Texts(ring.Since(3)));
+        for (int i = 3; i < 12; i++) ring.Add(Line(i));
+        Assert.Equal("12: line 7, line 8, line 9, line 10, line 11", Texts(ring.Since(2))); // only what the ring holds
+        Assert.Equal("12: line 7, line 8, line 9, line 10, line 11", Texts(ring.Since(40))); // a count from before a restart
+    }
+
+    private static string Texts((long Total, IReadOnlyList<LogLine> Lines) r) => $"{r.Total}: {string.Join(", ", r.Lines.Select(l => l.Message))}";
+
+    [Fact]
+    public async Task Membership_events_are_numbered_waited_for_and_bounded()
+    {
+        var events = new MembershipEvents(capacity: 3);
+        var start = await events.WaitAsync(null, TimeSpan.FromSeconds(5), CancellationToken.None);
+        Assert.Equal((0L, 0), (start.Last, start.Events.Count)); // from now on: nothing yet, no waiting
+
+        var empty = await events.WaitAsync(0, TimeSpan.FromMilliseconds(50), CancellationToken.None);
+        Assert.Empty(empty.Events); // nothing within the wait
+
+        Task<MembershipEventsView> waiting = events.WaitAsync(0, TimeSpan.FromSeconds(20), CancellationToken.None);
+        Assert.False(waiting.IsCompleted);
+        events.Add(DateTimeOffset.UtcNow, "up", "akka.tcp://s@h:1", "roles extractor");
+        MembershipEventsView woke = await waiting.WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.Equal(1, Assert.Single(woke.Events).Seq);
+        Assert.Equal(1, woke.Last);
+
+        for (int i = 2; i <= 5; i++) events.Add(DateTimeOffset.UtcNow, "joined", $"akka.tcp://s@h:{i}", "");
+        MembershipEventsView after1 = await events.WaitAsync(1, TimeSpan.Zero, CancellationToken.None);
+        Assert.Equal([3L, 4L, 5L], after1.Events.Select(e => e.Seq)); // the ring keeps the last 3
+        Assert.Equal(5, after1.Last);
+    }
+
+    [Fact]
+    public void Redirected_output_is_plain_tab_separated_lines_without_padding_or_wrapping()
+    {
+        var output = new StringWriter();
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Ansi = AnsiSupport.No, ColorSystem = ColorSystemSupport.NoColors, Out = new AnsiConsoleOutput(output), Interactive = InteractionSupport.No,
+        });
+        string longRoles = string.Join(',', Enumerable.Repeat("extractor", 30)); // far wider than any terminal
+        CtlCommands.PrintCluster(console, new CtlCluster("akka.tcp://emotioncluster@127.0.0.1:4053", "Up", "akka.tcp://emotioncluster@127.0.0.1:4053",
+            [new CtlMember("akka.tcp://emotioncluster@127.0.0.1:4053", [longRoles], "Up", 1, true)], []));
+        Assert.Equal(
+        [
+            "Address\tRoles\tStatus\tUp #\tReachable",
+            $"akka.tcp://emotioncluster@127.0.0.1:4053\t{longRoles}\tUp\t1\tyes\tleader, self",
+            "1 members, 1 up, 0 unreachable; leader akka.tcp://emotioncluster@127.0.0.1:4053; this node akka.tcp://emotioncluster@127.0.0.1:4053 (Up)",
+        ], output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.TrimEnd('\r')));
+    }
+}
+
+/// <summary>
+/// The pbm-like verbs against node processes on loopback: <c>cluster join</c> for a node whose seed is down,
+/// <c>cluster tail</c> seeing it join, <c>log peek --follow</c> seeing the leader log it, <c>cluster down-unreachable</c>
+/// after it was SIGKILLed.
+/// </summary>
+[Collection("management-cluster")]
+public sealed class CtlFollowNodeTests(ITestOutputHelper output) : IDisposable
+{
+    private static readonly TimeSpan Startup = TimeSpan.FromSeconds(90);
+    private readonly string _dir = Directory.CreateTempSubdirectory("ec-follow-").FullName;
+    private readonly List<NodeProcess> _processes = new();
+
+    private void Log(string line)
+    {
+        try { output.WriteLine(line); } catch (InvalidOperationException) { }
+    }
+
+    public void Dispose()
+    {
+        foreach (NodeProcess p in _processes)
+        {
+            p.Kill();
+            p.Dispose();
+        }
+        try { Directory.Delete(_dir, recursive: true); } catch (IOException) { }
+    }
+
+    private (NodeProcess Process, string Url) Start(string name, string seed, int port)
+    {
+        int http = NodeProcess.FreePort();
+        var p = NodeProcess.Start(name, port,
+        [
+            "run", "--port", port.ToString(), "--seed", seed, "--roles", "extractor", "--store", Path.Combine(_dir, name), "--shards", "4",
+            "--http-port", http.ToString(), "--heartbeat-pause", "2", "--sbr-stable-after", "120", // the split-brain resolver stays out of it
+        ], Log);
+        _processes.Add(p);
+        return (p, $"http://127.0.0.1:{http}");
+    }
+
+    private (int Code, string Out, string Err) Ctl(string url, params string[] args)
+    {
+        var o = new StringWriter();
+        var e = new StringWriter();
+        int code = CliApp.Run(["ctl", "--node", url, .. args], o, e);
+        Log($"$ emotioncluster ctl --node {url} {string.Join(' ', args)}  (exit {code})\n{o}{e}");
+        return (code, o.ToString(), e.ToString());
+    }
+
+    private static async Task Until(Func<bool> condition, string what)
+    {
+        for (DateTime until = DateTime.UtcNow + Startup; DateTime.UtcNow < until; await Task.Delay(250))
+            if (condition()) return;
+        throw new TimeoutException($"{what}: not reached within {Startup}");
+    }
+
+    private CtlCluster Cluster(string url) =>
+        JsonSerializer.Deserialize<CtlCluster>(Ctl(url, "--json", "cluster", "show").Out, new JsonSerializerOptions(JsonSerializerDefaults.Web))!;
+
+    [Fact]
+    public async Task Join_tail_follow_and_down_unreachable()
+    {
+        int port1 = NodeProcess.FreePort(), port2 = NodeProcess.FreePort(), dead = NodeProcess.FreePort();
+        var (node1, url1) = Start("node1", NodeProcess.Address(port1), port1);
+        var (node2, url2) = Start("node2", NodeProcess.Address(dead), port2); // its only seed is not there: it waits
+        await node1.WaitForLine(l => l.StartsWith("http listening:"), Startup);
+        await node2.WaitForLine(l => l.StartsWith("http listening:"), Startup);
+        await Until(() => Cluster(url1).SelfStatus == "Up", "node1 Up");
+        string address1 = NodeProcess.Address(port1), address2 = NodeProcess.Address(port2);
+        Assert.DoesNotContain(Cluster(url1).Members, m => m.Address == address2);
+
+        // Watch node1 while node2 joins: the membership events and the leader's log lines, as they happen.
+        Task<(int Code, string Out, string Err)> tail = Task.Run(() => Ctl(url1, "cluster", "tail", "--count", "2", "--duration", "60"));
+        Task<(int Code, string Out, string Err)> follow = Task.Run(() => Ctl(url1, "log", "peek", "--follow", "--lines", "1", "--duration", "20"));
+        await Task.Delay(TimeSpan.FromSeconds(2)); // both are polling
+
+        var join = Ctl(url2, "cluster", "join", address1);
+        Assert.Equal(0, join.Code);
+        Assert.Equal($"{address2} asked to join the cluster of {address1}; see cluster show (or cluster tail) for when it is Up", join.Out.Trim());
+        await Until(() => Cluster(url1).Members.Any(m => m.Address == address2 && m.Status == "Up"), "node2 Up through cluster join");
+
+        var tailed = await tail.WaitAsync(TimeSpan.FromSeconds(90));
+        Assert.Equal(0, tailed.Code);
+        string[] events = tailed.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(2, events.Length);
+        Assert.Matches($@"^\d\d:\d\d:\d\d\.\d\d\d joined\s+{address2.Replace(".", @"\.")} \(roles extractor\)$", events[0].TrimEnd());
+        Assert.Matches($@"^\d\d:\d\d:\d\d\.\d\d\d up\s+{address2.Replace(".", @"\.")} \(roles extractor\)$", events[1].TrimEnd());
+
+        var followed = await follow.WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.Equal(0, followed.Code);
+        Assert.Contains(followed.Out.Split('\n'), l => l.Contains(address2) && l.Contains("JOINING", StringComparison.OrdinalIgnoreCase));
+
+        // A member already: refused, one line.
+        var again = Ctl(url2, "cluster", "join", address1);
+        Assert.Equal(2, again.Code);
+        Assert.Equal($"error: {url2}/api/cluster/join: 409 this node is already a member (Up) of a cluster that {address1} is in; " +
+                     "a node joins once: restart it with --seed ADDR to move it to another cluster", again.Err.Trim());
+
+        // Nothing unreachable yet; then node2 dies and is marked down with one command.
+        Assert.Equal("no unreachable members; nothing marked down", Ctl(url1, "cluster", "down-unreachable").Out.Trim());
+        node2.Kill();
+        await Until(() => Cluster(url1).Unreachable.Contains(address2), "node2 unreachable");
+        var downed = Ctl(url1, "--json", "cluster", "down-unreachable");
+        Assert.Equal(0, downed.Code);
+        Assert.Equal([address2], JsonSerializer.Deserialize<CtlDownUnreachable>(downed.Out, new JsonSerializerOptions(JsonSerializerDefaults.Web))!.Downed);
+        await Until(() => Cluster(url1).Members.Select(m => m.Address).SequenceEqual([address1]), "node2 removed");
+    }
+}
