@@ -183,9 +183,9 @@ public static class ReportParts
         Charts.ConfusionMatrix(m, labels, normalizedPng, normalized: true, title + " (row-normalized)");
     }
 
-    public static CrossValidationSection CrossValidation(CrossValidationResult cv, string procedure, string pooledImage) => new()
+    public static CrossValidationSection CrossValidation(CrossValidationResult cv, string scheme, string procedure, string pooledImage) => new()
     {
-        Scheme = "leave-one-speaker-out",
+        Scheme = scheme,
         Procedure = procedure,
         Folds = cv.Folds.Select(f => new FoldRow(f.TestSpeaker, f.TestClips, f.Report.Accuracy, f.Report.Uar)).ToList(),
         MeanAccuracy = cv.Summary.MeanAccuracy,

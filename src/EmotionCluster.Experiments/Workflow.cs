@@ -161,15 +161,18 @@ public sealed class Workflow(ExperimentSettings settings, IFeatureProvider provi
         foreach (var m in cv.ProtocolMeans)
             observer.Line($"  {m.Protocol}: mean UAR {m.MeanUar:0.000} ± {m.StdUar:0.000} ({m.Folds} folds)");
         if (!save) return cv;
-        ReportParts.DrawConfusion(cv.Summary.Pooled.Confusion, cv.Labels, run.File(CvConfusionChart), run.File(CvNormalizedConfusionChart), "Leave-one-speaker-out, pooled confusion matrix");
+        string scheme = groupedFolds is { } groups ? $"{groups} speaker-grouped folds" : "leave-one-speaker-out";
+        string heldOut = groupedFolds is null ? "the held-out speaker" : "the held-out speakers";
+        ReportParts.DrawConfusion(cv.Summary.Pooled.Confusion, cv.Labels, run.File(CvConfusionChart), run.File(CvNormalizedConfusionChart),
+            $"{char.ToUpperInvariant(scheme[0])}{scheme[1..]}, pooled confusion matrix (lone clip)");
         run.WriteText("crossval.json", cv.Summary.ToJson()); // the headline: lone clip
         if (cv.SpeakerAdapted is { } adapted) run.WriteText("crossval_speaker_adapted.json", adapted.ToJson());
         run.WriteText("crossval_protocols.json", System.Text.Json.JsonSerializer.Serialize(cv.ProtocolMeans, new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
         run.Save("folds", cv.Folds.Select(f => new { f.TestSpeaker, f.RunId, f.ValidationSpeakers, f.TrainClips, f.ValidationClips, f.TestClips, f.EpochsRun, f.BestEpoch, f.Report.Accuracy, f.Report.Uar, Seconds = f.Duration.TotalSeconds }).ToList());
-        run.Save("crossvalidation", ReportParts.CrossValidation(cv,
+        run.Save("crossvalidation", ReportParts.CrossValidation(cv, scheme,
             settings.LosoValidation == LosoValidation.NextSpeaker
-                ? "per fold: train on the other speakers but one, early stopping on that one (the next speaker in order), test on the held-out speaker, each clip scored on its own"
-                : "per fold: train on 80% of the other speakers' clips, early stopping on the remaining 20% (stratified by emotion), test on the held-out speaker, each clip scored on its own",
+                ? $"per fold: train on the other speakers but one, early stopping on that one (the next speaker in order), test on {heldOut}, each clip scored on its own"
+                : $"per fold: train on 80% of the other speakers' clips, early stopping on the remaining 20% (stratified by emotion), test on {heldOut}, each clip scored on its own",
             run.File(CvConfusionChart)));
         return cv;
     }

@@ -34,7 +34,11 @@ public sealed class ActorModelTrainer(ActorSystem system, IActorRef trainer, str
         {
             var report = new EpochReport(m.Epoch, m.LearningRate, m.TrainLoss, m.TrainAccuracy, m.ValidationLoss, m.ValidationAccuracy,
                 m.ValidationUar, m.IsBest, TimeSpan.FromSeconds(m.Seconds));
-            lock (history) history.Add(report);
+            lock (history)
+            {
+                history.RemoveAll(e => e.Epoch == report.Epoch); // a restarted run reports an epoch again
+                history.Add(report);
+            }
             progress?.Report(report);
         }
         Action<EpochMetrics> onEpoch = OnEpoch;
@@ -66,7 +70,8 @@ public sealed class ActorModelTrainer(ActorSystem system, IActorRef trainer, str
             system.Stop(listener);
             try
             {
-                if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+                // a job's folder goes with it, unless the journal still lacks some of its records (they are in the outbox)
+                if (!File.Exists(Path.Combine(dir, "checkpoint", EvaluatorOutbox.FileName)) && Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
                 string parent = Path.GetFullPath(workDirectory);
                 if (Directory.Exists(parent) && !Directory.EnumerateFileSystemEntries(parent).Any()) Directory.Delete(parent);
             }

@@ -73,7 +73,9 @@ public sealed class DataParallelReplica : IDisposable
     public long AppliedStep { get; private set; }
 
     public long TotalSteps => Plan.TotalSteps(Settings.Epochs);
-    public bool Finished => AppliedStep >= TotalSteps;
+
+    /// <summary>Every step is applied, or the recipe's early stopping ended the run (<see cref="StopEarly"/>).</summary>
+    public bool Finished => AppliedStep >= TotalSteps || StopEarly;
 
     /// <summary>The learning rate of the current (or just finished) epoch's first step.</summary>
     public double EpochLearningRate { get; private set; }
@@ -231,7 +233,8 @@ public sealed class DataParallelReplica : IDisposable
     public bool StopEarly { get; private set; }
 
     /// <summary>
-    /// The end of epoch <paramref name="epoch"/> as the recipe's model selection sees it (on the coordinator): with
+    /// The end of epoch <paramref name="epoch"/> as the recipe's model selection sees it, on every replica (their weights
+    /// and buffers are the same, so are their decisions, recalibrated statistics and kept weights): with
     /// <see cref="TrainingSettings.PreciseBatchNorm"/> the BatchNorm statistics are first recomputed over the training
     /// set; the validation UAR (ties: lower loss) decides whether this epoch is the best so far, whose weights are kept;
     /// early stopping counts epochs without a gain. Without a validation set every epoch is the best (the last is kept).
@@ -304,6 +307,8 @@ public sealed class DataParallelReplica : IDisposable
             bestLoss = m.BestLoss;
             epochsWithoutGain = m.EpochsWithoutGain;
             bestState = m.BestState.Length > 0 ? m.BestState : null;
+            // a run that stopped early stays stopped when it resumes
+            StopEarly = Settings.EarlyStoppingPatience > 0 && epochsWithoutGain >= Settings.EarlyStoppingPatience && CompletedEpochs < Settings.Epochs;
         }
     }
 

@@ -50,6 +50,8 @@ public sealed class EvaluatorRegionSink(IReadOnlyActorRegistry registry) : IEval
 
         public void RunCompleted(string runId, int? bestEpoch, ClassificationReport? test) => Add(CompleteRun.FromReport(runId, bestEpoch, test));
 
+        public int PendingRecords => outbox.Count;
+
         private void Add(IEvaluatorCommand command)
         {
             outbox.Add(command);

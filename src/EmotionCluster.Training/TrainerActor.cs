@@ -55,6 +55,7 @@ public sealed class TrainerActor : ReceiveActor
     private readonly ILoggingAdapter log = Context.GetLogger();
     private readonly Dictionary<string, IActorRef> runs = new(); // run id → child
     private IActorRef? current;
+    private bool currentEnded; // the current run ended (it stays to answer late replicas until the next run)
     private IActorRef? requester;
     private int started;
 
@@ -67,21 +68,33 @@ public sealed class TrainerActor : ReceiveActor
         this.output = output;
 
         Receive<StartTraining>(OnStart);
-        Receive<RunEnded>(m =>
+        Receive<RunEnded>(m => Sender.Equals(current), m =>
         {
+            currentEnded = true;
             requester?.Tell(new TrainingCompleted(m.RunId, m.ModelPath, m.BestEpoch, m.EpochsRun, m.StoppedEarly, m.Test));
             requester = null;
         });
-        Receive<RunFailed>(m =>
+        Receive<RunFailed>(m => Sender.Equals(current), m =>
         {
+            currentEnded = true;
             requester?.Tell(new Status.Failure(new InvalidOperationException($"training failed: {m.Reason}")));
             requester = null;
-            if (Sender.Equals(current)) EndCurrent();
+            EndCurrent();
         });
+        Receive<RunEnded>(_ => { }); // of a run already replaced
+        Receive<RunFailed>(_ => { });
         Receive<Terminated>(t =>
         {
             foreach (var id in runs.Where(kv => kv.Value.Equals(t.ActorRef)).Select(kv => kv.Key).ToList()) runs.Remove(id);
-            if (t.ActorRef.Equals(current)) current = null;
+            if (!t.ActorRef.Equals(current)) return;
+            if (!currentEnded)
+            {
+                // stopped by its supervisor after failing again and again: whoever waits for it hears so
+                board.SetState("failed", null, "the training run kept failing and was stopped; see the node's log");
+                requester?.Tell(new Status.Failure(new InvalidOperationException("training failed: the run kept failing and was stopped; see the node's log")));
+                requester = null;
+            }
+            current = null;
         });
         Receive<ITrainingMessage>(m =>
         {
@@ -93,6 +106,15 @@ public sealed class TrainerActor : ReceiveActor
 
     /// <summary>Run actor → parent, once it knows its run id (a manifest's id is known only after loading it).</summary>
     public sealed record RunIdentified(string RunId);
+
+    /// <summary>
+    /// A run that throws is restarted and resumes from its checkpoint; one that fails <see cref="MaxRestarts"/> times
+    /// within a minute is stopped (its requester is told), not restarted for ever.
+    /// </summary>
+    protected override SupervisorStrategy SupervisorStrategy() =>
+        new OneForOneStrategy(MaxRestarts, TimeSpan.FromMinutes(1), _ => Directive.Restart);
+
+    public const int MaxRestarts = 3;
 
     public static Props PropsFor(TrainerOptions options, IFeatureStore store, TrainingStatusBoard board, IEvaluationSink? sink = null, Action<string>? output = null) =>
         Props.Create(() => new TrainerActor(options, store, board, sink, output));
@@ -115,12 +137,12 @@ public sealed class TrainerActor : ReceiveActor
             Sender.Tell(new Status.Failure(e));
             return;
         }
-        if (current is not null && requester is not null)
+        if (current is not null && !currentEnded)
         {
             Sender.Tell(new Status.Failure(new InvalidOperationException("this node's trainer is busy with another run; wait for it to end")));
             return;
         }
-        EndCurrent(); // a finished run (kept to answer late replicas) makes way
+        EndCurrent(); // an ended run (kept to answer late replicas) makes way
         requester = Sender;
         Run(m.Job);
     }
@@ -130,6 +152,7 @@ public sealed class TrainerActor : ReceiveActor
         var child = Context.ActorOf(TrainingRunActor.PropsFor(options, job, store, board, sink, output), $"run-{++started}");
         Context.Watch(child);
         current = child;
+        currentEnded = false;
         if (job.RunId is { } id) runs[id] = child;
     }
 

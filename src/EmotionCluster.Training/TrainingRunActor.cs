@@ -93,6 +93,19 @@ public sealed class TrainingRunActor : ReceiveActor, IWithTimers
         Receive<NeedState>(m => Mine(m), OnNeedState);
         Receive<StepTimedOut>(m => OnStepTimeout(m.Step));
         Receive<NextStep>(_ => StartNextStep());
+        Receive<AnnounceEnd>(m =>
+        {
+            int pending = runSink?.PendingRecords ?? 0;
+            if (pending > 0 && DateTime.UtcNow < m.Deadline)
+            {
+                Timers.StartSingleTimer("announce-end", m, TimeSpan.FromMilliseconds(100));
+                return;
+            }
+            if (pending > 0)
+                log.Warning("run {0} ended with {1} evaluator record(s) not yet in the journal after {2}; they stay in {3} and are sent when the run resumes",
+                    runId, pending, RecordsDrainTimeout, checkpoints.Directory);
+            Context.Parent.Tell(m.Ended);
+        });
 
         Receive<StepStart>(m => Mine(m), OnStepStart);
         Receive<GradientFrame>(m => Mine(m) && m.Rank == GradientFrameAssembler.ResultRank, OnResultFrame);
@@ -112,6 +125,10 @@ public sealed class TrainingRunActor : ReceiveActor, IWithTimers
         Props.Create(() => new TrainingRunActor(options, job, store, board, sink, output)).WithDispatcher(TrainerActor.DispatcherId);
 
     private sealed record Tick;
+    private sealed record AnnounceEnd(RunEnded Ended, DateTime Deadline);
+
+    /// <summary>How long a finished run waits for the journal to acknowledge its records before it announces its end.</summary>
+    public static readonly TimeSpan RecordsDrainTimeout = TimeSpan.FromSeconds(30);
     private sealed record NextStep;
     private sealed record StepTimedOut(long Step);
 
@@ -148,8 +165,10 @@ public sealed class TrainingRunActor : ReceiveActor, IWithTimers
                 replica.Restore(checkpoint, restoreRandom: true);
                 output($"resumed from checkpoint epoch={checkpoint.Epoch} step={checkpoint.Step} run={runId} dir={checkpoints.Directory}");
             }
-            finished = replica.Finished;
-            board.SetState(finished ? "finished" : "running", runId, $"{data.TrainX.Length} training examples, {replica.TotalSteps} steps");
+            // a run restored at its end is not marked finished here: the coordinator's first step finds it finished and
+            // completes it (best weights, model file, test, journal, requester) again, idempotently; a replica learns
+            // it from the coordinator
+            board.SetState(replica.Finished ? "finishing" : "running", runId, $"{data.TrainX.Length} training examples, {replica.TotalSteps} steps");
             output($"trainer ready run={runId} examples={data.TrainX.Length} parameters={replica.ParameterCount} vector={replica.VectorLength} " +
                    $"steps={replica.TotalSteps} applied={replica.AppliedStep} device={options.Device} " +
                    $"torch-threads={TorchSharp.torch.get_num_threads()} thread={Environment.CurrentManagedThreadId} pool-thread={Thread.CurrentThread.IsThreadPoolThread.ToString().ToLowerInvariant()}");
@@ -206,7 +225,9 @@ public sealed class TrainingRunActor : ReceiveActor, IWithTimers
 
     private void UpdateCoordinator()
     {
-        var oldest = trainers.Values.Where(m => m.Status == MemberStatus.Up).OrderBy(m => m, Member.AgeOrdering).FirstOrDefault()?.Address;
+        // a job whose examples are in this process only (the CLI's) is trained here alone; a manifest's run by the oldest trainer
+        var oldest = job.Data is not null ? cluster.SelfAddress
+            : trainers.Values.Where(m => m.Status == MemberStatus.Up).OrderBy(m => m, Member.AgeOrdering).FirstOrDefault()?.Address;
         if (oldest is null || oldest.Equals(coordinator)) return;
         coordinator = oldest;
         if (replica is null) return;
@@ -486,8 +507,10 @@ public sealed class TrainingRunActor : ReceiveActor, IWithTimers
         if (test is { } t)
             output(string.Create(CultureInfo.InvariantCulture, $"test accuracy={t.Report.Accuracy:F3} uar={t.Report.Uar:F3} clips={r.Data.TestY.Length} best_epoch={r.BestEpoch}"));
         runSink?.RunCompleted(runId, r.BestEpoch > 0 ? r.BestEpoch : null, test?.Report);
-        Context.Parent.Tell(new RunEnded(runId, string.IsNullOrWhiteSpace(modelOutput) ? null : Path.GetFullPath(modelOutput), r.BestEpoch,
-            r.CompletedEpochs, r.StopEarly, test?.Report));
+        // the end is announced once the journal has the run's records (a bounded wait): whoever then stops this actor,
+        // or deletes the job's folder with the outbox, loses nothing
+        Self.Tell(new AnnounceEnd(new RunEnded(runId, string.IsNullOrWhiteSpace(modelOutput) ? null : Path.GetFullPath(modelOutput), r.BestEpoch,
+            r.CompletedEpochs, r.StopEarly, test?.Report), DateTime.UtcNow + RecordsDrainTimeout));
         board.SetState("finished", runId, $"finished {r.AppliedStep} steps, {r.CompletedEpochs} epochs");
         var used = ThreadUsage.Now() - runUsage;
         output(string.Create(CultureInfo.InvariantCulture,
@@ -498,7 +521,7 @@ public sealed class TrainingRunActor : ReceiveActor, IWithTimers
     /// <summary>Writes the new best model and announces it on the node's event stream.</summary>
     private void SaveBestModel(DataParallelReplica r, int epoch, double uar)
     {
-        if (string.IsNullOrWhiteSpace(options.BestModelOutput)) return;
+        if (job.Data is not null || string.IsNullOrWhiteSpace(options.BestModelOutput)) return; // a CLI job's model is its own
         string path = Path.GetFullPath(options.BestModelOutput);
         try
         {
@@ -633,11 +656,12 @@ public sealed class TrainingRunActor : ReceiveActor, IWithTimers
         using (r.Stages.Measure("checksum")) checksum = r.Trainer.WeightChecksum();
         string line = string.Create(CultureInfo.InvariantCulture,
             $"epoch {epoch} done step={reduced.Step} loss={loss:F4} accuracy={accuracy:F3} replicas={reduced.Contributors.Length} checksum={checksum}");
-        bool stop = false;
+        // every replica judges the epoch (the same weights give the same decision), so any of them can take over
+        (double? Loss, Evaluation.ClassificationReport Report, bool IsBest)? validation;
+        using (r.Stages.Measure("validate")) validation = r.EndEpoch(epoch);
+        bool stop = r.StopEarly;
         if (IsCoordinator)
         {
-            (double? Loss, Evaluation.ClassificationReport Report, bool IsBest)? validation;
-            using (r.Stages.Measure("validate")) validation = r.EndEpoch(epoch);
             var metrics = new EpochMetrics(runId, epoch, loss, accuracy, validation?.Loss, validation?.Report.Accuracy, validation?.Report.Uar, reduced.Contributors.Length)
             {
                 LearningRate = r.EpochLearningRate, Seconds = epochClock.Elapsed.TotalSeconds, IsBest = r.BestEpoch == epoch,
@@ -649,11 +673,10 @@ public sealed class TrainingRunActor : ReceiveActor, IWithTimers
             // into the run's outbox (on disk) before the checkpoint below: a checkpointed epoch's record is never lost
             runSink?.EpochEvaluated(metrics, validation?.Report);
             if (validation is { } val) line += string.Create(CultureInfo.InvariantCulture, $" val_uar={val.Report.Uar:F3}");
-            stop = r.StopEarly;
         }
         if (epoch % options.CheckpointEveryEpochs == 0 || r.Finished || stop)
             using (r.Stages.Measure("checkpoint")) checkpoints.Save(r.CreateCheckpoint());
-        if (stop)
+        if (stop && IsCoordinator)
         {
             output(line);
             output($"early stopping after epoch {epoch}: {r.Settings.EarlyStoppingPatience} epochs without a better validation UAR (best epoch {r.BestEpoch})");

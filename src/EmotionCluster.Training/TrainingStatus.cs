@@ -106,6 +106,9 @@ public interface IEvaluationSink
     /// resumes. By default the sink itself.
     /// </summary>
     IEvaluationSink ForRun(Akka.Actor.IUntypedActorContext context, string directory) => this;
+
+    /// <summary>Records given to this sink that the journal has not acknowledged yet (0 for a sink that does not track them).</summary>
+    int PendingRecords => 0;
 }
 
 /// <summary>

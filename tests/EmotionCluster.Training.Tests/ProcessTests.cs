@@ -178,6 +178,7 @@ public class ProcessTests(ITestOutputHelper output)
     [InlineData("step 5 ", true)] // in the middle of epoch 2
     [InlineData("epoch 2 done", true)] // right after an epoch's record went to the outbox and its checkpoint was written
     [InlineData("epoch 3 done", false)] // the evaluator was away for the first three epochs: nothing reached the journal
+    [InlineData("epoch 5 done", true)] // the last epoch's checkpoint is written, the run's completion is not
     public async Task A_trainer_killed_at_any_point_leaves_the_runs_complete_history_in_the_journal(string killAt, bool evaluatorAtFirst)
     {
         using var data = new Synthetic(trainCount: 24, validationCount: 6);

@@ -53,6 +53,33 @@ public class ReplicaTests
     }
 
     [Fact]
+    public void Every_replica_judges_each_epoch_alike_with_the_default_model_selection()
+    {
+        // the recipe's defaults: BatchNorm recalibrated over the training set before validation, early stopping
+        using var data = new Synthetic(trainCount: 24, validationCount: 9);
+        var recipe = Synthetic.Recipe(batchNorm: true, dropout: 0.2, epochs: 6, batchSize: 8);
+        recipe = recipe with { Training = recipe.Training with { PreciseBatchNorm = true, EarlyStoppingPatience = 2 } };
+        using var a = data.Replica(recipe);
+        using var b = data.Replica(recipe);
+        for (long s = 1; s <= a.TotalSteps && !a.StopEarly; s++)
+        {
+            Step([a, b], s);
+            if (!a.IsEpochEnd(s)) continue;
+            var va = a.EndEpoch(a.CompletedEpochs)!.Value;
+            var vb = b.EndEpoch(b.CompletedEpochs)!.Value;
+            Assert.Equal(va.Report.Uar, vb.Report.Uar);
+            Assert.Equal(va.IsBest, vb.IsBest);
+            Assert.Equal(a.StopEarly, b.StopEarly);
+            // the recalibrated BatchNorm statistics too: either replica could carry on as the coordinator
+            Assert.Equal(a.CreateCheckpoint().ModelState, b.CreateCheckpoint().ModelState);
+        }
+        Assert.Equal(a.BestEpoch, b.BestEpoch);
+        a.RestoreBest();
+        b.RestoreBest();
+        Assert.Equal(a.Trainer.WeightChecksum(), b.Trainer.WeightChecksum());
+    }
+
+    [Fact]
     public void Replicas_hold_identical_weights_and_buffers_after_every_step()
     {
         // Default shape: BatchNorm (running statistics averaged with the gradients) and dropout (own stream per replica).

@@ -140,6 +140,8 @@ public class SingleReplicaTests
         using var resumed = data.Replica(recipe);
         resumed.Restore(replica.CreateCheckpoint(), restoreRandom: true);
         Assert.Equal(replica.BestEpoch, resumed.BestEpoch);
+        Assert.Equal(replica.StopEarly, resumed.StopEarly); // a run that stopped early stays stopped
+        Assert.Equal(replica.Finished, resumed.Finished);
         resumed.RestoreBest();
         Assert.Equal(checksums[replica.BestEpoch], resumed.Trainer.WeightChecksum());
     }
