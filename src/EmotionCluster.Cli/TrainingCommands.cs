@@ -327,29 +327,40 @@ public static class TrainingCommands
 
     public static Command CreatePredict()
     {
-        var files = new Argument<string[]>("files") { Description = "WAV files to classify.", Arity = ArgumentArity.OneOrMore };
+        var files = new Argument<string[]>("files") { Description = "WAV files to classify.", Arity = ArgumentArity.ZeroOrMore };
+        var data = new Option<string?>("--data")
+        {
+            Description = "Classify every clip of a corpus or manifest instead of (or besides) FILES; with --same-speaker each speaker's clips (the corpus' speakers) are normalized together.",
+        };
+        var corpusOptions = new CorpusCommandOptions();
         var model = new Option<string>("--model") { Description = "Model artifact (model.ecm).", DefaultValueFactory = _ => Path.Combine("out", "run", RunDirectory.ModelFile) };
         var json = new Option<bool>("--json") { Description = "One JSON object per file: label and per-class probabilities." };
         var sameSpeaker = new Option<bool>("--same-speaker")
         {
             Description = "The files are one speaker's: a model trained with speaker normalization (Input.SpeakerNorm) normalizes them by their statistics together instead of each file by its own.",
         };
-        var command = new Command("predict", "Classify WAV files with a saved model: the emotion and the probability of each.") { files, model, json, sameSpeaker };
+        var command = new Command("predict", "Classify WAV files with a saved model: the emotion and the probability of each.") { files, model, json, sameSpeaker, data };
+        corpusOptions.AddTo(command);
         command.SetAction(r => CliErrors.Run(r, output =>
         {
+            // the files given, then a corpus' clips with their speakers (a lone file is its own speaker group)
+            var inputs = r.GetValue(files)!.Select(f => (File: f, Speaker: (string?)null)).ToList();
+            if (r.GetValue(data) is { } corpusPath)
+                inputs.AddRange(CorpusLoader.Load(corpusPath, corpusOptions.ToOptions(r)).Clips.Select(c => (File: c.Path, Speaker: SpeakerStatistics.SpeakerOf(c))));
+            if (inputs.Count == 0) throw new CliException("give WAV files to classify, or --data CORPUS");
             using var predictor = LoadPredictor(r.GetValue(model)!);
             var input = predictor.Input;
             var featurizer = new PipelineFeaturizer(input.Features);
             int failures = 0;
             // features of every file first (speaker statistics may need them all), then one line per file in order
-            var extracted = new List<(string File, EmotionCluster.Features.Spectrogram? X, string? Error)>();
-            foreach (string file in r.GetValue(files)!)
+            var extracted = new List<(string File, string? Speaker, EmotionCluster.Features.Spectrogram? X, string? Error)>();
+            foreach (var (file, fileSpeaker) in inputs)
             {
                 try
                 {
                     if (!File.Exists(file)) throw new FileNotFoundException($"{file}: no such file");
                     byte[] bytes = File.ReadAllBytes(file);
-                    extracted.Add((file, featurizer.Extract(bytes, file), null));
+                    extracted.Add((file, fileSpeaker, featurizer.Extract(bytes, file), null));
                     // the recording as it is (before any preprocessing): too quiet or clipped makes the result unreliable
                     var level = EmotionCluster.Audio.InputLevel.Measure(EmotionCluster.Audio.WavReader.Read(bytes, file).Clip);
                     if (level.Warnings != EmotionCluster.Audio.LevelWarning.None)
@@ -357,17 +368,24 @@ public static class TrainingCommands
                 }
                 catch (Exception e) when (e is IOException or EmotionCluster.Audio.AudioFormatException or ArgumentException)
                 {
-                    extracted.Add((file, null, e.Message));
+                    extracted.Add((file, fileSpeaker, null, e.Message));
                 }
             }
-            var usable = extracted.Where(e => e.X is not null).Select(e => e.X!).ToList();
+            var usable = extracted.Where(e => e.X is not null).ToList();
+            bool byCorpusSpeaker = r.GetValue(data) is not null;
+            bool grouped = r.GetValue(sameSpeaker) && input.Input.SpeakerNorm != EmotionCluster.Features.SpeakerNormalization.None;
             if (input.Input.SpeakerNorm != EmotionCluster.Features.SpeakerNormalization.None && !r.GetValue(sameSpeaker) && usable.Count > 1)
                 r.InvocationConfiguration.Error.WriteLine("note: the model normalizes by speaker; each file is normalized by its own statistics. " +
-                                                          "Add --same-speaker when the files are one speaker's.");
-            EmotionCluster.Features.BandStatistics? speaker = r.GetValue(sameSpeaker) && input.Input.SpeakerNorm != EmotionCluster.Features.SpeakerNormalization.None && usable.Count > 0
-                ? EmotionCluster.Features.BandStatistics.Of(usable) : null;
-            foreach (var (file, x, error) in extracted)
+                                                          (byCorpusSpeaker ? "Add --same-speaker to normalize each of the corpus' speakers together."
+                                                              : "Add --same-speaker when the files are one speaker's."));
+            // --same-speaker: FILES are one speaker's; a corpus' clips are grouped by their speakers (a clip without one: its own)
+            var speakers = !grouped ? null : byCorpusSpeaker
+                ? ModelInput.SpeakerStatistics(usable.Select(e => (e.File, e.Speaker, e.X!)))
+                : new Dictionary<string, EmotionCluster.Features.BandStatistics> { [""] = EmotionCluster.Features.BandStatistics.Of(usable.Select(e => e.X!)) };
+            foreach (var (file, fileSpeaker, x, error) in extracted)
             {
+                EmotionCluster.Features.BandStatistics? speaker = speakers is null ? null
+                    : speakers.TryGetValue(byCorpusSpeaker ? fileSpeaker ?? "\0none" : "", out var st) ? st : null;
                 if (x is null)
                 {
                     failures++;

@@ -150,6 +150,18 @@ public class TrainingCommandsTests
         Assert.Equal(test.Probabilities, together[test.Path]);
         var alone = PredictJson(["predict", "--model", model, "--json", test.Path]);
         Assert.NotEqual(test.Probabilities, alone[test.Path]);
+
+        // the corpus as a CSV manifest: predict --data --same-speaker groups its clips by the manifest's speakers, exactly
+        // as evaluate does over the same corpus
+        string csv = dir.File("emodb.csv");
+        (code, output, error) = Run("dataset", "manifest", "--data", emodb, "--out", csv);
+        Assert.True(code == 0, error + output);
+        (code, output, error) = Run("evaluate", "--model", model, "--data", csv, "--split", "all", "--out", dir.File("eval-csv"));
+        Assert.True(code == 0, error + output);
+        var evaluated = EmotionCluster.Experiments.Predictions.Load(dir.File("eval-csv", "predictions.json"));
+        var byManifest = PredictJson(["predict", "--model", model, "--json", "--same-speaker", "--data", csv]);
+        Assert.Equal(535, byManifest.Count); // every clip of the manifest, whatever its emotion
+        Assert.All(evaluated, e => Assert.Equal(e.Probabilities, byManifest[e.Path]));
     }
 
     private static Dictionary<string, Dictionary<string, float>> PredictJson(string[] args)
