@@ -75,26 +75,9 @@ public sealed class FollowSourcesTests
 /// after it was SIGKILLed.
 /// </summary>
 [Collection("management-cluster")]
-public sealed class CtlFollowNodeTests(ITestOutputHelper output) : IDisposable
+public sealed class CtlFollowNodeTests(ITestOutputHelper output) : NodeProcessTest(output, "ec-follow-")
 {
     private static readonly TimeSpan Startup = TimeSpan.FromSeconds(90);
-    private readonly string _dir = Directory.CreateTempSubdirectory("ec-follow-").FullName;
-    private readonly List<NodeProcess> _processes = new();
-
-    private void Log(string line)
-    {
-        try { output.WriteLine(line); } catch (InvalidOperationException) { }
-    }
-
-    public void Dispose()
-    {
-        foreach (NodeProcess p in _processes)
-        {
-            p.Kill();
-            p.Dispose();
-        }
-        try { Directory.Delete(_dir, recursive: true); } catch (IOException) { }
-    }
 
     private (NodeProcess Process, string Url) Start(string name, string seed, int port)
     {

@@ -257,26 +257,9 @@ public sealed class BrowserRulesAndErrorAnswersTests
 /// token read from a file (node and ctl).
 /// </summary>
 [Collection("management-cluster")] // one node set at a time on this 2-core machine
-public sealed class HttpHardeningNodeTests(ITestOutputHelper output) : IDisposable
+public sealed class HttpHardeningNodeTests(ITestOutputHelper output) : NodeProcessTest(output, "ec-harden-")
 {
     private static readonly TimeSpan Startup = TimeSpan.FromSeconds(90);
-    private readonly string _dir = Directory.CreateTempSubdirectory("ec-harden-").FullName;
-    private readonly List<NodeProcess> _processes = new();
-
-    private void Log(string line)
-    {
-        try { output.WriteLine(line); } catch (InvalidOperationException) { }
-    }
-
-    public void Dispose()
-    {
-        foreach (NodeProcess p in _processes)
-        {
-            p.Kill();
-            p.Dispose();
-        }
-        try { Directory.Delete(_dir, recursive: true); } catch (IOException) { }
-    }
 
     private NodeProcess Start(string name, params string[] extra)
     {
