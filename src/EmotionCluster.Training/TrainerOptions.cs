@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using EmotionCluster.Model;
 
 namespace EmotionCluster.Training;
@@ -47,6 +48,27 @@ public sealed class TrainerOptions
         if (MinReplicas < 1) throw Bad($"MinReplicas is {MinReplicas}; at least 1 (the coordinator itself)");
         if (CheckpointEveryEpochs < 1) throw Bad($"CheckpointEveryEpochs is {CheckpointEveryEpochs}; at least 1");
         if (!string.IsNullOrWhiteSpace(Device)) TorchRuntime.ResolveDevice(Device); // unknown names and CUDA without CUDA fail here, before the actor starts
+    }
+
+    /// <summary>
+    /// The section <see cref="Section"/> of <paramref name="configuration"/>. A key this class does not have is refused
+    /// with the fix: the training settings that trainer nodes once took one by one (Epochs, BatchSize, Channels, …) are
+    /// the manifest's recipe now, and silently ignoring them would train something else than the user asked for.
+    /// </summary>
+    /// <exception cref="ArgumentException">an unknown key (named, with the fix).</exception>
+    public static TrainerOptions From(IConfiguration configuration)
+    {
+        var section = configuration.GetSection(Section);
+        var known = typeof(TrainerOptions).GetProperties().Select(p => p.Name).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        var unknown = section.GetChildren().Select(c => c.Key).Where(k => !known.Contains(k)).ToList();
+        if (unknown.Count > 0)
+            throw new ArgumentException($"{Section}: {string.Join(", ", unknown)} {(unknown.Count == 1 ? "is not a setting" : "are not settings")} of a trainer node; " +
+                                        "what a node trains (epochs, batch size, CNN, input frames, ...) is the training manifest's recipe: write the manifest with " +
+                                        "'emotioncluster manifest --config recipe.json' or its flags (--epochs, --batch-size, ...). A node sets only " +
+                                        string.Join(", ", known.Order()) + ".");
+        var options = new TrainerOptions();
+        section.Bind(options);
+        return options;
     }
 
     /// <summary><paramref name="recipe"/> with this node's device and threads where they are set.</summary>

@@ -21,8 +21,7 @@ public static class TrainingNode
 {
     public static void AddServices(IServiceCollection services, IConfiguration configuration, NodeSettings settings)
     {
-        var options = new TrainerOptions();
-        configuration.GetSection(TrainerOptions.Section).Bind(options);
+        var options = TrainerOptions.From(configuration);
         if (settings.Has(ClusterRoles.Trainer)) options.Validate(); // bad settings stop the node at start, naming the setting
         services.AddSingleton(options);
         services.AddSingleton<TrainingStatusBoard>();

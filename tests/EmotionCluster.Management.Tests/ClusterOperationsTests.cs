@@ -355,8 +355,14 @@ public sealed class ClusterOperationsTests(ITestOutputHelper output) : IDisposab
         string data = WriteLabelledClips(10);
         string store = Path.Combine(_dir, "train-store"), manifest = Path.Combine(_dir, "manifest.json");
         var (manifestOut, manifestErr) = (new StringWriter(), new StringWriter());
+        // what the node trains is the manifest's recipe: a tiny CNN for 3 epochs
+        string recipe = Path.Combine(_dir, "recipe.json");
+        File.WriteAllText(recipe, """
+            { "Input": { "Frames": 100 }, "Cnn": { "Channels": [4, 8], "DenseSize": 8 },
+              "Training": { "Epochs": 3, "BatchSize": 8, "WarmupEpochs": 1, "Seed": 5, "Threads": 1 } }
+            """);
         int manifestCode = CliApp.Run(["manifest", "--data", data, "--out", Path.Combine(_dir, "prep"), "--store", store, "--manifest", manifest,
-            "--extraction", "local"], manifestOut, manifestErr);
+            "--extraction", "local", "--config", recipe], manifestOut, manifestErr);
         Log($"$ emotioncluster manifest ...  (exit {manifestCode})\n{manifestOut}{manifestErr}");
         Assert.True(manifestCode == 0, $"manifest failed: {manifestOut}{manifestErr}");
         string config = Path.Combine(_dir, "trainer.json");
@@ -366,8 +372,7 @@ public sealed class ClusterOperationsTests(ITestOutputHelper output) : IDisposab
             {
                 ["Training"] = new Dictionary<string, object>
                 {
-                    ["Manifest"] = manifest, ["CheckpointDirectory"] = Path.Combine(_dir, "checkpoints"), ["Epochs"] = 3, ["BatchSize"] = 8,
-                    ["Channels"] = "4,8", ["DenseSize"] = 8, ["InputFrames"] = 100, ["Threads"] = 1, ["WarmupEpochs"] = 1, ["Seed"] = 5,
+                    ["Manifest"] = manifest, ["CheckpointDirectory"] = Path.Combine(_dir, "checkpoints"), ["Threads"] = 1,
                 },
                 ["Persistence"] = new Dictionary<string, object> { ["Provider"] = "sqlite", ["ConnectionString"] = $"Data Source={Path.Combine(_dir, "journal.db")}" },
             },

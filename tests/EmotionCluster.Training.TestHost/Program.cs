@@ -8,12 +8,12 @@ using Microsoft.Extensions.Hosting;
 // (any NodeSettings / TrainerOptions key). Prints the trainer's lines on stdout; runs until killed or SIGTERM.
 var configuration = new ConfigurationBuilder().AddCommandLine(args).Build();
 var node = new NodeSettings { Roles = [ClusterRoles.Trainer] };
-var options = new TrainerOptions();
+TrainerOptions options;
 EmotionCluster.Evaluator.PersistenceSettings? journal = null;
 try
 {
     configuration.GetSection(NodeSettings.Section).Bind(node);
-    configuration.GetSection(TrainerOptions.Section).Bind(options);
+    options = TrainerOptions.From(configuration);
     node.Validate();
     options.Validate();
     // EmotionCluster:Persistence:ConnectionString given: this node is also the evaluator, persisting to that journal

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using EmotionCluster.Cluster;
 using EmotionCluster.Extraction;
 using EmotionCluster.Model;
@@ -32,6 +33,23 @@ public class SettingsTests
         var recipe = Synthetic.Recipe();
         Assert.Contains("Plateau", Assert.Throws<ArgumentException>(() => data.Replica(recipe with { Training = recipe.Training with { Schedule = LrSchedule.Plateau } })).Message);
         Assert.Contains("AverageLastEpochs", Assert.Throws<ArgumentException>(() => data.Replica(recipe with { Training = recipe.Training with { AverageLastEpochs = 3 } })).Message);
+    }
+
+    [Fact]
+    public void A_training_setting_given_to_a_node_is_refused_with_the_fix()
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["EmotionCluster:Training:Manifest"] = "m.json", ["EmotionCluster:Training:Epochs"] = "3", ["EmotionCluster:Training:Threads"] = "1",
+        }).Build();
+        var e = Assert.Throws<ArgumentException>(() => TrainerOptions.From(configuration));
+        Assert.Contains("Epochs is not a setting of a trainer node", e.Message);
+        Assert.Contains("emotioncluster manifest", e.Message);
+        var ok = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["EmotionCluster:Training:Manifest"] = "m.json", ["EmotionCluster:Training:Threads"] = "1",
+        }).Build();
+        Assert.Equal(("m.json", 1), (TrainerOptions.From(ok).Manifest, TrainerOptions.From(ok).Threads));
     }
 
     [Fact]
