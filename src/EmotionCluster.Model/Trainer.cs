@@ -246,10 +246,8 @@ public sealed partial class Trainer : IDisposable
         var history = new List<EpochReport>();
         double[]? weightSum = null;
         int averaged = 0;
-        byte[]? bestState = null;
+        var selection = new ModelSelection(settings);
         EvaluationOutput? bestValidation = null;
-        double bestUar = double.NegativeInfinity, bestLoss = double.PositiveInfinity;
-        int bestEpoch = 0, epochsWithoutGain = 0;
         bool stoppedEarly = false;
 
         for (int epoch = 1; epoch <= settings.Epochs; epoch++)
@@ -282,33 +280,18 @@ public sealed partial class Trainer : IDisposable
             }
 
             double? validationLoss = null, validationAccuracy = null, validationUar = null;
-            bool isBest = true;
+            EvaluationOutput? output = null;
             if (settings.PreciseBatchNorm) trainer.RecalibrateBatchNorm(trainX);
             if (validation.Count > 0)
             {
-                var output = trainer.Evaluate(validationX, validationY);
+                output = trainer.Evaluate(validationX, validationY);
                 var report = ClassificationMetrics.Compute(validationY, output.Predicted, classNames);
                 validationLoss = output.Loss;
                 validationAccuracy = report.Accuracy;
                 validationUar = report.Uar;
-                isBest = report.Uar > bestUar || (report.Uar == bestUar && output.Loss < bestLoss);
-                if (isBest)
-                {
-                    bestUar = report.Uar;
-                    bestLoss = output.Loss!.Value;
-                    bestState = trainer.SaveState();
-                    bestValidation = output;
-                }
             }
-            if (isBest)
-            {
-                bestEpoch = epoch;
-                epochsWithoutGain = 0;
-            }
-            else
-            {
-                epochsWithoutGain++;
-            }
+            bool isBest = selection.Judge(epoch, validationUar, validationLoss, trainer.SaveState);
+            if (isBest && output is not null) bestValidation = output;
             schedule.AfterEpoch(validationUar);
 
             var epochReport = new EpochReport(epoch, epochRate, lossSum / train.Count, (double)correct / train.Count,
@@ -316,7 +299,7 @@ public sealed partial class Trainer : IDisposable
             history.Add(epochReport);
             progress?.Report(epochReport);
 
-            if (settings.EarlyStoppingPatience > 0 && epochsWithoutGain >= settings.EarlyStoppingPatience && epoch < settings.Epochs)
+            if (selection.StopEarly)
             {
                 stoppedEarly = true;
                 break;
@@ -324,6 +307,7 @@ public sealed partial class Trainer : IDisposable
         }
 
         int averagedEpochs = 0;
+        bool keepBest = selection.BestState is not null;
         if (weightSum is not null && averaged > 1)
         {
             // the averaged weights compete with the best epoch on the validation set (without one they are simply kept)
@@ -332,16 +316,16 @@ public sealed partial class Trainer : IDisposable
             trainer.RecalibrateBatchNorm(trainX);
             EvaluationOutput? output = validation.Count > 0 ? trainer.Evaluate(validationX, validationY) : null;
             double uar = output is null ? 0 : ClassificationMetrics.Compute(validationY, output.Predicted, classNames).Uar;
-            if (output is null || uar > bestUar || (uar == bestUar && output.Loss <= bestLoss))
+            if (output is null || uar > selection.BestUar || (uar == selection.BestUar && output.Loss <= selection.BestLoss))
             {
                 averagedEpochs = averaged;
-                bestState = null; // keep the averaged model as it is now
+                keepBest = false; // keep the averaged model as it is now
                 bestValidation = output;
             }
             else trainer.LoadState(lastState);
         }
-        if (bestState is not null && bestEpoch != history.Count) trainer.LoadState(bestState);
-        return new TrainingResult(trainer.ReleaseModel(), history, bestEpoch, stoppedEarly, bestValidation) { AveragedEpochs = averagedEpochs };
+        if (keepBest && selection.BestEpoch != history.Count) trainer.LoadState(selection.BestState!);
+        return new TrainingResult(trainer.ReleaseModel(), history, selection.BestEpoch, stoppedEarly, bestValidation) { AveragedEpochs = averagedEpochs };
     }
 
     private SerCnn ReleaseModel()

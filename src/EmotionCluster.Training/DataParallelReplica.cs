@@ -43,6 +43,7 @@ public sealed class DataParallelReplica : IDisposable
         Data = data;
         Settings = settings;
         Trainer = new Trainer(cnn, settings);
+        selection = new ModelSelection(settings);
         // the updates are ours (same arithmetic as Trainer.ApplyGradients, see ExplicitScalarAdamW); Trainer computes gradients
         optimizer = new ExplicitScalarAdamW(Trainer.Model.parameters(), settings.WeightDecay);
         Plan = new DataParallelStep(data.TrainX.Length, settings.BatchSize, settings.Seed);
@@ -222,15 +223,13 @@ public sealed class DataParallelReplica : IDisposable
         return (output.Loss, ClassificationMetrics.Compute(Data.ValidationY, output.Predicted, Data.Labels));
     }
 
-    private byte[]? bestState;
-    private double bestUar = double.NegativeInfinity, bestLoss = double.PositiveInfinity;
-    private int epochsWithoutGain;
+    private readonly ModelSelection selection;
 
     /// <summary>The epoch whose weights <see cref="RestoreBest"/> brings back (0: none judged yet).</summary>
-    public int BestEpoch { get; private set; }
+    public int BestEpoch => selection.BestEpoch;
 
     /// <summary>The recipe's early stopping says stop: <see cref="TrainingSettings.EarlyStoppingPatience"/> epochs without a better validation UAR.</summary>
-    public bool StopEarly { get; private set; }
+    public bool StopEarly => selection.StopEarly;
 
     /// <summary>
     /// The end of epoch <paramref name="epoch"/> as the recipe's model selection sees it, on every replica (their weights
@@ -243,27 +242,14 @@ public sealed class DataParallelReplica : IDisposable
     {
         if (Settings.PreciseBatchNorm) Trainer.RecalibrateBatchNorm(Data.TrainX);
         var validation = Validate();
-        bool isBest = validation is not { } v || v.Report.Uar > bestUar || (v.Report.Uar == bestUar && (v.Loss ?? double.PositiveInfinity) < bestLoss);
-        if (isBest)
-        {
-            if (validation is { } best)
-            {
-                bestUar = best.Report.Uar;
-                bestLoss = best.Loss ?? double.PositiveInfinity;
-                bestState = Trainer.SaveState();
-            }
-            BestEpoch = epoch;
-            epochsWithoutGain = 0;
-        }
-        else epochsWithoutGain++;
-        StopEarly = Settings.EarlyStoppingPatience > 0 && epochsWithoutGain >= Settings.EarlyStoppingPatience && epoch < Settings.Epochs;
+        bool isBest = selection.Judge(epoch, validation?.Report.Uar, validation?.Loss, Trainer.SaveState);
         return validation is { } r ? (r.Loss, r.Report, isBest) : null;
     }
 
     /// <summary>Loads the best epoch's weights (<see cref="EndEpoch"/>) when they are not the current ones; the run is over.</summary>
     public void RestoreBest()
     {
-        if (bestState is not null && BestEpoch != CompletedEpochs) Trainer.LoadState(bestState);
+        if (selection.BestState is { } best && BestEpoch != CompletedEpochs) Trainer.LoadState(best);
         Trainer.Model.eval();
     }
 
@@ -278,7 +264,7 @@ public sealed class DataParallelReplica : IDisposable
     public TrainingCheckpoint CreateCheckpoint() => new(RunId, CompletedEpochs, AppliedStep, Settings.Seed,
         Trainer.SaveState(), optimizer.SaveState(), Trainer.GetRandomState(), DateTimeOffset.UtcNow)
     {
-        Selection = new ModelSelectionState(BestEpoch, bestUar, bestLoss, epochsWithoutGain, bestState ?? []),
+        Selection = new ModelSelectionState(selection.BestEpoch, selection.BestUar, selection.BestLoss, selection.EpochsWithoutGain, selection.BestState ?? []),
     };
 
     /// <summary>
@@ -301,15 +287,7 @@ public sealed class DataParallelReplica : IDisposable
         AppliedStep = checkpoint.Step;
         TakeEpochMetrics();
         if (checkpoint.Selection is { } m)
-        {
-            BestEpoch = m.BestEpoch;
-            bestUar = m.BestUar;
-            bestLoss = m.BestLoss;
-            epochsWithoutGain = m.EpochsWithoutGain;
-            bestState = m.BestState.Length > 0 ? m.BestState : null;
-            // a run that stopped early stays stopped when it resumes
-            StopEarly = Settings.EarlyStoppingPatience > 0 && epochsWithoutGain >= Settings.EarlyStoppingPatience && CompletedEpochs < Settings.Epochs;
-        }
+            selection.Restore(m.BestEpoch, m.BestUar, m.BestLoss, m.EpochsWithoutGain, m.BestState, CompletedEpochs); // a stopped run stays stopped
     }
 
     public void Dispose()
