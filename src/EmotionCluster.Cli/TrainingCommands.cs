@@ -344,7 +344,9 @@ public static class TrainingCommands
         command.SetAction(r => CliErrors.Run(r, output =>
         {
             // the files given, then a corpus' clips with their speakers (a lone file is its own speaker group)
-            var inputs = r.GetValue(files)!.Select(f => (File: f, Speaker: (string?)null)).ToList();
+            // with --same-speaker and no corpus, FILES are one speaker's: one group; beside a corpus each file is its own group
+            string? filesSpeaker = r.GetValue(data) is null ? "files given" : null;
+            var inputs = r.GetValue(files)!.Select(f => (File: f, Speaker: filesSpeaker)).ToList();
             if (r.GetValue(data) is { } corpusPath)
                 inputs.AddRange(CorpusLoader.Load(corpusPath, corpusOptions.ToOptions(r)).Clips.Select(c => (File: c.Path, Speaker: SpeakerStatistics.SpeakerOf(c))));
             if (inputs.Count == 0) throw new CliException("give WAV files to classify, or --data CORPUS");
@@ -378,14 +380,12 @@ public static class TrainingCommands
                 r.InvocationConfiguration.Error.WriteLine("note: the model normalizes by speaker; each file is normalized by its own statistics. " +
                                                           (byCorpusSpeaker ? "Add --same-speaker to normalize each of the corpus' speakers together."
                                                               : "Add --same-speaker when the files are one speaker's."));
-            // --same-speaker: FILES are one speaker's; a corpus' clips are grouped by their speakers (a clip without one: its own)
-            var speakers = !grouped ? null : byCorpusSpeaker
-                ? ModelInput.SpeakerStatistics(usable.Select(e => (e.File, e.Speaker, e.X!)))
-                : new Dictionary<string, EmotionCluster.Features.BandStatistics> { [""] = EmotionCluster.Features.BandStatistics.Of(usable.Select(e => e.X!)) };
+            // --same-speaker: each group's statistics (each file counted as often as it was given); a file without a group: its own
+            var speakers = grouped ? ModelInput.SpeakerStatistics(usable.Select((e, i) => ($"{i}", e.Speaker, e.X!))) : null;
             foreach (var (file, fileSpeaker, x, error) in extracted)
             {
-                EmotionCluster.Features.BandStatistics? speaker = speakers is null ? null
-                    : speakers.TryGetValue(byCorpusSpeaker ? fileSpeaker ?? "\0none" : "", out var st) ? st : null;
+                EmotionCluster.Features.BandStatistics? speaker =
+                    fileSpeaker is not null && speakers is not null && speakers.TryGetValue(fileSpeaker, out var st) ? st : null;
                 if (x is null)
                 {
                     failures++;

@@ -131,7 +131,7 @@ public sealed record TrainingData(
         BandStatistics? SpeakerOf(LabelledFeatures c) =>
             speakers is not null && !string.IsNullOrEmpty(c.Speaker) && speakers.TryGetValue(c.Speaker, out var s) ? s : null;
 
-        foreach (var (c, i) in train.Concat(validation).Concat(test).Select((c, i) => (c, i)))
+        foreach (var c in train.Concat(validation).Concat(test))
         {
             if (c.Features.Bins != recipe.Features.Bins)
                 throw new InvalidDataException($"clip '{c.ClipId}' has {c.Features.Bins} bands but the recipe's features have {recipe.Features.Bins}; extract with the recipe's feature settings");

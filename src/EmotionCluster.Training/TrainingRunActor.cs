@@ -113,8 +113,6 @@ public sealed class TrainingRunActor : ReceiveActor, IWithTimers
         Receive<DataChunk>(OnStateChunk);
         Receive<StateSnapshot>(m => Mine(m), OnStateSnapshot);
         Receive<TrainingFinished>(m => Mine(m), OnFinished);
-        Receive<Evaluator.EvaluatorAck>(_ => { });
-        Receive<Evaluator.EvaluatorRejected>(m => log.Warning("the evaluator refused a record of run {0}: {1}", m.RunId, m.Reason));
         Receive<ITrainingMessage>(m => log.Warning("ignoring {0} of run {1}; this trainer runs {2} (are all trainers given the same manifest and settings?)",
             m.GetType().Name, m.RunId, runId == "" ? "nothing" : runId));
     }
