@@ -18,6 +18,12 @@ public sealed record TrainedSplit(Split Split, string[] Labels, TrainingResult T
     /// <summary>The test clips scored as users meet the model (lone clip, k enrollment clips, all of the speaker's clips).</summary>
     public ProtocolScores? Protocols { get; init; }
 
+    /// <summary>How features become the model's input, its training-set prior included (what its model file keeps).</summary>
+    public ModelInput Input { get; init; } = null!;
+
+    /// <summary>Writes the model file (<see cref="ModelArtifact"/>) with the run's recipe, id and input prior.</summary>
+    public void SaveModel(string path, Recipe recipe) => Training.Save(path, Labels, recipe, RunId, Input.Prior);
+
     /// <summary>Frees the model's tensors.</summary>
     public void Dispose() => Training.Dispose();
 }
@@ -127,10 +133,10 @@ public sealed class ExperimentRunner
             // the test clips' windows scored with the run's model, as the trainer scored them for the journal
             EvaluationOutput output = Inference.RunAveraged(result.Model, data.TestCrops, data.TestY, TorchRuntime.ResolveDevice(Settings.Training.Device));
             var report = ClassificationMetrics.Compute(data.TestY, output.Predicted, labels);
-            var protocols = ProtocolScores.Score(result.Model, Settings.ModelInput,
+            var protocols = ProtocolScores.Score(result.Model, data.Input,
                 split.Test.Zip(data.TestY, (c, y) => (c, features[c], y)).ToList(), labels, report, Settings.Training.Seed,
                 TorchRuntime.ResolveDevice(Settings.Training.Device));
-            return new TrainedSplit(split, labels, result, output, report, clock.Elapsed) { RunId = runId, Protocols = protocols };
+            return new TrainedSplit(split, labels, result, output, report, clock.Elapsed) { RunId = runId, Protocols = protocols, Input = data.Input };
         }
         catch
         {
@@ -139,9 +145,13 @@ public sealed class ExperimentRunner
         }
     }
 
-    /// <summary>Leave-one-speaker-out: one model per fold, scored on the held-out speaker; models are not kept.</summary>
+    /// <summary>
+    /// Leave-one-speaker-out: one model per fold, scored on the held-out speaker; each fold's model file is written to
+    /// <paramref name="modelPath"/>(fold) when given (a model that never saw that speaker, e.g. for robustness or live tests).
+    /// </summary>
     public CrossValidationResult CrossValidate(FeatureSet features, IReadOnlyList<Split> folds, string[] labels,
-        IProgress<TrainingProgress>? progress = null, Action<FoldResult>? foldDone = null, CancellationToken cancellationToken = default)
+        IProgress<TrainingProgress>? progress = null, Action<FoldResult>? foldDone = null, CancellationToken cancellationToken = default,
+        Func<Split, string>? modelPath = null)
     {
         var results = new List<FoldResult>();
         for (int f = 0; f < folds.Count; f++)
@@ -151,6 +161,7 @@ public sealed class ExperimentRunner
             var epochProgress = progress is null ? null
                 : new SyncProgress<EpochReport>(e => progress.Report(new TrainingProgress(index, folds.Count, e, Settings.Training.Epochs)));
             using var t = TrainSplit(features, fold, labels, epochProgress, cancellationToken);
+            if (modelPath is not null) t.SaveModel(modelPath(fold), Settings);
             var result = new FoldResult(string.Join("+", fold.TestSpeakers), string.Join("+", fold.ValidationSpeakers),
                 fold.Train.Count, fold.Validation.Count, fold.Test.Count, t.Training.History.Count, t.Training.BestEpoch,
                 t.Protocols!.LoneClip, t.Duration)

@@ -112,7 +112,7 @@ public sealed class Workflow(ExperimentSettings settings, IFeatureProvider provi
             new SyncProgress<EpochReport>(e => observer.Epoch(new TrainingProgress(0, 0, e, settings.Training.Epochs))), ct);
         if (!saveModel) return trained;
 
-        trained.Training.Save(run.File(RunDirectory.ModelFile), trained.Labels, settings, trained.RunId);
+        trained.SaveModel(run.File(RunDirectory.ModelFile), settings);
         Charts.LearningCurve(ReportParts.Curve(trained.Training.History), run.File(LearningCurveChart), "Learning curve (70/20/10 split)");
         ReportParts.DrawConfusion(trained.Test.Confusion, trained.Labels, run.File(ConfusionChart), run.File(NormalizedConfusionChart), "Test set confusion matrix");
         run.WriteText("metrics_test.json", trained.Test.ToJson());
@@ -155,7 +155,8 @@ public sealed class Workflow(ExperimentSettings settings, IFeatureProvider provi
         observer.Line(groupedFolds is null ? $"leave-one-speaker-out: {folds.Count} folds" : $"{folds.Count} speaker-grouped folds");
         var cv = Runner.CrossValidate(prepared.Features, folds, prepared.Labels, new SyncProgress<TrainingProgress>(observer.Epoch),
             f => observer.Line($"fold speaker {f.TestSpeaker}: {f.Protocols!.Describe()}; lone clip accuracy {f.Report.Accuracy:0.000} " +
-                               $"({f.TestClips} clips, best epoch {f.BestEpoch}/{f.EpochsRun}, {f.Duration.TotalSeconds:0}s, run {f.RunId})"), ct);
+                               $"({f.TestClips} clips, best epoch {f.BestEpoch}/{f.EpochsRun}, {f.Duration.TotalSeconds:0}s, run {f.RunId})"), ct,
+            save ? f => run.File(Path.Combine("folds", string.Join("+", f.TestSpeakers), RunDirectory.ModelFile)) : null);
         observer.Line($"LOSO mean accuracy {cv.Summary.MeanAccuracy:0.000} ± {cv.Summary.StdAccuracy:0.000}, mean UAR {cv.Summary.MeanUar:0.000} ± {cv.Summary.StdUar:0.000} " +
                       "(lone clip: each clip on its own, as predict FILE)");
         foreach (var m in cv.ProtocolMeans)

@@ -1,5 +1,6 @@
 using System.IO.Compression;
 using System.Text.Json;
+using EmotionCluster.Features;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -23,6 +24,12 @@ public sealed record ModelManifest(string Format, int Version, CnnSettings Cnn, 
     /// <summary>The recipe the model was trained with (version 2 files); null for version 1 files.</summary>
     [System.Text.Json.Serialization.JsonIgnore]
     public Recipe? Recipe { get; init; }
+
+    /// <summary>
+    /// The training set's band statistics that lone clips and streams are normalized toward
+    /// (<see cref="ModelInput.Prior"/>, <see cref="InputSettings.PriorFrames"/>); null for models without it.
+    /// </summary>
+    public BandStatistics? InputPrior { get; init; }
 
     /// <summary>How features become this model's input (<see cref="ModelInput.Of"/>), read once when the file is loaded.</summary>
     [System.Text.Json.Serialization.JsonIgnore]
@@ -49,7 +56,8 @@ public static class ModelArtifact
 
     /// <summary>Writes the file atomically (a temporary file next to it, then a rename).</summary>
     /// <param name="runId">The training run that made the model (kept in the manifest); null when unknown.</param>
-    public static void Save(string path, SerCnn model, string[] labels, Recipe recipe, string? runId = null)
+    /// <param name="inputPrior">The training set's band statistics (<see cref="ModelInput.Prior"/>); null: none.</param>
+    public static void Save(string path, SerCnn model, string[] labels, Recipe recipe, string? runId = null, BandStatistics? inputPrior = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(labels);
@@ -66,7 +74,7 @@ public static class ModelArtifact
         using (var file = File.Create(temporary))
         using (var zip = new ZipArchive(file, ZipArchiveMode.Create))
         {
-            var manifest = new ModelManifest(FormatName, FormatVersion, model.Settings, labels, RunId: runId);
+            var manifest = new ModelManifest(FormatName, FormatVersion, model.Settings, labels, RunId: runId) { InputPrior = inputPrior };
             using (var entry = zip.CreateEntry(ManifestEntry).Open())
                 JsonSerializer.Serialize(entry, manifest, Json);
             using (var entry = zip.CreateEntry(RecipeEntry).Open())
@@ -144,6 +152,9 @@ public static class ModelArtifact
             manifest = manifest with { Input = input };
             if (input.Input.Frames != manifest.Cnn.InputFrames || input.Features.Bins != manifest.Cnn.InputBins)
                 throw new ArgumentException($"its input settings give {input.Features.Bins} x {input.Input.Frames} inputs but the CNN takes {manifest.Cnn.InputBins} x {manifest.Cnn.InputFrames}");
+            if (manifest.InputPrior is { } prior && (prior.Mean is null || prior.Std is null || prior.Mean.Length != manifest.Cnn.InputBins
+                || prior.Std.Length != manifest.Cnn.InputBins || prior.Mean.Concat(prior.Std).Any(v => !double.IsFinite(v)) || prior.Std.Any(v => v < 0)))
+                throw new ArgumentException($"its inputPrior is not {manifest.Cnn.InputBins} finite band means and deviations");
         }
         catch (ArgumentException e)
         {

@@ -12,6 +12,13 @@ namespace EmotionCluster.Model;
 public sealed record ModelInput(FeaturePipelineSettings Features, InputSettings Input)
 {
     /// <summary>
+    /// The training set's band statistics (the model file's input prior) that a clip's or stream's own statistics are
+    /// shrunk toward (<see cref="InputSettings.PriorFrames"/>); null: none (a model from before the prior, or training
+    /// before it is known).
+    /// </summary>
+    public BandStatistics? Prior { get; init; }
+
+    /// <summary>
     /// The input contract of a model file: version 2 files carry the whole <see cref="Recipe"/>; version 1 files carry
     /// either <c>{"Features":…,"Input":…}</c> (an <c>Input</c> without <c>SpeakerNorm</c> predates speaker
     /// normalization: None) or bare <see cref="FeaturePipelineSettings"/> (trainer nodes before the one recipe: no
@@ -20,7 +27,7 @@ public sealed record ModelInput(FeaturePipelineSettings Features, InputSettings 
     /// <exception cref="ArgumentException">the settings are not one of these forms or are invalid (the message says which).</exception>
     public static ModelInput Of(ModelManifest manifest)
     {
-        if (manifest.Recipe is { } recipe) return recipe.ModelInput;
+        if (manifest.Recipe is { } recipe) return recipe.ModelInput with { Prior = manifest.InputPrior };
         string json = manifest.FeatureSettings ?? throw new ArgumentException("the model file has neither a recipe nor feature settings");
         JsonElement root;
         try
@@ -88,17 +95,33 @@ public sealed record ModelInput(FeaturePipelineSettings Features, InputSettings 
     }
 
     /// <summary>
-    /// With <see cref="LongClipMode.Crops"/> and a clip longer than the input: the whole standardized clip, from which
-    /// <see cref="Recipe.Augmenter"/> draws a random training window; null otherwise.
+    /// A training example drawn afresh: the clip normalized by <paramref name="context"/> (null: its own statistics) and
+    /// standardized, then its centre window, or a random window (<paramref name="random"/>) of a long clip with
+    /// <see cref="LongClipMode.Crops"/>. For <see cref="Recipe.Augmenter"/>'s sources.
     /// </summary>
-    public Spectrogram? LongClipSource(Spectrogram features, BandStatistics? speaker = null) =>
-        Input.LongClips == LongClipMode.Crops && features.Frames > Input.Frames ? Standardized(features, speaker) : null;
+    public Spectrogram TrainingWindow(Spectrogram features, BandStatistics? context, Random random)
+    {
+        var s = Standardized(features, context);
+        return Input.LongClips == LongClipMode.Crops && s.Frames > Input.Frames
+            ? FixedLength.CropOrPad(s, Input.Frames, CropMode.Random, random: random)
+            : CentreWindow(s);
+    }
+
+    /// <summary>
+    /// The statistics a clip is normalized by: those of its group (<paramref name="context"/>; null: the clip's own),
+    /// shrunk toward <see cref="Prior"/> by <see cref="InputSettings.PriorFrames"/> when the model has one.
+    /// </summary>
+    public BandStatistics NormalizationOf(Spectrogram features, BandStatistics? context = null)
+    {
+        var own = context ?? BandStatistics.Of([features]);
+        return Prior is { } prior && Input.PriorFrames > 0 ? own.Toward(prior, Input.PriorFrames) : own;
+    }
 
     /// <summary>The clip speaker-normalized and standardized as configured, at its full length.</summary>
     public Spectrogram Standardized(Spectrogram features, BandStatistics? speaker = null)
     {
         if (Input.SpeakerNorm != SpeakerNormalization.None)
-            features = (speaker ?? BandStatistics.Of([features])).Normalize(features, Input.SpeakerNorm);
+            features = NormalizationOf(features, speaker).Normalize(features, Input.SpeakerNorm);
         return !Input.Standardize ? features : Input.PerBand ? StandardizeBands(features) : Standardize(features);
     }
 

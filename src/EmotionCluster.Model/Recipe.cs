@@ -37,12 +37,24 @@ public sealed record InputSettings
     /// </summary>
     public SpeakerNormalization SpeakerNorm { get; init; } = SpeakerNormalization.MeanVariance;
 
+    /// <summary>
+    /// With <see cref="SpeakerNorm"/>: the statistics a clip is normalized by are shrunk toward the training set's (the
+    /// model file's input prior), the prior weighing as much as this many frames of the clip's own group
+    /// (<see cref="BandStatistics.Toward"/>). A lone 3 s clip (what <c>predict FILE</c> and a stream's first seconds
+    /// have) is normalized half by the prior, half by itself; all of a speaker's clips almost entirely by themselves.
+    /// Training then draws each example's statistics from a random subset of its speaker's clips
+    /// (<see cref="AugmentationSettings.SpeakerContexts"/>) and selects the model on lone-clip validation scores.
+    /// 0: no prior (each lone clip normalized by itself alone; what model files from before 2026-12-07 mean).
+    /// </summary>
+    public int PriorFrames { get; init; } = 300;
+
     public void Validate()
     {
         if (Frames is < 1 or > 10_000) throw new ArgumentException($"Input.Frames {Frames} is outside 1..10000.");
         if (!Enum.IsDefined(LongClips)) throw new ArgumentException($"Input.LongClips {LongClips} is unknown; use Crops or CenterCrop.");
         if (CropHopFrames is < 1 or > 10_000) throw new ArgumentException($"Input.CropHopFrames {CropHopFrames} is outside 1..10000.");
         if (!Enum.IsDefined(SpeakerNorm)) throw new ArgumentException($"Input.SpeakerNorm {SpeakerNorm} is unknown; use None, Mean or MeanVariance.");
+        if (PriorFrames is < 0 or > 1_000_000) throw new ArgumentException($"Input.PriorFrames {PriorFrames} is outside 0..1000000; 0 turns the prior off.");
     }
 }
 
@@ -69,6 +81,14 @@ public sealed record AugmentationSettings
     public int TimeMasks { get; init; } = 2;
     public int MaxTimeWidth { get; init; } = 25;
 
+    /// <summary>
+    /// With speaker normalization and <see cref="InputSettings.PriorFrames"/>: each time an example enters a batch its
+    /// statistics come from a random context of its speaker's training clips, as users' contexts vary
+    /// (<see cref="SpeakerContexts.Draw"/>): the clip alone (as <c>predict FILE</c>), a few clips, all of them, or clips
+    /// of one emotion only.
+    /// </summary>
+    public bool SpeakerContexts { get; init; } = true;
+
     public void Validate()
     {
         if (MaxShiftFrames < 0 || FrequencyMasks < 0 || MaxFrequencyWidth < 0 || TimeMasks < 0 || MaxTimeWidth < 0)
@@ -76,7 +96,8 @@ public sealed record AugmentationSettings
     }
 
     public string Describe() => !Enabled ? "none"
-        : $"random time shift up to ±{MaxShiftFrames} frames; SpecAugment: {TimeMasks} time masks up to {MaxTimeWidth} frames, " +
+        : (SpeakerContexts ? "speaker statistics from a random context of the speaker's clips (alone, a few, all, one emotion's); " : "") +
+          $"random time shift up to ±{MaxShiftFrames} frames; SpecAugment: {TimeMasks} time masks up to {MaxTimeWidth} frames, " +
           $"{FrequencyMasks} frequency masks up to {MaxFrequencyWidth} bands (fresh draw every epoch)";
 }
 
@@ -151,10 +172,11 @@ public record Recipe
 
     /// <summary>
     /// The training-time augmentation as a per-example transform (the same draw for the same example, epoch and seed,
-    /// on any replica); null when off. With <paramref name="longClips"/> (see <see cref="ModelInput.LongClipSource"/>)
-    /// a long clip's example is first replaced by a uniformly drawn window of the whole clip.
+    /// on any replica); null when off. With <paramref name="sources"/> an example found there (by reference) is first
+    /// drawn afresh from its source (<see cref="ModelInput.TrainingWindow"/>: a random speaker context, a random window of
+    /// a long clip) before the shift and masks.
     /// </summary>
-    public Func<Spectrogram, Random, Spectrogram>? Augmenter(IReadOnlyDictionary<Spectrogram, Spectrogram>? longClips = null)
+    public Func<Spectrogram, Random, Spectrogram>? Augmenter(IReadOnlyDictionary<Spectrogram, Func<Random, Spectrogram>>? sources = null)
     {
         var a = Augmentation;
         if (!a.Enabled) return null;
@@ -163,8 +185,7 @@ public record Recipe
         return (x, random) =>
         {
             Spectrogram s = x;
-            if (longClips is not null && longClips.TryGetValue(x, out var full))
-                s = FixedLength.CropOrPad(full, frames, CropMode.Random, random: random);
+            if (sources is not null && sources.TryGetValue(x, out var source)) s = source(random);
             if (a.MaxShiftFrames > 0)
             {
                 int shift = random.Next(-a.MaxShiftFrames, a.MaxShiftFrames + 1);

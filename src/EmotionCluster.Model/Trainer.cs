@@ -50,8 +50,8 @@ public sealed class TrainingResult(SerCnn model, IReadOnlyList<EpochReport> hist
     public EvaluationOutput? Validation { get; } = validation;
 
     /// <summary>Writes a model file that <see cref="Predictor.Load"/> reads (see <see cref="ModelArtifact"/>).</summary>
-    public void Save(string path, string[] labels, Recipe recipe, string? runId = null) =>
-        ModelArtifact.Save(path, Model, labels, recipe, runId);
+    public void Save(string path, string[] labels, Recipe recipe, string? runId = null, BandStatistics? inputPrior = null) =>
+        ModelArtifact.Save(path, Model, labels, recipe, runId, inputPrior);
 
     public void Dispose() => Model.Dispose();
 }

@@ -44,7 +44,11 @@ public sealed class StreamSession : IDisposable
         _smoother = SmoothingSpec.Parse(settings.Smoothing).Create();
         _maxLag = (long)(settings.MaxLagSeconds * System.Diagnostics.Stopwatch.Frequency);
         UncertainBelow = settings.UncertainBelow;
+        Normalization = new StreamNormalization((double)hop / window);
     }
+
+    /// <summary>The stream's running statistics its windows are normalized by (<see cref="StreamingModel.Features"/>).</summary>
+    public StreamNormalization Normalization { get; }
 
     private readonly long _maxLag;
     private readonly int _windowLength;

@@ -79,8 +79,12 @@ public sealed class StreamingModel
 
     private static string Hash(byte[] bytes) => Convert.ToHexStringLower(SHA256.HashData(bytes))[..12];
 
-    /// <summary>Features of mono <paramref name="samples"/> at <paramref name="sampleRate"/>, shaped for the model.</summary>
-    public Spectrogram Features(float[] samples, int sampleRate)
+    /// <summary>
+    /// Features of mono <paramref name="samples"/> at <paramref name="sampleRate"/>, shaped for the model: normalized by
+    /// <paramref name="stream"/>'s running statistics (this window added), or by the window's own when null (a lone
+    /// clip, as <c>predict FILE</c>); either shrunk toward the model's training-set prior when it has one.
+    /// </summary>
+    public Spectrogram Features(float[] samples, int sampleRate, StreamNormalization? stream = null)
     {
         // preprocessed into a pooled array (the same samples as _loader.Prepare gives): a window allocates little
         float[] prepared = _loader.PrepareRented(samples, sampleRate, out int length);
@@ -93,8 +97,8 @@ public sealed class StreamingModel
         {
             System.Buffers.ArrayPool<float>.Shared.Return(prepared);
         }
-        // a window has no speaker grouping: it is normalized by its own statistics, as predict does with a lone file
-        return _input.Shape(features);
+        if (stream is null || _input.Input.SpeakerNorm == SpeakerNormalization.None) return _input.Shape(features);
+        return _input.Shape(features, stream.Add(Id, features));
     }
 
     /// <summary>

@@ -106,8 +106,14 @@ public sealed record TrainingData(
     public int Bins => TrainX[0].Bins;
     public int Frames => TrainX[0].Frames;
 
-    /// <summary>The recipe's augmentation as a per-example transform (null: off), long-clip windows included.</summary>
+    /// <summary>The recipe's augmentation as a per-example transform (null: off), speaker contexts and long-clip windows included.</summary>
     public Func<Spectrogram, Random, Spectrogram>? Augment { get; init; }
+
+    /// <summary>
+    /// How features become this run's model input: the recipe's <see cref="ModelInput"/> with the training set's
+    /// <see cref="ModelInput.Prior"/> (when <see cref="InputSettings.PriorFrames"/> asks for one), as the model file keeps it.
+    /// </summary>
+    public ModelInput Input { get; init; } = null!;
 
     /// <summary>Held-out test clips (never trained on): ids, scoring windows (<see cref="ModelInput.Crops"/>) and labels.</summary>
     public string[] TestIds { get; init; } = [];
@@ -117,7 +123,11 @@ public sealed record TrainingData(
     /// <summary>
     /// Shapes the examples as <paramref name="recipe"/> says. Speaker statistics (<see cref="InputSettings.SpeakerNorm"/>)
     /// are taken per speaker over every clip given (train, validation and test audio; never labels); a clip with no
-    /// speaker is normalized by its own statistics.
+    /// speaker is normalized by its own statistics. With <see cref="InputSettings.PriorFrames"/> the prior is the training
+    /// clips' statistics, validation clips are shaped as lone clips (what <c>predict FILE</c> does, so the model is
+    /// selected for it) and, with <see cref="AugmentationSettings.SpeakerContexts"/>, each training example's
+    /// statistics are drawn afresh from a random context of its speaker's training clips (<see cref="SpeakerContexts"/>).
+    /// The test clips' windows use all of their speaker's clips (the journal's test metrics).
     /// </summary>
     public static TrainingData Build(Recipe recipe, string[] labels, IReadOnlyList<LabelledFeatures> train,
         IReadOnlyList<LabelledFeatures> validation, IReadOnlyList<LabelledFeatures>? test = null)
@@ -125,12 +135,6 @@ public sealed record TrainingData(
         ArgumentNullException.ThrowIfNull(recipe);
         test ??= [];
         if (train.Count == 0) throw new ArgumentException("The training set is empty.", nameof(train));
-        var input = recipe.ModelInput;
-        var speakers = recipe.Input.SpeakerNorm == SpeakerNormalization.None ? null
-            : ModelInput.SpeakerStatistics(train.Concat(validation).Concat(test).Select(c => (c.ClipId, c.Speaker, c.Features)));
-        BandStatistics? SpeakerOf(LabelledFeatures c) =>
-            speakers is not null && !string.IsNullOrEmpty(c.Speaker) && speakers.TryGetValue(c.Speaker, out var s) ? s : null;
-
         foreach (var c in train.Concat(validation).Concat(test))
         {
             if (c.Features.Bins != recipe.Features.Bins)
@@ -138,18 +142,51 @@ public sealed record TrainingData(
             if (c.Label < 0 || c.Label >= labels.Length)
                 throw new InvalidDataException($"clip '{c.ClipId}' has label {c.Label}; use a class index 0..{labels.Length - 1}");
         }
+        bool speakerNorm = recipe.Input.SpeakerNorm != SpeakerNormalization.None;
+        var input = recipe.ModelInput;
+        if (speakerNorm && recipe.Input.PriorFrames > 0)
+            input = input with { Prior = BandStatistics.Of(train.Select(c => c.Features)) };
+        var speakers = !speakerNorm ? null
+            : ModelInput.SpeakerStatistics(train.Concat(validation).Concat(test).Select(c => (c.ClipId, c.Speaker, c.Features)));
+        BandStatistics? SpeakerOf(LabelledFeatures c) =>
+            speakers is not null && !string.IsNullOrEmpty(c.Speaker) && speakers.TryGetValue(c.Speaker, out var s) ? s : null;
+
         var trainX = train.Select(c => input.Shape(c.Features, SpeakerOf(c))).ToArray();
-        Dictionary<Spectrogram, Spectrogram>? longClips = null;
-        if (recipe.Input.LongClips == LongClipMode.Crops)
+        var sources = new Dictionary<Spectrogram, Func<Random, Spectrogram>>(ReferenceEqualityComparer.Instance);
+        if (input.Prior is not null && recipe.Augmentation.SpeakerContexts)
         {
-            longClips = new Dictionary<Spectrogram, Spectrogram>(ReferenceEqualityComparer.Instance);
-            for (int i = 0; i < train.Count; i++)
-                if (input.LongClipSource(train[i].Features, SpeakerOf(train[i])) is { } full) longClips[trainX[i]] = full;
+            var own = train.Select(c => BandStatistics.Of([c.Features])).ToArray();
+            var groups = Enumerable.Range(0, train.Count)
+                .GroupBy(i => string.IsNullOrEmpty(train[i].Speaker) ? "\0" + train[i].ClipId : train[i].Speaker!, StringComparer.Ordinal);
+            foreach (var group in groups)
+            {
+                int[] members = group.ToArray();
+                int[] classes = members.Select(i => train[i].Label).ToArray();
+                for (int self = 0; self < members.Length; self++)
+                {
+                    var clip = train[members[self]].Features;
+                    int at = self;
+                    sources[trainX[members[self]]] = random =>
+                        input.TrainingWindow(clip, BandStatistics.Pool(SpeakerContexts.Draw(at, classes, random).Select(j => own[members[j]])), random);
+                }
+            }
         }
-        return new TrainingData(labels, recipe, trainX, train.Select(c => c.Label).ToArray(),
-            validation.Select(c => input.Shape(c.Features, SpeakerOf(c))).ToArray(), validation.Select(c => c.Label).ToArray())
+        else if (recipe.Input.LongClips == LongClipMode.Crops)
         {
-            Augment = recipe.Augmenter(longClips),
+            for (int i = 0; i < train.Count; i++)
+                if (train[i].Features.Frames > recipe.Input.Frames)
+                {
+                    var clip = train[i].Features;
+                    var context = SpeakerOf(train[i]);
+                    sources[trainX[i]] = random => input.TrainingWindow(clip, context, random);
+                }
+        }
+        BandStatistics? ValidationContext(LabelledFeatures c) => input.Prior is not null ? null : SpeakerOf(c);
+        return new TrainingData(labels, recipe, trainX, train.Select(c => c.Label).ToArray(),
+            validation.Select(c => input.Shape(c.Features, ValidationContext(c))).ToArray(), validation.Select(c => c.Label).ToArray())
+        {
+            Augment = recipe.Augmenter(sources.Count > 0 ? sources : null),
+            Input = input,
             TestIds = test.Select(c => c.ClipId).ToArray(),
             TestCrops = test.Select(c => input.Crops(c.Features, SpeakerOf(c))).ToArray(),
             TestY = test.Select(c => c.Label).ToArray(),

@@ -500,7 +500,7 @@ public sealed class TrainingRunActor : ReceiveActor, IWithTimers
         r.RestoreBest(); // the recipe's model selection: the best validation epoch's weights
         string modelOutput = job.ModelOutput ?? options.ModelOutput;
         if (!string.IsNullOrWhiteSpace(modelOutput))
-            ModelArtifact.Save(modelOutput, r.Trainer.Model, r.Data.Labels, r.Data.Recipe, runId);
+            ModelArtifact.Save(modelOutput, r.Trainer.Model, r.Data.Labels, r.Data.Recipe, runId, r.Data.Input.Prior);
         var test = r.Test();
         if (test is { } t)
             output(string.Create(CultureInfo.InvariantCulture, $"test accuracy={t.Report.Accuracy:F3} uar={t.Report.Uar:F3} clips={r.Data.TestY.Length} best_epoch={r.BestEpoch}"));
@@ -523,7 +523,7 @@ public sealed class TrainingRunActor : ReceiveActor, IWithTimers
         string path = Path.GetFullPath(options.BestModelOutput);
         try
         {
-            ModelArtifact.Save(path, r.Trainer.Model, r.Data.Labels, r.Data.Recipe, runId); // atomic: temporary file, then rename
+            ModelArtifact.Save(path, r.Trainer.Model, r.Data.Labels, r.Data.Recipe, runId, r.Data.Input.Prior); // atomic: temporary file, then rename
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

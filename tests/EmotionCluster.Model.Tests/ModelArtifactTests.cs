@@ -164,6 +164,32 @@ public sealed class ModelArtifactTests : IDisposable
         Assert.Contains("more than", e.Message);
     }
 
+    [Fact]
+    public void The_training_sets_input_prior_is_kept_in_the_model_file_and_a_damaged_one_is_refused()
+    {
+        var prior = new EmotionCluster.Features.BandStatistics(Enumerable.Range(0, 16).Select(b => -3.0 + b).ToArray(), Enumerable.Repeat(2.0, 16).ToArray()) { Frames = 12_345 };
+        string path = Path.Combine(dir, "prior.ecm");
+        using (var trainer = new Trainer(Cnn, ToyData.FastTraining(1))) ModelArtifact.Save(path, trainer.Model, Labels, ToyRecipe, inputPrior: prior);
+        using (var predictor = Predictor.Load(path))
+        {
+            var loaded = predictor.Input.Prior!;
+            Assert.Equal(prior.Mean, loaded.Mean);
+            Assert.Equal(prior.Std, loaded.Std);
+            Assert.Equal(prior.Frames, loaded.Frames);
+            Assert.Equal(ToyRecipe.Input.PriorFrames, predictor.Input.Input.PriorFrames);
+        }
+        // a prior of the wrong size (or not finite) would normalize garbage: refused when the file is read
+        string bad = Rewrite(path, "bad-prior.ecm", (name, bytes) => name == "manifest.json"
+            ? System.Text.Encoding.UTF8.GetBytes(System.Text.Encoding.UTF8.GetString(bytes).Replace("\"mean\": [\n      -3,", "\"mean\": ["))
+            : bytes);
+        var e = Assert.Throws<ModelArtifactException>(() => Predictor.Load(bad));
+        Assert.Contains("inputPrior", e.Message);
+        // a model without a prior (files from before it): lone clips normalized by themselves, as then
+        string none = Path.Combine(dir, "none.ecm");
+        using (var trainer = new Trainer(Cnn, ToyData.FastTraining(1))) ModelArtifact.Save(none, trainer.Model, Labels, ToyRecipe);
+        using (var predictor = Predictor.Load(none)) Assert.Null(predictor.Input.Prior);
+    }
+
     /// <summary>A copy of a model file with entries replaced (null drops the entry).</summary>
     private string Rewrite(string source, string name, Func<string, byte[], byte[]?> change)
     {

@@ -2,6 +2,9 @@ using Akka.Actor;
 using Akka.Cluster.Tools.PublishSubscribe;
 using Akka.Configuration;
 using EmotionCluster.Audio;
+using EmotionCluster.Extraction;
+using EmotionCluster.Features;
+using EmotionCluster.Model;
 using EmotionCluster.Testing;
 using Xunit.Abstractions;
 
@@ -16,7 +19,10 @@ public sealed class CorrectnessTests(TinyModel models, ITestOutputHelper output)
 {
     private const float Tolerance = 1e-4f;
 
-    /// <summary>Streams <paramref name="clip"/> in frames of <paramref name="frame"/> samples and returns every hop, model applied.</summary>
+    /// <summary>
+    /// Streams <paramref name="clip"/> in frames of <paramref name="frame"/> samples and returns every hop, model applied,
+    /// each window normalized by the session's running statistics as the predictor actor does.
+    /// </summary>
     private static List<(WindowSpan Window, float[] Probabilities)> Stream(StreamingModel model, float[] clip, int rate, int frame, StreamingSettings settings)
     {
         var session = new StreamSession(rate, settings);
@@ -24,7 +30,7 @@ public sealed class CorrectnessTests(TinyModel models, ITestOutputHelper output)
         void Drain()
         {
             while (session.TryTakeNext(out var w, out var samples))
-                hops.Add((w, model.Predict([model.Features(samples, rate)])[0]));
+                hops.Add((w, model.Predict([model.Features(samples, rate, session.Normalization)])[0]));
         }
         for (int at = 0; at < clip.Length; at += frame)
         {
@@ -89,6 +95,58 @@ public sealed class CorrectnessTests(TinyModel models, ITestOutputHelper output)
         // an input shaping this build does not know is refused, not ignored
         var e = Assert.Throws<EmotionCluster.Model.ModelArtifactException>(() => StreamingModel.Load(models.ModelUnknownInput));
         Assert.Contains("Whiten", e.Message);
+    }
+
+    [Fact]
+    public void A_stream_is_normalized_by_what_it_has_heard_so_far_and_its_first_window_as_predict_scores_it()
+    {
+        var model = StreamingModel.Load(models.ModelPrior);
+        float[] clip = [.. TinyModel.Clip(0, 1.5, 1), .. TinyModel.Clip(1, 1.5, 2), .. TinyModel.Clip(2, 1.0, 3)];
+        float[] sent = RawPcm.DecodePcm16(StreamClient.Pcm16(clip), 1);
+        // the model's input for every window, as the predictor actor computes it
+        var session = new StreamSession(16000, new StreamingSettings { WindowSeconds = 2, HopSeconds = 0.5 });
+        session.Append(sent);
+        session.End();
+        var windows = new List<(WindowSpan Window, Spectrogram Input)>();
+        while (session.TryTakeNext(out var w, out var samples)) windows.Add((w, model.Features(samples, 16000, session.Normalization)));
+        Assert.Equal(5, windows.Count);
+
+        using var predictor = Predictor.Load(models.ModelPrior);
+        var input = predictor.Input;
+        Assert.NotNull(input.Prior);
+        var featurizer = new PipelineFeaturizer(input.Features);
+        Spectrogram Raw(WindowSpan w) => featurizer.Extract(WavWriter.ToBytes(sent.AsSpan((int)w.Start, w.Length), 16000), "window");
+        // the first window has heard only itself: exactly what predict does with that audio as a file
+        Assert.Equal(input.Shape(Raw(windows[0].Window)).Data, windows[0].Input.Data);
+        // every window: normalized by the statistics of the stream so far (each window's new quarter after the first)
+        var heard = new StreamNormalization(0.25);
+        foreach (var (w, x) in windows)
+        {
+            var raw = Raw(w);
+            Assert.Equal(input.Shape(raw, heard.Add(model.Id, raw)).Data, x.Data);
+        }
+        // which is not how a lone clip of the last window's audio is shaped
+        var last = windows[^1];
+        float worst = input.Shape(Raw(last.Window)).Data.Zip(last.Input.Data, (a, b) => Math.Abs(a - b)).Max();
+        Assert.True(worst > 0.05f, $"the last window was shaped as a lone clip (max difference {worst})");
+    }
+
+    [Fact]
+    public void Running_statistics_weigh_each_windows_new_part_forget_beyond_their_limit_and_restart_for_another_model()
+    {
+        var first = new Spectrogram([0, 0, 0, 0], 1, 4);
+        var second = new Spectrogram([8, 8, 8, 8], 1, 4);
+        var n = new StreamNormalization(0.5, maxFrames: 8);
+        Assert.Null(n.Seen);
+        Assert.Equal(0, n.Add("m", first).Mean[0]); // the first window: its own
+        var after = n.Add("m", second); // half of the second window is new: 2 frames of 8 against 4 of 0
+        Assert.Equal(8.0 * 2 / 6, after.Mean[0], 9);
+        Assert.Equal(6, after.Frames);
+        for (int i = 0; i < 20; i++) after = n.Add("m", second);
+        Assert.True(after.Frames <= 8);
+        Assert.True(after.Mean[0] > 7.9, $"the past should be forgotten beyond 8 frames, mean {after.Mean[0]}");
+        Assert.Equal(0, n.Add("other", first).Mean[0]); // another model: a fresh start
+        Assert.Throws<ArgumentOutOfRangeException>(() => new StreamNormalization(0));
     }
 
     [EmoDbFact]

@@ -27,6 +27,8 @@ public sealed class TinyModel : IDisposable
     public string ModelPerBand { get; }
     /// <summary>The experiments' default input: speaker normalization (a window is its own speaker), then standardization.</summary>
     public string ModelSpeakerNorm { get; }
+    /// <summary>Speaker normalization with the training examples' statistics as the input prior (lone windows shrink toward it).</summary>
+    public string ModelPrior { get; }
     /// <summary>An <c>Input</c> key streaming does not know.</summary>
     public string ModelUnknownInput { get; }
 
@@ -50,16 +52,19 @@ public sealed class TinyModel : IDisposable
         ModelStandardized = Train(examples, cnn, 3, "standardized.model", standardized);
         ModelPerBand = Train(examples, cnn, 4, "perband.model", standardized with { PerBand = true });
         ModelSpeakerNorm = Train(examples, cnn, 6, "speakernorm.model", standardized with { SpeakerNorm = SpeakerNormalization.MeanVariance });
+        ModelPrior = Train(examples, cnn, 8, "prior.model", standardized with { SpeakerNorm = SpeakerNormalization.MeanVariance, PriorFrames = 200 },
+            prior: BandStatistics.Of(examples.Select(e => e.Item1)));
         // a model file from a build that knows an input shaping this one does not
         ModelUnknownInput = Train(examples, cnn, 5, "unknown.model", standardized, recipeJson => recipeJson.Replace("\"Standardize\": true", "\"Standardize\": true, \"Whiten\": true"));
     }
 
-    private string Train(List<(Spectrogram, int)> examples, CnnSettings cnn, int seed, string name, InputSettings input, Func<string, string>? editRecipe = null)
+    private string Train(List<(Spectrogram, int)> examples, CnnSettings cnn, int seed, string name, InputSettings input, Func<string, string>? editRecipe = null,
+        BandStatistics? prior = null)
     {
         var settings = new TrainingSettings { Epochs = 1, BatchSize = 4, Seed = seed, Threads = 0, EarlyStoppingPatience = 0, WarmupEpochs = 0 };
         using var result = Trainer.Train(examples, [], settings, cnn);
         string path = Path.Combine(Dir, name);
-        result.Save(path, Labels, new Recipe { Input = input, Cnn = cnn, Training = settings });
+        result.Save(path, Labels, new Recipe { Input = input, Cnn = cnn, Training = settings }, inputPrior: prior);
         if (editRecipe is not null)
         {
             using var zip = System.IO.Compression.ZipFile.Open(path, System.IO.Compression.ZipArchiveMode.Update);
