@@ -89,6 +89,13 @@ public sealed record AugmentationSettings
     /// </summary>
     public bool SpeakerContexts { get; init; } = true;
 
+    /// <summary>
+    /// Each time an example enters a batch, a random recording condition on its log-mel features
+    /// (<see cref="EmotionCluster.Features.RecordingConditions.Apply"/>: noise — white, pink, babble of other training
+    /// clips — at 5–30 dB SNR, reverberation, telephone band, gain), before normalization. Log-mel features only.
+    /// </summary>
+    public bool RecordingConditions { get; init; }
+
     public void Validate()
     {
         if (MaxShiftFrames < 0 || FrequencyMasks < 0 || MaxFrequencyWidth < 0 || TimeMasks < 0 || MaxTimeWidth < 0)
@@ -96,7 +103,8 @@ public sealed record AugmentationSettings
     }
 
     public string Describe() => !Enabled ? "none"
-        : (SpeakerContexts ? "speaker statistics from a random context of the speaker's clips (alone, a few, all, one emotion's); " : "") +
+        : (RecordingConditions ? "simulated recording conditions (noise 5–30 dB SNR: white, pink, babble; reverberation; telephone band; gain); " : "") +
+          (SpeakerContexts ? "speaker statistics from a random context of the speaker's clips (alone, a few, all, one emotion's); " : "") +
           $"random time shift up to ±{MaxShiftFrames} frames; SpecAugment: {TimeMasks} time masks up to {MaxTimeWidth} frames, " +
           $"{FrequencyMasks} frequency masks up to {MaxFrequencyWidth} bands (fresh draw every epoch)";
 }
@@ -128,6 +136,8 @@ public record Recipe
         Features.Validate();
         Input.Validate();
         Augmentation.Validate();
+        if (Augmentation.Enabled && Augmentation.RecordingConditions && Features.Kind != FeatureKind.LogMel)
+            throw new ArgumentException($"Augmentation.RecordingConditions simulates recordings on log-mel features; Features.Kind is {Features.Kind}: set it to LogMel or turn RecordingConditions off.");
         Training.Validate();
     }
 

@@ -153,9 +153,13 @@ public sealed record TrainingData(
 
         var trainX = train.Select(c => input.Shape(c.Features, SpeakerOf(c))).ToArray();
         var sources = new Dictionary<Spectrogram, Func<Random, Spectrogram>>(ReferenceEqualityComparer.Instance);
-        if (input.Prior is not null && recipe.Augmentation.SpeakerContexts)
+        var augmentation = recipe.Augmentation;
+        bool contexts = augmentation.Enabled && input.Prior is not null && augmentation.SpeakerContexts;
+        var conditions = augmentation.Enabled && augmentation.RecordingConditions ? new RecordingConditions(recipe.Features.Mel) : null;
+        if (contexts || conditions is not null)
         {
-            var own = train.Select(c => BandStatistics.Of([c.Features])).ToArray();
+            var raw = train.Select(c => c.Features).ToArray();
+            var own = contexts ? raw.Select(x => BandStatistics.Of([x])).ToArray() : [];
             var groups = Enumerable.Range(0, train.Count)
                 .GroupBy(i => string.IsNullOrEmpty(train[i].Speaker) ? "\0" + train[i].ClipId : train[i].Speaker!, StringComparer.Ordinal);
             foreach (var group in groups)
@@ -164,10 +168,16 @@ public sealed record TrainingData(
                 int[] classes = members.Select(i => train[i].Label).ToArray();
                 for (int self = 0; self < members.Length; self++)
                 {
-                    var clip = train[members[self]].Features;
-                    int at = self;
-                    sources[trainX[members[self]]] = random =>
-                        input.TrainingWindow(clip, BandStatistics.Pool(SpeakerContexts.Draw(at, classes, random).Select(j => own[members[j]])), random);
+                    int at = self, index = members[self];
+                    var speaker = SpeakerOf(train[index]);
+                    sources[trainX[index]] = random =>
+                    {
+                        // the recording as this draw hears it, then its statistics: a context of its speaker's clips (itself as heard)
+                        var x = conditions is null ? raw[index] : conditions.Apply(raw[index], random, raw);
+                        BandStatistics? context = !contexts ? speaker
+                            : BandStatistics.Pool(SpeakerContexts.Draw(at, classes, random).Select(j => j == at ? BandStatistics.Of([x]) : own[members[j]]));
+                        return input.TrainingWindow(x, context, random);
+                    };
                 }
             }
         }

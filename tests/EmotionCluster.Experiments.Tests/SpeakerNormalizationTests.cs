@@ -209,4 +209,27 @@ public class SpeakerNormalizationTests
         Assert.Equal([0], SpeakerContexts.Draw(0, [3], random));
         Assert.Throws<ArgumentOutOfRangeException>(() => SpeakerContexts.Draw(2, [0, 1], random));
     }
+
+    [Fact]
+    public void Recording_conditions_change_a_training_examples_features_before_normalization_and_need_log_mel()
+    {
+        var clips = new[] { Clip("a", "03", "anger"), Clip("b", "03", "sadness"), Clip("v", "08", "anger"), Clip("t", "09", "sadness") };
+        var random = new Random(3);
+        var features = FeatureSet.FromMemory(clips.Select(c => (c, new Spectrogram(Enumerable.Range(0, 64 * 40).Select(_ => (float)(-40 + 30 * random.NextDouble())).ToArray(), 64, 40))).ToArray());
+        var split = new Split("fold", clips[..2], [clips[2]], [clips[3]]);
+        var settings = new ExperimentSettings
+        {
+            Input = new() { Frames = 40, SpeakerNorm = SpeakerNormalization.None },
+            Augmentation = new() { MaxShiftFrames = 0, FrequencyMasks = 0, TimeMasks = 0, RecordingConditions = true },
+        };
+        var data = new ExperimentRunner(settings).Data(features, split, ["anger", "sadness"]);
+        var draws = Enumerable.Range(0, 40).Select(i => data.Augment!(data.TrainX[0], new Random(i)).Data).ToList();
+        int unchanged = draws.Count(d => d.SequenceEqual(data.TrainX[0].Data));
+        Assert.InRange(unchanged, 1, 30); // some draws leave the recording as it is, most do not
+        Assert.Equal(draws[7], data.Augment!(data.TrainX[0], new Random(7)).Data); // the same draw for the same seed
+        var off = new ExperimentRunner(settings with { Augmentation = settings.Augmentation with { RecordingConditions = false } }).Data(features, split, ["anger", "sadness"]);
+        Assert.Equal(off.TrainX[0].Data, off.Augment!(off.TrainX[0], new Random(1)).Data);
+        var e = Assert.Throws<ArgumentException>(() => (settings with { Features = new() { Kind = FeatureKind.Mfcc } }).Validate());
+        Assert.Contains("RecordingConditions", e.Message);
+    }
 }

@@ -14,7 +14,7 @@ public sealed class StreamingNode : IDisposable
 
     public StreamingNode() : this(null) { }
 
-    private StreamingNode(string? token, double windowSeconds = 2)
+    private StreamingNode(string? token, double windowSeconds = 2, string? modelPath = null)
     {
         Token = token;
         ConfigFile = Path.Combine(Models.Dir, $"node-{Guid.NewGuid():N}.json");
@@ -24,7 +24,7 @@ public sealed class StreamingNode : IDisposable
             {
                 // MaxLagSeconds off: on a loaded CI machine a burst of windows may wait longer than 2 s, and these tests count
                 // every hop (the lag rule has its unit test)
-                Streaming = new { ModelPath = Models.ModelA, WindowSeconds = windowSeconds, HopSeconds = 0.5, MaxFrameBytes = 65536, Smoothing = "ema:0.5", MaxLagSeconds = 0 },
+                Streaming = new { ModelPath = modelPath ?? Models.ModelA, WindowSeconds = windowSeconds, HopSeconds = 0.5, MaxFrameBytes = 65536, Smoothing = "ema:0.5", MaxLagSeconds = 0 },
                 Persistence = new { ConnectionString = $"Data Source={Path.Combine(Models.Dir, "journal.db")}" }, // not the shared default under bin/
             },
         }));
@@ -37,6 +37,9 @@ public sealed class StreamingNode : IDisposable
     }
 
     public static StreamingNode WithToken(string token) => new(token);
+
+    /// <summary>A node serving the model file at <paramref name="modelPath"/> (2 s windows, 0.5 s hop: the defaults).</summary>
+    public static StreamingNode WithModel(string modelPath) => new(null, modelPath: modelPath);
 
     public void Dispose()
     {
