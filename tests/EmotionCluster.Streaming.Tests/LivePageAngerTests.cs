@@ -11,8 +11,8 @@ namespace EmotionCluster.Streaming.Tests;
 /// </summary>
 public sealed class LivePageAngerTests(ITestOutputHelper output)
 {
-    /// <summary>Speaker 03, text a01, anger ("Der Lappen liegt auf dem Eisschrank").</summary>
-    public const string AngerClip = "03a01Wa.wav";
+    /// <summary>Speaker 14, text a01, anger ("Der Lappen liegt auf dem Eisschrank").</summary>
+    public const string AngerClip = "14a01Wa.wav";
 
     [SkippableFact]
     public async Task The_live_page_shows_anger_for_an_angry_speaker_the_model_never_heard()
