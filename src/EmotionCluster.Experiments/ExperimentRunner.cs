@@ -60,6 +60,9 @@ public sealed record CrossValidationOptions
     /// <summary>Recording conditions to score lone-clip (the robustness protocol); null or empty: not measured.</summary>
     public IReadOnlyList<PerturbationCondition>? Robustness { get; init; }
 
+    /// <summary>The run's folder of kept fold models.</summary>
+    public const string FoldsFolder = "folds";
+
     /// <summary>A fold's folder name: the split's name with characters a file name cannot hold replaced.</summary>
     public static string FoldName(Split fold) =>
         string.Concat(fold.Name.Select(ch => char.IsLetterOrDigit(ch) || ch is '-' or '_' or '.' or '+' ? ch : '_'));

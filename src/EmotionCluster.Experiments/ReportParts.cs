@@ -197,8 +197,12 @@ public static class ReportParts
         PooledConfusion = cv.Summary.Pooled.Confusion,
         PooledConfusionImage = pooledImage,
         Protocols = cv.ProtocolMeans.Select(m => new ProtocolRow(m.Protocol, ProtocolDescription(m.Protocol), m.MeanUar, m.StdUar, m.Folds)).ToList(),
-        Robustness = cv.Robustness.Select(r => new RobustnessRow(r.Condition, r.Description, r.MeanUar, r.StdUar, r.DropFromClean, r.Folds)).ToList(),
+        Robustness = Robustness(cv.Robustness),
     };
+
+    /// <summary>The report's rows of the robustness protocol.</summary>
+    public static IReadOnlyList<RobustnessRow> Robustness(IReadOnlyList<RobustnessMean> rows) =>
+        rows.Select(r => new RobustnessRow(r.Condition, r.Description, r.MeanUar, r.StdUar, r.DropFromClean, r.Folds)).ToList();
 
     private static string ProtocolDescription(string protocol) => protocol switch
     {

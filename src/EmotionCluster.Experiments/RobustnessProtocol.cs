@@ -65,20 +65,67 @@ public static class RobustnessProtocol
     }
 
     /// <summary>Mean ± std over folds per condition (in the order given) and the drop of the mean from clean's.</summary>
-    public static IReadOnlyList<RobustnessMean> Means(IReadOnlyList<FoldResult> folds, IReadOnlyList<PerturbationCondition> conditions)
+    public static IReadOnlyList<RobustnessMean> Means(IReadOnlyList<FoldResult> folds, IReadOnlyList<PerturbationCondition> conditions) =>
+        Means(folds.Where(f => f.Robustness is not null).Select(f => (f.TestSpeaker, f.Robustness!)).ToList(), conditions);
+
+    /// <summary>Mean ± std over folds (each fold's UAR per condition id) per condition, in the order given, and the drop from clean's mean.</summary>
+    public static IReadOnlyList<RobustnessMean> Means(IReadOnlyList<(string Fold, IReadOnlyDictionary<string, double> Uar)> folds,
+        IReadOnlyList<PerturbationCondition> conditions)
     {
-        var scored = folds.Where(f => f.Robustness is not null).ToList();
         double? clean = null;
         var rows = new List<RobustnessMean>();
         foreach (var c in conditions)
         {
-            var perFold = scored.Where(f => f.Robustness!.ContainsKey(c.Id)).ToDictionary(f => f.TestSpeaker, f => f.Robustness![c.Id]);
+            var perFold = folds.Where(f => f.Uar.ContainsKey(c.Id)).ToDictionary(f => f.Fold, f => f.Uar[c.Id]);
             if (perFold.Count == 0) continue;
             double mean = perFold.Values.Average();
             if (c.Kind == PerturbationKind.Clean) clean = mean;
             rows.Add(new RobustnessMean(c.Id, c.Describe(), mean, CrossValidationSummary.Std(perFold.Values.ToList()), 0, perFold.Count, perFold));
         }
         return clean is { } baseline ? rows.Select(r => r with { DropFromClean = baseline - r.MeanUar }).ToList() : rows;
+    }
+
+    /// <summary>
+    /// The robustness protocol on a cross-validation run's kept fold models (<c>RUN/folds/FOLD/model.ecm</c> with the
+    /// fold's <c>split.json</c>, written by <c>crossval</c>), without training: each fold's test clips are found by id among
+    /// <paramref name="clips"/> (the corpus the run was made from), the babble among its training clips, the seed is the
+    /// model's recipe's. Gives the same figures as <c>crossval --robustness</c> for the same conditions.
+    /// </summary>
+    /// <exception cref="InvalidDataException">the run has no fold models, or a fold's clip is not in the corpus.</exception>
+    public static IReadOnlyList<RobustnessMean> ScoreRun(string runRoot, IReadOnlyList<ClipInfo> clips, IReadOnlyList<PerturbationCondition> conditions,
+        Action<string>? line = null)
+    {
+        string folds = Path.Combine(runRoot, CrossValidationOptions.FoldsFolder);
+        var dirs = Directory.Exists(folds)
+            ? Directory.GetDirectories(folds).Where(d => File.Exists(Path.Combine(d, "model.ecm")) && File.Exists(Path.Combine(d, SplitManifest.FileName)))
+                .Order(StringComparer.Ordinal).ToList()
+            : [];
+        if (dirs.Count == 0)
+            throw new InvalidDataException($"{runRoot}: no fold models (folds/FOLD/model.ecm with split.json); run 'emotioncluster crossval --out {runRoot}' first, which keeps them");
+        var byId = clips.GroupBy(c => c.Id, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
+        ClipInfo Find(string id, string fold) => byId.TryGetValue(id, out var c) ? c
+            : throw new InvalidDataException($"{fold}: clip {id} of the fold's split is not in the corpus given; give the --data (and --map, --emotions) the run was made from");
+        var scored = new List<(string Fold, IReadOnlyDictionary<string, double> Uar)>();
+        foreach (string dir in dirs)
+        {
+            string name = Path.GetFileName(dir), modelPath = Path.Combine(dir, "model.ecm");
+            var split = SplitManifest.Load(Path.Combine(dir, SplitManifest.FileName));
+            string[] labels;
+            int seed;
+            using (var predictor = Predictor.Load(modelPath))
+            {
+                labels = predictor.Labels;
+                seed = predictor.Recipe?.Training.Seed ?? new EmotionCluster.Model.TrainingSettings().Seed;
+            }
+            var test = split.Test.Select(id => Find(id, name)).ToList();
+            var labelled = test.Zip(ExperimentRunner.LabelIndices(test, labels), (c, y) => (c, y)).ToList();
+            var train = split.Train.Select(id => Find(id, name)).ToList();
+            var uar = Score(modelPath, labelled, train, conditions, labels, seed).ToDictionary(p => p.Key, p => p.Value.Uar);
+            string speakers = string.Join("+", test.Select(c => c.Speaker).Distinct().Order(StringComparer.Ordinal));
+            line?.Invoke($"fold {name} (speaker {speakers}, {test.Count} clips): " + string.Join(", ", uar.Select(p => $"{p.Key} {p.Value:0.000}")));
+            scored.Add((speakers, uar));
+        }
+        return Means(scored, conditions);
     }
 
     public static string ToJson(IReadOnlyList<RobustnessMean> rows) => JsonSerializer.Serialize(rows, new JsonSerializerOptions { WriteIndented = true });

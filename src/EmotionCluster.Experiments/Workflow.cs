@@ -159,7 +159,7 @@ public sealed class Workflow(ExperimentSettings settings, IFeatureProvider provi
             f => observer.Line($"fold speaker {f.TestSpeaker}: {f.Protocols!.Describe()}; lone clip accuracy {f.Report.Accuracy:0.000} " +
                                $"({f.TestClips} clips, best epoch {f.BestEpoch}/{f.EpochsRun}, {f.Duration.TotalSeconds:0}s, run {f.RunId})" +
                                (f.Robustness is { } r ? "; lone clip UAR by condition: " + string.Join(", ", r.Select(c => $"{c.Key} {c.Value:0.000}")) : "")), ct,
-            new CrossValidationOptions { FoldModels = save ? run.File("folds") : null, Robustness = robustness });
+            new CrossValidationOptions { FoldModels = save ? run.File(CrossValidationOptions.FoldsFolder) : null, Robustness = robustness });
         observer.Line($"LOSO mean accuracy {cv.Summary.MeanAccuracy:0.000} ± {cv.Summary.StdAccuracy:0.000}, mean UAR {cv.Summary.MeanUar:0.000} ± {cv.Summary.StdUar:0.000} " +
                       "(lone clip: each clip on its own, as predict FILE)");
         foreach (var m in cv.ProtocolMeans)

@@ -253,6 +253,22 @@ public class TrainingCommandsTests
         foreach (var c in EmotionCluster.Audio.PerturbationCondition.Standard) Assert.Contains($"| {c.Id} | {c.Describe()} |", report);
         Assert.Contains("| streamed |", report);
 
+        // the kept fold models scored again without training: the same figures
+        (code, output, error) = Run("robustness", "--run", run, "--data", Datasets.RequireEmoDb(), "--conditions", "white-20db,telephone");
+        Assert.True(code == 0, error + output);
+        using (var again = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "crossval_robustness.json"))))
+        {
+            var rescored = again.RootElement.EnumerateArray().ToList();
+            Assert.Equal(["clean", "white-20db", "telephone"], rescored.Select(r => r.GetProperty("Condition").GetString()));
+            foreach (var r in rescored)
+                Assert.Equal(rows.Single(o => o.GetProperty("Condition").GetString() == r.GetProperty("Condition").GetString()).GetProperty("MeanUar").GetDouble(),
+                    r.GetProperty("MeanUar").GetDouble(), 9);
+        }
+        Assert.Contains("| telephone |", File.ReadAllText(Path.Combine(run, "report.md")));
+        (code, _, error) = Run("robustness", "--run", dir.File("nothing"), "--data", Datasets.RequireEmoDb());
+        Assert.NotEqual(0, code);
+        Assert.Contains("crossval", error);
+
         // a condition that does not exist is refused before any training
         (code, _, error) = Run("crossval", "--data", Datasets.RequireEmoDb(), "--speakers", "03", "--out", dir.File("bad"), "--store", dir.File("features"),
             "--limit", "12", "--epochs", "1", "--robustness", "white-20db,underwater");
