@@ -25,7 +25,7 @@ public class RobustnessTests
         Assert.Equal(0.2, rows[1].DropFromClean, 12);
         Assert.Equal(2, rows[1].Folds);
         Assert.Equal((1, 0.7), (rows[2].Folds, rows[2].MeanUar));
-        Assert.Equal(0.6, rows[1].PerFold["08"], 12);
+        Assert.Equal(0.4, rows[1].PerFold["08"], 12);
         Assert.Equal("white noise, 20 dB SNR", rows[1].Description);
     }
 }
