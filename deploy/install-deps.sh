@@ -6,7 +6,8 @@ for pkg in "$@"; do need+=("$pkg"); done
 # Always needed by the tests:
 # postgresql-15: deploy/start-test-postgres.sh runs a throwaway server for the journal tests (EMOTIONCLUSTER_PG).
 # chromium: the live page's browser test (tests/EmotionCluster.Streaming.Tests, headless with a fake microphone).
-base=(postgresql-15 chromium)
+# sox, libsox-fmt-mp3: the MP3 round trip of the robustness conditions (EmotionCluster.Audio.CodecRoundTrip, crossval --robustness).
+base=(postgresql-15 chromium sox libsox-fmt-mp3)
 # kubectl renders the Kubernetes overlays in the deployment tests; any kubectl on PATH will do (Debian's is 1.20).
 command -v kubectl >/dev/null 2>&1 || base+=(kubernetes-client)
 missing=()

@@ -19,6 +19,7 @@ public static class CliApp
         TrainingCommands.CreateTrain,
         TrainingCommands.CreateEvaluate,
         TrainingCommands.CreateCrossval,
+        TrainingCommands.CreateRobustness,
         TrainingCommands.CreateManifest,
         TrainingCommands.CreatePredict,
         TrainingCommands.CreateReport,

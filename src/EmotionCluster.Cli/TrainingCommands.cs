@@ -139,17 +139,99 @@ public static class TrainingCommands
         {
             Description = "K speaker-grouped folds instead of one fold per speaker (corpora with many speakers, e.g. CREMA-D's 91): each fold holds out a group of speakers.",
         };
-        var command = new Command("crossval", "Speaker-independent cross-validation (leave-one-speaker-out, or --folds K speaker groups): every protocol's mean ± std over folds and the pooled confusion matrix.");
+        var robustness = new Option<string?>("--robustness")
+        {
+            Description = "Also score each fold's held-out clips lone-clip under recording conditions (noise at 20 and 10 dB SNR: white, pink, babble; " +
+                          "telephone; gain -20 dB; clipping; reverb; MP3 via sox): crossval_robustness.json and a table in the report. " +
+                          "Alone: every condition; or a comma-separated list, e.g. white-20db,telephone,mp3-32k.",
+            Arity = ArgumentArity.ZeroOrOne,
+        };
+        var command = new Command("crossval", "Speaker-independent cross-validation (leave-one-speaker-out, or --folds K speaker groups): every protocol's mean ± std " +
+                                              "over folds and the pooled confusion matrix; each fold's model is kept in OUT/folds/FOLD/model.ecm.");
         common.AddTo(command);
         command.Options.Add(speakers);
         command.Options.Add(folds);
-        command.SetAction((r, ct) => RunAsync(r, output => Execute(r, common, output, ct, (w, prepared) =>
+        command.Options.Add(robustness);
+        command.SetAction((r, ct) => RunAsync(r, output =>
         {
-            w.CrossValidate(prepared, save: true, ct,
-                r.GetValue(speakers)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries), r.GetValue(folds));
-            return Task.CompletedTask;
-        })));
+            var conditions = Conditions(r, robustness); // a bad condition or a missing sox fails before any extraction or training
+            return Execute(r, common, output, ct, (w, prepared) =>
+            {
+                w.CrossValidate(prepared, save: true, ct,
+                    r.GetValue(speakers)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries), r.GetValue(folds), conditions);
+                return Task.CompletedTask;
+            });
+        }));
         return command;
+    }
+
+    /// <summary>
+    /// <c>robustness</c>: the robustness protocol on a cross-validation run's kept fold models, without training
+    /// (<see cref="RobustnessProtocol.ScoreRun"/>); writes <c>crossval_robustness.json</c> and the report's table.
+    /// </summary>
+    public static Command CreateRobustness()
+    {
+        var runDir = new Option<string>("--run") { Description = "Run directory of a crossval whose fold models were kept (RUN/folds/FOLD/model.ecm).", Required = true };
+        var data = new Option<string>("--data") { Description = CorpusCommandOptions.DataDescription + " The corpus the run was made from.", Required = true };
+        var corpusOptions = new CorpusCommandOptions();
+        var conditions = new Option<string?>("--conditions")
+        {
+            Description = "Comma-separated recording conditions, e.g. white-20db,telephone,mp3-32k (clean is always scored); default: every condition.",
+        };
+        var command = new Command("robustness", "Score a crossval run's kept fold models lone-clip under recording conditions (noise, telephone, gain, clipping, " +
+                                                "reverb, MP3): crossval_robustness.json and the report's table, no training.") { runDir, data, conditions };
+        corpusOptions.AddTo(command);
+        command.SetAction(r => CliErrors.Run(r, output =>
+        {
+            var chosen = Conditions(r, conditions) ?? RequireCodec(EmotionCluster.Audio.PerturbationCondition.Standard, conditions.Name);
+            string dir = r.GetValue(runDir)!;
+            if (!Directory.Exists(dir)) throw new CliException($"--run {dir}: no such run directory; run 'emotioncluster crossval --data DIR --out {dir}' first");
+            var clips = CorpusLoader.Load(r.GetValue(data)!, corpusOptions.ToOptions(r)).Clips;
+            IReadOnlyList<RobustnessMean> rows;
+            try { rows = RobustnessProtocol.ScoreRun(dir, clips, chosen, output.WriteLine); }
+            catch (InvalidDataException e) { throw new CliException(e.Message); }
+            var run = new RunDirectory(dir);
+            run.WriteText(RobustnessProtocol.FileName, RobustnessProtocol.ToJson(rows));
+            output.WriteLine("lone clip under recording conditions (mean UAR ± std over folds, drop from clean):");
+            foreach (var c in rows)
+                output.WriteLine($"  {c.Condition}: {c.MeanUar:0.000} ± {c.StdUar:0.000}, drop {c.DropFromClean:+0.000;-0.000;0.000} ({c.Folds} folds)");
+            output.WriteLine($"wrote {run.File(RobustnessProtocol.FileName)}");
+            if (run.Load<CrossValidationSection>("crossvalidation") is { } section)
+            {
+                run.Save("crossvalidation", section with { Robustness = ReportParts.Robustness(rows) });
+                output.WriteLine($"report: {Workflow.WriteReport(run)}");
+            }
+            return CliErrors.Ok;
+        }));
+        return command;
+    }
+
+    /// <summary>
+    /// The recording conditions of <c>--robustness</c>: null when it is absent, every standard condition (clean first)
+    /// when it has no value, else clean and the listed ones; the MP3 condition needs sox, checked before any training.
+    /// </summary>
+    private static IReadOnlyList<EmotionCluster.Audio.PerturbationCondition>? Conditions(ParseResult r, Option<string?> option)
+    {
+        if (r.GetResult(option) is null) return null;
+        IReadOnlyList<EmotionCluster.Audio.PerturbationCondition> conditions;
+        try
+        {
+            conditions = r.GetValue(option) is { Length: > 0 } list
+                ? new[] { EmotionCluster.Audio.PerturbationCondition.Clean }.Concat(list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                    .Select(EmotionCluster.Audio.PerturbationCondition.Parse)).Distinct().ToList()
+                : EmotionCluster.Audio.PerturbationCondition.Standard;
+        }
+        catch (ArgumentException e) { throw new CliException($"{option.Name}: {e.Message}"); }
+        return RequireCodec(conditions, option.Name);
+    }
+
+    /// <summary>The conditions, once sox is known to be there when the MP3 condition is among them.</summary>
+    private static IReadOnlyList<EmotionCluster.Audio.PerturbationCondition> RequireCodec(IReadOnlyList<EmotionCluster.Audio.PerturbationCondition> conditions, string option)
+    {
+        if (conditions.Any(c => c.Kind == EmotionCluster.Audio.PerturbationKind.Codec) && !new EmotionCluster.Audio.CodecRoundTrip().IsAvailable())
+            throw new CliException($"{option}: the MP3 condition needs sox with MP3 support; install the Debian packages sox and libsox-fmt-mp3 " +
+                                   "(deploy/install-deps.sh), or list the conditions without mp3-32k");
+        return conditions;
     }
 
     /// <summary>

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using EmotionCluster.Audio;
 using EmotionCluster.Corpora;
 using EmotionCluster.Evaluation;
 using EmotionCluster.Features;
@@ -39,6 +40,38 @@ public sealed record FoldResult(string TestSpeaker, string ValidationSpeakers, i
     public string RunId { get; init; } = "";
 
     public ProtocolScores? Protocols { get; init; }
+
+    /// <summary>Lone-clip UAR per recording condition (<see cref="PerturbationCondition.Id"/>); null when robustness was not measured.</summary>
+    public IReadOnlyDictionary<string, double>? Robustness { get; init; }
+
+    /// <summary>Where the fold's model was kept (<c>folds/FOLD/model.ecm</c> of the run); null when it was not kept.</summary>
+    public string? ModelPath { get; init; }
+}
+
+/// <summary>
+/// What cross-validation does besides training and the protocols on features: keep each fold's model, stream the
+/// held-out clips (the streamed protocol), score them under recording conditions (the robustness protocol).
+/// </summary>
+public sealed record CrossValidationOptions
+{
+    /// <summary>Each fold's model is kept as <c>DIR/FOLD/model.ecm</c>, with the fold's <c>split.json</c>; null: a temporary file, deleted after scoring.</summary>
+    public string? FoldModels { get; init; }
+
+    /// <summary>Score the streamed protocol (the clips' WAV files through the live stream's path).</summary>
+    public bool Streamed { get; init; } = true;
+
+    /// <summary>The stream's window, hop and smoothing (a predictor node's defaults).</summary>
+    public EmotionCluster.Streaming.StreamingSettings Streaming { get; init; } = new();
+
+    /// <summary>Recording conditions to score lone-clip (the robustness protocol); null or empty: not measured.</summary>
+    public IReadOnlyList<PerturbationCondition>? Robustness { get; init; }
+
+    /// <summary>The run's folder of kept fold models.</summary>
+    public const string FoldsFolder = "folds";
+
+    /// <summary>A fold's folder name: the split's name with characters a file name cannot hold replaced.</summary>
+    public static string FoldName(Split fold) =>
+        string.Concat(fold.Name.Select(ch => char.IsLetterOrDigit(ch) || ch is '-' or '_' or '.' or '+' ? ch : '_'));
 }
 
 /// <summary>
@@ -50,6 +83,9 @@ public sealed record CrossValidationResult(string[] Labels, IReadOnlyList<FoldRe
 {
     public CrossValidationSummary? SpeakerAdapted { get; init; }
     public IReadOnlyList<ProtocolMean> ProtocolMeans { get; init; } = [];
+
+    /// <summary>Per recording condition, the lone-clip UAR over folds (empty when robustness was not measured).</summary>
+    public IReadOnlyList<RobustnessMean> Robustness { get; init; } = [];
 }
 
 /// <summary>A protocol's UAR over folds: mean, population std, the folds it was measured on.</summary>
@@ -146,13 +182,15 @@ public sealed class ExperimentRunner
     }
 
     /// <summary>
-    /// Leave-one-speaker-out: one model per fold, scored on the held-out speaker; each fold's model file is written to
-    /// <paramref name="modelPath"/>(fold) when given (a model that never saw that speaker, e.g. for robustness or live tests).
+    /// Leave-one-speaker-out: one model per fold, scored on the held-out speaker under every protocol; the model file is
+    /// kept where <paramref name="options"/> say (<see cref="CrossValidationOptions.FoldModels"/>), which also say whether
+    /// the clips are streamed and under which recording conditions they are scored.
     /// </summary>
     public CrossValidationResult CrossValidate(FeatureSet features, IReadOnlyList<Split> folds, string[] labels,
         IProgress<TrainingProgress>? progress = null, Action<FoldResult>? foldDone = null, CancellationToken cancellationToken = default,
-        Func<Split, string>? modelPath = null)
+        CrossValidationOptions? options = null)
     {
+        options ??= new CrossValidationOptions();
         var results = new List<FoldResult>();
         for (int f = 0; f < folds.Count; f++)
         {
@@ -161,11 +199,11 @@ public sealed class ExperimentRunner
             var epochProgress = progress is null ? null
                 : new SyncProgress<EpochReport>(e => progress.Report(new TrainingProgress(index, folds.Count, e, Settings.Training.Epochs)));
             using var t = TrainSplit(features, fold, labels, epochProgress, cancellationToken);
-            if (modelPath is not null) t.SaveModel(modelPath(fold), Settings);
+            var (protocols, robustness, kept) = ScoreFoldModel(t, fold, labels, options);
             var result = new FoldResult(string.Join("+", fold.TestSpeakers), string.Join("+", fold.ValidationSpeakers),
                 fold.Train.Count, fold.Validation.Count, fold.Test.Count, t.Training.History.Count, t.Training.BestEpoch,
-                t.Protocols!.LoneClip, t.Duration)
-            { RunId = t.RunId, Protocols = t.Protocols };
+                protocols.LoneClip, t.Duration)
+            { RunId = t.RunId, Protocols = protocols, Robustness = robustness, ModelPath = kept };
             results.Add(result);
             foldDone?.Invoke(result);
         }
@@ -176,6 +214,8 @@ public sealed class ExperimentRunner
             if (v.Count > 0) means.Add(new ProtocolMean(name, v.Average(), CrossValidationSummary.Std(v), v.Count));
         }
         Mean("lone clip", results.Select(r => (double?)r.Protocols!.LoneClip.Uar));
+        Mean("streamed", results.Select(r => r.Protocols!.Streamed?.Uar));
+        Mean("streamed, last smoothed hop", results.Select(r => r.Protocols!.StreamedLastSmoothed?.Uar));
         foreach (int k in ProtocolScores.EnrollmentSizes)
             Mean($"speaker-adapted, k={k}", results.Select(r => r.Protocols!.Enrolled.TryGetValue(k, out double u) ? u : (double?)null));
         Mean("speaker-adapted, all clips", results.Select(r => (double?)r.Protocols!.SpeakerAll.Uar));
@@ -183,7 +223,46 @@ public sealed class ExperimentRunner
         {
             SpeakerAdapted = CrossValidationSummary.Create(results.Select(r => r.Protocols!.SpeakerAll).ToList()),
             ProtocolMeans = means,
+            Robustness = options.Robustness is { Count: > 0 } conditions ? RobustnessProtocol.Means(results, conditions) : [],
         };
+    }
+
+    /// <summary>
+    /// Saves the fold's model (kept under <see cref="CrossValidationOptions.FoldModels"/>, else in a temporary file) and
+    /// scores what needs the model file: the streamed protocol and the recording conditions.
+    /// </summary>
+    private (ProtocolScores Protocols, IReadOnlyDictionary<string, double>? Robustness, string? Kept) ScoreFoldModel(TrainedSplit t, Split fold,
+        string[] labels, CrossValidationOptions options)
+    {
+        var protocols = t.Protocols!;
+        bool robust = options.Robustness is { Count: > 0 };
+        if (options.FoldModels is null && !options.Streamed && !robust) return (protocols, null, null);
+        string dir = options.FoldModels is { } root
+            ? Path.Combine(root, CrossValidationOptions.FoldName(fold))
+            : Directory.CreateTempSubdirectory("ec-fold-").FullName;
+        Directory.CreateDirectory(dir);
+        string modelPath = Path.Combine(dir, "model.ecm");
+        try
+        {
+            t.SaveModel(modelPath, Settings);
+            if (options.FoldModels is not null) File.WriteAllText(Path.Combine(dir, SplitManifest.FileName), SplitManifest.Of(fold).ToJson());
+            var test = fold.Test.Zip(LabelIndices(fold.Test, labels), (c, y) => (c, y)).ToList();
+            if (options.Streamed)
+            {
+                var streamed = StreamedProtocol.Score(modelPath, test, labels, options.Streaming);
+                protocols = protocols with { Streamed = streamed.Mean, StreamedLastSmoothed = streamed.LastSmoothed };
+            }
+            IReadOnlyDictionary<string, double>? robustness = null;
+            if (robust)
+                robustness = RobustnessProtocol.Score(modelPath, test, fold.Train, options.Robustness!, labels, Settings.Training.Seed)
+                    .ToDictionary(p => p.Key, p => p.Value.Uar);
+            return (protocols, robustness, options.FoldModels is null ? null : modelPath);
+        }
+        finally
+        {
+            if (options.FoldModels is null)
+                try { Directory.Delete(dir, recursive: true); } catch (IOException) { }
+        }
     }
 
 }

@@ -15,6 +15,9 @@ namespace EmotionCluster.Experiments;
 /// random, not balanced by emotion, left out of the scoring), the mean UAR over <see cref="Draws"/> draws;</item>
 /// <item><see cref="SpeakerAll"/> — speaker-adapted with all of the speaker's clips (what training and <c>evaluate</c>
 /// use; the figure published before 2026-12-07).</item>
+/// <item><see cref="Streamed"/> — each clip sent through the live stream's path (windows, hop, smoothing), labelled by the
+/// mean of its windows' probabilities (<see cref="StreamedProtocol"/>); set by cross-validation, which keeps the fold's
+/// model file the stream loads. <see cref="StreamedLastSmoothed"/>: the same streams labelled by the last smoothed hop.</item>
 /// </list>
 /// For a model without speaker normalization the three are the same figure.
 /// </summary>
@@ -25,9 +28,15 @@ public sealed record ProtocolScores(ClassificationReport LoneClip, Classificatio
     /// <summary>Random enrollment draws per k; the protocol's figure is their mean UAR.</summary>
     public const int Draws = 3;
 
-    /// <summary>One line: lone clip, k = 1/5/20, all.</summary>
+    /// <summary>The streamed protocol: each clip's label from the mean of its windows' probabilities; null when not measured.</summary>
+    public ClassificationReport? Streamed { get; init; }
+
+    /// <summary>The same streams, each clip's label the last hop's smoothed emotion (what the live page shows at the end); null when not measured.</summary>
+    public ClassificationReport? StreamedLastSmoothed { get; init; }
+
+    /// <summary>One line: lone clip, streamed, k = 1/5/20, all.</summary>
     public string Describe() =>
-        $"lone clip UAR {LoneClip.Uar:0.000}; speaker-adapted UAR " +
+        $"lone clip UAR {LoneClip.Uar:0.000}; " + (Streamed is { } s ? $"streamed UAR {s.Uar:0.000}; " : "") + "speaker-adapted UAR " +
         string.Join(", ", EnrollmentSizes.Select(k => Enrolled.TryGetValue(k, out double u) ? $"k={k} {u:0.000}" : $"k={k} -")) +
         $", all {SpeakerAll.Uar:0.000}";
 

@@ -197,12 +197,20 @@ public static class ReportParts
         PooledConfusion = cv.Summary.Pooled.Confusion,
         PooledConfusionImage = pooledImage,
         Protocols = cv.ProtocolMeans.Select(m => new ProtocolRow(m.Protocol, ProtocolDescription(m.Protocol), m.MeanUar, m.StdUar, m.Folds)).ToList(),
+        Robustness = Robustness(cv.Robustness),
     };
+
+    /// <summary>The report's rows of the robustness protocol.</summary>
+    public static IReadOnlyList<RobustnessRow> Robustness(IReadOnlyList<RobustnessMean> rows) =>
+        rows.Select(r => new RobustnessRow(r.Condition, r.Description, r.MeanUar, r.StdUar, r.DropFromClean, r.Folds)).ToList();
 
     private static string ProtocolDescription(string protocol) => protocol switch
     {
         "lone clip" => "each clip on its own, exactly as `predict FILE` (the fold table and the pooled matrix below)",
         "speaker-adapted, all clips" => "every clip of the held-out speaker as unlabelled enrollment (how training normalizes)",
+        "streamed" => "each clip's WAV sent through the live stream's path (2 s windows every 0.5 s, a node's defaults); " +
+                      "the clip's label is the mean of its windows' probabilities",
+        "streamed, last smoothed hop" => "the same streams; the clip's label is the last hop's smoothed emotion (what the live page shows at the end)",
         _ when protocol.StartsWith("speaker-adapted, k=", StringComparison.Ordinal) =>
             $"{protocol["speaker-adapted, k=".Length..]} random unlabelled clip(s) of the speaker as enrollment, not scored; mean of {ProtocolScores.Draws} draws",
         _ => protocol,

@@ -138,8 +138,10 @@ public sealed class Workflow(ExperimentSettings settings, IFeatureProvider provi
     /// <summary>Leave-one-speaker-out (early-stopping set per <see cref="ExperimentSettings.LosoValidation"/>); saves per-fold lines, the summary and the pooled confusion matrix.</summary>
     /// <param name="onlySpeakers">Run only the folds that hold out these speakers (null: every fold).</param>
     /// <param name="groupedFolds">K speaker-grouped folds (<see cref="Splits.SpeakerGroupedFolds"/>) instead of one per speaker.</param>
+    /// <param name="robustness">Recording conditions to score each fold's held-out clips under (lone clip); null: none.</param>
+    /// <remarks>Each fold's model is kept as <c>folds/FOLD/model.ecm</c> of the run, beside the fold's <c>split.json</c>.</remarks>
     public CrossValidationResult CrossValidate(PreparedCorpus prepared, bool save = true, CancellationToken ct = default, IReadOnlyCollection<string>? onlySpeakers = null,
-        int? groupedFolds = null)
+        int? groupedFolds = null, IReadOnlyList<EmotionCluster.Audio.PerturbationCondition>? robustness = null)
     {
         (prepared.Corpus with { Clips = prepared.Features.Clips }).RequireSpeakers("speaker-independent cross-validation");
         var folds = groupedFolds is { } k
@@ -155,12 +157,16 @@ public sealed class Workflow(ExperimentSettings settings, IFeatureProvider provi
         observer.Line(groupedFolds is null ? $"leave-one-speaker-out: {folds.Count} folds" : $"{folds.Count} speaker-grouped folds");
         var cv = Runner.CrossValidate(prepared.Features, folds, prepared.Labels, new SyncProgress<TrainingProgress>(observer.Epoch),
             f => observer.Line($"fold speaker {f.TestSpeaker}: {f.Protocols!.Describe()}; lone clip accuracy {f.Report.Accuracy:0.000} " +
-                               $"({f.TestClips} clips, best epoch {f.BestEpoch}/{f.EpochsRun}, {f.Duration.TotalSeconds:0}s, run {f.RunId})"), ct,
-            save ? f => run.File(Path.Combine("folds", string.Join("+", f.TestSpeakers), RunDirectory.ModelFile)) : null);
+                               $"({f.TestClips} clips, best epoch {f.BestEpoch}/{f.EpochsRun}, {f.Duration.TotalSeconds:0}s, run {f.RunId})" +
+                               (f.Robustness is { } r ? "; lone clip UAR by condition: " + string.Join(", ", r.Select(c => $"{c.Key} {c.Value:0.000}")) : "")), ct,
+            new CrossValidationOptions { FoldModels = save ? run.File(CrossValidationOptions.FoldsFolder) : null, Robustness = robustness });
         observer.Line($"LOSO mean accuracy {cv.Summary.MeanAccuracy:0.000} ± {cv.Summary.StdAccuracy:0.000}, mean UAR {cv.Summary.MeanUar:0.000} ± {cv.Summary.StdUar:0.000} " +
                       "(lone clip: each clip on its own, as predict FILE)");
         foreach (var m in cv.ProtocolMeans)
             observer.Line($"  {m.Protocol}: mean UAR {m.MeanUar:0.000} ± {m.StdUar:0.000} ({m.Folds} folds)");
+        if (cv.Robustness.Count > 0) observer.Line("lone clip under recording conditions (mean UAR ± std over folds, drop from clean):");
+        foreach (var c in cv.Robustness)
+            observer.Line($"  {c.Condition}: {c.MeanUar:0.000} ± {c.StdUar:0.000}, drop {c.DropFromClean:+0.000;-0.000;0.000} ({c.Folds} folds)");
         if (!save) return cv;
         string scheme = groupedFolds is { } groups ? $"{groups} speaker-grouped folds" : "leave-one-speaker-out";
         string heldOut = groupedFolds is null ? "the held-out speaker" : "the held-out speakers";
@@ -169,6 +175,7 @@ public sealed class Workflow(ExperimentSettings settings, IFeatureProvider provi
         run.WriteText("crossval.json", cv.Summary.ToJson()); // the headline: lone clip
         if (cv.SpeakerAdapted is { } adapted) run.WriteText("crossval_speaker_adapted.json", adapted.ToJson());
         run.WriteText("crossval_protocols.json", System.Text.Json.JsonSerializer.Serialize(cv.ProtocolMeans, new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
+        if (cv.Robustness.Count > 0) run.WriteText(RobustnessProtocol.FileName, RobustnessProtocol.ToJson(cv.Robustness));
         run.Save("folds", cv.Folds.Select(f => new { f.TestSpeaker, f.RunId, f.ValidationSpeakers, f.TrainClips, f.ValidationClips, f.TestClips, f.EpochsRun, f.BestEpoch, f.Report.Accuracy, f.Report.Uar, Seconds = f.Duration.TotalSeconds }).ToList());
         run.Save("crossvalidation", ReportParts.CrossValidation(cv, scheme,
             settings.LosoValidation == LosoValidation.NextSpeaker

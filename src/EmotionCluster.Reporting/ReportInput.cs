@@ -150,6 +150,9 @@ public sealed record FoldRow(string TestSpeaker, int TestClips, double Accuracy,
 /// <summary>One evaluation protocol's UAR over the folds (lone clip, k enrollment clips, all of the speaker's clips).</summary>
 public sealed record ProtocolRow(string Protocol, string Description, double MeanUar, double StdUar, int Folds);
 
+/// <summary>One recording condition's lone-clip UAR over the folds and its drop from the clean recordings' mean.</summary>
+public sealed record RobustnessRow(string Condition, string Description, double MeanUar, double StdUar, double DropFromClean, int Folds);
+
 public sealed record CrossValidationSection
 {
     /// <summary>e.g. "leave-one-speaker-out".</summary>
@@ -171,6 +174,8 @@ public sealed record CrossValidationSection
     public required string PooledConfusionImage { get; init; }
     /// <summary>Every protocol's mean ± std over folds, the headline first; empty in runs from before 2026-12-07.</summary>
     public IReadOnlyList<ProtocolRow> Protocols { get; init; } = [];
+    /// <summary>Lone clip under recording conditions (clean first), when <c>crossval --robustness</c> measured them; else empty.</summary>
+    public IReadOnlyList<RobustnessRow> Robustness { get; init; } = [];
 }
 
 /// <summary>

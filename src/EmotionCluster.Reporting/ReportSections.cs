@@ -186,6 +186,19 @@ internal static class ReportSections
             md.Table(["Protocol", "What the model gets", ">Mean UAR ± std", ">Folds"],
                 cv.Protocols.Select(p => new[] { p.Protocol, p.Description, MeanStd(p.MeanUar, p.StdUar), $"{p.Folds}" }));
         }
+        if (cv.Robustness.Count > 0)
+        {
+            md.Paragraph("Robustness to the recording: the held-out clips scored lone-clip (as `predict FILE`) after each recording " +
+                         "condition was applied to their audio (babble from the fold's training speakers; docs/accuracy.md). " +
+                         "The drop is the clean mean UAR minus the condition's, in percentage points.");
+            md.Table(["Condition", "What was done", ">Mean UAR ± std", ">Drop from clean", ">Folds"],
+                cv.Robustness.Select(r => new[]
+                {
+                    r.Condition, r.Description, MeanStd(r.MeanUar, r.StdUar),
+                    r.Condition == "clean" ? "reference" : (100 * r.DropFromClean).ToString("0.0", System.Globalization.CultureInfo.InvariantCulture) + " pp",
+                    $"{r.Folds}",
+                }));
+        }
         md.Table([">Fold", "Test speaker", ">Test clips", ">Accuracy", ">UAR"],
             cv.Folds.Select((f, i) => new[] { $"{i + 1}", f.TestSpeaker, $"{f.TestClips}", Percent(f.Accuracy), Percent(f.Uar) })
                 .Append(["Mean ± std", $"all {cv.Folds.Count}", $"{pooled.Total}", MeanStd(cv.MeanAccuracy, cv.StdAccuracy), MeanStd(cv.MeanUar, cv.StdUar)]));

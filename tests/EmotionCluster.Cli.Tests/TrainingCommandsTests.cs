@@ -214,6 +214,69 @@ public class TrainingCommandsTests
     }
 
     [EmoDbFact]
+    public void Crossval_streams_the_held_out_clips_keeps_the_fold_models_and_with_robustness_tables_every_recording_condition()
+    {
+        using var dir = new TempDir();
+        string run = dir.File("run");
+        var (code, output, error) = Run("crossval", "--data", Datasets.RequireEmoDb(), "--speakers", "03", "--out", run, "--store", dir.File("features"),
+            "--limit", "12", "--epochs", "1", "--emotions", "anger,sadness,neutral", "--robustness");
+        Assert.True(code == 0, error + output);
+
+        // the fold's model is kept with its split, and loads as a predictor
+        string fold = Path.Combine(run, "folds", "loso-03");
+        using (var predictor = EmotionCluster.Model.Predictor.Load(Path.Combine(fold, "model.ecm")))
+            Assert.Equal(["anger", "sadness", "neutral"], predictor.Labels);
+        var split = EmotionCluster.Experiments.SplitManifest.Load(Path.Combine(fold, "split.json"));
+        Assert.All(split.Test, id => Assert.StartsWith("03", id));
+        Assert.DoesNotContain(split.Train, id => id.StartsWith("03", StringComparison.Ordinal));
+
+        // the streamed protocol beside the others
+        using var protocols = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "crossval_protocols.json")));
+        var names = protocols.RootElement.EnumerateArray().Select(p => p.GetProperty("Protocol").GetString()).ToList();
+        Assert.Equal(["lone clip", "streamed", "streamed, last smoothed hop"], names.Take(3));
+        Assert.All(protocols.RootElement.EnumerateArray(), p => Assert.InRange(p.GetProperty("MeanUar").GetDouble(), 0, 1));
+
+        // every condition, clean first; clean through predict's path (WAV bytes) is the lone-clip figure from the feature store
+        using var robustness = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "crossval_robustness.json")));
+        var rows = robustness.RootElement.EnumerateArray().ToList();
+        Assert.Equal(EmotionCluster.Audio.PerturbationCondition.Standard.Select(c => c.Id), rows.Select(r => r.GetProperty("Condition").GetString()));
+        Assert.All(rows, r => Assert.Equal(1, r.GetProperty("Folds").GetInt32()));
+        double clean = rows[0].GetProperty("MeanUar").GetDouble();
+        Assert.Equal(0, rows[0].GetProperty("DropFromClean").GetDouble());
+        var summary = CrossValidationSummary.FromJson(File.ReadAllText(Path.Combine(run, "crossval.json")));
+        Assert.Equal(summary.MeanUar, clean, 9);
+        Assert.All(rows, r => Assert.Equal(clean - r.GetProperty("MeanUar").GetDouble(), r.GetProperty("DropFromClean").GetDouble(), 9));
+
+        string report = File.ReadAllText(Path.Combine(run, "report.md"));
+        Assert.Empty(ResearchReport.FindUnfilled(report));
+        Assert.Contains("| Condition | What was done |", report);
+        foreach (var c in EmotionCluster.Audio.PerturbationCondition.Standard) Assert.Contains($"| {c.Id} | {c.Describe()} |", report);
+        Assert.Contains("| streamed |", report);
+
+        // the kept fold models scored again without training: the same figures
+        (code, output, error) = Run("robustness", "--run", run, "--data", Datasets.RequireEmoDb(), "--conditions", "white-20db,telephone");
+        Assert.True(code == 0, error + output);
+        using (var again = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "crossval_robustness.json"))))
+        {
+            var rescored = again.RootElement.EnumerateArray().ToList();
+            Assert.Equal(["clean", "white-20db", "telephone"], rescored.Select(r => r.GetProperty("Condition").GetString()));
+            foreach (var r in rescored)
+                Assert.Equal(rows.Single(o => o.GetProperty("Condition").GetString() == r.GetProperty("Condition").GetString()).GetProperty("MeanUar").GetDouble(),
+                    r.GetProperty("MeanUar").GetDouble(), 9);
+        }
+        Assert.Contains("| telephone |", File.ReadAllText(Path.Combine(run, "report.md")));
+        (code, _, error) = Run("robustness", "--run", dir.File("nothing"), "--data", Datasets.RequireEmoDb());
+        Assert.NotEqual(0, code);
+        Assert.Contains("crossval", error);
+
+        // a condition that does not exist is refused before any training
+        (code, _, error) = Run("crossval", "--data", Datasets.RequireEmoDb(), "--speakers", "03", "--out", dir.File("bad"), "--store", dir.File("features"),
+            "--limit", "12", "--epochs", "1", "--robustness", "white-20db,underwater");
+        Assert.NotEqual(0, code);
+        Assert.Contains("underwater", error);
+    }
+
+    [EmoDbFact]
     public void Manifest_lists_the_split_by_feature_keys_that_the_trainer_finds_in_the_store()
     {
         using var dir = new TempDir();

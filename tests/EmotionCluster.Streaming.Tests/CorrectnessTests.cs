@@ -83,6 +83,33 @@ public sealed class CorrectnessTests(TinyModel models, ITestOutputHelper output)
     }
 
     [Fact]
+    public void A_replayed_recording_gets_the_streams_hops_and_its_label_is_the_mean_of_their_probabilities()
+    {
+        var model = StreamingModel.Load(models.ModelA);
+        float[] clip = [.. TinyModel.Clip(0, 1.5, 1), .. TinyModel.Clip(1, 1.5, 2), .. TinyModel.Clip(2, 1.0, 3)];
+        var settings = new StreamingSettings { WindowSeconds = 2, HopSeconds = 0.5, Smoothing = "ema:0.5" };
+        StreamedClip replay = StreamReplay.Run(model, clip, 16000, settings);
+        var manual = Stream(model, clip, 16000, 1600, settings);
+        Assert.Equal(manual.Select(h => h.Window), replay.Hops.Select(h => h.Window));
+        var smoother = SmoothingSpec.Parse(settings.Smoothing).Create();
+        var mean = new float[TinyModel.Labels.Length];
+        for (int i = 0; i < manual.Count; i++)
+        {
+            AssertClose(manual[i].Probabilities, replay.Hops[i].Probabilities, $"hop {i}");
+            Assert.Equal(smoother.Update(manual[i].Probabilities).Label, replay.Hops[i].Smoothed.Label);
+            for (int k = 0; k < mean.Length; k++) mean[k] += manual[i].Probabilities[k] / manual.Count;
+        }
+        AssertClose(mean, replay.MeanProbabilities, "mean of the hops");
+        Assert.Equal(EmotionSmoother.ArgMax(mean), replay.MeanLabel);
+        Assert.Equal(replay.Hops[^1].Smoothed.Label, replay.LastSmoothedLabel);
+
+        // a recording shorter than a window is one hop: the whole clip
+        var shortClip = StreamReplay.Run(model, TinyModel.Clip(2, 1.2, 4), 16000, settings);
+        Assert.True(Assert.Single(shortClip.Hops).Window.Final);
+        Assert.Throws<ArgumentException>(() => StreamReplay.Run(model, [], 16000, settings));
+    }
+
+    [Fact]
     public void Models_saved_with_the_experiments_model_input_are_shaped_like_the_experiments_do()
     {
         foreach (string path in new[] { models.ModelStandardized, models.ModelPerBand, models.ModelSpeakerNorm })
