@@ -336,12 +336,17 @@ public static class TrainingCommands
         var corpusOptions = new CorpusCommandOptions();
         var model = new Option<string>("--model") { Description = "Model file: model.ecm, or model.onnx from export onnx.", DefaultValueFactory = _ => Path.Combine("out", "run", RunDirectory.ModelFile) };
         var runtime = RuntimeOption();
+        var featuresOut = new Option<string?>("--features-out")
+        {
+            Description = "Folder to write each file's model input to, as NumPy .npy (float32 [crops, 1, bins, frames], the name of the WAV): " +
+                          "what the model is given, for running model.onnx elsewhere (docs/onnx.md).",
+        };
         var json = new Option<bool>("--json") { Description = "One JSON object per file: label and per-class probabilities." };
         var sameSpeaker = new Option<bool>("--same-speaker")
         {
             Description = "The files are one speaker's: a model trained with speaker normalization (Input.SpeakerNorm) normalizes them by their statistics together instead of each file by its own.",
         };
-        var command = new Command("predict", "Classify WAV files with a saved model: the emotion and the probability of each.") { files, model, json, sameSpeaker, data, runtime };
+        var command = new Command("predict", "Classify WAV files with a saved model: the emotion and the probability of each.") { files, model, json, sameSpeaker, data, runtime, featuresOut };
         corpusOptions.AddTo(command);
         command.SetAction(r => CliErrors.Run(r, output =>
         {
@@ -395,7 +400,13 @@ public static class TrainingCommands
                     else r.InvocationConfiguration.Error.WriteLine($"error: {error}");
                     continue;
                 }
-                float[] p = predictor.PredictAveraged(input.Crops(x, speaker));
+                var crops = input.Crops(x, speaker);
+                if (r.GetValue(featuresOut) is { } featuresDir)
+                {
+                    Directory.CreateDirectory(featuresDir);
+                    Npy.Write(Path.Combine(featuresDir, Path.GetFileNameWithoutExtension(file) + ".npy"), crops);
+                }
+                float[] p = predictor.PredictAveraged(crops);
                 int best = Inference.ArgMax(p);
                 if (r.GetValue(json))
                     output.WriteLine(JsonSerializer.Serialize(new

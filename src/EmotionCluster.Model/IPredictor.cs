@@ -72,12 +72,27 @@ public static class Predictors
             case ModelRuntime.Onnx when onnxFile:
                 return Onnx.OnnxPredictor.Load(path, threads);
             case ModelRuntime.Onnx:
-                return Onnx.OnnxPredictor.Load(Onnx.OnnxExport.ToOnnx(path), path, threads);
+                return Onnx.OnnxPredictor.Load(WithLibTorch(path, () => Onnx.OnnxExport.ToOnnx(path)), path, threads);
             case ModelRuntime.Torch when onnxFile:
                 throw new ModelArtifactException(path, "is an ONNX model; it runs on ONNX Runtime only: use runtime onnx (or auto), or give the .ecm model file it was exported from.");
             default:
-                if (threads > 0) TorchRuntime.SetThreads(threads);
-                return Predictor.Load(path, device);
+                return WithLibTorch(path, () =>
+                {
+                    if (threads > 0) TorchRuntime.SetThreads(threads);
+                    return Predictor.Load(path, device);
+                });
+        }
+    }
+
+    /// <summary>Runs torch code for a .ecm; in a build without libtorch (<c>-p:LibTorch=false</c>, the predictor image) says what to give instead.</summary>
+    private static T WithLibTorch<T>(string path, Func<T> load)
+    {
+        try { return load(); }
+        catch (Exception e) when (e is DllNotFoundException or TypeInitializationException or EntryPointNotFoundException or NotSupportedException
+                                  && (e.Message.Contains("torch", StringComparison.OrdinalIgnoreCase) || e.InnerException is DllNotFoundException))
+        {
+            throw new ModelArtifactException(path, "is a .ecm model file, which needs libtorch, and this build has none (the ONNX-only predictor): " +
+                                                   "export it with 'emotioncluster export onnx --model model.ecm --out model.onnx' where libtorch is, and give the .onnx.", e);
         }
     }
 
