@@ -87,14 +87,18 @@ public static class Predictors
     /// <summary>Runs torch code for a .ecm; in a build without libtorch (<c>-p:LibTorch=false</c>, the predictor image) says what to give instead.</summary>
     private static T WithLibTorch<T>(string path, Func<T> load)
     {
+        if (!TorchRuntime.Available) throw NoLibTorch(path, null);
         try { return load(); }
         catch (Exception e) when (e is DllNotFoundException or TypeInitializationException or EntryPointNotFoundException or NotSupportedException
                                   && (e.Message.Contains("torch", StringComparison.OrdinalIgnoreCase) || e.InnerException is DllNotFoundException))
         {
-            throw new ModelArtifactException(path, "is a .ecm model file, which needs libtorch, and this build has none (the ONNX-only predictor): " +
-                                                   "export it with 'emotioncluster export onnx --model model.ecm --out model.onnx' where libtorch is, and give the .onnx.", e);
+            throw NoLibTorch(path, e);
         }
     }
+
+    private static ModelArtifactException NoLibTorch(string path, Exception? e) =>
+        new(path, "is a .ecm model file, which needs libtorch, and this build has none (the ONNX-only predictor): " +
+                  "export it with 'emotioncluster export onnx --model model.ecm --out model.onnx' where libtorch is, and give the .onnx.", e);
 
     /// <summary>Parses "auto", "torch" or "onnx" (any case); null or empty is <see cref="ModelRuntime.Auto"/>.</summary>
     public static ModelRuntime ParseRuntime(string? name, string what) =>

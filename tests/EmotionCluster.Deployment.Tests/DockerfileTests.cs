@@ -185,7 +185,8 @@ public sealed class DockerfileTests
             string props = File.ReadAllText(Path.Combine(dir, "Directory.Packages.props"));
             Assert.Contains($"""<PackageVersion Include="TorchSharp-cuda-linux" Version="{cpuVersion}" />""", props);
             Assert.DoesNotContain("TorchSharp-cpu", props);
-            Assert.Contains("""<PackageReference Include="TorchSharp-cuda-linux" />""", File.ReadAllText(Path.Combine(dir, model)));
+            // the default reference (LibTorch unset) is swapped; the managed-only one of -p:LibTorch=false stays
+            Assert.Contains("""<PackageReference Include="TorchSharp-cuda-linux" Condition="'$(LibTorch)' != 'false'" />""", File.ReadAllText(Path.Combine(dir, model)));
         }
         finally
         {
