@@ -7,7 +7,9 @@ for pkg in "$@"; do need+=("$pkg"); done
 # postgresql-15: deploy/start-test-postgres.sh runs a throwaway server for the journal tests (EMOTIONCLUSTER_PG).
 # chromium: the live page's browser test (tests/EmotionCluster.Streaming.Tests, headless with a fake microphone).
 # sox, libsox-fmt-mp3: the MP3 round trip of the robustness conditions (EmotionCluster.Audio.CodecRoundTrip, crossval --robustness).
-base=(postgresql-15 chromium sox libsox-fmt-mp3)
+# python3-onnx, python3-numpy: ONNX's own checker on exported models and the docs' Python snippet
+#   (tests/EmotionCluster.Model.Tests/OnnxTests.cs, run with /usr/bin/python3).
+base=(postgresql-15 chromium sox libsox-fmt-mp3 python3-onnx python3-numpy)
 # kubectl renders the Kubernetes overlays in the deployment tests; any kubectl on PATH will do (Debian's is 1.20).
 command -v kubectl >/dev/null 2>&1 || base+=(kubernetes-client)
 missing=()

@@ -40,6 +40,9 @@ public static class BenchProgram
           --node URL       use a running node instead of starting one (node CPU is then not measured)
           --profile        only time the stages of one window in this process (features; model at batch 1..64)
           --torch-threads N  torch intra-op threads of the node (EmotionCluster:Streaming:TorchThreads; default 1)
+          --runtime LIST   torch, onnx or torch,onnx: each runtime's node in turn (the model's .ecm for torch, its ONNX
+                           export for onnx), one table each with the node's RSS; with both, first the model time per
+                           window of each runtime in this process at batch 1 and 16 (docs/onnx.md)
           --no-noise-reduction  the default model's feature settings without spectral gating (a training-time choice)
           --timeline       also print each level's latency per second of the run (windows, p50, p99, max, the load
                            generator's longest wake-up delay) and the node's mean waits, on standard error

@@ -22,6 +22,9 @@ public static class StreamBenchmark
         /// <summary><c>--timeline</c>: per-second latency of each level written here (standard error).</summary>
         public TextWriter? Timeline { get; init; }
 
+        /// <summary><c>--runtime torch,onnx</c>: each runtime in turn, a node of its own, one table each (default: torch).</summary>
+        public ModelRuntime[] Runtimes { get; init; } = [ModelRuntime.Torch];
+
         public static Options Parse(string[] args)
         {
             int[] streams = [1, 10, 50, 100, 200];
@@ -30,6 +33,7 @@ public static class StreamBenchmark
             bool profile = false;
             int torchThreads = 1;
             bool noNoiseReduction = false, timeline = false;
+            ModelRuntime[] runtimes = [ModelRuntime.Torch];
             for (int i = 0; i < args.Length; i++)
             {
                 string Value() => i + 1 < args.Length ? args[++i] : throw new BenchUsageException($"{args[i]} needs a value");
@@ -44,11 +48,20 @@ public static class StreamBenchmark
                     case "--no-noise-reduction": noNoiseReduction = true; break;
                     case "--timeline": timeline = true; break;
                     case "--torch-threads": torchThreads = (int)Positive("--torch-threads", Value()); break;
+                    case "--runtime":
+                        runtimes = Value().Split(',').Select(r => r.Trim().ToLowerInvariant() switch
+                        {
+                            "torch" => ModelRuntime.Torch,
+                            "onnx" => ModelRuntime.Onnx,
+                            var other => throw new BenchUsageException($"--runtime: '{other}' is not torch or onnx"),
+                        }).Distinct().ToArray();
+                        break;
                     default: throw new BenchUsageException($"unknown option '{args[i]}' for stream");
                 }
             }
             if (warmup >= seconds) throw new BenchUsageException($"--warmup {warmup} must be shorter than --seconds {seconds}");
-            return new Options(streams, seconds, model, node, warmup, profile, torchThreads, noNoiseReduction) { Timeline = timeline ? Console.Error : null };
+            if (node is not null && runtimes.Length > 1) throw new BenchUsageException("--runtime with two runtimes starts a node per runtime; it cannot be combined with --node");
+            return new Options(streams, seconds, model, node, warmup, profile, torchThreads, noNoiseReduction) { Timeline = timeline ? Console.Error : null, Runtimes = runtimes };
         }
 
         private static double Positive(string option, string text) =>
@@ -71,35 +84,116 @@ public static class StreamBenchmark
                 if (options.TorchThreads > 0) TorchRuntime.SetThreads(options.TorchThreads);
                 return Profile(options.Model ?? DefaultSizeModel(dir, output, options.NoNoiseReduction), output);
             }
-            string nodeUrl;
-            if (options.Node is not null) nodeUrl = options.Node.TrimEnd('/');
-            else
+            if (options.Node is not null)
             {
-                string model = options.Model ?? DefaultSizeModel(dir, output, options.NoNoiseReduction);
-                (nodeProcess, nodeUrl) = StartNode(dir, model, options.Streams.Max(), options.TorchThreads, output);
+                output.WriteLine($"node {options.Node}; {options.Seconds:0} s per level, first {options.Warmup:0} s not counted; {Environment.ProcessorCount} cores");
+                Table(options.Node.TrimEnd('/'), options, null, output);
+                return 0;
             }
-            output.WriteLine($"node {nodeUrl}{(nodeProcess is null ? "" : $" (pid {nodeProcess.Id})")}; {options.Seconds:0} s per level, first {options.Warmup:0} s not counted; {Environment.ProcessorCount} cores; torch threads {(options.TorchThreads > 0 ? options.TorchThreads.ToString(CultureInfo.InvariantCulture) : "default")}");
-            output.WriteLine();
-            output.WriteLine("| streams | predictions | expected | dropped | errors | p50 ms | p99 ms | max ms | node p50 ms | node p99 ms | node CPU (cores) | mean batch | model ms/window | features ms/window | load generator CPU (cores) |");
-            output.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
-            foreach (int n in options.Streams)
+            string model = options.Model ?? DefaultSizeModel(dir, output, options.NoNoiseReduction);
+            var files = options.Runtimes.ToDictionary(r => r, r => ModelFor(r, model, dir));
+            if (options.Runtimes.Length > 1) ModelTimes(files, options.TorchThreads, output);
+            foreach (var runtime in options.Runtimes)
             {
-                Row r = RunLevel(nodeUrl, n, options, nodeProcess);
+                (nodeProcess, string nodeUrl) = StartNode(dir, files[runtime], runtime, options.Streams.Max(), options.TorchThreads, output);
+                output.WriteLine();
+                output.WriteLine($"runtime {Name(runtime)}: node {nodeUrl} (pid {nodeProcess.Id}, role predictor, {Path.GetFileName(files[runtime])}); {options.Seconds:0} s per level, first {options.Warmup:0} s not counted; {Environment.ProcessorCount} cores; intra-op threads {(options.TorchThreads > 0 ? options.TorchThreads.ToString(CultureInfo.InvariantCulture) : "default")}");
+                Table(nodeUrl, options, nodeProcess, output);
+                var (rss, peak, torchMapped) = Memory(nodeProcess);
                 output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"| {r.Streams} | {r.Predictions} | {r.Expected} | {r.Dropped} | {r.Errors} | {r.P50:0.0} | {r.P99:0.0} | {r.Max:0.0} | {r.ServerP50:0.0} | {r.ServerP99:0.0} | {(double.IsNaN(r.NodeCores) ? "-" : r.NodeCores.ToString("0.00", CultureInfo.InvariantCulture))} | {r.MeanBatch:0.0} | {r.ModelMsPerWindow:0.00} | {r.FeatureMs:0.00} | {r.BenchCores:0.00} |"));
+                    $"node memory after the levels ({Name(runtime)}): RSS {rss / 1024.0:0} MB, peak RSS {peak / 1024.0:0} MB; libtorch mapped: {(torchMapped ? "yes" : "no")}"));
                 output.Flush();
+                StopNode(nodeProcess);
+                nodeProcess = null;
             }
             return 0;
         }
         finally
         {
-            if (nodeProcess is not null)
-            {
-                try { if (!nodeProcess.HasExited) nodeProcess.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
-                nodeProcess.WaitForExit(10_000);
-                nodeProcess.Dispose();
-            }
+            if (nodeProcess is not null) StopNode(nodeProcess);
             try { Directory.Delete(dir, recursive: true); } catch (IOException) { }
+        }
+    }
+
+    private static string Name(ModelRuntime runtime) => runtime == ModelRuntime.Onnx ? "onnx" : "torch";
+
+    private static void StopNode(Process process)
+    {
+        try { if (!process.HasExited) process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
+        process.WaitForExit(10_000);
+        process.Dispose();
+    }
+
+    /// <summary>The model file a runtime's node loads: the .ecm for torch, its ONNX export for onnx.</summary>
+    private static string ModelFor(ModelRuntime runtime, string model, string dir)
+    {
+        if (runtime != ModelRuntime.Onnx || EmotionCluster.Model.Onnx.OnnxModelFile.IsOnnx(model)) return model;
+        string onnx = Path.Combine(dir, Path.GetFileNameWithoutExtension(model) + ".onnx");
+        EmotionCluster.Model.Onnx.OnnxExport.Export(model, onnx);
+        return onnx;
+    }
+
+    /// <summary>One table of stream levels against a node.</summary>
+    private static void Table(string nodeUrl, Options options, Process? nodeProcess, TextWriter output)
+    {
+        output.WriteLine();
+        output.WriteLine("| streams | predictions | expected | dropped | errors | p50 ms | p99 ms | max ms | node p50 ms | node p99 ms | node CPU (cores) | mean batch | model ms/window | features ms/window | load generator CPU (cores) |");
+        output.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (int n in options.Streams)
+        {
+            Row r = RunLevel(nodeUrl, n, options, nodeProcess);
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"| {r.Streams} | {r.Predictions} | {r.Expected} | {r.Dropped} | {r.Errors} | {r.P50:0.0} | {r.P99:0.0} | {r.Max:0.0} | {r.ServerP50:0.0} | {r.ServerP99:0.0} | {(double.IsNaN(r.NodeCores) ? "-" : r.NodeCores.ToString("0.00", CultureInfo.InvariantCulture))} | {r.MeanBatch:0.0} | {r.ModelMsPerWindow:0.00} | {r.FeatureMs:0.00} | {r.BenchCores:0.00} |"));
+            output.Flush();
+        }
+    }
+
+    /// <summary>Resident and peak resident memory (kB) of a process, and whether it maps libtorch (Linux /proc).</summary>
+    private static (long Rss, long Peak, bool Torch) Memory(Process process)
+    {
+        long Field(string name) => File.ReadLines($"/proc/{process.Id}/status").Where(l => l.StartsWith(name + ":", StringComparison.Ordinal))
+            .Select(l => long.Parse(l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture)).FirstOrDefault();
+        bool torch = File.ReadLines($"/proc/{process.Id}/maps").Any(l => l.Contains("libtorch", StringComparison.Ordinal));
+        return (Field("VmRSS"), Field("VmHWM"), torch);
+    }
+
+    /// <summary>
+    /// Per-window model time in this process, each runtime on the same shaped window, one batched pass of 1 and of 16
+    /// windows (what a predictor node runs), intra-op threads as the nodes'.
+    /// </summary>
+    private static void ModelTimes(Dictionary<ModelRuntime, string> files, int threads, TextWriter output)
+    {
+        output.WriteLine();
+        output.WriteLine($"model time per window in this process (one batched pass; intra-op threads {(threads > 0 ? threads.ToString(CultureInfo.InvariantCulture) : "default")}; median of 5 rounds):");
+        output.WriteLine();
+        output.WriteLine("| runtime | batch | ms/window wall | ms/window CPU |");
+        output.WriteLine("|---|---:|---:|---:|");
+        float[] window = Audio(16000, 2);
+        foreach (var (runtime, file) in files)
+        {
+            using var model = Predictors.Load(file, runtime, threads: threads);
+            var featurizer = new PipelineFeaturizer(model.Input.Features);
+            var features = model.Input.Shape(featurizer.Extract(EmotionCluster.Audio.WavWriter.ToBytes(window, 16000), "window"));
+            foreach (int batch in new[] { 1, 16 })
+            {
+                var list = Enumerable.Repeat(features, batch).ToList();
+                for (int i = 0; i < 10; i++) model.PredictBatched(list, batch);
+                int repeat = Math.Max(4, 64 / batch);
+                var rounds = new List<(double Wall, double Cpu)>();
+                for (int round = 0; round < 5; round++)
+                {
+                    var process = Process.GetCurrentProcess();
+                    TimeSpan cpu0 = process.TotalProcessorTime;
+                    var clock = Stopwatch.StartNew();
+                    for (int i = 0; i < repeat; i++) model.PredictBatched(list, batch);
+                    double wall = clock.Elapsed.TotalMilliseconds / repeat / batch;
+                    process.Refresh();
+                    rounds.Add((wall, (process.TotalProcessorTime - cpu0).TotalMilliseconds / repeat / batch));
+                }
+                var median = rounds.OrderBy(r => r.Wall).ElementAt(2);
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {Name(runtime)} | {batch} | {median.Wall:0.00} | {median.Cpu:0.00} |"));
+                output.Flush();
+            }
         }
     }
 
@@ -129,7 +223,7 @@ public static class StreamBenchmark
     /// <summary>Cost of each stage of one window in this process: features (resampling, preprocessing, log-mel, shaping) and the model at several batch sizes.</summary>
     private static int Profile(string modelPath, TextWriter output)
     {
-        var model = StreamingModel.Load(modelPath);
+        var model = StreamingModel.Load(modelPath, threads: 0);
         float[] window = Audio(16000, 2);
         float[] window44 = Audio(44100, 2);
         // wall and process CPU milliseconds per call, after warm-up calls and a pause (JIT tiering: methods are
@@ -150,7 +244,7 @@ public static class StreamBenchmark
             return (wall, (process.TotalProcessorTime - cpu0).TotalMilliseconds / repeat, kb);
         }
         string Show((double Wall, double Cpu, double Kb) t) => string.Create(CultureInfo.InvariantCulture, $"{t.Wall,7:0.00} ms wall, {t.Cpu,7:0.00} ms CPU, {t.Kb,6:0} kB allocated");
-        output.WriteLine($"torch threads {TorchSharp.torch.get_num_threads()}, {Environment.ProcessorCount} cores; per call:");
+        output.WriteLine($"{(model.Runtime == ModelRuntime.Onnx ? "ONNX Runtime" : $"torch threads {TorchSharp.torch.get_num_threads()}")}, {Environment.ProcessorCount} cores; per call:");
         output.WriteLine($"features, 2 s window at 16 kHz:               {Show(Time(100, () => model.Features(window, 16000)))}");
         output.WriteLine($"features, 2 s window at 44.1 kHz (resampled): {Show(Time(50, () => model.Features(window44, 44100)))}");
         var loader = new EmotionCluster.Audio.AudioLoader(model.Settings.Audio);
@@ -159,7 +253,7 @@ public static class StreamBenchmark
         output.WriteLine($"  preprocessing (DC, spectral gate, trim, normalize): {Show(Time(100, () => loader.Prepare(new EmotionCluster.Audio.AudioClip(window, 16000))))}");
         output.WriteLine($"  log-mel:                                           {Show(Time(100, () => mel.Compute(prepared.Samples)))}");
         var features = model.Features(window, 16000);
-        using var predictor = Predictor.Load(modelPath);
+        using var predictor = Predictors.Load(modelPath);
         foreach (int batch in new[] { 1, 4, 16, 32, 64 })
         {
             var list = Enumerable.Repeat(features, batch).ToList();
@@ -175,18 +269,18 @@ public static class StreamBenchmark
         return 0;
     }
 
-    private static (Process, string) StartNode(string dir, string model, int maxStreams, int torchThreads, TextWriter output)
+    private static (Process, string) StartNode(string dir, string model, ModelRuntime runtime, int maxStreams, int torchThreads, TextWriter output)
     {
         string config = BenchProgramPaths.NodeDll();
         string settings = Path.Combine(dir, "node.json");
         File.WriteAllText(settings, JsonSerializer.Serialize(new
         {
-            EmotionCluster = new { Streaming = new { ModelPath = model, MaxStreams = Math.Max(256, maxStreams * 2), TorchThreads = torchThreads } },
+            EmotionCluster = new { Streaming = new { ModelPath = model, Runtime = Name(runtime), MaxStreams = Math.Max(256, maxStreams * 2), TorchThreads = torchThreads } },
             Logging = new { LogLevel = new { Default = "Warning" } },
         }));
         int port = FreePort(), http = FreePort();
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = Path.GetDirectoryName(config)! };
-        foreach (string a in new[] { config, "run", "--port", port.ToString(CultureInfo.InvariantCulture), "--http-port", http.ToString(CultureInfo.InvariantCulture), "--config", settings, "--store", Path.Combine(dir, "store") })
+        foreach (string a in new[] { config, "run", "--roles", "predictor", "--port", port.ToString(CultureInfo.InvariantCulture), "--http-port", http.ToString(CultureInfo.InvariantCulture), "--config", settings, "--store", Path.Combine(dir, "store") })
             psi.ArgumentList.Add(a);
         // the node's collector as deployed (server, from its runtimeconfig) unless NODE_GC_SERVER=0/1 says otherwise
         if (Environment.GetEnvironmentVariable("NODE_GC_SERVER") is { Length: > 0 } gc) psi.Environment["DOTNET_gcServer"] = gc;

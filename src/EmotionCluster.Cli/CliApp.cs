@@ -25,6 +25,7 @@ public static class CliApp
         TrainingCommands.CreateReport,
         RunsCommands.Create,
         StreamCommands.Create,
+        ExportCommands.Create,
     ];
 
     public static RootCommand BuildRootCommand()

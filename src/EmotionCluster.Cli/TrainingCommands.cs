@@ -309,7 +309,7 @@ public static class TrainingCommands
 
     public static Command CreateEvaluate()
     {
-        var model = new Option<string>("--model") { Description = "Model artifact (model.ecm from train).", Required = true };
+        var model = new Option<string>("--model") { Description = "Model file: model.ecm from train, or model.onnx from export onnx.", Required = true };
         var data = new Option<string>("--data") { Description = CorpusCommandOptions.DataDescription + " Another corpus than the model's: scored on the labels both have (cross-corpus).", Required = true };
         var corpusOptions = new CorpusCommandOptions();
         var split = new Option<string>("--split")
@@ -322,16 +322,17 @@ public static class TrainingCommands
         var limit = new Option<int?>("--limit") { Description = "The --limit the model was trained with (--split test without split.json)." };
         var outDir = new Option<string>("--out") { Description = "Folder for metrics.json, predictions.json and confusion matrices.", DefaultValueFactory = _ => Path.Combine("out", "evaluate") };
         var json = new Option<bool>("--json") { Description = "Print the metrics as JSON." };
+        var runtime = RuntimeOption();
         var command = new Command("evaluate", "Score a saved model on a corpus: accuracy, per-class precision/recall/F1, UAR, confusion matrix (JSON and PNG), per-clip predictions.")
         {
-            model, data, split, seed, limit, outDir, json,
+            model, data, split, seed, limit, outDir, json, runtime,
         };
         corpusOptions.AddTo(command);
         command.SetAction(r => CliErrors.Run(r, output =>
         {
             var ct = CancellationToken.None;
             string modelPath = r.GetValue(model)!;
-            using var predictor = LoadPredictor(modelPath);
+            using var predictor = LoadPredictor(modelPath, r.GetValue(runtime));
             var input = predictor.Input;
             Corpus corpus = CorpusLoader.Load(r.GetValue(data)!, corpusOptions.ToOptions(r));
             var labels = predictor.Labels;
@@ -415,13 +416,19 @@ public static class TrainingCommands
             Description = "Classify every clip of a corpus or manifest instead of (or besides) FILES; with --same-speaker each speaker's clips (the corpus' speakers) are normalized together.",
         };
         var corpusOptions = new CorpusCommandOptions();
-        var model = new Option<string>("--model") { Description = "Model artifact (model.ecm).", DefaultValueFactory = _ => Path.Combine("out", "run", RunDirectory.ModelFile) };
+        var model = new Option<string>("--model") { Description = "Model file: model.ecm, or model.onnx from export onnx.", DefaultValueFactory = _ => Path.Combine("out", "run", RunDirectory.ModelFile) };
+        var runtime = RuntimeOption();
+        var featuresOut = new Option<string?>("--features-out")
+        {
+            Description = "Folder to write each file's model input to, as NumPy .npy (float32 [crops, 1, bins, frames], the name of the WAV): " +
+                          "what the model is given, for running model.onnx elsewhere (docs/onnx.md).",
+        };
         var json = new Option<bool>("--json") { Description = "One JSON object per file: label and per-class probabilities." };
         var sameSpeaker = new Option<bool>("--same-speaker")
         {
             Description = "The files are one speaker's: a model trained with speaker normalization (Input.SpeakerNorm) normalizes them by their statistics together instead of each file by its own.",
         };
-        var command = new Command("predict", "Classify WAV files with a saved model: the emotion and the probability of each.") { files, model, json, sameSpeaker, data };
+        var command = new Command("predict", "Classify WAV files with a saved model: the emotion and the probability of each.") { files, model, json, sameSpeaker, data, runtime, featuresOut };
         corpusOptions.AddTo(command);
         command.SetAction(r => CliErrors.Run(r, output =>
         {
@@ -432,7 +439,7 @@ public static class TrainingCommands
             if (r.GetValue(data) is { } corpusPath)
                 inputs.AddRange(CorpusLoader.Load(corpusPath, corpusOptions.ToOptions(r)).Clips.Select(c => (File: c.Path, Speaker: SpeakerStatistics.SpeakerOf(c))));
             if (inputs.Count == 0) throw new CliException("give WAV files to classify, or --data CORPUS");
-            using var predictor = LoadPredictor(r.GetValue(model)!);
+            using var predictor = LoadPredictor(r.GetValue(model)!, r.GetValue(runtime));
             var input = predictor.Input;
             var featurizer = new PipelineFeaturizer(input.Features);
             int failures = 0;
@@ -475,7 +482,13 @@ public static class TrainingCommands
                     else r.InvocationConfiguration.Error.WriteLine($"error: {error}");
                     continue;
                 }
-                float[] p = predictor.PredictAveraged(input.Crops(x, speaker));
+                var crops = input.Crops(x, speaker);
+                if (r.GetValue(featuresOut) is { } featuresDir)
+                {
+                    Directory.CreateDirectory(featuresDir);
+                    Npy.Write(Path.Combine(featuresDir, Path.GetFileNameWithoutExtension(file) + ".npy"), crops);
+                }
+                float[] p = predictor.PredictAveraged(crops);
                 int best = Inference.ArgMax(p);
                 if (r.GetValue(json))
                     output.WriteLine(JsonSerializer.Serialize(new
@@ -521,9 +534,16 @@ public static class TrainingCommands
         return RunsCommands.Settings(null, $"Data Source={Path.Combine(parent, "emotioncluster.db")}");
     }
 
-    private static Predictor LoadPredictor(string path)
+    /// <summary>--runtime of predict and evaluate: what runs the model (auto: by the model file).</summary>
+    private static Option<string> RuntimeOption() => new("--runtime")
     {
-        try { return Predictor.Load(path); }
+        Description = "auto (ONNX Runtime for a .onnx model, TorchSharp for a .ecm), torch, or onnx (a .ecm is exported to ONNX in memory).",
+        DefaultValueFactory = _ => "auto",
+    };
+
+    private static IPredictor LoadPredictor(string path, string? runtime)
+    {
+        try { return Predictors.Load(path, Predictors.ParseRuntime(runtime, "--runtime")); }
         catch (ModelArtifactException e) { throw new CliException(e.Message); }
     }
 

@@ -45,13 +45,13 @@ public static class ModelArtifact
 {
     public const string FormatName = "emotioncluster-ser-cnn";
     public const int FormatVersion = 2;
-    private const string ManifestEntry = "manifest.json";
-    private const string RecipeEntry = "recipe.json";
-    private const string WeightsEntry = "weights.bin";
+    internal const string ManifestEntry = "manifest.json";
+    internal const string RecipeEntry = "recipe.json";
+    internal const string WeightsEntry = "weights.bin";
     /// <summary>The largest weights entry read (decompressed): far above any model this CNN makes, far below what a crafted archive could claim.</summary>
     public const long MaxWeightsBytes = 1L << 30;
     /// <summary>The largest manifest or recipe entry read (decompressed).</summary>
-    private const long MaxJsonBytes = 1L << 20;
+    internal const long MaxJsonBytes = 1L << 20;
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
 
     /// <summary>Writes the file atomically (a temporary file next to it, then a rename).</summary>
@@ -121,7 +121,7 @@ public static class ModelArtifact
         }
     }
 
-    private static ModelManifest ReadManifest(string path, ZipArchive zip)
+    internal static ModelManifest ReadManifest(string path, ZipArchive zip)
     {
         ModelManifest? manifest;
         try

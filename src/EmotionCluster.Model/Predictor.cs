@@ -10,7 +10,7 @@ namespace EmotionCluster.Model;
 /// Thread-safe: calls are serialized by a lock (torch parallelizes each call internally); use one predictor per thread
 /// for concurrent calls.
 /// </summary>
-public sealed class Predictor : IDisposable
+public sealed class Predictor : IPredictor
 {
     private readonly Lock gate = new();
     private readonly SerCnn model;
@@ -38,6 +38,8 @@ public sealed class Predictor : IDisposable
 
     /// <summary>The training run that wrote the model, when the file says.</summary>
     public string? RunId { get; }
+
+    public ModelRuntime Runtime => ModelRuntime.Torch;
 
     public static Predictor Load(string path, string device = "cpu")
     {

@@ -5,6 +5,18 @@ namespace EmotionCluster.Model;
 /// <summary>Device and thread selection for TorchSharp, from configuration strings such as "cpu", "cuda", "cuda:1".</summary>
 public static class TorchRuntime
 {
+    /// <summary>
+    /// Whether this build carries libtorch: false in a <c>-p:LibTorch=false</c> build (the ONNX-only predictor), where
+    /// nothing may touch torch — without its natives TorchSharp would look for libtorch elsewhere (it copies it from a
+    /// NuGet package cache beside the application when it finds one).
+    /// </summary>
+    public static bool Available =>
+#if NO_LIBTORCH
+        false;
+#else
+        true;
+#endif
+
     public static torch.Device ResolveDevice(string? name)
     {
         string spec = string.IsNullOrWhiteSpace(name) ? "cpu" : name.Trim().ToLowerInvariant();

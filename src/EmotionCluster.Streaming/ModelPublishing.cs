@@ -101,7 +101,7 @@ public sealed class ModelSubscriberActor : ReceiveActor
         if (m.Path is not null)
         {
             string path = m.Path;
-            Load(m.ModelId, () => StreamingModel.Load(path));
+            Load(m.ModelId, () => _holder.Load(path));
             return;
         }
         if (m.ChunkIndex == 0)
@@ -127,7 +127,7 @@ public sealed class ModelSubscriberActor : ReceiveActor
         string id = m.ModelId;
         _assembling = null;
         _buffer = null;
-        Load(id, () => StreamingModel.Load(bytes, id));
+        Load(id, () => _holder.Load(bytes, id));
     }
 
     private void Load(string id, Func<StreamingModel> load)

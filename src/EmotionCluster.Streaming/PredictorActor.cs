@@ -18,9 +18,9 @@ public sealed class StreamingServices(StreamingSettings settings, ModelHolder mo
     public static StreamingServices Create(StreamingSettings settings)
     {
         settings.Validate();
-        if (settings.TorchThreads > 0) EmotionCluster.Model.TorchRuntime.SetThreads(settings.TorchThreads);
-        var holder = new ModelHolder(warmUpBatch: settings.MaxBatch);
-        if (!string.IsNullOrWhiteSpace(settings.ModelPath)) holder.Swap(StreamingModel.Load(settings.ModelPath));
+        // threads go to whichever runtime loads a model (torch's are set only when a torch model is loaded: an ONNX-only node never loads libtorch)
+        var holder = new ModelHolder(warmUpBatch: settings.MaxBatch, settings.ParsedRuntime, settings.TorchThreads);
+        if (!string.IsNullOrWhiteSpace(settings.ModelPath)) holder.Swap(holder.Load(settings.ModelPath));
         return new StreamingServices(settings, holder, new InferenceBatcher(settings.MaxBatch, settings.MaxStreams + settings.MaxBatch,
                 settings.InferenceWorkers, holder),
             new FeatureWorkers(settings.FeatureThreads > 0 ? settings.FeatureThreads : FeatureWorkers.DefaultThreads));

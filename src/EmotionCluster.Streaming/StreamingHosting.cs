@@ -75,6 +75,7 @@ public static class StreamingHosting
                 MaxBufferedSeconds = settings.MaxBufferedSeconds, MaxFrameBytes = settings.MaxFrameBytes, MaxStreams = settings.MaxStreams,
                 MaxFramesInFlight = settings.MaxFramesInFlight, MaxBatch = settings.MaxBatch, ShardCount = settings.ShardCount,
                 TorchThreads = settings.TorchThreads, FeatureThreads = settings.FeatureThreads, InferenceWorkers = settings.InferenceWorkers,
+                Runtime = settings.Runtime,
             };
             return StreamingServices.Create(fallback);
         }

@@ -15,13 +15,13 @@ namespace EmotionCluster.Streaming;
 /// </summary>
 public sealed class StreamingModel
 {
-    private readonly Predictor _predictor;
+    private readonly IPredictor _predictor;
     private readonly AudioLoader _loader;
     private readonly LogMelExtractor _mel;
     private int _users = 1; // the holder's own reference
     private bool _disposed;
 
-    private StreamingModel(Predictor predictor, string id, string source)
+    private StreamingModel(IPredictor predictor, string id, string source)
     {
         _predictor = predictor;
         Id = id;
@@ -42,6 +42,9 @@ public sealed class StreamingModel
     public int SampleRate => Settings.Audio.TargetSampleRate;
     public int InputFrames => _input.Input.Frames;
 
+    /// <summary>What runs the model: TorchSharp or ONNX Runtime.</summary>
+    public ModelRuntime Runtime => _predictor.Runtime;
+
     /// <summary>Values in one example's convolution outputs, all blocks together (block b: its channels × bins × frames /
     /// 4^b): what a pass's memory grows with, since every block's tensors (convolution, batch norm, activation, pooling,
     /// all of that block's size) live until the pass ends.</summary>
@@ -56,20 +59,26 @@ public sealed class StreamingModel
         }
     }
 
-    public static StreamingModel Load(string path)
+    /// <summary>
+    /// A model file (<c>.ecm</c>) or its ONNX export (<c>.onnx</c>), run by <paramref name="runtime"/>
+    /// (<see cref="Predictors.Load"/>: auto picks ONNX Runtime for an ONNX file, which never loads libtorch).
+    /// </summary>
+    /// <param name="threads">Intra-op threads of the runtime (<see cref="StreamingSettings.TorchThreads"/>); 0: its default.</param>
+    public static StreamingModel Load(string path, ModelRuntime runtime = ModelRuntime.Auto, int threads = 0)
     {
+        if (!File.Exists(path)) throw new ModelArtifactException(path, "does not exist; train a model first (or export one with 'emotioncluster export onnx') or check the path.");
         string id = $"{Path.GetFileName(path)}@{Hash(File.ReadAllBytes(path))}";
-        return new StreamingModel(Predictor.Load(path), id, path);
+        return new StreamingModel(Predictors.Load(path, runtime, threads: threads), id, path);
     }
 
-    /// <summary>A model from the bytes of a model file (written to a temporary file to be read).</summary>
-    public static StreamingModel Load(byte[] bytes, string name)
+    /// <summary>A model from the bytes of a model file or an ONNX export (written to a temporary file to be read; which one it is, its first bytes say).</summary>
+    public static StreamingModel Load(byte[] bytes, string name, ModelRuntime runtime = ModelRuntime.Auto, int threads = 0)
     {
-        string temp = Path.Combine(Path.GetTempPath(), $"ec-model-{Guid.NewGuid():N}.zip");
+        string temp = Path.Combine(Path.GetTempPath(), $"ec-model-{Guid.NewGuid():N}.bin");
         File.WriteAllBytes(temp, bytes);
         try
         {
-            return new StreamingModel(Predictor.Load(temp), $"{name}@{Hash(bytes)}", name);
+            return new StreamingModel(Predictors.Load(temp, runtime, threads: threads), $"{name}@{Hash(bytes)}", name);
         }
         finally
         {
@@ -103,7 +112,7 @@ public sealed class StreamingModel
 
     /// <summary>
     /// Probabilities for each example, in order: one batched forward pass over all of them in inference mode
-    /// (<see cref="Predictor.PredictBatched"/>), equal to <c>predict</c> within float rounding (tests: 1e-4).
+    /// (<see cref="IPredictor.PredictBatched"/>), equal to <c>predict</c> within float rounding (tests: 1e-4).
     /// </summary>
     public float[][] Predict(IReadOnlyList<Spectrogram> features) => _predictor.PredictBatched(features, Math.Max(1, features.Count));
 
@@ -202,9 +211,21 @@ public sealed class ModelLease : IDisposable
 /// The node's current model, shared by every stream. <see cref="Swap"/> replaces it atomically: windows already
 /// running finish on the model they started with, the next window of every stream uses the new one, no stream is dropped.
 /// </summary>
-public sealed class ModelHolder(int warmUpBatch = 0) : IDisposable
+public sealed class ModelHolder(int warmUpBatch = 0, ModelRuntime runtime = ModelRuntime.Auto, int threads = 0) : IDisposable
 {
     private readonly Lock _gate = new();
+
+    /// <summary>The runtime models are loaded with (<see cref="StreamingSettings.Runtime"/>), published ones included.</summary>
+    public ModelRuntime Runtime { get; } = runtime;
+
+    /// <summary>Intra-op threads models are loaded with (<see cref="StreamingSettings.TorchThreads"/>).</summary>
+    public int Threads { get; } = threads;
+
+    /// <summary>Loads a model file or ONNX export with this holder's <see cref="Runtime"/> and <see cref="Threads"/> (not yet current: <see cref="Swap"/> it).</summary>
+    public StreamingModel Load(string path) => StreamingModel.Load(path, Runtime, Threads);
+
+    /// <summary>As <see cref="Load(string)"/>, from the file's bytes.</summary>
+    public StreamingModel Load(byte[] bytes, string name) => StreamingModel.Load(bytes, name, Runtime, Threads);
 
     /// <summary>Batch sizes 1..this are warmed up (<see cref="StreamingModel.WarmUp"/>) before a model is swapped in; 0: none.</summary>
     public int WarmUpBatch { get; } = warmUpBatch >= 0 ? warmUpBatch : throw new ArgumentOutOfRangeException(nameof(warmUpBatch), warmUpBatch, "a batch size cannot be negative");

@@ -10,8 +10,17 @@ public sealed class StreamingSettings
 {
     public const string Section = "EmotionCluster:Streaming";
 
-    /// <summary>Model file loaded at start (see <c>EmotionCluster.Model.ModelArtifact</c>); a model published on the <c>models</c> topic replaces it.</summary>
+    /// <summary>Model file loaded at start (<c>.ecm</c>, see <c>EmotionCluster.Model.ModelArtifact</c>, or its ONNX export <c>.onnx</c>); a model published on the <c>models</c> topic replaces it.</summary>
     public string? ModelPath { get; set; }
+    /// <summary>
+    /// What runs the models: <c>auto</c> (default: ONNX Runtime for an ONNX file, TorchSharp for a <c>.ecm</c>), <c>torch</c>,
+    /// or <c>onnx</c> (ONNX Runtime for everything: a <c>.ecm</c>, loaded or published, is exported to ONNX in memory,
+    /// which reads its weights with TorchSharp). A node given only <c>.onnx</c> models never loads libtorch.
+    /// </summary>
+    public string Runtime { get; set; } = "auto";
+
+    /// <summary><see cref="Runtime"/> parsed (throws <see cref="ArgumentException"/> for another word).</summary>
+    public EmotionCluster.Model.ModelRuntime ParsedRuntime => EmotionCluster.Model.Predictors.ParseRuntime(Runtime, $"{Section}:Runtime");
     /// <summary>Audio per prediction (seconds of the stream).</summary>
     public double WindowSeconds { get; set; } = 2.0;
     /// <summary>A prediction every this many seconds of stream audio.</summary>
@@ -43,7 +52,8 @@ public sealed class StreamingSettings
     /// <summary>Fixed shard count of the predictor region (all nodes must agree).</summary>
     public int ShardCount { get; set; } = 60;
     /// <summary>
-    /// Torch intra-op threads (process-wide; a training run sets its own); 0 leaves torch's default. 1 by default: the
+    /// Intra-op threads of the model runtime: torch's (process-wide, set when a torch model is loaded; a training run
+    /// sets its own) or each ONNX Runtime session's; 0 leaves the runtime's default. 1 by default: the
     /// other core computes the next windows' features meanwhile, and on 2 busy cores two intra-op threads cost 3-9x the
     /// CPU per window (docs/streaming.md).
     /// </summary>
@@ -78,6 +88,7 @@ public sealed class StreamingSettings
         if (TorchThreads is < 0 or > 256) throw Bad($"TorchThreads {TorchThreads} is outside 0..256");
         if (FeatureThreads is < 0 or > 256) throw Bad($"FeatureThreads {FeatureThreads} is outside 0..256 (0: half the processors)");
         if (InferenceWorkers is < 1 or > 256) throw Bad($"InferenceWorkers {InferenceWorkers} is outside 1..256");
+        _ = ParsedRuntime;
         if (!(UncertainBelow is >= 0 and < 1)) throw Bad($"UncertainBelow {UncertainBelow} is outside [0, 1): the smoothed top probability under which a hop is 'uncertain' (0 turns it off)");
         try { SmoothingSpec.Parse(Smoothing); }
         catch (ArgumentException e) { throw Bad(e.Message); }

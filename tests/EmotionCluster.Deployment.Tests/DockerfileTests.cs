@@ -69,8 +69,13 @@ public sealed class DockerfileTests
         Assert.Contains(ins, i => i.Instruction == "VOLUME" && i.Args == """["/data"]""");
         Assert.StartsWith("/data/", Env(dockerfile)["EmotionCluster__Node__FeatureStorePath"]);
         var froms = ins.Where(i => i.Instruction == "FROM").Select(i => i.Args).ToList();
-        Assert.Equal(["mcr.microsoft.com/dotnet/sdk:${DOTNET_VERSION} AS build", "mcr.microsoft.com/dotnet/aspnet:${DOTNET_VERSION} AS runtime"], froms);
-        var publish = ins.Single(i => i.Instruction == "RUN" && i.Args.Contains("dotnet publish")).Args;
+        Assert.Equal(dockerfile == "Dockerfile"
+                ? ["mcr.microsoft.com/dotnet/sdk:${DOTNET_VERSION} AS build", "mcr.microsoft.com/dotnet/sdk:${DOTNET_VERSION} AS build-predictor",
+                   "mcr.microsoft.com/dotnet/aspnet:${DOTNET_VERSION} AS base", "base AS predictor", "base AS runtime"]
+                : ["mcr.microsoft.com/dotnet/sdk:${DOTNET_VERSION} AS build", "mcr.microsoft.com/dotnet/aspnet:${DOTNET_VERSION} AS runtime"],
+            froms);
+        Assert.EndsWith("AS runtime", froms[^1]); // the default target is the full image
+        var publish = ins.First(i => i.Instruction == "RUN" && i.Args.Contains("dotnet publish")).Args;
         Assert.Contains("dotnet publish src/EmotionCluster.Node/EmotionCluster.Node.csproj -c Release -r linux-x64 --self-contained false -o /app ", publish);
         Assert.Contains("dotnet publish src/EmotionCluster.Cli/EmotionCluster.Cli.csproj -c Release -r linux-x64 --self-contained false -o /app/cli", publish);
         Assert.True(File.Exists(Path.Combine(Datasets.RepoRoot, "src", "EmotionCluster.Node", "EmotionCluster.Node.csproj")));
@@ -94,6 +99,63 @@ public sealed class DockerfileTests
                 Assert.True(File.Exists(Path.Combine(Datasets.RepoRoot, source)) || Directory.Exists(Path.Combine(Datasets.RepoRoot, source)),
                     $"{dockerfile} copies {source}, which the repository lacks");
             }
+    }
+
+    /// <summary>The predictor target: the node published without libtorch (and checked for it), role predictor, ONNX Runtime.</summary>
+    [Fact]
+    public void The_predictor_target_publishes_the_node_without_libtorch()
+    {
+        var ins = Instructions("Dockerfile");
+        int stage = ins.FindIndex(i => i.Instruction == "FROM" && i.Args.EndsWith("AS build-predictor"));
+        string publish = ins.Skip(stage).First(i => i.Instruction == "RUN" && i.Args.Contains("dotnet publish")).Args;
+        Assert.Contains("dotnet publish src/EmotionCluster.Node/EmotionCluster.Node.csproj -c Release -r linux-x64 --self-contained false -p:LibTorch=false -o /app", publish);
+        Assert.Contains("! find /app -name 'libtorch*'", publish);
+        Assert.DoesNotContain("EmotionCluster.Cli", publish);
+        // the property the publish sets is the one the model project switches on
+        string modelProject = File.ReadAllText(Path.Combine(Datasets.RepoRoot, "src", "EmotionCluster.Model", "EmotionCluster.Model.csproj"));
+        Assert.Contains("""<PackageReference Include="TorchSharp" Condition="'$(LibTorch)' == 'false'" />""", modelProject);
+        Assert.Contains("""<PackageReference Include="TorchSharp-cpu" Condition="'$(LibTorch)' != 'false'" />""", modelProject);
+        int predictor = ins.FindIndex(i => i.Instruction == "FROM" && i.Args == "base AS predictor");
+        var predictorStage = ins.Skip(predictor + 1).TakeWhile(i => i.Instruction != "FROM").ToList();
+        Assert.Contains(predictorStage, i => i.Instruction == "COPY" && i.Args == "--from=build-predictor /app ./");
+        var env = predictorStage.Where(i => i.Instruction == "ENV").SelectMany(i => i.Args.Split(' ', StringSplitOptions.RemoveEmptyEntries)).ToList();
+        Assert.Contains("EmotionCluster__Streaming__Runtime=onnx", env);
+        Assert.Contains("EmotionCluster__Node__Roles__0=predictor", env);
+    }
+
+    /// <summary>The full images' dedupe step, run with bash on fake publish folders: identical files become links to the node's copy.</summary>
+    [Theory, MemberData(nameof(Dockerfiles))]
+    public void The_full_image_keeps_one_copy_of_each_file_the_node_and_the_cli_share(string dockerfile)
+    {
+        string step = Instructions(dockerfile).Single(i => i.Instruction == "RUN" && i.Args.Contains("ln -sf")).Args;
+        string root = Path.Combine(Path.GetTempPath(), "ec-dedupe-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            string app = Path.Combine(root, "app"), cli = Path.Combine(app, "cli");
+            string native = Path.Combine("runtimes", "linux-x64", "native");
+            Directory.CreateDirectory(Path.Combine(cli, native));
+            Directory.CreateDirectory(Path.Combine(app, native));
+            File.WriteAllText(Path.Combine(app, "libtorch_cpu.so"), "libtorch");
+            File.WriteAllText(Path.Combine(cli, "libtorch_cpu.so"), "libtorch");
+            File.WriteAllText(Path.Combine(app, native, "libonnxruntime.so"), "ort");
+            File.WriteAllText(Path.Combine(cli, native, "libonnxruntime.so"), "ort");
+            File.WriteAllText(Path.Combine(app, "appsettings.json"), "node");
+            File.WriteAllText(Path.Combine(cli, "appsettings.json"), "cli"); // differs: kept
+            File.WriteAllText(Path.Combine(cli, "emotioncluster.dll"), "cli only"); // the node lacks it: kept
+            // the step with /app pointing at the fake folder
+            var result = Shell.Run("bash", ["-euc", step.Replace("/app", app)], new Dictionary<string, string?>(), workingDirectory: root);
+            Assert.True(result.ExitCode == 0, $"the dedupe step failed: {result}");
+            Assert.Equal(Path.Combine(app, "libtorch_cpu.so"), new FileInfo(Path.Combine(cli, "libtorch_cpu.so")).LinkTarget);
+            Assert.Equal(Path.Combine(app, native, "libonnxruntime.so"), new FileInfo(Path.Combine(cli, native, "libonnxruntime.so")).LinkTarget);
+            Assert.Equal("libtorch", File.ReadAllText(Path.Combine(cli, "libtorch_cpu.so")));
+            Assert.Null(new FileInfo(Path.Combine(cli, "appsettings.json")).LinkTarget);
+            Assert.Equal("cli", File.ReadAllText(Path.Combine(cli, "appsettings.json")));
+            Assert.Null(new FileInfo(Path.Combine(cli, "emotioncluster.dll")).LinkTarget);
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
     }
 
     /// <summary>The package swap of Dockerfile.cuda, run with bash on copies of the current files.</summary>
@@ -123,7 +185,8 @@ public sealed class DockerfileTests
             string props = File.ReadAllText(Path.Combine(dir, "Directory.Packages.props"));
             Assert.Contains($"""<PackageVersion Include="TorchSharp-cuda-linux" Version="{cpuVersion}" />""", props);
             Assert.DoesNotContain("TorchSharp-cpu", props);
-            Assert.Contains("""<PackageReference Include="TorchSharp-cuda-linux" />""", File.ReadAllText(Path.Combine(dir, model)));
+            // the default reference (LibTorch unset) is swapped; the managed-only one of -p:LibTorch=false stays
+            Assert.Contains("""<PackageReference Include="TorchSharp-cuda-linux" Condition="'$(LibTorch)' != 'false'" />""", File.ReadAllText(Path.Combine(dir, model)));
         }
         finally
         {

@@ -21,6 +21,8 @@ public sealed class NodeProcess : IDisposable
     public string Output => string.Join('\n', _lines);
     public bool HasExited => _process.HasExited;
     public int ExitCode => _process.ExitCode;
+    /// <summary>The OS process id (e.g. to read <c>/proc/PID/maps</c>).</summary>
+    public int Pid => _process.Id;
 
     private NodeProcess(string name, int port, Process process)
     {
