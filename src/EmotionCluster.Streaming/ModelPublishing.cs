@@ -68,9 +68,15 @@ public sealed class ModelAnnouncerActor : ReceiveActor
     protected override void PostStop() => Context.System.EventStream.Unsubscribe(Self);
 }
 
+/// <summary>A model published by a path outside the node's model folder, not loaded (on the node's event stream).</summary>
+public sealed record ModelPathRefused(string ModelId, string Path, string ModelDirectory);
+
 /// <summary>
 /// Subscribes to <see cref="ModelPublishing.Topic"/> and swaps the node's <see cref="ModelHolder"/> to each model
-/// published there (loaded off the actor's thread; streams keep running on the old model until it is ready).
+/// published there (loaded off the actor's thread; streams keep running on the old model until it is ready). A model
+/// published by path is loaded only from inside the node's model folder (<see cref="StreamingSettings.ModelDirectory"/>);
+/// one published as bytes is kept there (<see cref="StreamingSettings.PublishedModelName"/>), so a restarted predictor
+/// starts with it.
 /// </summary>
 public sealed class ModelSubscriberActor : ReceiveActor
 {
@@ -78,16 +84,19 @@ public sealed class ModelSubscriberActor : ReceiveActor
     private sealed record LoadFailed(string ModelId, Exception Error);
 
     private readonly ModelHolder _holder;
+    private readonly string _modelDirectory;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private string? _assembling;
     private int _next, _count;
     private MemoryStream? _buffer;
 
-    public static Props PropsFor(ModelHolder holder) => Props.Create(() => new ModelSubscriberActor(holder));
+    /// <param name="modelDirectory">the only folder a published path may point into; published bytes are kept there.</param>
+    public static Props PropsFor(ModelHolder holder, string modelDirectory) => Props.Create(() => new ModelSubscriberActor(holder, modelDirectory));
 
-    public ModelSubscriberActor(ModelHolder holder)
+    public ModelSubscriberActor(ModelHolder holder, string modelDirectory)
     {
         _holder = holder;
+        _modelDirectory = Path.GetFullPath(modelDirectory);
         Receive<SubscribeAck>(_ => { });
         Receive<ModelPublished>(Handle);
         Receive<Loaded>(m => _log.Info("model {0} loaded; streams use it from their next window", m.ModelId));
@@ -101,6 +110,13 @@ public sealed class ModelSubscriberActor : ReceiveActor
         if (m.Path is not null)
         {
             string path = m.Path;
+            if (!StreamingSettings.IsInside(_modelDirectory, path))
+            {
+                _log.Warning("model {0} published by path {1}: outside this node's model folder {2} ({3}:ModelDirectory); not loaded",
+                    m.ModelId, path, _modelDirectory, StreamingSettings.Section);
+                Context.System.EventStream.Publish(new ModelPathRefused(m.ModelId, path, _modelDirectory));
+                return;
+            }
             Load(m.ModelId, () => StreamingModel.Load(path));
             return;
         }
@@ -127,7 +143,29 @@ public sealed class ModelSubscriberActor : ReceiveActor
         string id = m.ModelId;
         _assembling = null;
         _buffer = null;
-        Load(id, () => StreamingModel.Load(bytes, id));
+        string directory = _modelDirectory;
+        Load(id, () =>
+        {
+            var model = StreamingModel.Load(bytes, id);
+            Keep(directory, bytes);
+            return model;
+        });
+    }
+
+    /// <summary>Writes a loadable published model to the model folder (whole or not at all), for the next start.</summary>
+    private static void Keep(string directory, byte[] bytes)
+    {
+        try
+        {
+            Directory.CreateDirectory(directory);
+            string target = Path.Combine(directory, StreamingSettings.PublishedModelName), temp = target + ".tmp";
+            File.WriteAllBytes(temp, bytes);
+            File.Move(temp, target, overwrite: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Console.Error.WriteLine($"streaming: could not keep the published model in {directory}: {e.Message}");
+        }
     }
 
     private void Load(string id, Func<StreamingModel> load)

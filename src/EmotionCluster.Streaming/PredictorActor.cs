@@ -14,13 +14,13 @@ public sealed class StreamingServices(StreamingSettings settings, ModelHolder mo
     public InferenceBatcher Batcher { get; } = batcher;
     public FeatureWorkers Features { get; } = features;
 
-    /// <summary>Services from validated settings, loading <see cref="StreamingSettings.ModelPath"/> when it is set.</summary>
+    /// <summary>Services from validated settings, loading <see cref="StreamingSettings.StartModelPath"/> when there is one.</summary>
     public static StreamingServices Create(StreamingSettings settings)
     {
         settings.Validate();
         if (settings.TorchThreads > 0) EmotionCluster.Model.TorchRuntime.SetThreads(settings.TorchThreads);
         var holder = new ModelHolder(warmUpBatch: settings.MaxBatch);
-        if (!string.IsNullOrWhiteSpace(settings.ModelPath)) holder.Swap(StreamingModel.Load(settings.ModelPath));
+        if (settings.StartModelPath is { } start) holder.Swap(StreamingModel.Load(start));
         return new StreamingServices(settings, holder, new InferenceBatcher(settings.MaxBatch, settings.MaxStreams + settings.MaxBatch,
                 settings.InferenceWorkers, holder),
             new FeatureWorkers(settings.FeatureThreads > 0 ? settings.FeatureThreads : FeatureWorkers.DefaultThreads));

@@ -71,6 +71,7 @@ public static class StreamingHosting
             Console.Error.WriteLine($"streaming: {e.Message} Streams are refused until a model is published on the '{ModelPublishing.Topic}' topic.");
             var fallback = new StreamingSettings
             {
+                ModelDirectory = settings.ModelDirectory,
                 WindowSeconds = settings.WindowSeconds, HopSeconds = settings.HopSeconds, Smoothing = settings.Smoothing,
                 MaxBufferedSeconds = settings.MaxBufferedSeconds, MaxFrameBytes = settings.MaxFrameBytes, MaxStreams = settings.MaxStreams,
                 MaxFramesInFlight = settings.MaxFramesInFlight, MaxBatch = settings.MaxBatch, ShardCount = settings.ShardCount,
@@ -91,7 +92,7 @@ public static class StreamingHosting
             var shared = services.GetRequiredService<StreamingServices>();
             akka.WithShardRegion<PredictorRegion>(RegionName, id => PredictorActor.PropsFor(id, shared), extractor,
                 new ShardOptions { Role = ClusterRoles.Predictor, StateStoreMode = Akka.Cluster.Sharding.StateStoreMode.DData });
-            akka.WithActors((system, _) => system.ActorOf(ModelSubscriberActor.PropsFor(shared.Models), "model-subscriber"));
+            akka.WithActors((system, _) => system.ActorOf(ModelSubscriberActor.PropsFor(shared.Models, settings.EffectiveModelDirectory), "model-subscriber"));
         }
         else
         {
