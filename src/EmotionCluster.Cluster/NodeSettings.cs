@@ -96,6 +96,6 @@ public sealed class NodeSettings
         if (SplitBrainStableAfter <= TimeSpan.Zero) throw Bad("SplitBrainStableAfter must be positive");
         if (!TlsEnabled && (TlsCertificatePassword.Length > 0 || TlsCertificatePasswordFile.Length > 0))
             throw Bad("TlsCertificatePassword(File) is set but TlsCertificate is not; give the cluster certificate (a .pfx file) too");
-        if (TlsEnabled) RemotingTls.Load(this); // a missing file or a wrong password stops the node at start, named
+
     }
 }

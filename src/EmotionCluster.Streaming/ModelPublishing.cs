@@ -42,29 +42,54 @@ public static class ModelPublishing
 /// On every node: forwards each <see cref="ModelFileSaved"/> of the local event stream (the trainer's new best model)
 /// to all predictor nodes, as the file's bytes on <see cref="ModelPublishing.Topic"/> (no shared storage needed).
 /// </summary>
-public sealed class ModelAnnouncerActor : ReceiveActor
+public sealed class ModelAnnouncerActor : ReceiveActor, IWithTimers
 {
+    private sealed record Republish;
+
     private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly TimeSpan _republishEvery;
+    private string? _last;
 
-    public static Props PropsFor() => Props.Create(() => new ModelAnnouncerActor());
+    public ITimerScheduler Timers { get; set; } = null!;
 
-    public ModelAnnouncerActor()
+    public static Props PropsFor() => PropsFor(null, TimeSpan.Zero);
+
+    /// <param name="existing">a best model left from before (a file that may exist): published at start and with every republish.</param>
+    /// <param name="republishEvery">publish the last model again this often (zero: never), for predictors that started since.</param>
+    public static Props PropsFor(string? existing, TimeSpan republishEvery) => Props.Create(() => new ModelAnnouncerActor(existing, republishEvery));
+
+    public ModelAnnouncerActor(string? existing, TimeSpan republishEvery)
     {
+        _republishEvery = republishEvery;
+        _last = !string.IsNullOrWhiteSpace(existing) && File.Exists(existing) ? existing : null;
         Receive<ModelFileSaved>(m =>
         {
-            try
-            {
-                ModelPublishing.PublishFile(Context.System, m.Path);
+            _last = m.Path;
+            if (Publish(m.Path))
                 _log.Info("published model {0} (run {1}, epoch {2}, validation UAR {3:F3}) to the predictors", m.Path, m.RunId, m.Epoch, m.ValidationUar);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
-            {
-                _log.Warning("could not publish model {0}: {1}", m.Path, e.Message);
-            }
         });
+        Receive<Republish>(_ => { if (_last is not null) Publish(_last); });
     }
 
-    protected override void PreStart() => Context.System.EventStream.Subscribe(Self, typeof(ModelFileSaved));
+    private bool Publish(string path)
+    {
+        try
+        {
+            ModelPublishing.PublishFile(Context.System, path);
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            _log.Warning("could not publish model {0}: {1}", path, e.Message);
+            return false;
+        }
+    }
+
+    protected override void PreStart()
+    {
+        Context.System.EventStream.Subscribe(Self, typeof(ModelFileSaved));
+        if (_republishEvery > TimeSpan.Zero) Timers.StartPeriodicTimer("republish", new Republish(), TimeSpan.FromSeconds(2), _republishEvery);
+    }
     protected override void PostStop() => Context.System.EventStream.Unsubscribe(Self);
 }
 
@@ -143,6 +168,7 @@ public sealed class ModelSubscriberActor : ReceiveActor
         string id = m.ModelId;
         _assembling = null;
         _buffer = null;
+        if (_holder.Current?.Id == StreamingModel.IdOf(id, bytes)) return; // a republish of the model in use
         string directory = _modelDirectory;
         Load(id, () =>
         {

@@ -19,6 +19,17 @@ public sealed class StreamingSettings
     /// <see cref="ModelPath"/> is not set. Empty: the folder of <see cref="ModelPath"/>, else <c>out/models</c>.
     /// </summary>
     public string ModelDirectory { get; set; } = "";
+    /// <summary>
+    /// A predictor node is ready (<c>/healthz/ready</c>) only once a model is loaded (Kubernetes: no traffic to a predictor
+    /// without a model). Off by default, so a node of every role is ready as a cluster member.
+    /// </summary>
+    public bool RequireModelForReadiness { get; set; }
+    /// <summary>
+    /// Every this many seconds, a node that has a best model (the trainer's <c>EmotionCluster:Training:BestModelOutput</c>,
+    /// also one left from before a restart) publishes it again, so predictors that started since get it; predictors that
+    /// have it already ignore it. 0 (default): only when a new best model is saved.
+    /// </summary>
+    public double RepublishSeconds { get; set; }
     /// <summary>Audio per prediction (seconds of the stream).</summary>
     public double WindowSeconds { get; set; } = 2.0;
     /// <summary>A prediction every this many seconds of stream audio.</summary>
@@ -84,6 +95,7 @@ public sealed class StreamingSettings
         if (ShardCount is < 1 or > 10_000) throw Bad($"ShardCount {ShardCount} is outside 1..10000");
         if (TorchThreads is < 0 or > 256) throw Bad($"TorchThreads {TorchThreads} is outside 0..256");
         if (FeatureThreads is < 0 or > 256) throw Bad($"FeatureThreads {FeatureThreads} is outside 0..256 (0: half the processors)");
+        if (!(RepublishSeconds is >= 0 and <= 86_400)) throw Bad($"RepublishSeconds {RepublishSeconds} is outside 0..86400 (0: off)");
         if (InferenceWorkers is < 1 or > 256) throw Bad($"InferenceWorkers {InferenceWorkers} is outside 1..256");
         if (!(UncertainBelow is >= 0 and < 1)) throw Bad($"UncertainBelow {UncertainBelow} is outside [0, 1): the smoothed top probability under which a hop is 'uncertain' (0 turns it off)");
         try { SmoothingSpec.Parse(Smoothing); }
