@@ -78,7 +78,7 @@ public sealed class RemotingTlsTests(ITestOutputHelper output) : NodeProcessTest
         string tls1 = $"akka.ssl.tcp://emotioncluster@127.0.0.1:{port1}", tls2 = $"akka.ssl.tcp://emotioncluster@127.0.0.1:{port2}";
         await node1.WaitForLine(l => l.StartsWith("http listening:"), Startup);
         await Until(() => Cluster(url1).Members.Count(m => m.Status == "Up") == 2, "node2 Up over TLS");
-        Assert.Equal([tls1, tls2], Cluster(url1).Members.Select(m => m.Address).Order());
+        Assert.Equal(new[] { tls1, tls2 }.Order(), Cluster(url1).Members.Select(m => m.Address).Order());
         Assert.Equal(tls2, Cluster(url2).Self);
 
         // The wrong password: the node does not start, and says why.
@@ -96,8 +96,8 @@ public sealed class RemotingTlsTests(ITestOutputHelper output) : NodeProcessTest
         await other.WaitForExit(Startup);
         Assert.Contains(other.Lines, l => l.Contains("TLS handshake failed"));
         await Task.Delay(TimeSpan.FromSeconds(12)); // the plain node's join attempts (seed-node-timeout 5 s)
-        Assert.Equal([tls1, tls2], Cluster(url1).Members.Select(m => m.Address).Order());
-        Assert.Equal([tls1, tls2], Cluster(url2).Members.Select(m => m.Address).Order());
+        Assert.Equal(new[] { tls1, tls2 }.Order(), Cluster(url1).Members.Select(m => m.Address).Order());
+        Assert.Equal(new[] { tls1, tls2 }.Order(), Cluster(url2).Members.Select(m => m.Address).Order());
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(15) };
         Assert.Equal(System.Net.HttpStatusCode.ServiceUnavailable, (await http.GetAsync(url3 + "/healthz/ready")).StatusCode); // a member of nothing
         Assert.False(node1.HasExited);
