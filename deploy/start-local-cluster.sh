@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Starts an N-node EmotionCluster on loopback (127.0.0.1) without Docker, from the built node
-# (src/EmotionCluster.Node/bin/<Config>/net10.0/emotioncluster-node.dll; run `dotnet build` first).
+# (src/EmotionCluster.Node/bin/<Config>/net10.0/emotioncluster-node.dll; run `dotnet build -c Release` first).
 # Node 1 is the seed; every node lists it as its seed. Each node gets three ports: remoting, HTTP and management.
 # Logs, pid files and feature stores go into the cluster folder; stop with deploy/stop-local-cluster.sh FOLDER.
 set -euo pipefail
@@ -12,7 +12,7 @@ usage: deploy/start-local-cluster.sh [options] [-- extra node flags]
   -p, --base-port P       node i (from 0) uses ports P+3i (remoting), P+3i+1 (HTTP), P+3i+2 (management);
                           default: free ports picked at random
   -d, --dir DIR           folder for logs, pids and feature stores (default out/local-cluster)
-  -c, --configuration C   build configuration of the node (default Debug)
+  -c, --configuration C   build configuration of the node (default Release, as the README builds it)
   -r, --roles R1,R2       roles of every node (default: the node's default, all but coordinator)
   -w, --wait S            wait up to S seconds until every node printed "node started:" (default: do not wait)
   -h, --help              this text
@@ -23,7 +23,7 @@ EOF
 
 die() { echo "start-local-cluster: $*" >&2; exit 2; }
 
-nodes=3 base_port="" dir="" config=Debug roles="" wait_s=0 extra=()
+nodes=3 base_port="" dir="" config=Release roles="" wait_s=0 extra=()
 while [ $# -gt 0 ]; do
   case "$1" in
     -n|--nodes) nodes=${2:?"$1 needs a value"}; shift 2 ;;
@@ -110,4 +110,5 @@ if [ "$wait_s" -gt 0 ]; then
   done
   echo "all $nodes nodes started"
 fi
+echo "for emotioncluster ctl: export EMOTIONCLUSTER_NODE=http://127.0.0.1:${ports[1]}"
 echo "stop with: deploy/stop-local-cluster.sh $dir"

@@ -38,6 +38,28 @@ public static class WavReader
         return Decode(bytes.Slice((int)layout.DataOffset, (int)layout.DataLength), layout.Info, sourceName);
     }
 
+    /// <summary>
+    /// Frames [<paramref name="startFrame"/>, start + <paramref name="frameCount"/>) of the file (fewer at its end, none
+    /// past it), decoded to mono, reading only the header and those bytes: a long file is read window by window in
+    /// bounded memory.
+    /// </summary>
+    public static AudioClip ReadFrames(string path, long startFrame, int frameCount)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(startFrame);
+        ArgumentOutOfRangeException.ThrowIfNegative(frameCount);
+        return WithFile(path, stream =>
+        {
+            Layout layout = ParseHeader(new StreamSource(stream), path);
+            WavInfo info = layout.Info;
+            int block = info.Channels * info.BitsPerSample / 8;
+            long frames = Math.Clamp(info.Frames - startFrame, 0, frameCount);
+            var data = new byte[frames * block];
+            stream.Position = layout.DataOffset + startFrame * block;
+            stream.ReadExactly(data);
+            return Decode(data, info, path).Clip;
+        });
+    }
+
     /// <summary>Only the header: format and length, without decoding samples.</summary>
     public static WavInfo ReadInfo(ReadOnlySpan<byte> bytes, string sourceName) => ParseHeader(new SpanSource(bytes), sourceName).Info;
 

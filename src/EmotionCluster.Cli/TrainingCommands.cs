@@ -428,7 +428,7 @@ public static class TrainingCommands
         {
             Description = "The files are one speaker's: a model trained with speaker normalization (Input.SpeakerNorm) normalizes them by their statistics together instead of each file by its own.",
         };
-        var command = new Command("predict", "Classify WAV files with a saved model: the emotion and the probability of each.") { files, model, json, sameSpeaker, data, runtime, featuresOut };
+        var command = new Command("predict", "Classify WAV files with a saved model: the emotion and the probability of each. A file longer than 60 s is scored window by window (bounded memory) with a timeline.") { files, model, json, sameSpeaker, data, runtime, featuresOut };
         corpusOptions.AddTo(command);
         command.SetAction(r => CliErrors.Run(r, output =>
         {
@@ -442,16 +442,31 @@ public static class TrainingCommands
             using var predictor = LoadPredictor(r.GetValue(model)!, r.GetValue(runtime));
             var input = predictor.Input;
             var featurizer = new PipelineFeaturizer(input.Features);
+            var windowed = new WindowedPrediction(predictor);
             int failures = 0;
-            // features of every file first (speaker statistics may need them all), then one line per file in order
-            var extracted = new List<(string File, string? Speaker, EmotionCluster.Features.Spectrogram? X, string? Error)>();
+            // features of every file first (speaker statistics may need them all), then one line per file in order;
+            // a long file is read and scored window by window instead (bounded memory), with a timeline
+            var extracted = new List<(string File, string? Speaker, EmotionCluster.Features.Spectrogram? X, WindowedResult? Long, string? Error)>();
             foreach (var (file, fileSpeaker) in inputs)
             {
                 try
                 {
                     if (!File.Exists(file)) throw new FileNotFoundException($"{file}: no such file");
+                    var info = EmotionCluster.Audio.WavReader.ReadInfo(file);
+                    if (WindowedPrediction.IsLong(info))
+                    {
+                        var result = windowed.Score(file, info);
+                        extracted.Add((file, fileSpeaker, null, result, null));
+                        if (result.QuietWindows > 0 || result.ClippedWindows > 0)
+                            r.InvocationConfiguration.Error.WriteLine($"warning: {file}: of {result.Timeline.Count} windows {result.QuietWindows} too quiet, {result.ClippedWindows} clipped; their results are unreliable");
+                        continue;
+                    }
                     byte[] bytes = File.ReadAllBytes(file);
-                    extracted.Add((file, fileSpeaker, featurizer.Extract(bytes, file), null));
+                    var x = featurizer.Extract(bytes, file);
+                    extracted.Add((file, fileSpeaker, x, null, null));
+                    if (x.Frames < input.Input.Frames)
+                        r.InvocationConfiguration.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                            $"note: {file}: {info.DurationSeconds:0.00} s is shorter than the model's window ({windowed.WindowSeconds:0.00} s); it is padded, and the result rests on less speech than the model was trained on"));
                     // the recording as it is (before any preprocessing): too quiet or clipped makes the result unreliable
                     var level = EmotionCluster.Audio.InputLevel.Measure(EmotionCluster.Audio.WavReader.Read(bytes, file).Clip);
                     if (level.Warnings != EmotionCluster.Audio.LevelWarning.None)
@@ -459,7 +474,7 @@ public static class TrainingCommands
                 }
                 catch (Exception e) when (e is IOException or EmotionCluster.Audio.AudioFormatException or ArgumentException)
                 {
-                    extracted.Add((file, fileSpeaker, null, e.Message));
+                    extracted.Add((file, fileSpeaker, null, null, e.Message));
                 }
             }
             var usable = extracted.Where(e => e.X is not null).ToList();
@@ -471,10 +486,15 @@ public static class TrainingCommands
                                                               : "Add --same-speaker when the files are one speaker's."));
             // --same-speaker: each group's statistics (each file counted as often as it was given); a file without a group: its own
             var speakers = grouped ? ModelInput.SpeakerStatistics(usable.Select((e, i) => ($"{i}", e.Speaker, e.X!))) : null;
-            foreach (var (file, fileSpeaker, x, error) in extracted)
+            foreach (var (file, fileSpeaker, x, longFile, error) in extracted)
             {
                 EmotionCluster.Features.BandStatistics? speaker =
                     fileSpeaker is not null && speakers is not null && speakers.TryGetValue(fileSpeaker, out var st) ? st : null;
+                if (longFile is not null)
+                {
+                    PrintTimeline(output, r.GetValue(json), file, predictor.Labels, longFile);
+                    continue;
+                }
                 if (x is null)
                 {
                     failures++;
@@ -504,6 +524,33 @@ public static class TrainingCommands
             return failures == 0 ? CliErrors.Ok : CliErrors.UsageOrInput;
         }));
         return command;
+    }
+
+    /// <summary>A long file's result: the mean over its windows, then one line (or JSON entry) per window.</summary>
+    private static void PrintTimeline(TextWriter output, bool json, string file, string[] labels, WindowedResult result)
+    {
+        Dictionary<string, float> Probabilities(float[] p) => labels.Select((l, i) => (l, i)).ToDictionary(q => q.l, q => p[q.i]);
+        int best = Inference.ArgMax(result.Mean);
+        if (json)
+        {
+            output.WriteLine(JsonSerializer.Serialize(new
+            {
+                file,
+                label = labels[best],
+                probabilities = Probabilities(result.Mean),
+                windowSeconds = result.WindowSeconds,
+                timeline = result.Timeline.Select(w => new { start = w.Start, end = w.End, label = labels[Inference.ArgMax(w.Probabilities)], probabilities = Probabilities(w.Probabilities) }),
+            }));
+            return;
+        }
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{file}: {labels[best]} ({result.Mean[best]:0.000})  {string.Join(' ', labels.Select((l, i) => string.Create(CultureInfo.InvariantCulture, $"{l}={result.Mean[i]:0.000}")))}  " +
+            $"(mean of {result.Timeline.Count} windows of {result.WindowSeconds:0.00} s; the file is longer than {WindowedPrediction.LongFileSeconds:0} s)"));
+        foreach (var w in result.Timeline)
+        {
+            int top = Inference.ArgMax(w.Probabilities);
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {w.Start:0.00}-{w.End:0.00} s  {labels[top]} ({w.Probabilities[top]:0.000})"));
+        }
     }
 
     public static Command CreateReport()

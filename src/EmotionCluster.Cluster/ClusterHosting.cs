@@ -37,16 +37,11 @@ public static class ClusterHosting
                   throughput = 1
                 }
                 """, HoconAddMode.Prepend)
-            .WithRemoting(new RemoteOptions
-            {
-                HostName = settings.Hostname,
-                Port = settings.Port,
-                PublicHostName = settings.PublicHostname ?? settings.Hostname,
-            })
+            .WithRemoting(Remoting(settings))
             .WithClustering(new ClusterOptions
             {
                 Roles = settings.EffectiveRoles.ToArray(),
-                SeedNodes = settings.SeedNodes.ToArray(),
+                SeedNodes = settings.EffectiveSeedNodes.ToArray(),
                 SplitBrainResolver = new KeepMajorityOption(),
             })
             .WithCustomSerializer(EmotionClusterSerializer.Name, [typeof(IEmotionClusterMessage)], system => new EmotionClusterSerializer(system));
@@ -68,5 +63,22 @@ public static class ClusterHosting
                 cluster.Join(cluster.SelfAddress);
             });
         return builder;
+    }
+
+    /// <summary>Remoting on the node's address; over mutual TLS with the cluster certificate when one is configured.</summary>
+    private static RemoteOptions Remoting(NodeSettings settings)
+    {
+        var options = new RemoteOptions
+        {
+            HostName = settings.Hostname,
+            Port = settings.Port,
+            PublicHostName = settings.PublicHostname ?? settings.Hostname,
+        };
+        if (settings.TlsEnabled)
+        {
+            options.EnableSsl = true;
+            options.Ssl = RemotingTls.Options(settings);
+        }
+        return options;
     }
 }

@@ -30,8 +30,22 @@ public sealed class NodeSettings
     /// <summary>Remoting port; 0 picks a free port (fine for a single embedded node).</summary>
     public int Port { get; set; }
     public List<string> Roles { get; set; } = [];
-    /// <summary>Seed node addresses, e.g. <c>akka.tcp://emotioncluster@10.0.0.5:4053</c>. Empty: the node forms a cluster by itself.</summary>
+    /// <summary>
+    /// Seed node addresses, e.g. <c>akka.tcp://emotioncluster@10.0.0.5:4053</c>. Empty: the node forms a cluster by itself.
+    /// With TLS (<see cref="TlsCertificate"/>) the nodes' addresses are <c>akka.ssl.tcp://…</c>; a seed given as
+    /// <c>akka.tcp://</c> is taken to mean the same node (<see cref="EffectiveSeedNodes"/>).
+    /// </summary>
     public List<string> SeedNodes { get; set; } = [];
+    /// <summary>
+    /// The cluster certificate (PKCS#12 file: <c>.pfx</c>/<c>.p12</c> with its private key). Set: remoting runs over mutual
+    /// TLS and a peer is accepted only when it presents this same certificate (pinned by thumbprint), so only holders of
+    /// the certificate and its password can join or send to the cluster. Empty: plain TCP (fine on loopback only).
+    /// </summary>
+    public string TlsCertificate { get; set; } = "";
+    /// <summary>The certificate's password (the cluster's shared secret); prefer <see cref="TlsCertificatePasswordFile"/>.</summary>
+    public string TlsCertificatePassword { get; set; } = "";
+    /// <summary>A file holding the certificate's password (a mounted Secret); a trailing newline is ignored.</summary>
+    public string TlsCertificatePasswordFile { get; set; } = "";
     /// <summary>Fixed shard count of the clip extractor region (all nodes must agree).</summary>
     public int ShardCount { get; set; } = 60;
     public string FeatureStorePath { get; set; } = "out/features";
@@ -50,6 +64,16 @@ public sealed class NodeSettings
     /// <summary>Heartbeat pause tolerated before a node is marked unreachable.</summary>
     public TimeSpan AcceptableHeartbeatPause { get; set; } = TimeSpan.FromSeconds(3);
 
+    /// <summary>Remoting over TLS (<see cref="TlsCertificate"/> set).</summary>
+    public bool TlsEnabled => !string.IsNullOrWhiteSpace(TlsCertificate);
+    /// <summary>The scheme of this cluster's addresses: <c>akka.ssl.tcp</c> with TLS, else <c>akka.tcp</c>.</summary>
+    public string AddressScheme => TlsEnabled ? "akka.ssl.tcp" : "akka.tcp";
+    /// <summary><see cref="SeedNodes"/> with the scheme of this node's transport (<see cref="AddressScheme"/>).</summary>
+    public IReadOnlyList<string> EffectiveSeedNodes => SeedNodes
+        .Select(s => s.StartsWith("akka.tcp://", StringComparison.Ordinal) || s.StartsWith("akka.ssl.tcp://", StringComparison.Ordinal)
+            ? AddressScheme + s[s.IndexOf("://", StringComparison.Ordinal)..] : s)
+        .ToList();
+
     public IReadOnlyList<string> EffectiveRoles => Roles.Count == 0 ? ClusterRoles.All : Roles;
     public bool Has(string role) => EffectiveRoles.Contains(role);
 
@@ -64,11 +88,14 @@ public sealed class NodeSettings
         foreach (string r in Roles)
             if (!ClusterRoles.Known.Contains(r)) throw Bad($"unknown role '{r}'; use {string.Join(", ", ClusterRoles.Known)}");
         foreach (string s in SeedNodes)
-            if (!Uri.TryCreate(s, UriKind.Absolute, out Uri? u) || u.Scheme != "akka.tcp" || u.Port <= 0)
+            if (!Uri.TryCreate(s, UriKind.Absolute, out Uri? u) || u.Scheme is not ("akka.tcp" or "akka.ssl.tcp") || u.Port <= 0)
                 throw Bad($"seed node '{s}' is not an address like akka.tcp://{ActorSystemName}@host:4053");
         if (ShardCount is < 1 or > 10_000) throw Bad($"ShardCount {ShardCount} is outside 1..10000");
         if (string.IsNullOrWhiteSpace(FeatureStorePath)) throw Bad("FeatureStorePath is empty");
         if (ExtractionThreads is < 0 or > 1024) throw Bad($"ExtractionThreads {ExtractionThreads} is outside 0..1024 (0: one per processor)");
         if (SplitBrainStableAfter <= TimeSpan.Zero) throw Bad("SplitBrainStableAfter must be positive");
+        if (!TlsEnabled && (TlsCertificatePassword.Length > 0 || TlsCertificatePasswordFile.Length > 0))
+            throw Bad("TlsCertificatePassword(File) is set but TlsCertificate is not; give the cluster certificate (a .pfx file) too");
+
     }
 }

@@ -20,6 +20,8 @@ public sealed record NodeArguments(string Verb, IReadOnlyDictionary<string, stri
           --shards N            shard count of the extractor region (all nodes must agree; default 60)
           --sbr-stable-after S  seconds of stable membership before the split-brain resolver downs nodes
           --heartbeat-pause S   seconds of missed heartbeats before a node is unreachable
+          --tls-certificate F   cluster certificate (PKCS#12): remoting over mutual TLS, peers must present the same one
+          --tls-password-file F the certificate's password (the cluster's shared secret), read from F
           --http-hostname H     HTTP endpoint address: health, metrics, management, streaming (default 127.0.0.1)
           --http-port N         HTTP port (default 8080; 0 = any free port; -1 = no HTTP endpoint)
           --token-file FILE     require "Authorization: Bearer TOKEN" on the HTTP endpoint (health probes excepted),
@@ -44,6 +46,7 @@ public sealed record NodeArguments(string Verb, IReadOnlyDictionary<string, stri
     {
         ["--hostname"] = "Hostname", ["--public-hostname"] = "PublicHostname", ["--port"] = "Port",
         ["--store"] = "FeatureStorePath", ["--shards"] = "ShardCount",
+        ["--tls-certificate"] = "TlsCertificate", ["--tls-password-file"] = "TlsCertificatePasswordFile",
     };
     private static readonly HashSet<string> ExtractOptions =
         ["--data", "--settings", "--min-extractors", "--max-in-flight", "--retry-after", "--summary"];

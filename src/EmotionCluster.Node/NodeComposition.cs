@@ -20,6 +20,19 @@ internal static class NodeComposition
         builder.Services.AddStreaming(builder.Configuration); // live audio: EmotionCluster:Streaming settings, model, batched inference
         builder.Services.AddEmotionClusterEvaluator(builder.Configuration, settings); // EmotionCluster:Persistence settings; evaluator role: /api/runs catalog, journal readiness
         TrainingNode.AddServices(builder.Services, builder.Configuration, settings); // EmotionCluster:Training settings; training status board (ITrainingStatusSource)
+        if (settings.Has(ClusterRoles.Predictor) && builder.Configuration.GetValue<bool>($"{StreamingSettings.Section}:{nameof(StreamingSettings.RequireModelForReadiness)}"))
+            builder.Services.AddSingleton<IReadinessCheck, ModelLoadedCheck>(); // a predictor without a model takes no traffic
+    }
+
+    /// <summary>Readiness of a predictor: a model is loaded (<see cref="StreamingSettings.RequireModelForReadiness"/>).</summary>
+    private sealed class ModelLoadedCheck(StreamingServices streaming) : IReadinessCheck
+    {
+        public string Name => "model-loaded";
+
+        public Task<ReadinessResult> CheckAsync(CancellationToken cancellationToken) =>
+            Task.FromResult(streaming.Models.Current is { } model
+                ? ReadinessResult.Pass($"model {model.Id} loaded")
+                : ReadinessResult.Fail($"no model loaded yet; set {StreamingSettings.Section}:ModelPath, or wait for the trainer to publish one on the '{ModelPublishing.Topic}' topic"));
     }
 
     public static void ConfigureAkka(AkkaConfigurationBuilder akka, IServiceProvider services, NodeSettings settings)

@@ -28,6 +28,7 @@ try
     if (cli.Verb == "extract" && !cli.Config.Keys.Any(k => k.StartsWith("EmotionCluster:Node:Roles", StringComparison.Ordinal)))
         settings.Roles = [ClusterRoles.Coordinator];
     settings.Validate();
+    if (settings.TlsEnabled) RemotingTls.Load(settings).Dispose(); // a missing certificate or a wrong password stops the node here, named
     http.Validate();
 }
 catch (Exception e) when (e is ArgumentException or InvalidOperationException or FormatException)

@@ -42,35 +42,66 @@ public static class ModelPublishing
 /// On every node: forwards each <see cref="ModelFileSaved"/> of the local event stream (the trainer's new best model)
 /// to all predictor nodes, as the file's bytes on <see cref="ModelPublishing.Topic"/> (no shared storage needed).
 /// </summary>
-public sealed class ModelAnnouncerActor : ReceiveActor
+public sealed class ModelAnnouncerActor : ReceiveActor, IWithTimers
 {
+    private sealed record Republish;
+
     private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly TimeSpan _republishEvery;
+    private string? _last;
 
-    public static Props PropsFor() => Props.Create(() => new ModelAnnouncerActor());
+    public ITimerScheduler Timers { get; set; } = null!;
 
-    public ModelAnnouncerActor()
+    public static Props PropsFor() => PropsFor(null, TimeSpan.Zero);
+
+    /// <param name="existing">a best model left from before (a file that may exist): published at start and with every republish.</param>
+    /// <param name="republishEvery">publish the last model again this often (zero: never), for predictors that started since.</param>
+    public static Props PropsFor(string? existing, TimeSpan republishEvery) => Props.Create(() => new ModelAnnouncerActor(existing, republishEvery));
+
+    public ModelAnnouncerActor(string? existing, TimeSpan republishEvery)
     {
+        _republishEvery = republishEvery;
+        _last = !string.IsNullOrWhiteSpace(existing) && File.Exists(existing) ? existing : null;
         Receive<ModelFileSaved>(m =>
         {
-            try
-            {
-                ModelPublishing.PublishFile(Context.System, m.Path);
+            _last = m.Path;
+            if (Publish(m.Path))
                 _log.Info("published model {0} (run {1}, epoch {2}, validation UAR {3:F3}) to the predictors", m.Path, m.RunId, m.Epoch, m.ValidationUar);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
-            {
-                _log.Warning("could not publish model {0}: {1}", m.Path, e.Message);
-            }
         });
+        Receive<Republish>(_ => { if (_last is not null) Publish(_last); });
     }
 
-    protected override void PreStart() => Context.System.EventStream.Subscribe(Self, typeof(ModelFileSaved));
+    private bool Publish(string path)
+    {
+        try
+        {
+            ModelPublishing.PublishFile(Context.System, path);
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            _log.Warning("could not publish model {0}: {1}", path, e.Message);
+            return false;
+        }
+    }
+
+    protected override void PreStart()
+    {
+        Context.System.EventStream.Subscribe(Self, typeof(ModelFileSaved));
+        if (_republishEvery > TimeSpan.Zero) Timers.StartPeriodicTimer("republish", new Republish(), TimeSpan.FromSeconds(2), _republishEvery);
+    }
     protected override void PostStop() => Context.System.EventStream.Unsubscribe(Self);
 }
 
+/// <summary>A model published by a path outside the node's model folder, not loaded (on the node's event stream).</summary>
+public sealed record ModelPathRefused(string ModelId, string Path, string ModelDirectory);
+
 /// <summary>
 /// Subscribes to <see cref="ModelPublishing.Topic"/> and swaps the node's <see cref="ModelHolder"/> to each model
-/// published there (loaded off the actor's thread; streams keep running on the old model until it is ready).
+/// published there (loaded off the actor's thread; streams keep running on the old model until it is ready). A model
+/// published by path is loaded only from inside the node's model folder (<see cref="StreamingSettings.ModelDirectory"/>);
+/// one published as bytes is kept there (<see cref="StreamingSettings.PublishedModelName"/>), so a restarted predictor
+/// starts with it.
 /// </summary>
 public sealed class ModelSubscriberActor : ReceiveActor
 {
@@ -78,16 +109,19 @@ public sealed class ModelSubscriberActor : ReceiveActor
     private sealed record LoadFailed(string ModelId, Exception Error);
 
     private readonly ModelHolder _holder;
+    private readonly string _modelDirectory;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private string? _assembling;
     private int _next, _count;
     private MemoryStream? _buffer;
 
-    public static Props PropsFor(ModelHolder holder) => Props.Create(() => new ModelSubscriberActor(holder));
+    /// <param name="modelDirectory">the only folder a published path may point into; published bytes are kept there.</param>
+    public static Props PropsFor(ModelHolder holder, string modelDirectory) => Props.Create(() => new ModelSubscriberActor(holder, modelDirectory));
 
-    public ModelSubscriberActor(ModelHolder holder)
+    public ModelSubscriberActor(ModelHolder holder, string modelDirectory)
     {
         _holder = holder;
+        _modelDirectory = Path.GetFullPath(modelDirectory);
         Receive<SubscribeAck>(_ => { });
         Receive<ModelPublished>(Handle);
         Receive<Loaded>(m => _log.Info("model {0} loaded; streams use it from their next window", m.ModelId));
@@ -101,6 +135,13 @@ public sealed class ModelSubscriberActor : ReceiveActor
         if (m.Path is not null)
         {
             string path = m.Path;
+            if (!StreamingSettings.IsInside(_modelDirectory, path))
+            {
+                _log.Warning("model {0} published by path {1}: outside this node's model folder {2} ({3}:ModelDirectory); not loaded",
+                    m.ModelId, path, _modelDirectory, StreamingSettings.Section);
+                Context.System.EventStream.Publish(new ModelPathRefused(m.ModelId, path, _modelDirectory));
+                return;
+            }
             Load(m.ModelId, () => _holder.Load(path));
             return;
         }
@@ -127,7 +168,30 @@ public sealed class ModelSubscriberActor : ReceiveActor
         string id = m.ModelId;
         _assembling = null;
         _buffer = null;
-        Load(id, () => _holder.Load(bytes, id));
+        if (_holder.Current?.Id == StreamingModel.IdOf(id, bytes)) return; // a republish of the model in use
+        string directory = _modelDirectory;
+        Load(id, () =>
+        {
+            var model = _holder.Load(bytes, id);
+            Keep(directory, bytes);
+            return model;
+        });
+    }
+
+    /// <summary>Writes a loadable published model to the model folder (whole or not at all), for the next start.</summary>
+    private static void Keep(string directory, byte[] bytes)
+    {
+        try
+        {
+            Directory.CreateDirectory(directory);
+            string target = Path.Combine(directory, StreamingSettings.PublishedModelName), temp = target + ".tmp";
+            File.WriteAllBytes(temp, bytes);
+            File.Move(temp, target, overwrite: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Console.Error.WriteLine($"streaming: could not keep the published model in {directory}: {e.Message}");
+        }
     }
 
     private void Load(string id, Func<StreamingModel> load)

@@ -14,13 +14,13 @@ public sealed class StreamingServices(StreamingSettings settings, ModelHolder mo
     public InferenceBatcher Batcher { get; } = batcher;
     public FeatureWorkers Features { get; } = features;
 
-    /// <summary>Services from validated settings, loading <see cref="StreamingSettings.ModelPath"/> when it is set.</summary>
+    /// <summary>Services from validated settings, loading <see cref="StreamingSettings.StartModelPath"/> when there is one.</summary>
     public static StreamingServices Create(StreamingSettings settings)
     {
         settings.Validate();
         // threads go to whichever runtime loads a model (torch's are set only when a torch model is loaded: an ONNX-only node never loads libtorch)
         var holder = new ModelHolder(warmUpBatch: settings.MaxBatch, settings.ParsedRuntime, settings.TorchThreads);
-        if (!string.IsNullOrWhiteSpace(settings.ModelPath)) holder.Swap(holder.Load(settings.ModelPath));
+        if (settings.StartModelPath is { } start) holder.Swap(holder.Load(start));
         return new StreamingServices(settings, holder, new InferenceBatcher(settings.MaxBatch, settings.MaxStreams + settings.MaxBatch,
                 settings.InferenceWorkers, holder),
             new FeatureWorkers(settings.FeatureThreads > 0 ? settings.FeatureThreads : FeatureWorkers.DefaultThreads));

@@ -71,6 +71,7 @@ public static class StreamingHosting
             Console.Error.WriteLine($"streaming: {e.Message} Streams are refused until a model is published on the '{ModelPublishing.Topic}' topic.");
             var fallback = new StreamingSettings
             {
+                ModelDirectory = settings.ModelDirectory, RequireModelForReadiness = settings.RequireModelForReadiness, RepublishSeconds = settings.RepublishSeconds,
                 WindowSeconds = settings.WindowSeconds, HopSeconds = settings.HopSeconds, Smoothing = settings.Smoothing,
                 MaxBufferedSeconds = settings.MaxBufferedSeconds, MaxFrameBytes = settings.MaxFrameBytes, MaxStreams = settings.MaxStreams,
                 MaxFramesInFlight = settings.MaxFramesInFlight, MaxBatch = settings.MaxBatch, ShardCount = settings.ShardCount,
@@ -92,13 +93,15 @@ public static class StreamingHosting
             var shared = services.GetRequiredService<StreamingServices>();
             akka.WithShardRegion<PredictorRegion>(RegionName, id => PredictorActor.PropsFor(id, shared), extractor,
                 new ShardOptions { Role = ClusterRoles.Predictor, StateStoreMode = Akka.Cluster.Sharding.StateStoreMode.DData });
-            akka.WithActors((system, _) => system.ActorOf(ModelSubscriberActor.PropsFor(shared.Models), "model-subscriber"));
+            akka.WithActors((system, _) => system.ActorOf(ModelSubscriberActor.PropsFor(shared.Models, settings.EffectiveModelDirectory), "model-subscriber"));
         }
         else
         {
             akka.WithShardRegionProxy<PredictorRegion>(RegionName, ClusterRoles.Predictor, extractor);
         }
-        akka.WithActors((system, _) => system.ActorOf(ModelAnnouncerActor.PropsFor(), "model-announcer")); // trainer's best models → predictors
+        // trainer's best models → predictors (and, with RepublishSeconds, again now and then for predictors started since)
+        string? best = services.GetService<IConfiguration>()?["EmotionCluster:Training:BestModelOutput"];
+        akka.WithActors((system, _) => system.ActorOf(ModelAnnouncerActor.PropsFor(best, TimeSpan.FromSeconds(settings.RepublishSeconds)), "model-announcer"));
         return akka;
     }
 

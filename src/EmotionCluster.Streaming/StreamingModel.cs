@@ -86,6 +86,9 @@ public sealed class StreamingModel
         }
     }
 
+    /// <summary>The <see cref="Id"/> a model loaded from <paramref name="bytes"/> under <paramref name="name"/> gets.</summary>
+    public static string IdOf(string name, byte[] bytes) => $"{name}@{Hash(bytes)}";
+
     private static string Hash(byte[] bytes) => Convert.ToHexStringLower(SHA256.HashData(bytes))[..12];
 
     /// <summary>

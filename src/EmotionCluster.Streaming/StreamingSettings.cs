@@ -21,6 +21,24 @@ public sealed class StreamingSettings
 
     /// <summary><see cref="Runtime"/> parsed (throws <see cref="ArgumentException"/> for another word).</summary>
     public EmotionCluster.Model.ModelRuntime ParsedRuntime => EmotionCluster.Model.Predictors.ParseRuntime(Runtime, $"{Section}:Runtime");
+    /// <summary>
+    /// The node's model folder. A model published on the <c>models</c> topic <em>by path</em> is loaded only when the
+    /// path is inside this folder (anyone who can publish could otherwise make the predictors open any file); a model
+    /// published as bytes is kept here as <see cref="PublishedModelName"/>, and loaded from here at start when
+    /// <see cref="ModelPath"/> is not set. Empty: the folder of <see cref="ModelPath"/>, else <c>out/models</c>.
+    /// </summary>
+    public string ModelDirectory { get; set; } = "";
+    /// <summary>
+    /// A predictor node is ready (<c>/healthz/ready</c>) only once a model is loaded (Kubernetes: no traffic to a predictor
+    /// without a model). Off by default, so a node of every role is ready as a cluster member.
+    /// </summary>
+    public bool RequireModelForReadiness { get; set; }
+    /// <summary>
+    /// Every this many seconds, a node that has a best model (the trainer's <c>EmotionCluster:Training:BestModelOutput</c>,
+    /// also one left from before a restart) publishes it again, so predictors that started since get it; predictors that
+    /// have it already ignore it. 0 (default): only when a new best model is saved.
+    /// </summary>
+    public double RepublishSeconds { get; set; }
     /// <summary>Audio per prediction (seconds of the stream).</summary>
     public double WindowSeconds { get; set; } = 2.0;
     /// <summary>A prediction every this many seconds of stream audio.</summary>
@@ -87,11 +105,44 @@ public sealed class StreamingSettings
         if (ShardCount is < 1 or > 10_000) throw Bad($"ShardCount {ShardCount} is outside 1..10000");
         if (TorchThreads is < 0 or > 256) throw Bad($"TorchThreads {TorchThreads} is outside 0..256");
         if (FeatureThreads is < 0 or > 256) throw Bad($"FeatureThreads {FeatureThreads} is outside 0..256 (0: half the processors)");
+        if (!(RepublishSeconds is >= 0 and <= 86_400)) throw Bad($"RepublishSeconds {RepublishSeconds} is outside 0..86400 (0: off)");
         if (InferenceWorkers is < 1 or > 256) throw Bad($"InferenceWorkers {InferenceWorkers} is outside 1..256");
         _ = ParsedRuntime;
         if (!(UncertainBelow is >= 0 and < 1)) throw Bad($"UncertainBelow {UncertainBelow} is outside [0, 1): the smoothed top probability under which a hop is 'uncertain' (0 turns it off)");
         try { SmoothingSpec.Parse(Smoothing); }
         catch (ArgumentException e) { throw Bad(e.Message); }
+    }
+
+    /// <summary>The file in <see cref="ModelDirectory"/> that keeps the last model published as bytes.</summary>
+    public const string PublishedModelName = "published.model";
+
+    /// <summary><see cref="ModelDirectory"/> resolved (absolute).</summary>
+    public string EffectiveModelDirectory => Path.GetFullPath(
+        !string.IsNullOrWhiteSpace(ModelDirectory) ? ModelDirectory
+        : !string.IsNullOrWhiteSpace(ModelPath) ? Path.GetDirectoryName(Path.GetFullPath(ModelPath))!
+        : Path.Combine("out", "models"));
+
+    /// <summary>The model loaded at start: <see cref="ModelPath"/>, else the last published one in <see cref="ModelDirectory"/> if any.</summary>
+    public string? StartModelPath =>
+        !string.IsNullOrWhiteSpace(ModelPath) ? ModelPath
+        : File.Exists(Path.Combine(EffectiveModelDirectory, PublishedModelName)) ? Path.Combine(EffectiveModelDirectory, PublishedModelName)
+        : null;
+
+    /// <summary>
+    /// Whether <paramref name="path"/> lies inside <paramref name="directory"/>, after resolving <c>..</c> and a symbolic
+    /// link at the file itself (a link inside the folder pointing outside is outside).
+    /// </summary>
+    public static bool IsInside(string directory, string path)
+    {
+        string root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(directory)) + Path.DirectorySeparatorChar;
+        string full = Path.GetFullPath(path);
+        try
+        {
+            var file = new FileInfo(full);
+            if (file.LinkTarget is not null) full = Path.GetFullPath(file.ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? full);
+        }
+        catch (IOException) { return false; } // a link loop
+        return full.StartsWith(root, StringComparison.Ordinal);
     }
 
     /// <summary>Samples of <paramref name="seconds"/> at <paramref name="rate"/>, at least 1.</summary>

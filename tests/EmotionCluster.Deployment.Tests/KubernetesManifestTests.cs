@@ -299,4 +299,75 @@ public sealed class KubernetesManifestTests
         Assert.StartsWith("emotioncluster-node-cuda:", container["image"].Text);
         Assert.Single(m.Workloads.SelectMany(w => w.Containers), c => !c["resources"]["limits"]["nvidia.com/gpu"].IsMissing);
     }
+
+    [Theory, MemberData(nameof(Overlays))]
+    public void Pods_run_under_RuntimeDefault_seccomp_with_pinned_images(string overlay)
+    {
+        Manifests m = Kustomize.Overlay(overlay);
+        var pods = m.Objects.Where(o => o.Kind is "Deployment" or "StatefulSet" or "Job").ToList();
+        Assert.Contains(pods, o => o.Kind == "Job");
+        foreach (K8sObject o in pods)
+        {
+            YamlNode pod = o.Node["spec"]["template"]["spec"];
+            Assert.True(pod["securityContext"]["seccompProfile"]["type"].Text == "RuntimeDefault", $"{overlay} {o}: no seccompProfile RuntimeDefault");
+            foreach (YamlNode c in pod["containers"].Items.Concat(pod["initContainers"].Items))
+            {
+                string image = c["image"].Text!;
+                Assert.True(image.Contains(':') && !image.EndsWith(":latest", StringComparison.Ordinal), $"{overlay} {o}: image {image} is not pinned");
+            }
+        }
+    }
+
+    [Theory, MemberData(nameof(Overlays))]
+    public void Remoting_runs_over_TLS_from_a_mounted_Secret_and_only_between_node_pods(string overlay)
+    {
+        Manifests m = Kustomize.Overlay(overlay);
+        foreach (var (w, container, env, s) in Nodes(m))
+        {
+            Assert.True(s.Node.TlsEnabled, $"{overlay} {w}: remoting without TLS");
+            string mount = Path.GetDirectoryName(s.Node.TlsCertificate)!;
+            Assert.Equal(mount, Path.GetDirectoryName(s.Node.TlsCertificatePasswordFile));
+            YamlNode volumeMount = container["volumeMounts"].Items.Single(v => v["mountPath"].Text == mount);
+            YamlNode volume = w.PodSpec["volumes"].Items.Single(v => v["name"].Text == volumeMount["name"].Text);
+            string secret = volume["secret"]["secretName"].Text!;
+            if (m.SecretData(secret, w.Namespace) is { } data)
+                Assert.Equal(new[] { "cluster.pfx", "password" }, data.Keys.Order());
+            else
+                Assert.Contains($"create secret generic {secret} --from-file=cluster.pfx --from-file=password=", File.ReadAllText(Path.Combine(Datasets.RepoRoot, "k8s", "overlays", "prod", "kustomization.yaml")));
+        }
+        var policy = m.OfKind("NetworkPolicy").Single(p => p.Name == "emotioncluster-nodes").Node["spec"];
+        Assert.Equal("emotioncluster", policy["podSelector"]["matchLabels"].StringMap["app.kubernetes.io/part-of"]);
+        var remoting = policy["ingress"].Items.Single(r => r["ports"].Items.Any(p => p["port"].Int == RemotingPort));
+        Assert.Equal("emotioncluster", Assert.Single(remoting["from"].Items)["podSelector"]["matchLabels"].StringMap["app.kubernetes.io/part-of"]);
+    }
+
+    [Theory, MemberData(nameof(Overlays))]
+    public void Thread_counts_follow_the_CPU_limit_and_the_flow_is_wired(string overlay)
+    {
+        Manifests m = Kustomize.Overlay(overlay);
+        var nodes = Nodes(m);
+        string Limit(YamlNode c) => c["resources"]["limits"]["cpu"].Text ?? throw new Xunit.Sdk.XunitException($"{overlay}: {c["name"].Text} has no CPU limit");
+        var extractor = nodes.Single(n => n.Env["EmotionCluster__Node__Roles__0"] == ClusterRoles.Extractor);
+        Assert.Equal(Limit(extractor.Container), extractor.Env["EmotionCluster__Node__ExtractionThreads"]);
+        var trainer = nodes.Single(n => n.Env["EmotionCluster__Node__Roles__0"] == ClusterRoles.Trainer);
+        Assert.Equal(Limit(trainer.Container), trainer.Env["EmotionCluster__Training__Threads"]);
+        var predictor = nodes.Single(n => n.Env["EmotionCluster__Node__Roles__0"] == ClusterRoles.Predictor);
+        Assert.Equal(Limit(predictor.Container), predictor.Env["EmotionCluster__Streaming__FeatureThreads"]);
+
+        // prepare Job → manifest on the claim → trainer (a StatefulSet on that claim) → best model → predictors (ready only with a model)
+        Assert.Equal("StatefulSet", trainer.W.Owner.Kind);
+        var job = m.Objects.Single(o => o.Kind == "Job").Node["spec"]["template"]["spec"];
+        var args = job["containers"].Items.Single()["args"].Items.Select(a => a.Text!).ToList();
+        string manifest = args[args.IndexOf("--manifest") + 1], store = args[args.IndexOf("--store") + 1];
+        Assert.Equal(manifest, trainer.Env["EmotionCluster__Training__Manifest"]);
+        Assert.Equal(store, trainer.Env["EmotionCluster__Node__FeatureStorePath"]);
+        string Claim(YamlNode pod) => pod["volumes"].Items.Single(v => v["name"].Text == "data")["persistentVolumeClaim"]["claimName"].Text!;
+        Assert.Equal(Claim(job), Claim(trainer.W.PodSpec));
+        Assert.Contains(m.OfKind("PersistentVolumeClaim"), c => c.Name == Claim(job));
+        Assert.StartsWith("/data/", trainer.Env["EmotionCluster__Training__BestModelOutput"]);
+        Assert.Equal("true", predictor.Env["EmotionCluster__Streaming__RequireModelForReadiness"]);
+        Assert.Equal(overlay == "gpu" ? "cuda" : null, trainer.Env.GetValueOrDefault("EmotionCluster__Training__Device"));
+        var pdb = m.OfKind("PodDisruptionBudget").Single(p => p.Name == "emotioncluster-predictor").Node["spec"];
+        Assert.Equal(ClusterRoles.Predictor, pdb["selector"]["matchLabels"].StringMap["app.kubernetes.io/component"]);
+    }
 }

@@ -92,9 +92,25 @@ public sealed class Manifests(List<K8sObject> objects)
                 !from["fieldRef"].IsMissing ? from["fieldRef"]["fieldPath"].Text == "status.podIP" ? "10.0.0.1" : $"field:{from["fieldRef"]["fieldPath"].Text}"
                 : !from["secretKeyRef"].IsMissing ? SecretValue(from["secretKeyRef"]["name"].Text!, from["secretKeyRef"]["key"].Text!, w.Namespace)
                 : !from["configMapKeyRef"].IsMissing ? ConfigMapData(from["configMapKeyRef"]["name"].Text!, w.Namespace)[from["configMapKeyRef"]["key"].Text!]
+                : !from["resourceFieldRef"].IsMissing ? ResourceValue(container, from["resourceFieldRef"])
                 : Expand(e["value"].Text ?? "", env);
         }
         return env;
+    }
+
+    /// <summary>
+    /// A <c>resourceFieldRef</c> as the kubelet resolves it for <c>limits.cpu</c>/<c>requests.cpu</c> with divisor 1: the
+    /// container's value in whole cores, rounded up ("500m" → 1). A limit the container does not set is an error here
+    /// (the kubelet would give the node's allocatable CPU: the host's cores, which is what the variable is meant to avoid).
+    /// </summary>
+    private static string ResourceValue(YamlNode container, YamlNode field)
+    {
+        string[] resource = field["resource"].Text!.Split('.');
+        string? value = container["resources"][resource[0]][resource[1]].Text;
+        if (value is null) throw new InvalidOperationException($"resourceFieldRef {field["resource"].Text}: container {container["name"].Text} sets no {resource[0]} {resource[1]}");
+        if (field["divisor"].Text is { } divisor && divisor != "1") throw new InvalidOperationException($"resourceFieldRef divisor {divisor}: only 1 is modelled");
+        double cores = value.EndsWith('m') ? double.Parse(value[..^1], System.Globalization.CultureInfo.InvariantCulture) / 1000 : double.Parse(value, System.Globalization.CultureInfo.InvariantCulture);
+        return ((int)Math.Ceiling(cores)).ToString(System.Globalization.CultureInfo.InvariantCulture);
     }
 
     public IReadOnlyDictionary<string, string> ConfigMapData(string name, string? ns) =>

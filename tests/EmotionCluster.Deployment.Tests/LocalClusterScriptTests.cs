@@ -23,6 +23,7 @@ public sealed class LocalClusterScriptTests(ITestOutputHelper output) : IDisposa
         Assert.All(_cluster.Nodes, n => Assert.True(n.Running, $"{n.Name} (pid {n.Pid}) is not running"));
         Assert.Equal(2, Directory.GetFiles(_dir, "*.pid").Length);
         Assert.Equal(node1.Address, _cluster.Seed);
+        Assert.Contains($"export EMOTIONCLUSTER_NODE={node1.Url}\n", _cluster.Started.StdOut); // what ctl needs, ready to paste
         Assert.Contains($"node started: {node1.Address} ", node1.Log);
         Assert.Contains($"node started: {node2.Address} ", node2.Log);
         foreach (LocalNode n in _cluster.Nodes) await node2.WaitForLog($"member up: {n.Address} ", TimeSpan.FromSeconds(30));

@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Akka.Actor.Dsl;
 using Akka.Cluster.Tools.PublishSubscribe;
 using Akka.Configuration;
 using EmotionCluster.Audio;
@@ -373,22 +374,75 @@ public sealed class ModelHolderTests(TinyModel models)
     }
 
     [Fact]
-    public Task A_model_published_on_the_models_topic_replaces_the_current_one() =>
-        SwapsAfter(static (system, path) => ModelPublishing.PublishFile(system, path)); // bytes in 64 kB chunks, serialized (serialize-messages)
+    public async Task A_model_published_on_the_models_topic_replaces_the_current_one_and_is_kept_for_the_next_start()
+    {
+        string folder = Directory.CreateTempSubdirectory("ec-models-").FullName;
+        try
+        {
+            var settings = new StreamingSettings { ModelDirectory = folder };
+            Assert.Null(settings.StartModelPath); // nothing published yet
+            await SwapsAfter(static (system, path) => ModelPublishing.PublishFile(system, path), modelDirectory: folder); // bytes in 64 kB chunks, serialized (serialize-messages)
+            string kept = Path.Combine(folder, StreamingSettings.PublishedModelName);
+            Assert.Equal(File.ReadAllBytes(models.ModelB), File.ReadAllBytes(kept));
+            Assert.Equal(kept, settings.StartModelPath); // a restarted predictor starts with it
+        }
+        finally { Directory.Delete(folder, recursive: true); }
+    }
 
     [Fact]
-    public Task A_best_model_announced_by_the_trainer_reaches_the_predictors() =>
-        SwapsAfter(static (system, path) =>
-        {
-            // what the trainer does on a new best validation UAR; the announcer (on every node) publishes the file's bytes
-            system.ActorSelection("/user/model-announcer").ResolveOne(TimeSpan.FromSeconds(5)).Wait();
-            system.EventStream.Publish(new EmotionCluster.Cluster.ModelFileSaved(path, "run-1", 3, 0.5));
-        }, announcer: true);
+    public Task A_model_published_by_a_path_inside_the_model_folder_replaces_the_current_one() =>
+        SwapsAfter(static (system, path) => ModelPublishing.PublishPath(system, path)); // models.Dir is the folder
 
-    private async Task SwapsAfter(Action<ActorSystem, string> publish, bool announcer = false)
+    [Fact]
+    public async Task A_model_published_by_a_path_outside_the_model_folder_is_not_loaded()
+    {
+        string folder = Directory.CreateTempSubdirectory("ec-models-").FullName;
+        string link = Path.Combine(folder, "link.model");
+        File.CreateSymbolicLink(link, models.ModelB); // inside by name, outside in fact
+        string[] outside = [models.ModelB, Path.Combine(folder, "..", Path.GetFileName(folder) + "-x", "b.model"), link];
+        try
+        {
+            foreach (string path in outside)
+            {
+                ModelPathRefused refused = await RefusedAfter(path, folder);
+                Assert.Equal((path, Path.GetFullPath(folder)), (refused.Path, refused.ModelDirectory));
+            }
+            Assert.True(StreamingSettings.IsInside(folder, Path.Combine(folder, "sub", "..", "m.model")));
+            Assert.False(StreamingSettings.IsInside(folder, folder + "-sibling/m.model")); // a shared prefix is not inside
+        }
+        finally { Directory.Delete(folder, recursive: true); }
+    }
+
+    /// <summary>Publishes <paramref name="path"/> on a one-node cluster whose subscriber allows <paramref name="folder"/>: the refusal, and the model unchanged.</summary>
+    private async Task<ModelPathRefused> RefusedAfter(string path, string folder)
     {
         using var holder = new ModelHolder();
         holder.Swap(StreamingModel.Load(models.ModelA));
+        string before = holder.Current!.Id;
+        var system = await OneNodeCluster();
+        try
+        {
+            var refused = new TaskCompletionSource<ModelPathRefused>(TaskCreationOptions.RunContinuationsAsynchronously);
+            var listener = system.ActorOf(act => act.Receive<ModelPathRefused>((m, _) => refused.TrySetResult(m)));
+            system.EventStream.Subscribe(listener, typeof(ModelPathRefused));
+            system.ActorOf(ModelSubscriberActor.PropsFor(holder, folder), "model-subscriber");
+            for (int attempt = 0; attempt < 40 && !refused.Task.IsCompleted; attempt++)
+            {
+                ModelPublishing.PublishPath(system, path);
+                await Task.WhenAny(refused.Task, Task.Delay(500));
+            }
+            Assert.True(refused.Task.IsCompleted, $"{path}: no refusal after publishing");
+            Assert.Equal(before, holder.Current!.Id);
+            return await refused.Task;
+        }
+        finally
+        {
+            await system.Terminate().WaitAsync(TimeSpan.FromSeconds(10));
+        }
+    }
+
+    private static async Task<ActorSystem> OneNodeCluster()
+    {
         var config = ConfigurationFactory.ParseString("""
             akka.actor.provider = cluster
             akka.remote.dot-netty.tcp.port = 0
@@ -399,14 +453,31 @@ public sealed class ModelHolderTests(TinyModel models)
             akka.loglevel = WARNING
             """);
         var system = ActorSystem.Create("pubsub", config);
+        var cluster = Akka.Cluster.Cluster.Get(system);
+        cluster.Join(cluster.SelfAddress);
+        var up = new ManualResetEventSlim();
+        cluster.RegisterOnMemberUp(up.Set);
+        Assert.True(await Task.Run(() => up.Wait(TimeSpan.FromSeconds(20))), "the one-node cluster did not come up");
+        return system;
+    }
+
+    [Fact]
+    public Task A_best_model_announced_by_the_trainer_reaches_the_predictors() =>
+        SwapsAfter(static (system, path) =>
+        {
+            // what the trainer does on a new best validation UAR; the announcer (on every node) publishes the file's bytes
+            system.ActorSelection("/user/model-announcer").ResolveOne(TimeSpan.FromSeconds(5)).Wait();
+            system.EventStream.Publish(new EmotionCluster.Cluster.ModelFileSaved(path, "run-1", 3, 0.5));
+        }, announcer: true);
+
+    private async Task SwapsAfter(Action<ActorSystem, string> publish, bool announcer = false, string? modelDirectory = null)
+    {
+        using var holder = new ModelHolder();
+        holder.Swap(StreamingModel.Load(models.ModelA));
+        var system = await OneNodeCluster();
         try
         {
-            var cluster = Akka.Cluster.Cluster.Get(system);
-            cluster.Join(cluster.SelfAddress);
-            var up = new ManualResetEventSlim();
-            cluster.RegisterOnMemberUp(up.Set);
-            Assert.True(await Task.Run(() => up.Wait(TimeSpan.FromSeconds(20))), "the one-node cluster did not come up");
-            system.ActorOf(ModelSubscriberActor.PropsFor(holder), "model-subscriber");
+            system.ActorOf(ModelSubscriberActor.PropsFor(holder, modelDirectory ?? models.Dir), "model-subscriber");
             if (announcer) system.ActorOf(ModelAnnouncerActor.PropsFor(), "model-announcer");
             string id = holder.Current!.Id;
             var swapped = new ManualResetEventSlim();
