@@ -32,6 +32,9 @@ public sealed record FoldResult(string TestSpeaker, string ValidationSpeakers, i
     /// <summary>The fold's training run (its records in the journal).</summary>
     public string RunId { get; init; } = "";
 
+    /// <summary>The fold's number in its cross-validation, 1-based.</summary>
+    public int Fold { get; init; }
+
     public ProtocolScores? Protocols { get; init; }
 }
 
@@ -154,7 +157,7 @@ public sealed class ExperimentRunner
             var result = new FoldResult(string.Join("+", fold.TestSpeakers), string.Join("+", fold.ValidationSpeakers),
                 fold.Train.Count, fold.Validation.Count, fold.Test.Count, t.Training.History.Count, t.Training.BestEpoch,
                 t.Protocols!.LoneClip, t.Duration)
-            { RunId = t.RunId, Protocols = t.Protocols };
+            { RunId = t.RunId, Protocols = t.Protocols, Fold = index };
             results.Add(result);
             foldDone?.Invoke(result);
         }
