@@ -42,10 +42,15 @@ public static class TrainingCommands
         public readonly Option<bool> NoAugment = new("--no-augment") { Description = "Turn training augmentation off." };
         public readonly Option<string> Extraction = new("--extraction") { Description = "cluster (sharded extraction on an embedded node, default) or local (plain loop).", DefaultValueFactory = _ => "cluster" };
         public readonly Option<string> Store = new("--store") { Description = "Feature store directory, shared by runs with the same feature settings.", DefaultValueFactory = _ => Path.Combine("out", "features") };
+        public readonly Option<string[]> Join = new("--join")
+        {
+            Description = "Join the cluster of this seed node (akka.tcp://emotioncluster@HOST:PORT, repeatable) instead of a cluster of one: " +
+                          "with trainer nodes Up there, crossval spreads its folds over them (each reads the features from its --store).",
+        };
 
         public void AddTo(Command c)
         {
-            foreach (Option o in new Option[] { Data, Out, Config, Epochs, BatchSize, LearningRate, Patience, Seed, Threads, Device, Features, Emotions, Limit, NoAugment, Extraction, Store })
+            foreach (Option o in new Option[] { Data, Out, Config, Epochs, BatchSize, LearningRate, Patience, Seed, Threads, Device, Features, Emotions, Limit, NoAugment, Extraction, Store, Join })
                 c.Options.Add(o);
             Corpus.AddTo(c);
         }
@@ -216,10 +221,11 @@ public static class TrainingCommands
         var run = new RunDirectory(r.GetValue(common.Out)!);
         var observer = new ConsoleObserver(output, Console.Error);
         var journal = JournalBeside(run);
-        await using var provider = await Providers.CreateAsync(r.GetValue(common.Extraction)!, r.GetValue(common.Store)!, ct, journal);
+        await using var provider = await Providers.CreateAsync(r.GetValue(common.Extraction)!, r.GetValue(common.Store)!, ct, journal, r.GetValue(common.Join));
         output.WriteLine($"features through {provider.Description}; training on its trainer actor, every run persisted by its evaluator " +
                          $"({journal.Describe()}); run directory {run.Root}");
-        var workflow = new Workflow(settings, provider.Provider, run, observer, provider.Trainer(Path.Combine(run.Root, "checkpoints")), provider.Journal);
+        var workflow = new Workflow(settings, provider.Provider, run, observer, provider.Trainer(Path.Combine(run.Root, "checkpoints")), provider.Journal,
+            foldTrainer: provider.Folds);
         PreparedCorpus prepared = await workflow.PrepareAsync(common.Source(r), commandLine, r.GetValue(common.Limit), ct);
         await work(workflow, prepared);
         run.Save("run", ReportParts.Run(commandLine, settings.Training.Seed, started, DateTimeOffset.Now));
@@ -506,14 +512,19 @@ public sealed class Providers : IAsyncDisposable
     /// <summary>The node's evaluator, where the commands record folds, cross-validation summaries and where results went; null without a journal.</summary>
     public IRunJournal? Journal => EvaluatorRunJournal.Of(_node.System);
 
+    /// <summary>The trainer nodes of the cluster this node joined (none in a cluster of one).</summary>
+    public IFoldTrainer Folds => new ClusterFoldTrainer(_node.System);
+
     /// <summary>The trainer actor of the node, for jobs whose temporary files go below <paramref name="workDirectory"/>.</summary>
     public IModelTrainer Trainer(string workDirectory) => new ActorModelTrainer(_node.System, TrainingNode.Trainer(_node), workDirectory);
 
     /// <param name="journal">Where the evaluator persists the runs; null: no evaluator (commands that do not train).</param>
-    public static async Task<Providers> CreateAsync(string kind, string store, CancellationToken ct, EmotionCluster.Evaluator.PersistenceSettings? journal = null)
+    /// <param name="seeds">Seed nodes of a cluster to join (<c>--join</c>); none: a cluster of one.</param>
+    public static async Task<Providers> CreateAsync(string kind, string store, CancellationToken ct, EmotionCluster.Evaluator.PersistenceSettings? journal = null,
+        IReadOnlyList<string>? seeds = null)
     {
         if (kind is not ("local" or "cluster")) throw new CliException($"--extraction {kind}: use cluster or local");
-        var node = await TrainingNode.StartEmbeddedAsync(new NodeSettings { FeatureStorePath = store }, journal, ct);
+        var node = await TrainingNode.StartEmbeddedAsync(new NodeSettings { FeatureStorePath = store, SeedNodes = [.. seeds ?? []] }, journal, ct);
         return kind == "local"
             ? new Providers(new LocalFeatureProvider(new DirectoryFeatureStore(store), Environment.ProcessorCount), "a local extraction loop", node)
             : new Providers(node.FeatureProvider(), $"sharded extraction on an embedded cluster node ({Akka.Cluster.Cluster.Get(node.System).SelfAddress})", node);

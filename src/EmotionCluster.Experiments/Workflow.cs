@@ -33,9 +33,11 @@ public sealed record PreparedCorpus(Corpus Corpus, DatasetStats Stats, string[] 
 /// <param name="journal">Where the runs' results are recorded beyond the trainer's own records (folds, cross-validation
 /// summaries, where each run's results went), so <c>report --run-id</c> can rebuild the report; null records nothing.</param>
 /// <param name="job">This command's job id (shared by the runs of one command); null makes a new one.</param>
+/// <param name="foldTrainer">Trainer nodes of the cluster: with any Up, cross-validation spreads its folds over them.</param>
 public sealed class Workflow(ExperimentSettings settings, IFeatureProvider provider, RunDirectory run, IRunObserver observer, EmotionCluster.Training.IModelTrainer? trainer = null,
-    EmotionCluster.Training.IRunJournal? journal = null, string? job = null)
+    EmotionCluster.Training.IRunJournal? journal = null, string? job = null, EmotionCluster.Training.IFoldTrainer? foldTrainer = null)
 {
+
     public const string DistributionChart = "emotion_distribution.png";
     public const string SpeakerChart = "speaker_distribution.png";
     public const string SpectrogramChart = "spectrogram_example.png";
@@ -45,7 +47,7 @@ public sealed class Workflow(ExperimentSettings settings, IFeatureProvider provi
     public const string CvConfusionChart = "confusion_loso.png";
     public const string CvNormalizedConfusionChart = "confusion_loso_normalized.png";
 
-    public ExperimentRunner Runner { get; } = new(settings, trainer);
+    public ExperimentRunner Runner { get; } = new(settings, trainer, foldTrainer, Path.Combine(run.Root, "checkpoints", "folds"));
 
     /// <summary>The command's job: every run it records carries it (<see cref="EmotionCluster.Evaluator.ArtifactsRecord.Job"/>).</summary>
     public string Job { get; } = job ?? NewJobId();
@@ -63,7 +65,7 @@ public sealed class Workflow(ExperimentSettings settings, IFeatureProvider provi
     public IFeatureProvider Provider => provider;
 
     /// <summary>Another experiment on the same node (feature provider and trainer), writing to <paramref name="directory"/>.</summary>
-    public Workflow With(ExperimentSettings other, RunDirectory directory) => new(other, provider, directory, observer, trainer, journal, Job);
+    public Workflow With(ExperimentSettings other, RunDirectory directory) => new(other, provider, directory, observer, trainer, journal, Job, foldTrainer);
 
     /// <param name="perEmotionLimit">Keep at most this many clips per emotion (quick runs); null keeps all.</param>
     public async Task<PreparedCorpus> PrepareAsync(CorpusSource source, string commandLine, int? perEmotionLimit = null, CancellationToken ct = default)
@@ -177,7 +179,8 @@ public sealed class Workflow(ExperimentSettings settings, IFeatureProvider provi
                 throw new ArgumentException($"no fold holds out speaker(s) {string.Join(", ", unknown)}; the speakers are {string.Join(", ", folds.SelectMany(f => f.TestSpeakers))}");
             folds = folds.Where(f => f.TestSpeakers.Any(onlySpeakers.Contains)).ToList();
         }
-        observer.Line(groupedFolds is null ? $"leave-one-speaker-out: {folds.Count} folds" : $"{folds.Count} speaker-grouped folds");
+        observer.Line((groupedFolds is null ? $"leave-one-speaker-out: {folds.Count} folds" : $"{folds.Count} speaker-grouped folds") +
+                      (folds.Count > 1 && foldTrainer is { Trainers: > 0 } t ? $", spread over {t.Trainers} trainer node(s)" : ""));
         string scheme = groupedFolds is { } groups ? $"{groups} speaker-grouped folds" : "leave-one-speaker-out";
         string heldOut = groupedFolds is null ? "the held-out speaker" : "the held-out speakers";
         string procedure = settings.LosoValidation == LosoValidation.NextSpeaker
@@ -195,7 +198,8 @@ public sealed class Workflow(ExperimentSettings settings, IFeatureProvider provi
                 records.Add(record);
                 journal?.Record(new EmotionCluster.Evaluator.RecordFold(cvRunId, record), ct);
                 observer.Line($"fold speaker {f.TestSpeaker}: {f.Protocols!.Describe()}; lone clip accuracy {f.Report.Accuracy:0.000} " +
-                              $"({f.TestClips} clips, best epoch {f.BestEpoch}/{f.EpochsRun}, {f.Duration.TotalSeconds:0}s, run {f.RunId})");
+                              $"({f.TestClips} clips, best epoch {f.BestEpoch}/{f.EpochsRun}, {f.Duration.TotalSeconds:0}s, run {f.RunId}" +
+                              (f.Node is null ? ")" : $", trained on {f.Node}{(f.Dispatches > 1 ? $" after {f.Dispatches - 1} trainer(s) left mid-fold" : "")})"));
             }, ct);
         var summary = ReportParts.Record(cv, scheme, procedure);
         journal?.Record(new EmotionCluster.Evaluator.CompleteCrossValidation(cvRunId, summary), ct);
