@@ -78,7 +78,7 @@ public sealed class FoldParallelTests(ITestOutputHelper output) : IDisposable
     {
         string store = _dir.File("features");
         var nodes = await StartTrainers(store);
-        var (code, stdout, error) = await Crossval(nodes[0], store);
+        var (code, stdout, error) = await Crossval(nodes[0], store).WaitAsync(TimeSpan.FromMinutes(10));
         Assert.True(code == 0, error + stdout);
         foreach (var n in nodes) Assert.Contains(n.Lines, l => l.StartsWith("fold job run=", StringComparison.Ordinal)); // each node trained one
         AssertBothFoldsPersistedOnce(_dir.File("emotioncluster.db"));
@@ -94,7 +94,7 @@ public sealed class FoldParallelTests(ITestOutputHelper output) : IDisposable
         await victim.WaitForLine(l => l.StartsWith("fold job run=", StringComparison.Ordinal), TimeSpan.FromMinutes(5));
         await victim.WaitForLine(l => l.StartsWith("epoch 2 done", StringComparison.Ordinal), TimeSpan.FromMinutes(5));
         victim.Kill(); // SIGKILL, mid-fold
-        var (code, stdout, error) = await crossval;
+        var (code, stdout, error) = await crossval.WaitAsync(TimeSpan.FromMinutes(10)); // a fold lost with its node would hang here
         Assert.True(code == 0, error + stdout);
         Assert.True(victim.HasExited);
         AssertBothFoldsPersistedOnce(_dir.File("emotioncluster.db"));
