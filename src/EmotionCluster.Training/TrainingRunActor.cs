@@ -519,7 +519,7 @@ public sealed class TrainingRunActor : ReceiveActor, IWithTimers
     /// <summary>Writes the new best model and announces it on the node's event stream.</summary>
     private void SaveBestModel(DataParallelReplica r, int epoch, double uar)
     {
-        if (job.Data is not null || string.IsNullOrWhiteSpace(options.BestModelOutput)) return; // a CLI job's model is its own
+        if (job.Data is not null || job.Solo || string.IsNullOrWhiteSpace(options.BestModelOutput)) return; // a CLI job's model (or fold's) is its own
         string path = Path.GetFullPath(options.BestModelOutput);
         try
         {
