@@ -97,7 +97,8 @@ public static class RunsCommands
             .AddColumn(new TableColumn("Test UAR").RightAligned());
         foreach (var r in runs)
             table.AddRow(Markup.Escape(r.RunId), Status(r.Status, r.FailureReason), Time(r.StartedAt), Num(r.Epochs),
-                r.BestEpoch is { } b ? Num(b) : "-", r.BestUar is { } u ? Fixed(u) : "-", r.TestUar is { } t ? Fixed(t) : "-");
+                r.BestEpoch is { } b ? Num(b) : "-", r.BestUar is { } u ? Fixed(u) : "-",
+                r.TestUar is { } t ? Fixed(t) + (r.Folds > 0 ? $" (mean of {r.Folds} folds)" : "") : "-");
         ConsoleFor(output).Write(table);
         return CliErrors.Ok;
     }
@@ -133,12 +134,32 @@ public static class RunsCommands
             var epochs = new Table().Title("Metric history (validation)").AddColumn(new TableColumn("Epoch").RightAligned())
                 .AddColumn(new TableColumn("Train loss").RightAligned()).AddColumn(new TableColumn("Val loss").RightAligned())
                 .AddColumn(new TableColumn("Accuracy").RightAligned()).AddColumn(new TableColumn("UAR").RightAligned())
-                .AddColumn(new TableColumn("Macro F1").RightAligned());
+                .AddColumn(new TableColumn("Macro F1").RightAligned()).AddColumn(new TableColumn("LR").RightAligned())
+                .AddColumn(new TableColumn("Seconds").RightAligned());
             foreach (var e in run.Epochs)
                 epochs.AddRow((e.Epoch == run.BestEpoch ? "*" : "") + Num(e.Epoch), Fixed(e.TrainLoss), e.ValLoss is { } v ? Fixed(v) : "-",
-                    e.Metrics is { } m ? Fixed(m.Accuracy) : "-", e.Metrics is { } m2 ? Fixed(m2.Uar) : "-", e.Metrics is { } m3 ? Fixed(m3.MacroF1) : "-");
+                    e.Metrics is { } m ? Fixed(m.Accuracy) : "-", e.Metrics is { } m2 ? Fixed(m2.Uar) : "-", e.Metrics is { } m3 ? Fixed(m3.MacroF1) : "-",
+                    e.LearningRate is { } lr ? lr.ToString("0.######", CultureInfo.InvariantCulture) : "-",
+                    e.Seconds is { } sec ? sec.ToString("0.0", CultureInfo.InvariantCulture) : "-");
             console.Write(epochs);
         }
+        if (run.Folds.Count > 0)
+        {
+            var folds = new Table().Title("Folds (held-out clips each scored on its own)").AddColumn(new TableColumn("Fold").RightAligned())
+                .AddColumn("Test speaker").AddColumn(new TableColumn("Clips").RightAligned()).AddColumn(new TableColumn("Accuracy").RightAligned())
+                .AddColumn(new TableColumn("UAR").RightAligned()).AddColumn(new TableColumn("Best epoch").RightAligned()).AddColumn("Run");
+            foreach (var f in run.Folds.Select(f => f.Fold))
+                folds.AddRow(Num(f.Fold), Markup.Escape(f.TestSpeaker), Num(f.TestClips), Fixed(f.LoneClip.Accuracy), Fixed(f.LoneClip.Uar),
+                    $"{Num(f.BestEpoch)}/{Num(f.EpochsRun)}", Markup.Escape(f.FoldRunId));
+            console.Write(folds);
+        }
+        if (run.CrossValidation?.Summary is { } cv)
+        {
+            console.WriteLine($"{cv.Scheme}, {cv.Folds} folds: mean accuracy {Fixed(cv.MeanAccuracy)} ± {Fixed(cv.StdAccuracy)}, mean UAR {Fixed(cv.MeanUar)} ± {Fixed(cv.StdUar)}");
+            foreach (var p in cv.Protocols) console.WriteLine($"  {p.Protocol}: mean UAR {Fixed(p.MeanUar)} ± {Fixed(p.StdUar)} ({p.Folds} folds)");
+        }
+        if (run.Artifacts?.Artifacts is { } a)
+            console.WriteLine($"Report: job {a.Job}, {a.Role} of {a.Directory} (rebuild: emotioncluster report --run-id {run.RunId})");
         if (run.Started is { } s && run.Best?.Metrics is { } bestMetrics)
         {
             console.WriteLine($"Best epoch {run.BestEpoch}, validation:");

@@ -42,10 +42,15 @@ public static class TrainingCommands
         public readonly Option<bool> NoAugment = new("--no-augment") { Description = "Turn training augmentation off." };
         public readonly Option<string> Extraction = new("--extraction") { Description = "cluster (sharded extraction on an embedded node, default) or local (plain loop).", DefaultValueFactory = _ => "cluster" };
         public readonly Option<string> Store = new("--store") { Description = "Feature store directory, shared by runs with the same feature settings.", DefaultValueFactory = _ => Path.Combine("out", "features") };
+        public readonly Option<string[]> Join = new("--join")
+        {
+            Description = "Join the cluster of this seed node (akka.tcp://emotioncluster@HOST:PORT, repeatable) instead of a cluster of one: " +
+                          "with trainer nodes Up there, crossval spreads its folds over them (each reads the features from its --store).",
+        };
 
         public void AddTo(Command c)
         {
-            foreach (Option o in new Option[] { Data, Out, Config, Epochs, BatchSize, LearningRate, Patience, Seed, Threads, Device, Features, Emotions, Limit, NoAugment, Extraction, Store })
+            foreach (Option o in new Option[] { Data, Out, Config, Epochs, BatchSize, LearningRate, Patience, Seed, Threads, Device, Features, Emotions, Limit, NoAugment, Extraction, Store, Join })
                 c.Options.Add(o);
             Corpus.AddTo(c);
         }
@@ -282,8 +287,11 @@ public static class TrainingCommands
         var mfcc = w.With(s, new RunDirectory(Path.Combine(w.Run.Root, "mfcc")));
         var features = await FeatureSet.ExtractAsync(prepared.Features.Clips, s.Features, w.Provider, new SyncProgress<BatchProgress>(observer.Extraction), ct);
         using var trained = mfcc.TrainSplit(prepared with { Features = features }, saveModel: false, ct);
-        w.Run.Save("mfcc", new MfccComparison($"{s.Features.MfccCount} MFCCs from the same {s.Features.Mel.NMels} mel bands, same CNN, split and training",
-            EvaluationProtocol.HeldOutTest, trained.Test.Accuracy, trained.Test.Uar));
+        string setup = $"{s.Features.MfccCount} MFCCs from the same {s.Features.Mel.NMels} mel bands, same CNN, split and training";
+        w.Run.Save("mfcc", new MfccComparison(setup, EvaluationProtocol.HeldOutTest, trained.Test.Accuracy, trained.Test.Uar));
+        // the comparison is part of the main job's report (its run directory), not of the mfcc/ folder
+        w.RecordArtifacts(trained.RunId, EmotionCluster.Evaluator.ReportRole.Mfcc, w.Run.Root, setup, ReportParts.Counts(trained.Split, trained.Labels),
+            trained.Duration, ct);
         output.WriteLine($"MFCC test: accuracy {trained.Test.Accuracy:0.000}, UAR {trained.Test.Uar:0.000}");
     }
 
@@ -295,15 +303,16 @@ public static class TrainingCommands
         var run = new RunDirectory(r.GetValue(common.Out)!);
         var observer = new ConsoleObserver(output, Console.Error);
         var journal = JournalBeside(run);
-        await using var provider = await Providers.CreateAsync(r.GetValue(common.Extraction)!, r.GetValue(common.Store)!, ct, journal);
+        await using var provider = await Providers.CreateAsync(r.GetValue(common.Extraction)!, r.GetValue(common.Store)!, ct, journal, r.GetValue(common.Join));
         output.WriteLine($"features through {provider.Description}; training on its trainer actor, every run persisted by its evaluator " +
                          $"({journal.Describe()}); run directory {run.Root}");
-        var workflow = new Workflow(settings, provider.Provider, run, observer, provider.Trainer(Path.Combine(run.Root, "checkpoints")));
+        var workflow = new Workflow(settings, provider.Provider, run, observer, provider.Trainer(Path.Combine(run.Root, "checkpoints")), provider.Journal,
+            foldTrainer: provider.Folds);
         PreparedCorpus prepared = await workflow.PrepareAsync(common.Source(r), commandLine, r.GetValue(common.Limit), ct);
         await work(workflow, prepared);
         run.Save("run", ReportParts.Run(commandLine, settings.Training.Seed, started, DateTimeOffset.Now));
         string report = Workflow.WriteReport(run);
-        output.WriteLine($"report: {report}");
+        output.WriteLine($"report: {report} (job {workflow.Job}; rebuild it from the journal with 'report --run-id RUN')");
         return CliErrors.Ok;
     }
 
@@ -556,10 +565,33 @@ public static class TrainingCommands
     public static Command CreateReport()
     {
         var runDir = new Option<string>("--run") { Description = "Run directory written by run/train/crossval.", DefaultValueFactory = _ => Path.Combine("out", "run") };
+        var runId = new Option<string?>("--run-id")
+        {
+            Description = "Rebuild the report of the job this run belongs to (a run id from 'runs list': the split's, the cross-validation's or a fold's) " +
+                          "from the journal and the job's run directory alone: results and their charts from the journal.",
+        };
+        var db = new Option<string?>("--db") { Description = $"With --run-id: the journal's connection string (default: ${EmotionCluster.Evaluator.PersistenceSettings.ConnectionStringVariable}, else '{EmotionCluster.Evaluator.PersistenceSettings.DefaultConnectionString}')." };
+        var provider = new Option<string?>("--provider") { Description = "With --run-id: sqlite or postgresql." };
         var output = new Option<string?>("--output") { Description = "Report path (default: RUN/report.md)." };
-        var command = new Command("report", "Write the Markdown research report from a run directory: every section of the template, with its charts.") { runDir, output };
+        var command = new Command("report", "Write the Markdown research report from a run directory (or, with --run-id, from the journal): every section of the template, with its charts.")
+            { runDir, runId, db, provider, output };
         command.SetAction(r => CliErrors.Run(r, o =>
         {
+            if (r.GetValue(runId) is { } id)
+            {
+                if (EmotionCluster.Evaluator.RunIds.Problem(id) is { } problem) throw new CliException($"--run-id: {problem}");
+                var journal = RunsCommands.Settings(r.GetValue(provider), r.GetValue(db));
+                try
+                {
+                    string rebuilt = RebuildAsync(journal, id, r.GetValue(output)).GetAwaiter().GetResult();
+                    o.WriteLine($"report: {rebuilt} (rebuilt from the journal, {journal.Describe()})");
+                }
+                catch (Exception e) when (e is EmotionCluster.Evaluator.JournalUnavailableException or EmotionCluster.Evaluator.RunNotFoundException or InvalidDataException)
+                {
+                    throw new CliException(e.Message);
+                }
+                return CliErrors.Ok;
+            }
             string dir = r.GetValue(runDir)!;
             if (!Directory.Exists(dir)) throw new CliException($"--run {dir}: no such run directory; run 'emotioncluster train --data DIR --out {dir}' first");
             string path = Workflow.WriteReport(new RunDirectory(dir), r.GetValue(output));
@@ -567,6 +599,13 @@ public static class TrainingCommands
             return CliErrors.Ok;
         }));
         return command;
+    }
+
+    private static async Task<string> RebuildAsync(EmotionCluster.Evaluator.PersistenceSettings settings, string runId, string? output)
+    {
+        await using var reader = await EmotionCluster.Evaluator.JournalReader.OpenAsync(settings);
+        var job = await JournalReport.FindAsync(reader.Catalog, runId);
+        return JournalReport.Write(job, output);
     }
 
     /// <summary>
@@ -619,14 +658,22 @@ public sealed class Providers : IAsyncDisposable
     public IFeatureProvider Provider { get; }
     public string Description { get; }
 
+    /// <summary>The node's evaluator, where the commands record folds, cross-validation summaries and where results went; null without a journal.</summary>
+    public IRunJournal? Journal => EvaluatorRunJournal.Of(_node.System);
+
+    /// <summary>The trainer nodes of the cluster this node joined (none in a cluster of one).</summary>
+    public IFoldTrainer Folds => new ClusterFoldTrainer(_node.System);
+
     /// <summary>The trainer actor of the node, for jobs whose temporary files go below <paramref name="workDirectory"/>.</summary>
     public IModelTrainer Trainer(string workDirectory) => new ActorModelTrainer(_node.System, TrainingNode.Trainer(_node), workDirectory);
 
     /// <param name="journal">Where the evaluator persists the runs; null: no evaluator (commands that do not train).</param>
-    public static async Task<Providers> CreateAsync(string kind, string store, CancellationToken ct, EmotionCluster.Evaluator.PersistenceSettings? journal = null)
+    /// <param name="seeds">Seed nodes of a cluster to join (<c>--join</c>); none: a cluster of one.</param>
+    public static async Task<Providers> CreateAsync(string kind, string store, CancellationToken ct, EmotionCluster.Evaluator.PersistenceSettings? journal = null,
+        IReadOnlyList<string>? seeds = null)
     {
         if (kind is not ("local" or "cluster")) throw new CliException($"--extraction {kind}: use cluster or local");
-        var node = await TrainingNode.StartEmbeddedAsync(new NodeSettings { FeatureStorePath = store }, journal, ct);
+        var node = await TrainingNode.StartEmbeddedAsync(new NodeSettings { FeatureStorePath = store, SeedNodes = [.. seeds ?? []] }, journal, ct);
         return kind == "local"
             ? new Providers(new LocalFeatureProvider(new DirectoryFeatureStore(store), Environment.ProcessorCount), "a local extraction loop", node)
             : new Providers(node.FeatureProvider(), $"sharded extraction on an embedded cluster node ({Akka.Cluster.Cluster.Get(node.System).SelfAddress})", node);

@@ -75,7 +75,14 @@ public sealed record RunStarted(string RunId, string SettingsJson, string[] Labe
 /// run has no validation set (the epoch then only contributes its training loss).
 /// </summary>
 public sealed record EpochEvaluated(string RunId, int Epoch, double TrainLoss, double? ValLoss, EvaluationMetrics? Metrics, DateTimeOffset At)
-    : IEvaluatorEvent;
+    : IEvaluatorEvent
+{
+    /// <summary>The learning rate of the epoch's first step (null in journals from before it was recorded).</summary>
+    public double? LearningRate { get; init; }
+
+    /// <summary>Wall-clock seconds of the epoch, its steps and validation (null in journals from before it was recorded).</summary>
+    public double? Seconds { get; init; }
+}
 
 /// <summary>
 /// The run finished. <see cref="BestEpoch"/> is the epoch whose model was kept (null only when no epoch was
@@ -85,6 +92,87 @@ public sealed record RunCompleted(string RunId, int? BestEpoch, EvaluationMetric
 
 /// <summary>The run failed; <see cref="Reason"/> says why.</summary>
 public sealed record RunFailed(string RunId, string Reason, DateTimeOffset At) : IEvaluatorEvent;
+
+/// <summary>One protocol's UAR on a fold's held-out clips (e.g. "lone clip", "speaker-adapted, k=5").</summary>
+public readonly record struct ProtocolUar(string Protocol, double Uar);
+
+/// <summary>One protocol's UAR over the folds of a cross-validation: mean, population std, the folds it was measured on.</summary>
+public readonly record struct ProtocolMeanUar(string Protocol, double MeanUar, double StdUar, int Folds);
+
+/// <summary>
+/// One fold of a cross-validation, as the cross-validation's run records it: the speakers held out and used for early
+/// stopping, the fold's own training run (<see cref="FoldRunId"/>, with its epochs), clip counts, the epochs it ran and
+/// kept, its wall time, the held-out clips scored each on its own (<see cref="LoneClip"/>, the headline), with all of the
+/// speaker's clips as statistics (<see cref="SpeakerAll"/>) and every protocol's UAR. <see cref="Fold"/> is 1-based;
+/// folds may be recorded in any order (fold-parallel cross-validation).
+/// </summary>
+public sealed record FoldRecord(int Fold, string TestSpeaker, string ValidationSpeakers, string FoldRunId, int TrainClips, int ValidationClips,
+    int TestClips, int EpochsRun, int BestEpoch, TimeSpan Duration, EvaluationMetrics LoneClip, EvaluationMetrics? SpeakerAll, ProtocolUar[] Protocols)
+{
+    public bool Equals(FoldRecord? other) =>
+        other is not null && Fold == other.Fold && TestSpeaker == other.TestSpeaker && ValidationSpeakers == other.ValidationSpeakers
+        && FoldRunId == other.FoldRunId && TrainClips == other.TrainClips && ValidationClips == other.ValidationClips && TestClips == other.TestClips
+        && EpochsRun == other.EpochsRun && BestEpoch == other.BestEpoch && Duration == other.Duration && LoneClip.Equals(other.LoneClip)
+        && Equals(SpeakerAll, other.SpeakerAll) && Protocols.AsSpan().SequenceEqual(other.Protocols);
+
+    public override int GetHashCode() => HashCode.Combine(Fold, FoldRunId, TestSpeaker);
+}
+
+/// <summary>
+/// A cross-validation's summary over its folds: the scheme (e.g. "leave-one-speaker-out") and how each fold was trained,
+/// mean ± population std of the folds' lone-clip accuracy and UAR, the pooled lone-clip confusion matrix
+/// (<c>[truth][predicted]</c>, the run's labels) and every protocol's mean ± std.
+/// </summary>
+public sealed record CrossValidationRecord(string Scheme, string Procedure, int Folds, double MeanAccuracy, double StdAccuracy, double MeanUar, double StdUar,
+    int[][] PooledConfusion, ProtocolMeanUar[] Protocols)
+{
+    public bool Equals(CrossValidationRecord? other) =>
+        other is not null && Scheme == other.Scheme && Procedure == other.Procedure && Folds == other.Folds
+        && MeanAccuracy.Equals(other.MeanAccuracy) && StdAccuracy.Equals(other.StdAccuracy) && MeanUar.Equals(other.MeanUar) && StdUar.Equals(other.StdUar)
+        && PooledConfusion.Length == other.PooledConfusion.Length
+        && Enumerable.Range(0, PooledConfusion.Length).All(i => PooledConfusion[i].AsSpan().SequenceEqual(other.PooledConfusion[i]))
+        && Protocols.AsSpan().SequenceEqual(other.Protocols);
+
+    public override int GetHashCode() => HashCode.Combine(Scheme, Folds, MeanUar);
+}
+
+/// <summary>Which part of a job's report a run is.</summary>
+public enum ReportRole : byte
+{
+    /// <summary>The stratified train/validation/test split: the report's training and evaluation sections.</summary>
+    Split = 1,
+    /// <summary>A cross-validation (its folds and summary): the report's cross-validation section.</summary>
+    CrossValidation = 2,
+    /// <summary>The MFCC comparison run of the main job.</summary>
+    Mfcc = 3,
+}
+
+/// <summary>One label's clips in each part of a split.</summary>
+public readonly record struct SplitCount(string Label, int Train, int Validation, int Test);
+
+/// <summary>
+/// Where a run's results went: the job (one CLI command) it belongs to, its part of that job's report, the run
+/// directory holding the job's artifacts (absolute), a description (the split method, or what the comparison
+/// compares), the clips per label in each part of the split (empty for a cross-validation) and the wall time.
+/// With it the report can be rebuilt from the journal and the run directory alone (<c>report --run-id</c>).
+/// </summary>
+public sealed record ArtifactsRecord(string Job, ReportRole Role, string Directory, string Description, SplitCount[] Split, TimeSpan Duration)
+{
+    public bool Equals(ArtifactsRecord? other) =>
+        other is not null && Job == other.Job && Role == other.Role && Directory == other.Directory && Description == other.Description
+        && Split.AsSpan().SequenceEqual(other.Split) && Duration == other.Duration;
+
+    public override int GetHashCode() => HashCode.Combine(Job, Role, Directory);
+}
+
+/// <summary>A fold of the cross-validation run <see cref="RunId"/> ended (see <see cref="FoldRecord"/>).</summary>
+public sealed record FoldCompleted(string RunId, FoldRecord Fold, DateTimeOffset At) : IEvaluatorEvent;
+
+/// <summary>The cross-validation run <see cref="RunId"/> ended with every fold recorded; its summary. The run is then completed.</summary>
+public sealed record CrossValidationCompleted(string RunId, CrossValidationRecord Summary, DateTimeOffset At) : IEvaluatorEvent;
+
+/// <summary>The run's results were written to a run directory as part of a job's report (see <see cref="ArtifactsRecord"/>).</summary>
+public sealed record ArtifactsRecorded(string RunId, ArtifactsRecord Artifacts, DateTimeOffset At) : IEvaluatorEvent;
 
 /// <summary>The tags <see cref="EvaluationTagger"/> puts on every evaluator event.</summary>
 public static class EvaluatorTags

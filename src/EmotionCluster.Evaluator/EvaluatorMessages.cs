@@ -29,6 +29,12 @@ public sealed record StartRun(string RunId, string SettingsJson, string[] Labels
 /// </summary>
 public sealed record RecordEpoch(string RunId, int Epoch, double TrainLoss, double? ValLoss, EvaluationMetrics? Metrics) : IEvaluatorCommand
 {
+    /// <summary>The learning rate of the epoch's first step, when known.</summary>
+    public double? LearningRate { get; init; }
+
+    /// <summary>Wall-clock seconds of the epoch, when known.</summary>
+    public double? Seconds { get; init; }
+
     public static RecordEpoch FromReport(string runId, int epoch, double trainLoss, double? valLoss, ClassificationReport? validation) =>
         new(runId, epoch, trainLoss, valLoss, validation is null ? null : EvaluationMetrics.From(validation));
 }
@@ -49,6 +55,21 @@ public sealed record CompleteRun(string RunId, int? BestEpoch, EvaluationMetrics
     public static CompleteRun FromReport(string runId, int? bestEpoch, ClassificationReport? test) =>
         new(runId, bestEpoch, test is null ? null : EvaluationMetrics.From(test));
 }
+
+/// <summary>
+/// Record one fold of the cross-validation run <paramref name="RunId"/> (started with <see cref="StartRun"/> like any
+/// run). The same fold number again is acknowledged as a duplicate; folds may come in any order.
+/// </summary>
+public sealed record RecordFold(string RunId, FoldRecord Fold) : IEvaluatorCommand;
+
+/// <summary>End the cross-validation run <paramref name="RunId"/> with its summary; every fold (1..Folds) must be recorded first.</summary>
+public sealed record CompleteCrossValidation(string RunId, CrossValidationRecord Summary) : IEvaluatorCommand;
+
+/// <summary>
+/// Record where a started run's results went (<see cref="ArtifactsRecord"/>); allowed after the run completed, once
+/// (the same record again is a duplicate).
+/// </summary>
+public sealed record RecordArtifacts(string RunId, ArtifactsRecord Artifacts) : IEvaluatorCommand;
 
 /// <summary>Mark a run failed.</summary>
 public sealed record FailRun(string RunId, string Reason) : IEvaluatorCommand;
@@ -74,8 +95,17 @@ public enum RunStatus : byte
 public sealed record RunView(string RunId, RunStarted? Started, IReadOnlyList<EpochEvaluated> Epochs, RunCompleted? Completed, RunFailed? Failed)
     : IEvaluatorMessage
 {
+    /// <summary>A cross-validation run's folds, in fold order.</summary>
+    public IReadOnlyList<FoldCompleted> Folds { get; init; } = [];
+
+    /// <summary>A cross-validation run's summary (it is then completed).</summary>
+    public CrossValidationCompleted? CrossValidation { get; init; }
+
+    /// <summary>Where the run's results went, when a job recorded it.</summary>
+    public ArtifactsRecorded? Artifacts { get; init; }
+
     public RunStatus Status => Failed is not null ? RunStatus.Failed
-        : Completed is not null ? RunStatus.Completed
+        : Completed is not null || CrossValidation is not null ? RunStatus.Completed
         : Started is not null ? RunStatus.Running
         : RunStatus.NotStarted;
 
@@ -88,7 +118,8 @@ public sealed record RunView(string RunId, RunStarted? Started, IReadOnlyList<Ep
 
     public bool Equals(RunView? other) =>
         other is not null && RunId == other.RunId && Equals(Started, other.Started) && Epochs.SequenceEqual(other.Epochs)
-        && Equals(Completed, other.Completed) && Equals(Failed, other.Failed);
+        && Equals(Completed, other.Completed) && Equals(Failed, other.Failed) && Folds.SequenceEqual(other.Folds)
+        && Equals(CrossValidation, other.CrossValidation) && Equals(Artifacts, other.Artifacts);
 
     public override int GetHashCode() => HashCode.Combine(RunId, Epochs.Count);
 }

@@ -24,15 +24,30 @@ public sealed class EvaluatorSerializer(ExtendedActorSystem system) : Serializer
     {
         // journal events (stable: persisted)
         Add<RunStarted>("RunStarted.1", WriteStarted, ReadStarted);
-        Add<EpochEvaluated>("EpochEvaluated.1", WriteEpoch, ReadEpoch);
+        AddReader("EpochEvaluated.1", ReadEpoch1); // before the learning rate and duration were recorded
+        Add<EpochEvaluated>("EpochEvaluated.2", WriteEpoch, ReadEpoch);
         Add<RunCompleted>("RunCompleted.1", WriteCompleted, ReadCompleted);
         Add<RunFailed>("RunFailed.1", (w, m) => { w.Write(m.RunId); w.Write(m.Reason); WriteTime(w, m.At); },
             r => new RunFailed(r.ReadString(), r.ReadString(), ReadTime(r)));
+        Add<FoldCompleted>("FoldCompleted.1", (w, m) => { w.Write(m.RunId); WriteFold(w, m.Fold); WriteTime(w, m.At); },
+            r => new FoldCompleted(r.ReadString(), ReadFold(r), ReadTime(r)));
+        Add<CrossValidationCompleted>("CrossValidationCompleted.1", (w, m) => { w.Write(m.RunId); WriteSummary(w, m.Summary); WriteTime(w, m.At); },
+            r => new CrossValidationCompleted(r.ReadString(), ReadSummary(r), ReadTime(r)));
+        Add<ArtifactsRecorded>("ArtifactsRecorded.1", (w, m) => { w.Write(m.RunId); WriteArtifacts(w, m.Artifacts); WriteTime(w, m.At); },
+            r => new ArtifactsRecorded(r.ReadString(), ReadArtifacts(r), ReadTime(r)));
         // messages (wire only)
         Add<StartRun>("StartRun", (w, m) => { w.Write(m.RunId); w.Write(m.SettingsJson); WriteStrings(w, m.Labels); },
             r => new StartRun(r.ReadString(), r.ReadString(), ReadStrings(r)));
-        Add<RecordEpoch>("RecordEpoch", (w, m) => { w.Write(m.RunId); w.Write(m.Epoch); w.Write(m.TrainLoss); WriteNullable(w, m.ValLoss); WriteOptionalMetrics(w, m.Metrics); },
-            r => new RecordEpoch(r.ReadString(), r.ReadInt32(), r.ReadDouble(), ReadNullable(r), ReadOptionalMetrics(r)));
+        // "RecordEpoch" (without learning rate and duration) is still read: a trainer's outbox file may hold it
+        AddReader("RecordEpoch", r => new RecordEpoch(r.ReadString(), r.ReadInt32(), r.ReadDouble(), ReadNullable(r), ReadOptionalMetrics(r)));
+        Add<RecordEpoch>("RecordEpoch.2",
+            (w, m) => { w.Write(m.RunId); w.Write(m.Epoch); w.Write(m.TrainLoss); WriteNullable(w, m.ValLoss); WriteOptionalMetrics(w, m.Metrics); WriteNullable(w, m.LearningRate); WriteNullable(w, m.Seconds); },
+            r => new RecordEpoch(r.ReadString(), r.ReadInt32(), r.ReadDouble(), ReadNullable(r), ReadOptionalMetrics(r)) { LearningRate = ReadNullable(r), Seconds = ReadNullable(r) });
+        Add<RecordFold>("RecordFold", (w, m) => { w.Write(m.RunId); WriteFold(w, m.Fold); }, r => new RecordFold(r.ReadString(), ReadFold(r)));
+        Add<CompleteCrossValidation>("CompleteCrossValidation", (w, m) => { w.Write(m.RunId); WriteSummary(w, m.Summary); },
+            r => new CompleteCrossValidation(r.ReadString(), ReadSummary(r)));
+        Add<RecordArtifacts>("RecordArtifacts", (w, m) => { w.Write(m.RunId); WriteArtifacts(w, m.Artifacts); },
+            r => new RecordArtifacts(r.ReadString(), ReadArtifacts(r)));
         Add<RecordPredictions>("RecordPredictions", (w, m) => { w.Write(m.RunId); w.Write(m.Epoch); w.Write(m.TrainLoss); WriteNullable(w, m.ValLoss); WriteInts(w, m.Truth); WriteInts(w, m.Predicted); },
             r => new RecordPredictions(r.ReadString(), r.ReadInt32(), r.ReadDouble(), ReadNullable(r), ReadInts(r), ReadInts(r)));
         Add<CompleteRun>("CompleteRun", (w, m) => { w.Write(m.RunId); WriteNullableInt(w, m.BestEpoch); WriteOptionalMetrics(w, m.Test); },
@@ -43,8 +58,11 @@ public sealed class EvaluatorSerializer(ExtendedActorSystem system) : Serializer
             r => new EvaluatorAck(r.ReadString(), r.ReadString(), r.ReadInt64(), r.ReadBoolean()));
         Add<EvaluatorRejected>("EvaluatorRejected", (w, m) => { w.Write(m.RunId); w.Write(m.Reason); },
             r => new EvaluatorRejected(r.ReadString(), r.ReadString()));
-        Add<RunView>("RunView", WriteView, ReadView);
+        AddReader("RunView", r => ReadView(r, withExtras: false));
+        Add<RunView>("RunView.2", WriteView, r => ReadView(r, withExtras: true));
     }
+
+    private static void AddReader(string manifest, Func<BinaryReader, object> read) => Readers[manifest] = read;
 
     private static void Add<T>(string manifest, Action<BinaryWriter, T> write, Func<BinaryReader, T> read) where T : notnull
     {
@@ -98,10 +116,76 @@ public sealed class EvaluatorSerializer(ExtendedActorSystem system) : Serializer
     private static void WriteEpoch(BinaryWriter w, EpochEvaluated m)
     {
         w.Write(m.RunId); w.Write(m.Epoch); w.Write(m.TrainLoss); WriteNullable(w, m.ValLoss); WriteOptionalMetrics(w, m.Metrics); WriteTime(w, m.At);
+        WriteNullable(w, m.LearningRate); WriteNullable(w, m.Seconds);
     }
 
-    private static EpochEvaluated ReadEpoch(BinaryReader r) =>
+    private static EpochEvaluated ReadEpoch1(BinaryReader r) =>
         new(r.ReadString(), r.ReadInt32(), r.ReadDouble(), ReadNullable(r), ReadOptionalMetrics(r), ReadTime(r));
+
+    private static EpochEvaluated ReadEpoch(BinaryReader r) => ReadEpoch1(r) with { LearningRate = ReadNullable(r), Seconds = ReadNullable(r) };
+
+    private static void WriteFold(BinaryWriter w, FoldRecord f)
+    {
+        w.Write(f.Fold); w.Write(f.TestSpeaker); w.Write(f.ValidationSpeakers); w.Write(f.FoldRunId);
+        w.Write(f.TrainClips); w.Write(f.ValidationClips); w.Write(f.TestClips); w.Write(f.EpochsRun); w.Write(f.BestEpoch); w.Write(f.Duration.Ticks);
+        WriteMetrics(w, f.LoneClip); WriteOptionalMetrics(w, f.SpeakerAll);
+        w.Write(f.Protocols.Length);
+        foreach (var p in f.Protocols) { w.Write(p.Protocol); w.Write(p.Uar); }
+    }
+
+    private static FoldRecord ReadFold(BinaryReader r)
+    {
+        int fold = r.ReadInt32();
+        string test = r.ReadString(), validation = r.ReadString(), runId = r.ReadString();
+        int train = r.ReadInt32(), val = r.ReadInt32(), testClips = r.ReadInt32(), epochs = r.ReadInt32(), best = r.ReadInt32();
+        var duration = TimeSpan.FromTicks(r.ReadInt64());
+        var lone = ReadMetrics(r);
+        var all = ReadOptionalMetrics(r);
+        var protocols = new ProtocolUar[ReadCount(r, 9)];
+        for (int i = 0; i < protocols.Length; i++) protocols[i] = new ProtocolUar(r.ReadString(), r.ReadDouble());
+        return new FoldRecord(fold, test, validation, runId, train, val, testClips, epochs, best, duration, lone, all, protocols);
+    }
+
+    private static void WriteSummary(BinaryWriter w, CrossValidationRecord s)
+    {
+        w.Write(s.Scheme); w.Write(s.Procedure); w.Write(s.Folds);
+        w.Write(s.MeanAccuracy); w.Write(s.StdAccuracy); w.Write(s.MeanUar); w.Write(s.StdUar);
+        w.Write(s.PooledConfusion.Length);
+        foreach (int[] row in s.PooledConfusion) WriteInts(w, row);
+        w.Write(s.Protocols.Length);
+        foreach (var p in s.Protocols) { w.Write(p.Protocol); w.Write(p.MeanUar); w.Write(p.StdUar); w.Write(p.Folds); }
+    }
+
+    private static CrossValidationRecord ReadSummary(BinaryReader r)
+    {
+        string scheme = r.ReadString(), procedure = r.ReadString();
+        int folds = r.ReadInt32();
+        double meanAcc = r.ReadDouble(), stdAcc = r.ReadDouble(), meanUar = r.ReadDouble(), stdUar = r.ReadDouble();
+        var pooled = new int[ReadCount(r, 4)][];
+        for (int i = 0; i < pooled.Length; i++) pooled[i] = ReadInts(r);
+        var protocols = new ProtocolMeanUar[ReadCount(r, 21)];
+        for (int i = 0; i < protocols.Length; i++) protocols[i] = new ProtocolMeanUar(r.ReadString(), r.ReadDouble(), r.ReadDouble(), r.ReadInt32());
+        return new CrossValidationRecord(scheme, procedure, folds, meanAcc, stdAcc, meanUar, stdUar, pooled, protocols);
+    }
+
+    private static void WriteArtifacts(BinaryWriter w, ArtifactsRecord a)
+    {
+        w.Write(a.Job); w.Write((byte)a.Role); w.Write(a.Directory); w.Write(a.Description);
+        w.Write(a.Split.Length);
+        foreach (var c in a.Split) { w.Write(c.Label); w.Write(c.Train); w.Write(c.Validation); w.Write(c.Test); }
+        w.Write(a.Duration.Ticks);
+    }
+
+    private static ArtifactsRecord ReadArtifacts(BinaryReader r)
+    {
+        string job = r.ReadString();
+        byte role = r.ReadByte();
+        if (!Enum.IsDefined((ReportRole)role)) throw new FormatException($"unknown report role {role}");
+        string directory = r.ReadString(), description = r.ReadString();
+        var split = new SplitCount[ReadCount(r, 13)];
+        for (int i = 0; i < split.Length; i++) split[i] = new SplitCount(r.ReadString(), r.ReadInt32(), r.ReadInt32(), r.ReadInt32());
+        return new ArtifactsRecord(job, (ReportRole)role, directory, description, split, TimeSpan.FromTicks(r.ReadInt64()));
+    }
 
     private static void WriteCompleted(BinaryWriter w, RunCompleted m)
     {
@@ -117,9 +201,15 @@ public sealed class EvaluatorSerializer(ExtendedActorSystem system) : Serializer
         w.Write(v.Epochs.Count); foreach (var e in v.Epochs) WriteEpoch(w, e);
         w.Write(v.Completed is not null); if (v.Completed is not null) WriteCompleted(w, v.Completed);
         w.Write(v.Failed is not null); if (v.Failed is not null) { w.Write(v.Failed.RunId); w.Write(v.Failed.Reason); WriteTime(w, v.Failed.At); }
+        w.Write(v.Folds.Count);
+        foreach (var f in v.Folds) { w.Write(f.RunId); WriteFold(w, f.Fold); WriteTime(w, f.At); }
+        w.Write(v.CrossValidation is not null);
+        if (v.CrossValidation is { } cv) { w.Write(cv.RunId); WriteSummary(w, cv.Summary); WriteTime(w, cv.At); }
+        w.Write(v.Artifacts is not null);
+        if (v.Artifacts is { } a) { w.Write(a.RunId); WriteArtifacts(w, a.Artifacts); WriteTime(w, a.At); }
     }
 
-    private static RunView ReadView(BinaryReader r)
+    private static RunView ReadView(BinaryReader r, bool withExtras)
     {
         string runId = r.ReadString();
         RunStarted? started = r.ReadBoolean() ? ReadStarted(r) : null;
@@ -128,7 +218,13 @@ public sealed class EvaluatorSerializer(ExtendedActorSystem system) : Serializer
         for (int i = 0; i < n; i++) epochs[i] = ReadEpoch(r);
         RunCompleted? completed = r.ReadBoolean() ? ReadCompleted(r) : null;
         RunFailed? failed = r.ReadBoolean() ? new RunFailed(r.ReadString(), r.ReadString(), ReadTime(r)) : null;
-        return new RunView(runId, started, epochs, completed, failed);
+        var view = new RunView(runId, started, epochs, completed, failed);
+        if (!withExtras) return view;
+        var folds = new FoldCompleted[ReadCount(r, 8)];
+        for (int i = 0; i < folds.Length; i++) folds[i] = new FoldCompleted(r.ReadString(), ReadFold(r), ReadTime(r));
+        var cv = r.ReadBoolean() ? new CrossValidationCompleted(r.ReadString(), ReadSummary(r), ReadTime(r)) : null;
+        var artifacts = r.ReadBoolean() ? new ArtifactsRecorded(r.ReadString(), ReadArtifacts(r), ReadTime(r)) : null;
+        return view with { Folds = folds, CrossValidation = cv, Artifacts = artifacts };
     }
 
     private static void WriteMetrics(BinaryWriter w, EvaluationMetrics m)

@@ -13,8 +13,14 @@ namespace EmotionCluster.Evaluator;
 public sealed record RunSummary(string RunId, RunStatus Status, DateTimeOffset? StartedAt, DateTimeOffset? EndedAt, int Epochs,
     int? BestEpoch, double? BestUar, string? FailureReason)
 {
-    /// <summary>The held-out test clips' UAR with the run's final model, when the run scored any.</summary>
+    /// <summary>
+    /// The held-out test clips' UAR with the run's final model, when the run scored any; for a cross-validation the
+    /// mean over its folds of the lone-clip UAR.
+    /// </summary>
     public double? TestUar { get; init; }
+
+    /// <summary>A cross-validation's recorded folds (0 for other runs).</summary>
+    public int Folds { get; init; }
 }
 
 /// <summary>No run with that id is in the journal.</summary>
@@ -83,7 +89,8 @@ public sealed class RunCatalog
 
     public static RunSummary Summarize(RunView run) =>
         new(run.RunId, run.Status, run.Started?.StartedAt ?? run.Failed?.At, run.Completed?.At ?? run.Failed?.At, run.Epochs.Count,
-            run.BestEpoch, run.BestUar, run.Failed?.Reason) { TestUar = run.Completed?.Test?.Uar };
+            run.BestEpoch, run.BestUar, run.Failed?.Reason)
+        { TestUar = run.Completed?.Test?.Uar ?? run.CrossValidation?.Summary.MeanUar, Folds = run.Folds.Count };
 
     /// <summary>Train and validation loss and validation UAR per epoch, as a PNG (<see cref="Charts.LearningCurve"/>).</summary>
     public static void WriteLearningCurve(RunView run, string pngPath)
@@ -108,9 +115,16 @@ public sealed class RunCatalog
         settings = run.Started is { } s ? JsonDocument.Parse(s.SettingsJson).RootElement : (JsonElement?)null,
         bestEpoch = run.BestEpoch,
         bestUar = run.BestUar,
-        epochs = run.Epochs.Select(e => new { e.Epoch, e.TrainLoss, e.ValLoss, e.Metrics, e.At }),
+        epochs = run.Epochs.Select(e => new { e.Epoch, e.TrainLoss, e.ValLoss, e.LearningRate, e.Seconds, e.Metrics, e.At }),
         completed = run.Completed,
         failed = run.Failed,
+        folds = run.Folds.Select(f => new { f.Fold.Fold, f.Fold.TestSpeaker, f.Fold.ValidationSpeakers, f.Fold.FoldRunId, f.Fold.TrainClips,
+            f.Fold.ValidationClips, f.Fold.TestClips, f.Fold.EpochsRun, f.Fold.BestEpoch, Seconds = f.Fold.Duration.TotalSeconds,
+            f.Fold.LoneClip, f.Fold.SpeakerAll, f.Fold.Protocols, f.At }),
+        crossValidation = run.CrossValidation is { } cv ? new { cv.Summary.Scheme, cv.Summary.Procedure, cv.Summary.Folds, cv.Summary.MeanAccuracy,
+            cv.Summary.StdAccuracy, cv.Summary.MeanUar, cv.Summary.StdUar, cv.Summary.PooledConfusion, cv.Summary.Protocols, cv.At } : null,
+        artifacts = run.Artifacts is { } a ? new { a.Artifacts.Job, a.Artifacts.Role, a.Artifacts.Directory, a.Artifacts.Description, a.Artifacts.Split,
+            Seconds = a.Artifacts.Duration.TotalSeconds, a.At } : null,
     }, Json);
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)

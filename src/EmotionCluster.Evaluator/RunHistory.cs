@@ -16,19 +16,28 @@ public abstract record Decision
 /// applies events from the journal.
 /// <para>Rules: a run is started once (the same start again is a duplicate); epochs come after the start, each
 /// epoch number once (the same number again is a duplicate, so a retried send is harmless) and in increasing order;
-/// metrics must fit the run's labels; nothing is recorded after the run completed or failed.</para>
+/// metrics must fit the run's labels; nothing is recorded after the run completed or failed. A cross-validation is a
+/// run too: after its start, one <see cref="FoldCompleted"/> per fold (each fold number once, in any order), then
+/// <see cref="CrossValidationCompleted"/> once every fold is in, which completes it. Where a run's results went
+/// (<see cref="ArtifactsRecorded"/>) is recorded once, also after the run completed.</para>
 /// </summary>
 public sealed class RunHistory(string runId)
 {
     private readonly List<EpochEvaluated> _epochs = [];
+    private readonly SortedList<int, FoldCompleted> _folds = [];
 
     public string RunId { get; } = RunIds.Check(runId);
     public RunStarted? Started { get; private set; }
     public RunCompleted? Completed { get; private set; }
     public RunFailed? Failed { get; private set; }
     public IReadOnlyList<EpochEvaluated> Epochs => _epochs;
+    public CrossValidationCompleted? CrossValidation { get; private set; }
+    public ArtifactsRecorded? Artifacts { get; private set; }
     public RunStatus Status => View.Status;
-    public RunView View => new(RunId, Started, _epochs.ToArray(), Completed, Failed);
+    public RunView View => new(RunId, Started, _epochs.ToArray(), Completed, Failed)
+    {
+        Folds = _folds.Values.ToArray(), CrossValidation = CrossValidation, Artifacts = Artifacts,
+    };
 
     /// <summary>Folds one event in. Events of another run, or out of order, are a corrupt journal: they throw.</summary>
     public void Apply(IEvaluatorEvent evt)
@@ -52,6 +61,16 @@ public sealed class RunHistory(string runId)
             case RunFailed f:
                 Failed = f;
                 break;
+            case FoldCompleted f:
+                if (!_folds.TryAdd(f.Fold.Fold, f))
+                    throw new InvalidOperationException($"run '{RunId}': fold {f.Fold.Fold} recorded twice");
+                break;
+            case CrossValidationCompleted c:
+                CrossValidation = c;
+                break;
+            case ArtifactsRecorded a:
+                Artifacts = a;
+                break;
             default:
                 throw new InvalidOperationException($"unknown evaluator event {evt.GetType().Name}");
         }
@@ -73,11 +92,14 @@ public sealed class RunHistory(string runId)
         return command switch
         {
             StartRun s => DecideStart(s, now),
-            RecordEpoch r => DecideEpoch(r.Epoch, r.TrainLoss, r.ValLoss, () => r.Metrics, now),
+            RecordEpoch r => DecideEpoch(r.Epoch, r.TrainLoss, r.ValLoss, () => r.Metrics, now, r.LearningRate, r.Seconds),
             RecordPredictions p => DecideEpoch(p.Epoch, p.TrainLoss, p.ValLoss,
-                () => EvaluationMetrics.FromPredictions(p.Truth, p.Predicted, Started!.Labels), now),
+                () => EvaluationMetrics.FromPredictions(p.Truth, p.Predicted, Started!.Labels), now, null, null),
             CompleteRun c => DecideComplete(c, now),
             FailRun f => DecideFail(f, now),
+            RecordFold f => DecideFold(f, now),
+            CompleteCrossValidation c => DecideCrossValidation(c, now),
+            RecordArtifacts a => DecideArtifacts(a, now),
             _ => new Decision.Reject($"unknown evaluator command {command.GetType().Name}"),
         };
     }
@@ -97,7 +119,8 @@ public sealed class RunHistory(string runId)
         return new Decision.Persist(new RunStarted(RunId, s.SettingsJson, (string[])s.Labels.Clone(), now));
     }
 
-    private Decision DecideEpoch(int epoch, double trainLoss, double? valLoss, Func<EvaluationMetrics?> metrics, DateTimeOffset now)
+    private Decision DecideEpoch(int epoch, double trainLoss, double? valLoss, Func<EvaluationMetrics?> metrics, DateTimeOffset now,
+        double? learningRate, double? seconds)
     {
         if (NotOpen("record an epoch") is { } closed) return closed;
         if (epoch < 0) return new Decision.Reject($"run '{RunId}': epoch {epoch} is negative");
@@ -110,7 +133,51 @@ public sealed class RunHistory(string runId)
         try { m = metrics(); }
         catch (ArgumentException e) { return new Decision.Reject($"run '{RunId}' epoch {epoch}: {e.Message}"); }
         if (m?.ShapeProblem(Started!.Labels.Length) is { } problem) return new Decision.Reject($"run '{RunId}' epoch {epoch}: {problem}");
-        return new Decision.Persist(new EpochEvaluated(RunId, epoch, trainLoss, valLoss, m, now));
+        return new Decision.Persist(new EpochEvaluated(RunId, epoch, trainLoss, valLoss, m, now) { LearningRate = learningRate, Seconds = seconds });
+    }
+
+    private Decision DecideFold(RecordFold f, DateTimeOffset now)
+    {
+        var fold = f.Fold;
+        if (fold is null) return new Decision.Reject($"run '{RunId}': RecordFold has no fold");
+        if (_folds.TryGetValue(fold.Fold, out var recorded))
+            return recorded.Fold.Equals(fold) ? new Decision.AlreadyRecorded(nameof(FoldCompleted))
+                : new Decision.Reject($"run '{RunId}': fold {fold.Fold} was already recorded with other results");
+        if (NotOpen("record a fold") is { } closed) return closed;
+        if (fold.Fold < 1) return new Decision.Reject($"run '{RunId}': fold {fold.Fold} must be 1 or more");
+        if (RunIds.Problem(fold.FoldRunId) is { } bad) return new Decision.Reject($"run '{RunId}' fold {fold.Fold}: {bad}");
+        if (fold.LoneClip.ShapeProblem(Started!.Labels.Length) is { } problem) return new Decision.Reject($"run '{RunId}' fold {fold.Fold}: {problem}");
+        if (fold.SpeakerAll?.ShapeProblem(Started.Labels.Length) is { } p2) return new Decision.Reject($"run '{RunId}' fold {fold.Fold} (speaker-adapted): {p2}");
+        return new Decision.Persist(new FoldCompleted(RunId, fold, now));
+    }
+
+    private Decision DecideCrossValidation(CompleteCrossValidation c, DateTimeOffset now)
+    {
+        if (CrossValidation is not null)
+            return CrossValidation.Summary.Equals(c.Summary) ? new Decision.AlreadyRecorded(nameof(CrossValidationCompleted))
+                : new Decision.Reject($"run '{RunId}': the cross-validation was already completed with another summary");
+        if (NotOpen("complete its cross-validation") is { } closed) return closed;
+        if (c.Summary is null) return new Decision.Reject($"run '{RunId}': CompleteCrossValidation has no summary");
+        var missing = Enumerable.Range(1, Math.Max(0, c.Summary.Folds)).Where(i => !_folds.ContainsKey(i)).ToList();
+        if (c.Summary.Folds < 1 || missing.Count > 0 || _folds.Count != c.Summary.Folds)
+            return new Decision.Reject($"run '{RunId}': the summary is over {c.Summary.Folds} folds but folds {string.Join(", ", _folds.Keys)} are recorded" +
+                                       (missing.Count > 0 ? $" (missing: {string.Join(", ", missing)})" : "") + "; record every fold first");
+        int k = Started!.Labels.Length;
+        if (c.Summary.PooledConfusion.Length != k || c.Summary.PooledConfusion.Any(r => r is null || r.Length != k))
+            return new Decision.Reject($"run '{RunId}': the pooled confusion matrix is not {k} x {k} (the run has {k} labels)");
+        return new Decision.Persist(new CrossValidationCompleted(RunId, c.Summary, now));
+    }
+
+    private Decision DecideArtifacts(RecordArtifacts a, DateTimeOffset now)
+    {
+        if (a.Artifacts is null) return new Decision.Reject($"run '{RunId}': RecordArtifacts has no record");
+        if (Artifacts is not null)
+            return Artifacts.Artifacts.Equals(a.Artifacts) ? new Decision.AlreadyRecorded(nameof(ArtifactsRecorded))
+                : new Decision.Reject($"run '{RunId}': its artifacts were already recorded (job {Artifacts.Artifacts.Job}, {Artifacts.Artifacts.Directory})");
+        if (Started is null) return new Decision.Reject($"run '{RunId}' was not started; send StartRun before you record its artifacts");
+        if (string.IsNullOrWhiteSpace(a.Artifacts.Job) || !Path.IsPathFullyQualified(a.Artifacts.Directory))
+            return new Decision.Reject($"run '{RunId}': artifacts need a job id and an absolute run directory (got '{a.Artifacts.Job}', '{a.Artifacts.Directory}')");
+        return new Decision.Persist(new ArtifactsRecorded(RunId, a.Artifacts, now));
     }
 
     private Decision DecideComplete(CompleteRun c, DateTimeOffset now)
@@ -134,7 +201,7 @@ public sealed class RunHistory(string runId)
 
     private Decision.Reject? NotOpen(string what) =>
         Started is null ? new Decision.Reject($"run '{RunId}' was not started; send StartRun before you {what}")
-        : Completed is not null ? new Decision.Reject($"run '{RunId}' already completed; cannot {what}")
+        : Completed is not null || CrossValidation is not null ? new Decision.Reject($"run '{RunId}' already completed; cannot {what}")
         : Failed is not null ? new Decision.Reject($"run '{RunId}' failed ({Failed.Reason}); cannot {what}")
         : null;
 

@@ -39,6 +39,15 @@ public sealed record FoldResult(string TestSpeaker, string ValidationSpeakers, i
     /// <summary>The fold's training run (its records in the journal).</summary>
     public string RunId { get; init; } = "";
 
+    /// <summary>The fold's number in its cross-validation, 1-based.</summary>
+    public int Fold { get; init; }
+
+    /// <summary>The trainer node that trained the fold (fold-parallel), null when this node did.</summary>
+    public string? Node { get; init; }
+
+    /// <summary>How often the fold was sent to a trainer node (more than 1: a node left mid-fold and another resumed it).</summary>
+    public int Dispatches { get; init; } = 1;
+
     public ProtocolScores? Protocols { get; init; }
 
     /// <summary>Lone-clip UAR per recording condition (<see cref="PerturbationCondition.Id"/>); null when robustness was not measured.</summary>
@@ -102,14 +111,20 @@ public readonly record struct TrainingProgress(int Fold, int Folds, EpochReport 
 public sealed class ExperimentRunner
 {
     private readonly IModelTrainer? _trainer;
+    private readonly IFoldTrainer? _folds;
+    private readonly string? _foldDirectory;
     private readonly string _invocation;
 
     /// <param name="trainer">Trains the models (<see cref="TrainSplit"/>, <see cref="CrossValidate"/>); null when only shaping is needed.</param>
-    public ExperimentRunner(ExperimentSettings settings, IModelTrainer? trainer = null)
+    /// <param name="folds">With trainer nodes in the cluster, <see cref="CrossValidate"/> spreads its folds over them
+    /// (fold-parallel); their manifests, models and checkpoints go below <paramref name="foldDirectory"/>.</param>
+    public ExperimentRunner(ExperimentSettings settings, IModelTrainer? trainer = null, IFoldTrainer? folds = null, string? foldDirectory = null)
     {
         settings.Validate();
         Settings = settings;
         _trainer = trainer;
+        _folds = folds;
+        _foldDirectory = foldDirectory;
         _invocation = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds().ToString(System.Globalization.CultureInfo.InvariantCulture) + "/" + Environment.ProcessId;
     }
 
@@ -192,6 +207,9 @@ public sealed class ExperimentRunner
     {
         options ??= new CrossValidationOptions();
         var results = new List<FoldResult>();
+        if (_folds is { Trainers: > 0 } && _foldDirectory is not null && folds.Count > 1)
+            results.AddRange(CrossValidateOnTrainers(features, folds, labels, foldDone, cancellationToken));
+        else
         for (int f = 0; f < folds.Count; f++)
         {
             var fold = folds[f];
@@ -203,7 +221,7 @@ public sealed class ExperimentRunner
             var result = new FoldResult(string.Join("+", fold.TestSpeakers), string.Join("+", fold.ValidationSpeakers),
                 fold.Train.Count, fold.Validation.Count, fold.Test.Count, t.Training.History.Count, t.Training.BestEpoch,
                 protocols.LoneClip, t.Duration)
-            { RunId = t.RunId, Protocols = protocols, Robustness = robustness, ModelPath = kept };
+            { RunId = t.RunId, Protocols = protocols, Robustness = robustness, ModelPath = kept, Fold = index };
             results.Add(result);
             foldDone?.Invoke(result);
         }
@@ -265,7 +283,58 @@ public sealed class ExperimentRunner
         }
     }
 
+    /// Fold-parallel: each fold as a manifest (the recipe and the fold's clips by feature key, read by the trainer nodes
+    /// from their feature store) sent to a trainer node by <see cref="IFoldTrainer"/>; each fold's model is then scored
+    /// here exactly as <see cref="TrainSplit"/> scores it. A fold is its own run in the journal, as on one node.
+    /// </summary>
+    private List<FoldResult> CrossValidateOnTrainers(FeatureSet features, IReadOnlyList<Split> folds, string[] labels, Action<FoldResult>? foldDone,
+        CancellationToken cancellationToken)
+    {
+        string settingsHash = Settings.Features.Hash();
+        var jobs = new List<FoldJob>();
+        foreach (var fold in folds)
+        {
+            if (fold.Test.Count == 0) throw new ArgumentException($"split {fold.Name}: the test part is empty");
+            string runId = RunIdentity.ForJob(Settings, labels, fold.Train.Select(c => c.Id), fold.Validation.Select(c => c.Id), fold.Test.Select(c => c.Id),
+                $"{_invocation}/{fold.Name}");
+            ManifestExample[] Part(IReadOnlyList<ClipInfo> clips) => clips.Zip(LabelIndices(clips, labels), (c, y) =>
+                new ManifestExample(c.Id, EmotionCluster.Extraction.FeatureKey.HashContent(File.ReadAllBytes(c.Path)), settingsHash, y,
+                    c.Speaker == ClipInfo.UnknownSpeaker ? null : c.Speaker)).ToArray();
+            string dir = Path.Combine(Path.GetFullPath(_foldDirectory!), runId);
+            if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+            Directory.CreateDirectory(dir);
+            string manifestPath = Path.Combine(dir, "manifest.json");
+            TrainingManifest.Create(labels, Settings, Part(fold.Train), Part(fold.Validation), Part(fold.Test)).Save(manifestPath);
+            jobs.Add(new FoldJob(runId, manifestPath, Path.Combine(dir, "model.ecm"), Path.Combine(dir, "checkpoint")));
+        }
+        var outcomes = _folds!.TrainFolds(jobs, cancellationToken: cancellationToken);
+        var results = new List<FoldResult>();
+        var device = TorchRuntime.ResolveDevice(Settings.Training.Device);
+        for (int f = 0; f < folds.Count; f++)
+        {
+            var fold = folds[f];
+            var outcome = outcomes[f];
+            var (model, manifest) = ModelArtifact.Load(outcome.Result.ModelPath ?? throw new InvalidOperationException($"fold run {outcome.Job.RunId} wrote no model"), device);
+            using (model)
+            {
+                var data = Data(features, fold, labels);
+                EvaluationOutput output = Inference.RunAveraged(model, data.TestCrops, data.TestY, device);
+                var report = ClassificationMetrics.Compute(data.TestY, output.Predicted, labels);
+                var protocols = ProtocolScores.Score(model, manifest.Input, fold.Test.Zip(data.TestY, (c, y) => (c, features[c], y)).ToList(), labels, report,
+                    Settings.Training.Seed, device);
+                var result = new FoldResult(string.Join("+", fold.TestSpeakers), string.Join("+", fold.ValidationSpeakers),
+                    fold.Train.Count, fold.Validation.Count, fold.Test.Count, outcome.Result.EpochsRun, outcome.Result.BestEpoch, protocols.LoneClip, outcome.Duration)
+                { RunId = outcome.Job.RunId, Protocols = protocols, Fold = f + 1, Node = outcome.Node, Dispatches = outcome.Dispatches };
+                results.Add(result);
+                foldDone?.Invoke(result);
+            }
+            try { Directory.Delete(Path.GetDirectoryName(outcome.Job.ManifestPath)!, recursive: true); }
+            catch (IOException) { }
+        }
+        return results;
+    }
 }
+
 
 /// <summary>An <see cref="IProgress{T}"/> that calls its handler on the reporting thread (no synchronization context hop).</summary>
 public sealed class SyncProgress<T>(Action<T> handler) : IProgress<T>

@@ -4,6 +4,7 @@ using System.Text.Json.Serialization;
 using EmotionCluster.Audio;
 using EmotionCluster.Corpora;
 using EmotionCluster.Evaluation;
+using EmotionCluster.Evaluator;
 using EmotionCluster.Extraction;
 using EmotionCluster.Features;
 using EmotionCluster.Model;
@@ -120,23 +121,31 @@ public static class ReportParts
         _ => $"{t.Schedule} (warm-up {F(t.WarmupEpochs)} epochs)",
     };
 
-    public static TrainingSection Training(ExperimentSettings s, TrainedSplit trained, string splitMethod, string learningCurveImage)
+    /// <summary>The clips of each label in each part of <paramref name="split"/>, as the journal records them.</summary>
+    public static SplitCount[] Counts(Split split, string[] labels)
+    {
+        int Count(IReadOnlyList<ClipInfo> clips, string l) => clips.Count(c => c.Emotion == l);
+        return labels.Select(l => new SplitCount(l, Count(split.Train, l), Count(split.Validation, l), Count(split.Test, l))).ToArray();
+    }
+
+    /// <summary>
+    /// The training section from what the journal holds of a run (the split's counts, epochs run, the kept epoch and its
+    /// validation UAR, the wall time) and the recipe: the same builder for the command's report and <c>report --run-id</c>.
+    /// </summary>
+    public static TrainingSection Training(Recipe s, IReadOnlyList<SplitCount> split, string splitMethod, int epochsRun, int bestEpoch, double bestValidationUar,
+        TimeSpan duration, string learningCurveImage)
     {
         var t = s.Training;
         var cnn = s.Cnn;
-        var h = trained.Training.History;
-        var best = h[trained.Training.BestEpoch - 1];
-        var labels = trained.Labels;
-        int Count(IReadOnlyList<ClipInfo> clips, string l) => clips.Count(c => c.Emotion == l);
         return new TrainingSection
         {
             SplitMethod = splitMethod,
-            Split = labels.Select(l => new SplitRow(l, Count(trained.Split.Train, l), Count(trained.Split.Validation, l), Count(trained.Split.Test, l))).ToList(),
+            Split = split.Select(c => new SplitRow(c.Label, c.Train, c.Validation, c.Test)).ToList(),
             MaxEpochs = t.Epochs,
-            EpochsRun = h.Count,
-            BestEpoch = trained.Training.BestEpoch,
+            EpochsRun = epochsRun,
+            BestEpoch = bestEpoch,
             SelectionMetric = "validation UAR (ties: lower validation loss)",
-            BestValidationScore = best.ValidationUar ?? 0,
+            BestValidationScore = bestValidationUar,
             EarlyStoppingPatience = t.EarlyStoppingPatience,
             BatchSize = t.BatchSize,
             LearningRate = t.LearningRate,
@@ -150,9 +159,18 @@ public static class ReportParts
                 new("seed", t.Seed.ToString(CultureInfo.InvariantCulture)), new("threads", t.Threads.ToString(CultureInfo.InvariantCulture)),
                 new("device", t.Device),
             ],
-            Duration = trained.Duration,
+            Duration = duration,
             LearningCurveImage = learningCurveImage,
         };
+    }
+
+    /// <summary>The training section of a split trained by this command.</summary>
+    public static TrainingSection Training(ExperimentSettings s, TrainedSplit trained, string splitMethod, string learningCurveImage)
+    {
+        var h = trained.Training.History;
+        var best = h[trained.Training.BestEpoch - 1];
+        return Training(s, Counts(trained.Split, trained.Labels), splitMethod, h.Count, trained.Training.BestEpoch, best.ValidationUar ?? 0,
+            trained.Duration, learningCurveImage);
     }
 
     public static IReadOnlyList<EpochPoint> Curve(IReadOnlyList<EpochReport> history) =>
@@ -183,26 +201,51 @@ public static class ReportParts
         Charts.ConfusionMatrix(m, labels, normalizedPng, normalized: true, title + " (row-normalized)");
     }
 
-    public static CrossValidationSection CrossValidation(CrossValidationResult cv, string scheme, string procedure, string pooledImage) => new()
+    /// <summary>
+    /// The cross-validation section from its journal records (the folds, the summary with its scheme and procedure, the
+    /// labels): the same builder for the command's report and <c>report --run-id</c>.
+    /// </summary>
+    public static CrossValidationSection CrossValidation(CrossValidationRecord summary, IReadOnlyList<FoldRecord> folds, string[] labels, string pooledImage) => new()
     {
-        Scheme = scheme,
-        Procedure = procedure,
-        Folds = cv.Folds.Select(f => new FoldRow(f.TestSpeaker, f.TestClips, f.Report.Accuracy, f.Report.Uar)).ToList(),
-        MeanAccuracy = cv.Summary.MeanAccuracy,
-        StdAccuracy = cv.Summary.StdAccuracy,
-        MeanUar = cv.Summary.MeanUar,
-        StdUar = cv.Summary.StdUar,
+        Scheme = summary.Scheme,
+        Procedure = summary.Procedure,
+        Folds = folds.OrderBy(f => f.Fold).Select(f => new FoldRow(f.TestSpeaker, f.TestClips, f.LoneClip.Accuracy, f.LoneClip.Uar)).ToList(),
+        MeanAccuracy = summary.MeanAccuracy,
+        StdAccuracy = summary.StdAccuracy,
+        MeanUar = summary.MeanUar,
+        StdUar = summary.StdUar,
         StdKind = "population standard deviation over folds",
-        Labels = cv.Labels,
-        PooledConfusion = cv.Summary.Pooled.Confusion,
+        Labels = labels,
+        PooledConfusion = summary.PooledConfusion,
         PooledConfusionImage = pooledImage,
-        Protocols = cv.ProtocolMeans.Select(m => new ProtocolRow(m.Protocol, ProtocolDescription(m.Protocol), m.MeanUar, m.StdUar, m.Folds)).ToList(),
-        Robustness = Robustness(cv.Robustness),
+        Protocols = summary.Protocols.Select(m => new ProtocolRow(m.Protocol, ProtocolDescription(m.Protocol), m.MeanUar, m.StdUar, m.Folds)).ToList(),
     };
 
     /// <summary>The report's rows of the robustness protocol.</summary>
     public static IReadOnlyList<RobustnessRow> Robustness(IReadOnlyList<RobustnessMean> rows) =>
         rows.Select(r => new RobustnessRow(r.Condition, r.Description, r.MeanUar, r.StdUar, r.DropFromClean, r.Folds)).ToList();
+
+    /// <summary>A fold as the cross-validation's run records it (fold numbers 1-based, in the order of <paramref name="index"/>).</summary>
+    public static FoldRecord Record(FoldResult f, int index) =>
+        new(index, f.TestSpeaker, f.ValidationSpeakers, f.RunId, f.TrainClips, f.ValidationClips, f.TestClips, f.EpochsRun, f.BestEpoch, f.Duration,
+            EvaluationMetrics.From(f.Report), f.Protocols is { } p ? EvaluationMetrics.From(p.SpeakerAll) : null,
+            f.Protocols is { } q ? ProtocolUars(q) : []);
+
+    /// <summary>Every protocol's UAR of one fold, the headline (lone clip) first.</summary>
+    public static ProtocolUar[] ProtocolUars(ProtocolScores p) =>
+    [
+        new("lone clip", p.LoneClip.Uar),
+        .. (p.Streamed is { } s ? [new ProtocolUar("streamed", s.Uar)] : Array.Empty<ProtocolUar>()),
+        .. (p.StreamedLastSmoothed is { } l ? [new ProtocolUar("streamed, last smoothed hop", l.Uar)] : Array.Empty<ProtocolUar>()),
+        .. ProtocolScores.EnrollmentSizes.Where(p.Enrolled.ContainsKey).Select(k => new ProtocolUar($"speaker-adapted, k={k}", p.Enrolled[k])),
+        new("speaker-adapted, all clips", p.SpeakerAll.Uar),
+    ];
+
+    /// <summary>The cross-validation's summary as its run records it.</summary>
+    public static CrossValidationRecord Record(CrossValidationResult cv, string scheme, string procedure) =>
+        new(scheme, procedure, cv.Folds.Count, cv.Summary.MeanAccuracy, cv.Summary.StdAccuracy, cv.Summary.MeanUar, cv.Summary.StdUar,
+            cv.Summary.Pooled.Confusion.Select(r => (int[])r.Clone()).ToArray(),
+            cv.ProtocolMeans.Select(m => new ProtocolMeanUar(m.Protocol, m.MeanUar, m.StdUar, m.Folds)).ToArray());
 
     private static string ProtocolDescription(string protocol) => protocol switch
     {

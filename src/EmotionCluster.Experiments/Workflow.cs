@@ -30,8 +30,14 @@ public sealed record PreparedCorpus(Corpus Corpus, DatasetStats Stats, string[] 
 /// The commands' work on a run directory: prepare (corpus → features via the given provider, dataset sections and
 /// charts), train on the 70/20/10 split (model artifact, metrics, charts), leave-one-speaker-out, and the report.
 /// </summary>
-public sealed class Workflow(ExperimentSettings settings, IFeatureProvider provider, RunDirectory run, IRunObserver observer, EmotionCluster.Training.IModelTrainer? trainer = null)
+/// <param name="journal">Where the runs' results are recorded beyond the trainer's own records (folds, cross-validation
+/// summaries, where each run's results went), so <c>report --run-id</c> can rebuild the report; null records nothing.</param>
+/// <param name="job">This command's job id (shared by the runs of one command); null makes a new one.</param>
+/// <param name="foldTrainer">Trainer nodes of the cluster: with any Up, cross-validation spreads its folds over them.</param>
+public sealed class Workflow(ExperimentSettings settings, IFeatureProvider provider, RunDirectory run, IRunObserver observer, EmotionCluster.Training.IModelTrainer? trainer = null,
+    EmotionCluster.Training.IRunJournal? journal = null, string? job = null, EmotionCluster.Training.IFoldTrainer? foldTrainer = null)
 {
+
     public const string DistributionChart = "emotion_distribution.png";
     public const string SpeakerChart = "speaker_distribution.png";
     public const string SpectrogramChart = "spectrogram_example.png";
@@ -41,12 +47,25 @@ public sealed class Workflow(ExperimentSettings settings, IFeatureProvider provi
     public const string CvConfusionChart = "confusion_loso.png";
     public const string CvNormalizedConfusionChart = "confusion_loso_normalized.png";
 
-    public ExperimentRunner Runner { get; } = new(settings, trainer);
+    public ExperimentRunner Runner { get; } = new(settings, trainer, foldTrainer, Path.Combine(run.Root, "checkpoints", "folds"));
+
+    /// <summary>The command's job: every run it records carries it (<see cref="EmotionCluster.Evaluator.ArtifactsRecord.Job"/>).</summary>
+    public string Job { get; } = job ?? NewJobId();
+
+    /// <summary>"job-", the UTC start (yyyyMMddHHmmss) and 8 random hex digits.</summary>
+    public static string NewJobId() =>
+        $"job-{DateTime.UtcNow:yyyyMMddHHmmss}-{Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(4))}";
+
+    /// <summary>Records where a run's results went (no journal: nothing).</summary>
+    public void RecordArtifacts(string runId, EmotionCluster.Evaluator.ReportRole role, string directory, string description,
+        EmotionCluster.Evaluator.SplitCount[] split, TimeSpan duration, CancellationToken ct = default) =>
+        journal?.Record(new EmotionCluster.Evaluator.RecordArtifacts(runId,
+            new EmotionCluster.Evaluator.ArtifactsRecord(Job, role, Path.GetFullPath(directory), description, split, duration)), ct);
     public RunDirectory Run => run;
     public IFeatureProvider Provider => provider;
 
     /// <summary>Another experiment on the same node (feature provider and trainer), writing to <paramref name="directory"/>.</summary>
-    public Workflow With(ExperimentSettings other, RunDirectory directory) => new(other, provider, directory, observer, trainer);
+    public Workflow With(ExperimentSettings other, RunDirectory directory) => new(other, provider, directory, observer, trainer, journal, Job, foldTrainer);
 
     /// <param name="perEmotionLimit">Keep at most this many clips per emotion (quick runs); null keeps all.</param>
     public async Task<PreparedCorpus> PrepareAsync(CorpusSource source, string commandLine, int? perEmotionLimit = null, CancellationToken ct = default)
@@ -119,8 +138,10 @@ public sealed class Workflow(ExperimentSettings settings, IFeatureProvider provi
         run.WriteText(SplitManifest.FileName, SplitManifest.Of(split).ToJson());
         run.WriteText(Predictions.TestFile, Predictions.ToJson(Predictions.Of(split.Test, trained.Labels, trained.TestOutput)));
         run.Save("history", trained.Training.History);
-        run.Save("training", ReportParts.Training(settings, trained, $"stratified by emotion, 70/20/10, seed {settings.Training.Seed}", run.File(LearningCurveChart)));
-        run.Save("evaluation", ReportParts.Evaluation(trained.Test, $"held-out test set (10%, {split.Test.Count} clips)", run.File(ConfusionChart), run.File(NormalizedConfusionChart)));
+        string splitMethod = SplitMethod(settings);
+        run.Save("training", ReportParts.Training(settings, trained, splitMethod, run.File(LearningCurveChart)));
+        run.Save("evaluation", ReportParts.Evaluation(trained.Test, TestSetName(split.Test.Count), run.File(ConfusionChart), run.File(NormalizedConfusionChart)));
+        RecordArtifacts(trained.RunId, EmotionCluster.Evaluator.ReportRole.Split, run.Root, splitMethod, ReportParts.Counts(split, trained.Labels), trained.Duration, ct);
         observer.Line($"test: accuracy {trained.Test.Accuracy:0.000}, UAR {trained.Test.Uar:0.000} (best epoch {trained.Training.BestEpoch} of {trained.Training.History.Count}); model {run.File(RunDirectory.ModelFile)}; run {trained.RunId}");
         if (trained.Protocols is { } p)
         {
@@ -134,6 +155,12 @@ public sealed class Workflow(ExperimentSettings settings, IFeatureProvider provi
         }
         return trained;
     }
+
+    /// <summary>How the main split is made, as the report and the journal say it.</summary>
+    public static string SplitMethod(ExperimentSettings s) => $"stratified by emotion, 70/20/10, seed {s.Training.Seed}";
+
+    /// <summary>The evaluation section's set name for a test part of <paramref name="clips"/> clips.</summary>
+    public static string TestSetName(int clips) => $"held-out test set (10%, {clips} clips)";
 
     /// <summary>Leave-one-speaker-out (early-stopping set per <see cref="ExperimentSettings.LosoValidation"/>); saves per-fold lines, the summary and the pooled confusion matrix.</summary>
     /// <param name="onlySpeakers">Run only the folds that hold out these speakers (null: every fold).</param>
@@ -154,12 +181,32 @@ public sealed class Workflow(ExperimentSettings settings, IFeatureProvider provi
                 throw new ArgumentException($"no fold holds out speaker(s) {string.Join(", ", unknown)}; the speakers are {string.Join(", ", folds.SelectMany(f => f.TestSpeakers))}");
             folds = folds.Where(f => f.TestSpeakers.Any(onlySpeakers.Contains)).ToList();
         }
-        observer.Line(groupedFolds is null ? $"leave-one-speaker-out: {folds.Count} folds" : $"{folds.Count} speaker-grouped folds");
+        observer.Line((groupedFolds is null ? $"leave-one-speaker-out: {folds.Count} folds" : $"{folds.Count} speaker-grouped folds") +
+                      (folds.Count > 1 && foldTrainer is { Trainers: > 0 } t ? $", spread over {t.Trainers} trainer node(s)" : ""));
+        string scheme = groupedFolds is { } groups ? $"{groups} speaker-grouped folds" : "leave-one-speaker-out";
+        string heldOut = groupedFolds is null ? "the held-out speaker" : "the held-out speakers";
+        string procedure = settings.LosoValidation == LosoValidation.NextSpeaker
+            ? $"per fold: train on the other speakers but one, early stopping on that one (the next speaker in order), test on {heldOut}, each clip scored on its own"
+            : $"per fold: train on 80% of the other speakers' clips, early stopping on the remaining 20% (stratified by emotion), test on {heldOut}, each clip scored on its own";
+        // the cross-validation is a run of its own in the journal: its folds (each with its training run) and its summary
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        string cvRunId = $"cv-{Job["job-".Length..]}-{Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(string.Join(',', folds.SelectMany(f => f.TestSpeakers)))))[..8]}";
+        journal?.Record(new EmotionCluster.Evaluator.StartRun(cvRunId, settings.ToJson(), prepared.Labels), ct);
+        var records = new List<EmotionCluster.Evaluator.FoldRecord>();
         var cv = Runner.CrossValidate(prepared.Features, folds, prepared.Labels, new SyncProgress<TrainingProgress>(observer.Epoch),
-            f => observer.Line($"fold speaker {f.TestSpeaker}: {f.Protocols!.Describe()}; lone clip accuracy {f.Report.Accuracy:0.000} " +
-                               $"({f.TestClips} clips, best epoch {f.BestEpoch}/{f.EpochsRun}, {f.Duration.TotalSeconds:0}s, run {f.RunId})" +
-                               (f.Robustness is { } r ? "; lone clip UAR by condition: " + string.Join(", ", r.Select(c => $"{c.Key} {c.Value:0.000}")) : "")), ct,
+            f =>
+            {
+                var record = ReportParts.Record(f, f.Fold);
+                records.Add(record);
+                journal?.Record(new EmotionCluster.Evaluator.RecordFold(cvRunId, record), ct);
+                observer.Line($"fold speaker {f.TestSpeaker}: {f.Protocols!.Describe()}; lone clip accuracy {f.Report.Accuracy:0.000} " +
+                              $"({f.TestClips} clips, best epoch {f.BestEpoch}/{f.EpochsRun}, {f.Duration.TotalSeconds:0}s, run {f.RunId}" +
+                              (f.Node is null ? ")" : $", trained on {f.Node}{(f.Dispatches > 1 ? $" after {f.Dispatches - 1} trainer(s) left mid-fold" : "")})") +
+                              (f.Robustness is { } r ? "; lone clip UAR by condition: " + string.Join(", ", r.Select(c => $"{c.Key} {c.Value:0.000}")) : ""));
+            }, ct,
             new CrossValidationOptions { FoldModels = save ? run.File(CrossValidationOptions.FoldsFolder) : null, Robustness = robustness });
+        var summary = ReportParts.Record(cv, scheme, procedure);
+        journal?.Record(new EmotionCluster.Evaluator.CompleteCrossValidation(cvRunId, summary), ct);
         observer.Line($"LOSO mean accuracy {cv.Summary.MeanAccuracy:0.000} ± {cv.Summary.StdAccuracy:0.000}, mean UAR {cv.Summary.MeanUar:0.000} ± {cv.Summary.StdUar:0.000} " +
                       "(lone clip: each clip on its own, as predict FILE)");
         foreach (var m in cv.ProtocolMeans)
@@ -167,9 +214,8 @@ public sealed class Workflow(ExperimentSettings settings, IFeatureProvider provi
         if (cv.Robustness.Count > 0) observer.Line("lone clip under recording conditions (mean UAR ± std over folds, drop from clean):");
         foreach (var c in cv.Robustness)
             observer.Line($"  {c.Condition}: {c.MeanUar:0.000} ± {c.StdUar:0.000}, drop {c.DropFromClean:+0.000;-0.000;0.000} ({c.Folds} folds)");
+        if (journal is not null) observer.Line($"cross-validation run {cvRunId}");
         if (!save) return cv;
-        string scheme = groupedFolds is { } groups ? $"{groups} speaker-grouped folds" : "leave-one-speaker-out";
-        string heldOut = groupedFolds is null ? "the held-out speaker" : "the held-out speakers";
         ReportParts.DrawConfusion(cv.Summary.Pooled.Confusion, cv.Labels, run.File(CvConfusionChart), run.File(CvNormalizedConfusionChart),
             $"{char.ToUpperInvariant(scheme[0])}{scheme[1..]}, pooled confusion matrix (lone clip)");
         run.WriteText("crossval.json", cv.Summary.ToJson()); // the headline: lone clip
@@ -177,11 +223,11 @@ public sealed class Workflow(ExperimentSettings settings, IFeatureProvider provi
         run.WriteText("crossval_protocols.json", System.Text.Json.JsonSerializer.Serialize(cv.ProtocolMeans, new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
         if (cv.Robustness.Count > 0) run.WriteText(RobustnessProtocol.FileName, RobustnessProtocol.ToJson(cv.Robustness));
         run.Save("folds", cv.Folds.Select(f => new { f.TestSpeaker, f.RunId, f.ValidationSpeakers, f.TrainClips, f.ValidationClips, f.TestClips, f.EpochsRun, f.BestEpoch, f.Report.Accuracy, f.Report.Uar, Seconds = f.Duration.TotalSeconds }).ToList());
-        run.Save("crossvalidation", ReportParts.CrossValidation(cv, scheme,
-            settings.LosoValidation == LosoValidation.NextSpeaker
-                ? $"per fold: train on the other speakers but one, early stopping on that one (the next speaker in order), test on {heldOut}, each clip scored on its own"
-                : $"per fold: train on 80% of the other speakers' clips, early stopping on the remaining 20% (stratified by emotion), test on {heldOut}, each clip scored on its own",
-            run.File(CvConfusionChart)));
+        run.Save("crossvalidation", ReportParts.CrossValidation(summary, records, cv.Labels, run.File(CvConfusionChart)) with
+        {
+            Robustness = ReportParts.Robustness(cv.Robustness),
+        });
+        RecordArtifacts(cvRunId, EmotionCluster.Evaluator.ReportRole.CrossValidation, run.Root, scheme, [], clock.Elapsed, ct);
         return cv;
     }
 

@@ -29,7 +29,8 @@ public sealed class EvaluatorRegionSink(IReadOnlyActorRegistry registry) : IEval
 
     /// <summary>The evaluator records validation metrics; an epoch without a validation set has none (null).</summary>
     internal static IEvaluatorCommand? Command(EpochMetrics metrics, ClassificationReport? validation) =>
-        validation is null ? null : RecordEpoch.FromReport(metrics.RunId, metrics.Epoch, metrics.TrainLoss, metrics.ValidationLoss, validation);
+        validation is null ? null : RecordEpoch.FromReport(metrics.RunId, metrics.Epoch, metrics.TrainLoss, metrics.ValidationLoss, validation)
+            with { LearningRate = metrics.LearningRate, Seconds = metrics.Seconds };
 
     /// <exception cref="InvalidDataException">the run's outbox file is damaged (the message names it and the fix).</exception>
     public IEvaluationSink ForRun(IUntypedActorContext context, string directory)

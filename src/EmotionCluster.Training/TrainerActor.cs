@@ -9,10 +9,12 @@ namespace EmotionCluster.Training;
 /// What to train: a manifest on this node's disk (<see cref="ManifestPath"/>, features from the node's store; what
 /// trainer nodes are given) or examples already shaped in memory (<see cref="Data"/> with its <see cref="RunId"/>; what
 /// the CLI's jobs give the trainer of their embedded node). <see cref="ModelOutput"/> and
-/// <see cref="CheckpointDirectory"/> override the node's <see cref="TrainerOptions"/> for this run.
+/// <see cref="CheckpointDirectory"/> override the node's <see cref="TrainerOptions"/> for this run. <see cref="Solo"/>: this
+/// node trains the run alone (a fold of a fold-parallel cross-validation), whatever other trainers there are; a
+/// manifest job's <see cref="RunId"/>, when given, names the run instead of the manifest's hash.
 /// </summary>
 public sealed record TrainingJob(string? ManifestPath = null, TrainingData? Data = null, string? RunId = null,
-    string? ModelOutput = null, string? CheckpointDirectory = null)
+    string? ModelOutput = null, string? CheckpointDirectory = null, bool Solo = false)
 {
     public void Validate()
     {
@@ -57,6 +59,7 @@ public sealed class TrainerActor : ReceiveActor
     private IActorRef? current;
     private bool currentEnded; // the current run ended (it stays to answer late replicas until the next run)
     private IActorRef? requester;
+    private bool remoteRequester; // the requester is a fold dispatcher on another node: it gets FoldTrained / FoldFailed
     private int started;
 
     public TrainerActor(TrainerOptions options, IFeatureStore store, TrainingStatusBoard board, IEvaluationSink? sink, Action<string>? output)
@@ -71,14 +74,15 @@ public sealed class TrainerActor : ReceiveActor
         Receive<RunEnded>(m => Sender.Equals(current), m =>
         {
             currentEnded = true;
-            requester?.Tell(new TrainingCompleted(m.RunId, m.ModelPath, m.BestEpoch, m.EpochsRun, m.StoppedEarly, m.Test));
+            requester?.Tell(remoteRequester
+                ? new FoldTrained(m.RunId, m.ModelPath, m.BestEpoch, m.EpochsRun, m.StoppedEarly)
+                : new TrainingCompleted(m.RunId, m.ModelPath, m.BestEpoch, m.EpochsRun, m.StoppedEarly, m.Test));
             requester = null;
         });
         Receive<RunFailed>(m => Sender.Equals(current), m =>
         {
             currentEnded = true;
-            requester?.Tell(new Status.Failure(new InvalidOperationException($"training failed: {m.Reason}")));
-            requester = null;
+            Fail($"training failed: {m.Reason}", m.RunId);
             EndCurrent();
         });
         Receive<RunEnded>(_ => { }); // of a run already replaced
@@ -91,10 +95,23 @@ public sealed class TrainerActor : ReceiveActor
             {
                 // stopped by its supervisor after failing again and again: whoever waits for it hears so
                 board.SetState("failed", null, "the training run kept failing and was stopped; see the node's log");
-                requester?.Tell(new Status.Failure(new InvalidOperationException("training failed: the run kept failing and was stopped; see the node's log")));
-                requester = null;
+                Fail("training failed: the run kept failing and was stopped; see the node's log", null);
             }
             current = null;
+        });
+        Receive<TrainFold>(m =>
+        {
+            var job = new TrainingJob(ManifestPath: m.ManifestPath, RunId: m.RunId, ModelOutput: m.ModelOutput, CheckpointDirectory: m.CheckpointDirectory, Solo: true);
+            if (current is not null && !currentEnded)
+            {
+                Sender.Tell(new FoldFailed(m.RunId, Busy));
+                return;
+            }
+            EndCurrent();
+            requester = Sender;
+            remoteRequester = true;
+            output?.Invoke($"fold job run={m.RunId} manifest={m.ManifestPath} from {Sender.Path.Address}");
+            Run(job);
         });
         Receive<ITrainingMessage>(m =>
         {
@@ -144,7 +161,18 @@ public sealed class TrainerActor : ReceiveActor
         }
         EndCurrent(); // an ended run (kept to answer late replicas) makes way
         requester = Sender;
+        remoteRequester = false;
         Run(m.Job);
+    }
+
+    /// <summary><see cref="FoldFailed.Reason"/> of a fold sent to a trainer that is busy with another run: send it elsewhere or later.</summary>
+    public const string Busy = "busy";
+
+    private void Fail(string reason, string? runId)
+    {
+        if (requester is null) return;
+        requester.Tell(remoteRequester ? new FoldFailed(runId ?? "", reason) : new Status.Failure(new InvalidOperationException(reason)));
+        requester = null;
     }
 
     private void Run(TrainingJob job)

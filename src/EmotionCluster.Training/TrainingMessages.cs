@@ -77,6 +77,20 @@ public sealed record EpochMetrics(
     public bool IsBest { get; init; }
 }
 
+/// <summary>
+/// A fold dispatcher (the CLI's fold-parallel cross-validation) → a trainer node's <see cref="TrainerActor"/>: train the
+/// manifest at <see cref="ManifestPath"/> (features from that node's store) alone as run <see cref="RunId"/>, write the
+/// model and checkpoints where given (a disk the dispatcher reads: the same machine or a shared volume). Answered with
+/// <see cref="FoldTrained"/> or <see cref="FoldFailed"/>.
+/// </summary>
+public sealed record TrainFold(string RunId, string ManifestPath, string ModelOutput, string CheckpointDirectory) : ITrainingMessage;
+
+/// <summary>Trainer → fold dispatcher: the fold's run ended; its model (best validation epoch) is at <see cref="ModelPath"/>.</summary>
+public sealed record FoldTrained(string RunId, string? ModelPath, int BestEpoch, int EpochsRun, bool StoppedEarly) : ITrainingMessage;
+
+/// <summary>Trainer → fold dispatcher: the fold could not be trained here (<see cref="TrainerActor.Busy"/>: another run is live).</summary>
+public sealed record FoldFailed(string RunId, string Reason) : ITrainingMessage;
+
 public static class TrainingTopics
 {
     public const string Progress = "training-progress";
@@ -112,6 +126,12 @@ public static class TrainingMessages
             r => new NeedState(r.ReadString(), r.ReadInt64(), r.ReadInt64(), r.ReadString()));
         EmotionClusterSerializer.Register<StateSnapshot>("TRX", (w, m) => { w.Write(m.RunId); w.Write(m.Step); w.Write(m.TransferId); },
             r => new StateSnapshot(r.ReadString(), r.ReadInt64(), r.ReadString()));
+        EmotionClusterSerializer.Register<TrainFold>("TRJ", (w, m) => { w.Write(m.RunId); w.Write(m.ManifestPath); w.Write(m.ModelOutput); w.Write(m.CheckpointDirectory); },
+            r => new TrainFold(r.ReadString(), r.ReadString(), r.ReadString(), r.ReadString()));
+        EmotionClusterSerializer.Register<FoldTrained>("TRK",
+            (w, m) => { w.Write(m.RunId); w.Write(m.ModelPath ?? ""); w.Write(m.BestEpoch); w.Write(m.EpochsRun); w.Write(m.StoppedEarly); },
+            r => new FoldTrained(r.ReadString(), r.ReadString() is { Length: > 0 } path ? path : null, r.ReadInt32(), r.ReadInt32(), r.ReadBoolean()));
+        EmotionClusterSerializer.Register<FoldFailed>("TRL", (w, m) => { w.Write(m.RunId); w.Write(m.Reason); }, r => new FoldFailed(r.ReadString(), r.ReadString()));
         EmotionClusterSerializer.Register<TrainingFinished>("TRD", (w, m) => { w.Write(m.RunId); w.Write(m.Steps); w.Write(m.Epochs); },
             r => new TrainingFinished(r.ReadString(), r.ReadInt64(), r.ReadInt32()));
         EmotionClusterSerializer.Register<TrainingProgress>("TRP",

@@ -152,7 +152,7 @@ public sealed class TrainingRunActor : ReceiveActor, IWithTimers
             {
                 var manifest = TrainingManifest.Load(job.ManifestPath!);
                 data = TrainingData.Load(manifest, store, options.ForThisNode(manifest.GetRecipe(job.ManifestPath!)));
-                runId = RunIdentity.Of(manifest);
+                runId = job.RunId ?? RunIdentity.Of(manifest); // a CLI's fold names its run (one per invocation)
             }
             replica = new DataParallelReplica(runId, data);
             Context.Parent.Tell(new TrainerActor.RunIdentified(runId));
@@ -224,7 +224,7 @@ public sealed class TrainingRunActor : ReceiveActor, IWithTimers
     private void UpdateCoordinator()
     {
         // a job whose examples are in this process only (the CLI's) is trained here alone; a manifest's run by the oldest trainer
-        var oldest = job.Data is not null ? cluster.SelfAddress
+        var oldest = job.Data is not null || job.Solo ? cluster.SelfAddress
             : trainers.Values.Where(m => m.Status == MemberStatus.Up).OrderBy(m => m, Member.AgeOrdering).FirstOrDefault()?.Address;
         if (oldest is null || oldest.Equals(coordinator)) return;
         coordinator = oldest;
@@ -251,7 +251,7 @@ public sealed class TrainingRunActor : ReceiveActor, IWithTimers
         {
             if (started || finished) return;
             int readyCount = 1 + ready.Keys.Count(Eligible);
-            if (readyCount >= options.MinReplicas || DateTime.UtcNow - coordinatorSince >= options.StartTimeout)
+            if (readyCount >= (job.Solo ? 1 : options.MinReplicas) || DateTime.UtcNow - coordinatorSince >= options.StartTimeout)
             {
                 started = true;
                 epochClock.Restart();
@@ -519,7 +519,7 @@ public sealed class TrainingRunActor : ReceiveActor, IWithTimers
     /// <summary>Writes the new best model and announces it on the node's event stream.</summary>
     private void SaveBestModel(DataParallelReplica r, int epoch, double uar)
     {
-        if (job.Data is not null || string.IsNullOrWhiteSpace(options.BestModelOutput)) return; // a CLI job's model is its own
+        if (job.Data is not null || job.Solo || string.IsNullOrWhiteSpace(options.BestModelOutput)) return; // a CLI job's model (or fold's) is its own
         string path = Path.GetFullPath(options.BestModelOutput);
         try
         {

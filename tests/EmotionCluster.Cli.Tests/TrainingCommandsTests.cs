@@ -194,6 +194,80 @@ public class TrainingCommandsTests
         // emotion and speaker distributions, example spectrogram, learning curve, test confusion (counts, normalized), LOSO pooled confusion
         Assert.Equal(7, images.Count);
         foreach (string link in images) Png.AssertValid(Path.Combine(run, Uri.UnescapeDataString(link)));
+
+        // the journal has the job's three runs (split, cross-validation with every fold, MFCC) and rebuilds the same report
+        var runs = Journal(dir.File("emotioncluster.db"));
+        var split = Assert.Single(runs, r => r.Artifacts?.Artifacts.Role == EmotionCluster.Evaluator.ReportRole.Split);
+        var cv = Assert.Single(runs, r => r.Artifacts?.Artifacts.Role == EmotionCluster.Evaluator.ReportRole.CrossValidation);
+        Assert.Single(runs, r => r.Artifacts?.Artifacts.Role == EmotionCluster.Evaluator.ReportRole.Mfcc);
+        Assert.Equal(EmotionCluster.Evaluator.RunStatus.Completed, cv.Status);
+        Assert.All(cv.Folds, f => Assert.Contains(runs, r => r.RunId == f.Fold.FoldRunId && r.Status == EmotionCluster.Evaluator.RunStatus.Completed));
+        var saved = CrossValidationSummary.FromJson(File.ReadAllText(Path.Combine(run, "crossval.json")));
+        Assert.Equal(saved.MeanUar, cv.CrossValidation!.Summary.MeanUar);
+        Assert.Equal(saved.Folds, cv.Folds.Count); // one per speaker of the subset
+        Assert.Equal(Enumerable.Range(1, saved.Folds), cv.Folds.Select(f => f.Fold.Fold));
+        AssertRebuiltReportIsTheSame(dir, run, cv.RunId, ["training", "evaluation", "crossvalidation", "mfcc"]);
+        AssertRebuiltReportIsTheSame(dir, run, split.RunId, ["training", "evaluation", "crossvalidation", "mfcc"]);
+    }
+
+    [EmoDbFact]
+    public void After_the_main_job_runs_list_shows_its_run_runs_show_its_epochs_and_report_run_id_rebuilds_the_same_report()
+    {
+        using var dir = new TempDir();
+        string run = dir.File("run");
+        var (code, output, error) = Run("run", "--data", Datasets.RequireEmoDb(), "--out", run, "--store", dir.File("features"),
+            "--limit", "6", "--epochs", "3", "--emotions", "anger,sadness,neutral", "--no-crossval", "--no-mfcc");
+        Assert.True(code == 0, error + output);
+        string db = $"Data Source={dir.File("emotioncluster.db")}";
+        var trained = Assert.Single(Journal(dir.File("emotioncluster.db")));
+        Assert.Equal(3, trained.Epochs.Count);
+        Assert.All(trained.Epochs, e => Assert.True(e.LearningRate > 0 && e.Seconds > 0));
+        var metrics = ClassificationReport.FromJson(File.ReadAllText(Path.Combine(run, "metrics_test.json")));
+        Assert.Equal(metrics.Uar, trained.Completed!.Test!.Uar, 12); // the journal's test metrics are the command's
+
+        (code, output, error) = Run("runs", "list", "--db", db, "--json");
+        Assert.True(code == 0, error + output);
+        using (var list = JsonDocument.Parse(output))
+        {
+            var row = Assert.Single(list.RootElement.EnumerateArray());
+            Assert.Equal(trained.RunId, row.GetProperty("runId").GetString());
+            Assert.Equal(metrics.Uar, row.GetProperty("testUar").GetDouble(), 12);
+        }
+        (code, output, error) = Run("runs", "show", trained.RunId, "--db", db, "--json");
+        Assert.True(code == 0, error + output);
+        using (var shown = JsonDocument.Parse(output))
+            Assert.Equal(3, shown.RootElement.GetProperty("epochs").GetArrayLength());
+
+        AssertRebuiltReportIsTheSame(dir, run, trained.RunId, ["training", "evaluation"]);
+
+        (code, _, error) = Run("report", "--run-id", "train-0000000000000000", "--db", db);
+        Assert.Equal(2, code);
+        Assert.Contains($"no run 'train-0000000000000000' in the journal; runs: {trained.RunId}", error);
+    }
+
+    private static IReadOnlyList<EmotionCluster.Evaluator.RunView> Journal(string sqliteFile)
+    {
+        var settings = new EmotionCluster.Evaluator.PersistenceSettings { ConnectionString = $"Data Source={sqliteFile}" };
+        var reader = EmotionCluster.Evaluator.JournalReader.OpenAsync(settings).GetAwaiter().GetResult();
+        try { return reader.Catalog.ListRunsAsync().GetAwaiter().GetResult(); }
+        finally { reader.DisposeAsync().AsTask().GetAwaiter().GetResult(); }
+    }
+
+    /// <summary>
+    /// Deletes the result sections the command wrote and their charts, rebuilds the report from the journal with
+    /// <c>report --run-id</c>, and checks that it is the command's report, byte for byte, with every chart drawn again.
+    /// </summary>
+    private static void AssertRebuiltReportIsTheSame(TempDir dir, string run, string runId, string[] resultParts)
+    {
+        string original = File.ReadAllText(Path.Combine(run, "report.md"));
+        foreach (string part in resultParts) File.Delete(Path.Combine(run, "parts", part + ".json"));
+        string[] charts = ["learning_curve", "confusion_test", "confusion_test_normalized", "confusion_loso", "confusion_loso_normalized"];
+        foreach (string chart in charts) File.Delete(Path.Combine(run, chart + ".png"));
+        var (code, output, error) = Run("report", "--run-id", runId, "--db", $"Data Source={dir.File("emotioncluster.db")}", "--output", Path.Combine(run, "report.md"));
+        Assert.True(code == 0, error + output);
+        Assert.Equal(original, File.ReadAllText(Path.Combine(run, "report.md")));
+        var images = System.Text.RegularExpressions.Regex.Matches(original, @"!\[[^\]]*\]\(([^)]+)\)").Select(m => m.Groups[1].Value).ToList();
+        foreach (string link in images) Png.AssertValid(Path.Combine(run, Uri.UnescapeDataString(link)));
     }
 
     [EmoDbFact]

@@ -200,4 +200,49 @@ public sealed class RunHistoryTests
         Assert.Equal(4, m.Count);
         Assert.Equal(report.ToJson(), m.ToReport(Samples.Labels).ToJson());
     }
+
+    [Fact]
+    public void A_cross_validation_records_each_fold_once_in_any_order_and_completes_with_its_summary_over_all_of_them()
+    {
+        var h = Started("cv1");
+        h.Apply(Persisted(h.Decide(new RecordFold("cv1", Samples.Fold(2)), T0)));     // fold-parallel: fold 2 may end first
+        Assert.IsType<Decision.AlreadyRecorded>(h.Decide(new RecordFold("cv1", Samples.Fold(2)), T0)); // a retried send
+        Assert.Contains("other results", Assert.IsType<Decision.Reject>(h.Decide(new RecordFold("cv1", Samples.Fold(2) with { TestClips = 99 }), T0)).Reason);
+        var early = Assert.IsType<Decision.Reject>(h.Decide(new CompleteCrossValidation("cv1", Samples.Summary(2)), T0));
+        Assert.Contains("missing: 1", early.Reason);
+        h.Apply(Persisted(h.Decide(new RecordFold("cv1", Samples.Fold(1)), T0)));
+        var wrongShape = Samples.Summary(2) with { PooledConfusion = [[1, 2], [3, 4]] };
+        Assert.Contains("not 3 x 3", Assert.IsType<Decision.Reject>(h.Decide(new CompleteCrossValidation("cv1", wrongShape), T0)).Reason);
+        h.Apply(Persisted(h.Decide(new CompleteCrossValidation("cv1", Samples.Summary(2)), T0)));
+
+        Assert.Equal(RunStatus.Completed, h.Status);
+        Assert.Equal([1, 2], h.View.Folds.Select(f => f.Fold.Fold));
+        Assert.Equal(Samples.Summary(2), h.View.CrossValidation!.Summary);
+        Assert.Contains("already completed", Assert.IsType<Decision.Reject>(h.Decide(new RecordFold("cv1", Samples.Fold(3)), T0)).Reason);
+        Assert.Equal(0.6, RunCatalog.Summarize(h.View).TestUar); // runs list: the mean lone-clip UAR over the folds
+    }
+
+    [Fact]
+    public void Artifacts_are_recorded_once_after_the_start_also_when_the_run_completed()
+    {
+        var none = new RunHistory("r0");
+        Assert.Contains("not started", Assert.IsType<Decision.Reject>(none.Decide(new RecordArtifacts("r0", Samples.Artifacts()), T0)).Reason);
+        var h = Started();
+        Record(h, 1, 0);
+        h.Apply(Persisted(h.Decide(new CompleteRun("r1", 1, Samples.Metrics(2)), T0)));
+        Assert.Contains("absolute", Assert.IsType<Decision.Reject>(h.Decide(new RecordArtifacts("r1", Samples.Artifacts() with { Directory = "out/run" }), T0)).Reason);
+        h.Apply(Persisted(h.Decide(new RecordArtifacts("r1", Samples.Artifacts()), T0)));
+        Assert.IsType<Decision.AlreadyRecorded>(h.Decide(new RecordArtifacts("r1", Samples.Artifacts()), T0));
+        Assert.IsType<Decision.Reject>(h.Decide(new RecordArtifacts("r1", Samples.Artifacts() with { Job = "job-other" }), T0));
+        Assert.Equal(Samples.Artifacts(), h.View.Artifacts!.Artifacts);
+        Assert.Equal(RunStatus.Completed, h.Status);
+    }
+
+    [Fact]
+    public void An_epoch_keeps_its_learning_rate_and_duration()
+    {
+        var h = Started();
+        h.Apply(Persisted(h.Decide(new RecordEpoch("r1", 1, 0.5, 0.6, Samples.Metrics(1)) { LearningRate = 0.002, Seconds = 4.25 }, T0)));
+        Assert.Equal((0.002, 4.25), (h.Epochs[0].LearningRate, h.Epochs[0].Seconds));
+    }
 }

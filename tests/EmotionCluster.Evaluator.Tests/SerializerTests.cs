@@ -38,6 +38,19 @@ public sealed class SerializerTests
             [new EpochEvaluated("r-1", 1, 1, 1, Samples.Metrics(1), At), new EpochEvaluated("r-1", 2, 0.5, null, Samples.Metrics(2), At)],
             new RunCompleted("r-1", 1, null, At), null),
         new RunView("r-2", null, [], null, new RunFailed("r-2", "x", At)),
+        new EpochEvaluated("r-1", 10, 0.25, 0.5, Samples.Metrics(7), At) { LearningRate = 0.00125, Seconds = 3.5 },
+        new RecordEpoch("r-1", 10, 0.25, 0.5, Samples.Metrics(7)) { LearningRate = 0.00125, Seconds = 3.5 },
+        new FoldCompleted("cv-1", Samples.Fold(2), At),
+        new CrossValidationCompleted("cv-1", Samples.Summary(2), At),
+        new ArtifactsRecorded("r-1", Samples.Artifacts(), At),
+        new RecordFold("cv-1", Samples.Fold(1)),
+        new CompleteCrossValidation("cv-1", Samples.Summary(1)),
+        new RecordArtifacts("r-1", Samples.Artifacts()),
+        new RunView("cv-1", new RunStarted("cv-1", "{}", Samples.Labels, At), [], null, null)
+        {
+            Folds = [new FoldCompleted("cv-1", Samples.Fold(1), At)], CrossValidation = new CrossValidationCompleted("cv-1", Samples.Summary(1), At),
+            Artifacts = new ArtifactsRecorded("cv-1", Samples.Artifacts() with { Role = ReportRole.CrossValidation, Split = [] }, At),
+        },
     });
 
     [Theory]
@@ -64,9 +77,25 @@ public sealed class SerializerTests
     public void Every_type_has_its_own_manifest_and_the_event_manifests_are_versioned()
     {
         var manifests = Values().Select(row => Serializer.Manifest(row.Data)).Distinct().ToList();
-        Assert.Equal(EvaluatorSerializer.Manifests.Count, manifests.Count + 1); // + RecordPredictions
-        Assert.All(new[] { "RunStarted.1", "EpochEvaluated.1", "RunCompleted.1", "RunFailed.1" }, m => Assert.Contains(m, EvaluatorSerializer.Manifests));
+        // + RecordPredictions, and the readers kept for what older versions wrote: EpochEvaluated.1, RecordEpoch (outbox files), RunView
+        Assert.Equal(EvaluatorSerializer.Manifests.Count, manifests.Count + 4);
+        Assert.All(new[] { "RunStarted.1", "EpochEvaluated.1", "EpochEvaluated.2", "RunCompleted.1", "RunFailed.1", "FoldCompleted.1",
+            "CrossValidationCompleted.1", "ArtifactsRecorded.1" }, m => Assert.Contains(m, EvaluatorSerializer.Manifests));
         Assert.NotEqual(EmotionCluster.Cluster.EmotionClusterSerializer.SerializerId, EvaluatorSerializer.SerializerId);
+    }
+
+    [Fact]
+    public void Epochs_written_before_the_learning_rate_was_recorded_still_read()
+    {
+        // EpochEvaluated.1's layout: the .2 payload without its two trailing nullable doubles (two "absent" flags)
+        var evt = new EpochEvaluated("r", 3, 0.5, 0.75, Samples.Metrics(1), At);
+        byte[] v2 = Serializer.ToBinary(evt);
+        Assert.Equal("EpochEvaluated.2", Serializer.Manifest(evt));
+        var old = Assert.IsType<EpochEvaluated>(Serializer.FromBinary(v2[..^2], "EpochEvaluated.1"));
+        Assert.Equal(evt, old);
+        Assert.Null(old.LearningRate);
+        var command = new RecordEpoch("r", 3, 0.5, 0.75, Samples.Metrics(1));
+        Assert.Equal(command, Serializer.FromBinary(Serializer.ToBinary(command)[..^2], "RecordEpoch")); // a trainer's outbox file from before
     }
 
     [Fact]
@@ -83,9 +112,9 @@ public sealed class SerializerTests
     {
         var evt = new EpochEvaluated("r", 1, 1, 1, Samples.Metrics(1), At);
         byte[] bytes = Serializer.ToBinary(evt);
-        var truncated = Assert.Throws<SerializationException>(() => Serializer.FromBinary(bytes[..^5], "EpochEvaluated.1"));
-        Assert.Contains("malformed evaluator 'EpochEvaluated.1'", truncated.Message);
-        var trailing = Assert.Throws<SerializationException>(() => Serializer.FromBinary([.. bytes, 1, 2], "EpochEvaluated.1"));
+        var truncated = Assert.Throws<SerializationException>(() => Serializer.FromBinary(bytes[..^5], "EpochEvaluated.2"));
+        Assert.Contains("malformed evaluator 'EpochEvaluated.2'", truncated.Message);
+        var trailing = Assert.Throws<SerializationException>(() => Serializer.FromBinary([.. bytes, 1, 2], "EpochEvaluated.2"));
         Assert.Contains("2 trailing bytes", trailing.Message);
         var unknown = Assert.Throws<SerializationException>(() => Serializer.FromBinary(bytes, "EpochEvaluated.9"));
         Assert.Contains("unknown evaluator manifest 'EpochEvaluated.9'", unknown.Message);

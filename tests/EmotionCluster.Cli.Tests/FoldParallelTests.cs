@@ -1,0 +1,102 @@
+using EmotionCluster.Evaluator;
+using EmotionCluster.Testing;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace EmotionCluster.Cli.Tests;
+
+/// <summary>
+/// Fold-parallel cross-validation: the CLI joins a cluster of two trainer-node processes on loopback and spreads its
+/// folds over them; every fold is persisted, also when a trainer node is killed (SIGKILL) mid-fold.
+/// </summary>
+[Collection("training")]
+public sealed class FoldParallelTests(ITestOutputHelper output) : IDisposable
+{
+    private static readonly TimeSpan Startup = TimeSpan.FromSeconds(120);
+    private readonly TempDir _dir = new();
+    private readonly List<NodeProcess> _nodes = [];
+
+    private void Log(string line)
+    {
+        try { output.WriteLine(line); } catch (InvalidOperationException) { }
+    }
+
+    public void Dispose()
+    {
+        foreach (var n in _nodes)
+        {
+            n.Kill();
+            n.Dispose();
+        }
+        _dir.Dispose();
+    }
+
+    private async Task<List<NodeProcess>> StartTrainers(string store)
+    {
+        int[] ports = [NodeProcess.FreePort(), NodeProcess.FreePort()];
+        for (int i = 0; i < ports.Length; i++)
+            _nodes.Add(NodeProcess.Start($"trainer{i + 1}", ports[i],
+            [
+                "run", "--port", ports[i].ToString(), "--seed", NodeProcess.Address(ports[0]), "--roles", "trainer", "--store", store,
+                "--http-port", "-1", "--sbr-stable-after", "3", "--heartbeat-pause", "2",
+            ], Log));
+        foreach (var n in _nodes) await n.WaitForLine(l => l.StartsWith("node started:"), Startup);
+        return _nodes;
+    }
+
+    private static IReadOnlyList<RunView> Journal(string sqliteFile)
+    {
+        var reader = JournalReader.OpenAsync(new PersistenceSettings { ConnectionString = $"Data Source={sqliteFile}" }).GetAwaiter().GetResult();
+        try { return reader.Catalog.ListRunsAsync().GetAwaiter().GetResult(); }
+        finally { reader.DisposeAsync().AsTask().GetAwaiter().GetResult(); }
+    }
+
+    private Task<(int Code, string Out, string Err)> Crossval(NodeProcess seed, string store) => Task.Run(() => InProcessCli.Run(
+        "crossval", "--data", Datasets.RequireEmoDb(), "--out", _dir.File("run"), "--store", store, "--speakers", "03,08",
+        "--limit", "10", "--epochs", "6", "--patience", "0", "--emotions", "anger,sadness,neutral", "--join", NodeProcess.Address(seed.Port)));
+
+    /// <summary>Both folds are in the journal once each: the cross-validation's run lists them and each fold's training run completed.</summary>
+    private void AssertBothFoldsPersistedOnce(string sqliteFile)
+    {
+        var runs = Journal(sqliteFile);
+        var cv = Assert.Single(runs, r => r.Folds.Count > 0);
+        Assert.Equal(RunStatus.Completed, cv.Status);
+        Assert.Equal(["03", "08"], cv.Folds.Select(f => f.Fold.TestSpeaker).Order());
+        var trainingRuns = runs.Where(r => r.RunId != cv.RunId).ToList();
+        Assert.Equal(2, trainingRuns.Count); // one run per fold, none trained twice under another id
+        Assert.Equal(cv.Folds.Select(f => f.Fold.FoldRunId).Order(), trainingRuns.Select(r => r.RunId).Order());
+        foreach (var run in trainingRuns)
+        {
+            Assert.Equal(RunStatus.Completed, run.Status);
+            Assert.Equal(Enumerable.Range(1, 6), run.Epochs.Select(e => e.Epoch)); // every epoch once, none lost at the kill
+            Assert.NotNull(run.Completed!.Test);
+        }
+    }
+
+    [EmoDbFact]
+    public async Task Two_trainer_nodes_each_train_a_fold_and_both_folds_are_persisted()
+    {
+        string store = _dir.File("features");
+        var nodes = await StartTrainers(store);
+        var (code, stdout, error) = await Crossval(nodes[0], store).WaitAsync(TimeSpan.FromMinutes(10));
+        Assert.True(code == 0, error + stdout);
+        foreach (var n in nodes) Assert.Contains(n.Lines, l => l.StartsWith("fold job run=", StringComparison.Ordinal)); // each node trained one
+        AssertBothFoldsPersistedOnce(_dir.File("emotioncluster.db"));
+    }
+
+    [EmoDbFact]
+    public async Task A_trainer_node_killed_mid_fold_loses_no_fold_and_trains_none_twice()
+    {
+        string store = _dir.File("features");
+        var nodes = await StartTrainers(store);
+        var crossval = Crossval(nodes[0], store);
+        var victim = nodes[1]; // not the seed: the survivor's split-brain resolver downs it within seconds
+        await victim.WaitForLine(l => l.StartsWith("fold job run=", StringComparison.Ordinal), TimeSpan.FromMinutes(5));
+        await victim.WaitForLine(l => l.StartsWith("epoch 2 done", StringComparison.Ordinal), TimeSpan.FromMinutes(5));
+        victim.Kill(); // SIGKILL, mid-fold
+        var (code, stdout, error) = await crossval.WaitAsync(TimeSpan.FromMinutes(10)); // a fold lost with its node would hang here
+        Assert.True(code == 0, error + stdout);
+        Assert.True(victim.HasExited);
+        AssertBothFoldsPersistedOnce(_dir.File("emotioncluster.db"));
+    }
+}
