@@ -47,14 +47,7 @@ public sealed record BandStatistics(double[] Mean, double[] Std)
             frames += s.Frames;
         }
         if (sum is null || sq is null || frames == 0) throw new ArgumentException("band statistics need at least one frame");
-        var mean = new double[sum.Length];
-        var std = new double[sum.Length];
-        for (int b = 0; b < sum.Length; b++)
-        {
-            mean[b] = sum[b] / frames;
-            std[b] = Math.Sqrt(Math.Max(sq[b] / frames - mean[b] * mean[b], 0));
-        }
-        return new BandStatistics(mean, std) { Frames = frames };
+        return FromMoments(sum, sq, frames, frames);
     }
 
     /// <summary>
