@@ -172,10 +172,11 @@ public sealed record TrainingData(
                     var speaker = SpeakerOf(train[index]);
                     sources[trainX[index]] = random =>
                     {
-                        // the recording as this draw hears it, then its statistics: a context of its speaker's clips (itself as heard)
+                        // the recording as this draw hears it, then its statistics: a context of its speaker's clips (itself as
+                        // heard: its precomputed statistics unless a recording condition changed it)
                         var x = conditions is null ? raw[index] : conditions.Apply(raw[index], random, raw);
                         BandStatistics? context = !contexts ? speaker
-                            : BandStatistics.Pool(SpeakerContexts.Draw(at, classes, random).Select(j => j == at ? BandStatistics.Of([x]) : own[members[j]]));
+                            : BandStatistics.Pool(SpeakerContexts.Draw(at, classes, random).Select(j => j == at && conditions is not null ? BandStatistics.Of([x]) : own[members[j]]));
                         return input.TrainingWindow(x, context, random);
                     };
                 }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using EmotionCluster.Corpora;
 using EmotionCluster.Testing;
 using Xunit;
 using Xunit.Abstractions;
@@ -14,12 +15,6 @@ namespace EmotionCluster.Cli.Tests;
 [Collection("training")]
 public sealed class LoneClipGuardTests(ITestOutputHelper output)
 {
-    /// <summary>EMO-DB's emotion letter (the file name's sixth character) to the label the CLI prints.</summary>
-    private static readonly Dictionary<char, string> Emotions = new()
-    {
-        ['W'] = "anger", ['L'] = "boredom", ['E'] = "disgust", ['A'] = "fear", ['F'] = "happiness", ['T'] = "sadness", ['N'] = "neutral",
-    };
-
     public const double UarFloor = 0.60;
     public const double RecallFloor = 0.10;
 
@@ -38,7 +33,7 @@ public sealed class LoneClipGuardTests(ITestOutputHelper output)
         Assert.Equal(files.Count, predicted.Count);
 
         var recall = new Dictionary<string, double>();
-        foreach (var group in files.GroupBy(f => Emotions[Path.GetFileName(f)[5]]))
+        foreach (var group in files.GroupBy(f => EmoDbCorpus.EmotionLetters[Path.GetFileName(f)[5]]))
         {
             int right = group.Count(f => predicted[f] == group.Key);
             recall[group.Key] = (double)right / group.Count();
