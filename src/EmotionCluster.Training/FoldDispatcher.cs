@@ -44,6 +44,10 @@ public sealed class ClusterFoldTrainer(ActorSystem system) : IFoldTrainer
         var done = new TaskCompletionSource<IReadOnlyList<FoldOutcome>>(TaskCreationOptions.RunContinuationsAsynchronously);
         var dispatcher = system.ActorOf(Props.Create(() => new FoldDispatcher(jobs, done, foldDone)));
         using var registration = cancellationToken.Register(() => done.TrySetCanceled(cancellationToken));
+        // downed (e.g. by the split-brain resolver) this node's actor system stops: the folds cannot end here any more
+        system.WhenTerminated.ContinueWith(_ => done.TrySetException(new InvalidOperationException(
+            "this node's actor system stopped (downed or shut down) while folds were training; the journal keeps the folds that ended: " +
+            "run the crossval again")), TaskScheduler.Default);
         try { return done.Task.GetAwaiter().GetResult(); }
         finally { system.Stop(dispatcher); }
     }

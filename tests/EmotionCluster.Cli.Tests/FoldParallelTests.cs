@@ -38,10 +38,10 @@ public sealed class FoldParallelTests(ITestOutputHelper output) : IDisposable
             _nodes.Add(NodeProcess.Start($"trainer{i + 1}", ports[i],
             [
                 "run", "--port", ports[i].ToString(), "--seed", NodeProcess.Address(ports[0]), "--roles", "trainer", "--store", store,
-                // a pause long enough that a busy CI machine (other test assemblies train beside this one) does not make the
-                // CLI look unreachable to the survivor (then it would be a minority of one and down itself), short enough
-                // that the killed node is downed within seconds
-                "--http-port", "-1", "--sbr-stable-after", "4", "--heartbeat-pause", "8",
+                // the split-brain resolver's settings of the CLI that joins them (the defaults): a node with a shorter
+                // stable-after than the leader's downs every node as "unstable" before the leader decides (see
+                // docs/operations.md), and which node leads depends on the ports
+                "--http-port", "-1",
             ], Log));
         foreach (var n in _nodes) await n.WaitForLine(l => l.StartsWith("node started:"), Startup);
         return _nodes;
