@@ -384,27 +384,75 @@ public static class TrainingCommands
             var observer = new ConsoleObserver(output, r.InvocationConfiguration.Error);
             bool speakerNorm = input.Input.SpeakerNorm != EmotionCluster.Features.SpeakerNormalization.None;
             var extract = speakerNorm ? speakerPool.Concat(clips).DistinctBy(c => c.Id).ToList() : clips;
+            // read only what is scored: a file longer than a minute is read, featurized and scored window by window, as
+            // predict does (the same WindowedPrediction), never decoded whole; the others are extracted as clips
+            var windowed = new WindowedPrediction(predictor);
+            var evaluatedIds = clips.Select(c => c.Id).ToHashSet();
+            var longResults = new Dictionary<string, WindowedResult>();
+            var shortClips = new List<(ClipInfo Clip, double Seconds)>();
+            var whole = new List<ClipInfo>();
+            int longLeftOut = 0;
+            foreach (var clip in extract)
+            {
+                EmotionCluster.Audio.WavInfo info;
+                try { info = EmotionCluster.Audio.WavReader.ReadInfo(clip.Path); }
+                catch (Exception e) when (e is IOException or EmotionCluster.Audio.AudioFormatException or ArgumentException)
+                {
+                    if (evaluatedIds.Contains(clip.Id)) output.WriteLine($"skipped {clip.Path}: {e.Message}");
+                    continue;
+                }
+                if (!WindowedPrediction.IsLong(info))
+                {
+                    whole.Add(clip);
+                    if (evaluatedIds.Contains(clip.Id) && info.DurationSeconds < windowed.WindowSeconds) shortClips.Add((clip, info.DurationSeconds));
+                    continue;
+                }
+                if (!evaluatedIds.Contains(clip.Id)) { longLeftOut++; continue; } // a speaker-statistics clip only: not read
+                try
+                {
+                    var result = windowed.Score(clip.Path, info);
+                    longResults[clip.Id] = result;
+                    r.InvocationConfiguration.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"{clip.Path}: {info.DurationSeconds:0.0} s, scored window by window ({result.Timeline.Count} windows of {result.WindowSeconds:0.00} s; the mean is its prediction)"));
+                }
+                catch (Exception e) when (e is IOException or EmotionCluster.Audio.AudioFormatException or ArgumentException)
+                {
+                    output.WriteLine($"skipped {clip.Path}: {e.Message}");
+                }
+            }
+            if (shortClips.Count > 0)
+                r.InvocationConfiguration.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"note: {shortClips.Count} of {clips.Count} clips are shorter than the model's window ({windowed.WindowSeconds:0.00} s), e.g. " +
+                    $"{string.Join(", ", shortClips.Take(3).Select(s => $"{s.Clip.Path} ({s.Seconds:0.00} s)"))}; they are padded, and their results rest on less speech than the model was trained on"));
+            if (speakerNorm && (longResults.Count > 0 || longLeftOut > 0))
+                r.InvocationConfiguration.Error.WriteLine($"note: files longer than {WindowedPrediction.LongFileSeconds:0} s are left out of the speakers' statistics " +
+                                                          "(they are not read whole); each of their windows is normalized by its own statistics");
             var outcomes = new LocalFeatureProvider(new MemoryFeatureStore(), Math.Max(1, Environment.ProcessorCount))
-                .ExtractAsync(extract.Select(c => new ClipSource(c.Id, c.Path)).ToList(), input.Features,
+                .ExtractAsync(whole.Select(c => new ClipSource(c.Id, c.Path)).ToList(), input.Features,
                     new SyncProgress<BatchProgress>(observer.Extraction), ct).GetAwaiter().GetResult();
             var extracted = new List<(ClipInfo Clip, EmotionCluster.Features.Spectrogram X)>();
-            foreach (var (clip, o) in extract.Zip(outcomes))
+            foreach (var (clip, o) in whole.Zip(outcomes))
                 if (o.Features is { } f) extracted.Add((clip, f)); else output.WriteLine($"skipped {clip.Path}: {o.Error}");
             var byId = extracted.ToDictionary(p => p.Clip.Id);
-            var chosen = clips.Where(c => byId.ContainsKey(c.Id)).Select(c => byId[c.Id]).ToList(); // in the evaluated clips' order
-            if (chosen.Count == 0) throw new CliException($"{corpus.Root}: no clip produced features; see the errors above");
-            var truth = chosen.Select(p => Array.IndexOf(labels, p.Clip.Emotion)).ToArray();
             // speaker normalization (when the model uses it): each corpus speaker's statistics over the split's clips
             var speakers = speakerNorm ? SpeakerStatistics.Of(extracted) : null;
-            var probabilities = predictor.PredictAveragedBatch(chosen.Select(p =>
+            var scoredWhole = clips.Where(c => byId.ContainsKey(c.Id)).Select(c => byId[c.Id]).ToList();
+            float[][] wholeProbabilities = scoredWhole.Count == 0 ? [] : predictor.PredictAveragedBatch(scoredWhole.Select(p =>
                 input.Crops(p.X, speakers is not null && speakers.TryGetValue(p.Clip.Speaker, out var st) ? st : null)).ToList());
+            var scored = new Dictionary<string, float[]>();
+            for (int i = 0; i < scoredWhole.Count; i++) scored[scoredWhole[i].Clip.Id] = wholeProbabilities[i];
+            foreach (var (id, result) in longResults) scored[id] = result.Mean;
+            var chosenClips = clips.Where(c => scored.ContainsKey(c.Id)).ToList(); // in the evaluated clips' order
+            if (chosenClips.Count == 0) throw new CliException($"{corpus.Root}: no clip produced features; see the errors above");
+            var truth = chosenClips.Select(c => Array.IndexOf(labels, c.Emotion)).ToArray();
+            var probabilities = chosenClips.Select(c => scored[c.Id]).ToArray();
             var predicted = probabilities.Select(p => Inference.ArgMax(p)).ToArray();
             var report = ClassificationMetrics.Compute(truth, predicted, labels);
             string dir = Path.GetFullPath(r.GetValue(outDir)!);
             Directory.CreateDirectory(dir);
             File.WriteAllText(Path.Combine(dir, "metrics.json"), report.ToJson());
             File.WriteAllText(Path.Combine(dir, "predictions.json"), Predictions.ToJson(
-                Predictions.Of(chosen.Select(p => p.Clip).ToList(), labels, new EvaluationOutput(probabilities, predicted, null))));
+                Predictions.Of(chosenClips, labels, new EvaluationOutput(probabilities, predicted, null))));
             ReportParts.DrawConfusion(report.Confusion, labels, Path.Combine(dir, "confusion.png"), Path.Combine(dir, "confusion_normalized.png"), $"Confusion matrix ({r.GetValue(split)} clips)");
             if (r.GetValue(json)) output.WriteLine(report.ToJson());
             else
