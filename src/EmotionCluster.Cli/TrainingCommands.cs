@@ -27,7 +27,7 @@ public static class TrainingCommands
             Required = true,
         };
         public readonly CorpusCommandOptions Corpus = new();
-        public readonly Option<string> Out = new("--out") { Description = "Run directory for the model, metrics, charts and report.", DefaultValueFactory = _ => Path.Combine("out", "run") };
+        public readonly Option<string> Out = new("--out") { Description = "Run directory for the model, metrics, charts and report (required: nothing is written to the current folder unasked).", Required = true };
         public readonly Option<string?> Config = new("--config") { Description = "Experiment settings JSON (features, input, augmentation, cnn, training); flags override it." };
         public readonly Option<int?> Epochs = new("--epochs") { Description = "Maximum epochs (default 50)." };
         public readonly Option<int?> BatchSize = new("--batch-size") { Description = "Batch size (default 16)." };
@@ -41,7 +41,11 @@ public static class TrainingCommands
         public readonly Option<int?> Limit = new("--limit") { Description = "Use at most N clips per emotion (quick runs)." };
         public readonly Option<bool> NoAugment = new("--no-augment") { Description = "Turn training augmentation off." };
         public readonly Option<string> Extraction = new("--extraction") { Description = "cluster (sharded extraction on an embedded node, default) or local (plain loop).", DefaultValueFactory = _ => "cluster" };
-        public readonly Option<string> Store = new("--store") { Description = "Feature store directory, shared by runs with the same feature settings.", DefaultValueFactory = _ => Path.Combine("out", "features") };
+        public readonly Option<string> Store = new("--store")
+        {
+            Description = "Feature store directory, shared by runs with the same feature settings (default: $XDG_CACHE_HOME/emotioncluster/features, ~/.cache/…).",
+            DefaultValueFactory = _ => UserPaths.Cache("features"),
+        };
         public readonly Option<string[]> Join = new("--join")
         {
             Description = "Join the cluster of this seed node (akka.tcp://emotioncluster@HOST:PORT, repeatable) instead of a cluster of one: " +
@@ -247,7 +251,7 @@ public static class TrainingCommands
     public static Command CreateManifest()
     {
         var common = new Common();
-        var manifestPath = new Option<string>("--manifest") { Description = "Training manifest to write (JSON).", DefaultValueFactory = _ => Path.Combine("out", "training-manifest.json") };
+        var manifestPath = new Option<string?>("--manifest") { Description = "Training manifest to write (JSON; default: training-manifest.json in the --out folder)." };
         var command = new Command("manifest", "Extract features into the feature store and write the training manifest for trainer nodes (train and validation of the 70/20/10 split).");
         common.AddTo(command);
         command.Options.Add(manifestPath);
@@ -265,7 +269,7 @@ public static class TrainingCommands
             ManifestExample Example(ClipInfo c) =>
                 new(c.Id, FeatureKey.HashContent(File.ReadAllBytes(c.Path)), settingsHash, Array.IndexOf(prepared.Labels, c.Emotion),
                     c.Speaker == ClipInfo.UnknownSpeaker ? null : c.Speaker);
-            string path = r.GetValue(manifestPath)!;
+            string path = r.GetValue(manifestPath) ?? Path.Combine(r.GetValue(common.Out)!, "training-manifest.json");
             // the recipe, the train and validation parts to train on, and the test part (its audio joins its speakers'
             // statistics; it is scored with the final model, never trained on)
             var manifest = EmotionCluster.Training.TrainingManifest.Create(prepared.Labels, settings,
@@ -329,7 +333,7 @@ public static class TrainingCommands
         };
         var seed = new Option<int>("--seed") { Description = "Seed the model was trained with (--split test without split.json).", DefaultValueFactory = _ => 42 };
         var limit = new Option<int?>("--limit") { Description = "The --limit the model was trained with (--split test without split.json)." };
-        var outDir = new Option<string>("--out") { Description = "Folder for metrics.json, predictions.json and confusion matrices.", DefaultValueFactory = _ => Path.Combine("out", "evaluate") };
+        var outDir = new Option<string?>("--out") { Description = "Folder to write metrics.json, predictions.json and the confusion matrices (PNG) to; without it nothing is written, the metrics are printed." };
         var json = new Option<bool>("--json") { Description = "Print the metrics as JSON." };
         var runtime = RuntimeOption();
         var command = new Command("evaluate", "Score a saved model on a corpus: accuracy, per-class precision/recall/F1, UAR, confusion matrix (JSON and PNG), per-clip predictions.")
@@ -448,17 +452,21 @@ public static class TrainingCommands
             var probabilities = chosenClips.Select(c => scored[c.Id]).ToArray();
             var predicted = probabilities.Select(p => Inference.ArgMax(p)).ToArray();
             var report = ClassificationMetrics.Compute(truth, predicted, labels);
-            string dir = Path.GetFullPath(r.GetValue(outDir)!);
-            Directory.CreateDirectory(dir);
-            File.WriteAllText(Path.Combine(dir, "metrics.json"), report.ToJson());
-            File.WriteAllText(Path.Combine(dir, "predictions.json"), Predictions.ToJson(
-                Predictions.Of(chosenClips, labels, new EvaluationOutput(probabilities, predicted, null))));
-            ReportParts.DrawConfusion(report.Confusion, labels, Path.Combine(dir, "confusion.png"), Path.Combine(dir, "confusion_normalized.png"), $"Confusion matrix ({r.GetValue(split)} clips)");
+            string? dir = r.GetValue(outDir) is { } given ? Path.GetFullPath(given) : null;
+            if (dir is not null)
+            {
+                Directory.CreateDirectory(dir);
+                File.WriteAllText(Path.Combine(dir, "metrics.json"), report.ToJson());
+                File.WriteAllText(Path.Combine(dir, "predictions.json"), Predictions.ToJson(
+                    Predictions.Of(chosenClips, labels, new EvaluationOutput(probabilities, predicted, null))));
+                ReportParts.DrawConfusion(report.Confusion, labels, Path.Combine(dir, "confusion.png"), Path.Combine(dir, "confusion_normalized.png"), $"Confusion matrix ({r.GetValue(split)} clips)");
+            }
             if (r.GetValue(json)) output.WriteLine(report.ToJson());
             else
             {
                 output.WriteLine(report.FormatTable());
-                output.WriteLine($"wrote {Path.Combine(dir, "metrics.json")}, predictions.json, confusion.png, confusion_normalized.png");
+                output.WriteLine(dir is null ? "no files written; give --out DIR for metrics.json, predictions.json and the confusion matrices"
+                    : $"wrote {Path.Combine(dir, "metrics.json")}, predictions.json, confusion.png, confusion_normalized.png");
             }
             return CliErrors.Ok;
         }));
