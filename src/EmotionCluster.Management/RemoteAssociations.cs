@@ -9,7 +9,7 @@ namespace EmotionCluster.Management;
 /// <c>GET /api/remote/connections</c> (<c>emotioncluster ctl remote connections</c>, like pbm's <c>remote connections</c>):
 /// per remote address and direction its state and since when. Akka.NET keeps its endpoint registry internal, so this
 /// is the record of its events from the node's start (the recorder starts with the actor system); the remote system's
-/// uid is the one its cluster membership or a quarantine names. Associations that ended are kept (the newest
+/// uid is the one its cluster membership (also after it left) or a quarantine names. Associations that ended are kept (the newest
 /// <see cref="Capacity"/> entries), so an operator sees what went away and when.
 /// </summary>
 public sealed class RemoteAssociations
@@ -34,7 +34,8 @@ public sealed class RemoteAssociations
     /// <summary>When the recorder started listening (associations before it are not known).</summary>
     public DateTimeOffset? TrackingSince { get; private set; }
 
-    private sealed record Entry(string Address, bool Inbound, string State, DateTimeOffset Since, DateTimeOffset LastEvent, int? QuarantinedUid, string? Detail);
+    /// <summary>One association; <c>KnownUid</c>: the remote system's, from a quarantine or its membership when last seen.</summary>
+    private sealed record Entry(string Address, bool Inbound, string State, DateTimeOffset Since, DateTimeOffset LastEvent, long? KnownUid, string? Detail);
 
     public void Started(DateTimeOffset at)
     {
@@ -78,7 +79,7 @@ public sealed class RemoteAssociations
         _entries.TryGetValue(key, out Entry? old);
         // "since": when the entry came into this state; a repeated state (retries failing again) keeps its start
         DateTimeOffset since = old is not null && old.State == state ? old.Since : at;
-        _entries[key] = new Entry(key.Item1, inbound, state, since, at, old?.QuarantinedUid, detail);
+        _entries[key] = new Entry(key.Item1, inbound, state, since, at, old?.KnownUid, detail);
         Trim();
     }
 
@@ -101,13 +102,17 @@ public sealed class RemoteAssociations
     {
         lock (_lock)
         {
+            // remember each member's uid: it stays known after the remote system left the cluster
+            foreach (var (key, entry) in _entries.ToList())
+                if (members.TryGetValue(entry.Address, out var member) && entry.KnownUid != member.Uid)
+                    _entries[key] = entry with { KnownUid = member.Uid };
             var connections = _entries.Values
                 .OrderBy(e => e.State == Associated ? 0 : 1).ThenBy(e => e.Address, StringComparer.Ordinal).ThenBy(e => e.Inbound)
                 .Select(e =>
                 {
                     bool member = members.TryGetValue(e.Address, out var m);
                     return new RemoteConnectionView(e.Address, e.Inbound ? "inbound" : "outbound", e.State, e.Since,
-                        member ? m.Uid : e.QuarantinedUid, member ? m.Status : null, e.Detail);
+                        member ? m.Uid : e.KnownUid, member ? m.Status : null, e.Detail);
                 }).ToList();
             return new RemoteConnectionsView(self, selfUid, TrackingSince, connections);
         }

@@ -25,12 +25,12 @@ public sealed class RemoteAssociationsTests
 
         record.Record(new AssociationErrorEvent(new InvalidOperationException("connection\nrefused"), Self, Other, false, Akka.Event.LogLevel.WarningLevel), t0.AddSeconds(1));
         record.Record(new AssociationErrorEvent(new InvalidOperationException("connection refused"), Self, Other, false, Akka.Event.LogLevel.WarningLevel), t0.AddSeconds(5));
-        c = Assert.Single(record.View(Self.ToString(), 7, new Dictionary<string, (string, long)>()).Connections);
-        Assert.Equal(("error", t0.AddSeconds(1), (long?)null, (string?)null, "connection refused"), (c.State, c.Since, c.Uid, c.MemberStatus, c.Detail));
+        c = Assert.Single(record.View(Self.ToString(), 7, new Dictionary<string, (string, long)>()).Connections); // no longer a member
+        Assert.Equal(("error", t0.AddSeconds(1), (long?)42, (string?)null, "connection refused"), (c.State, c.Since, c.Uid, c.MemberStatus, c.Detail));
 
-        record.Record(new QuarantinedEvent(Other, 42), t0.AddSeconds(9));
+        record.Record(new QuarantinedEvent(Other, 43), t0.AddSeconds(9));
         c = Assert.Single(record.View(Self.ToString(), 7, new Dictionary<string, (string, long)>()).Connections);
-        Assert.Equal(("quarantined", 42L), (c.State, c.Uid));
+        Assert.Equal(("quarantined", 43L), (c.State, c.Uid));
     }
 
     [Fact]
@@ -125,7 +125,10 @@ public sealed class RemoteConnectionsNodeTests(ITestOutputHelper output) : NodeP
         node2.Kill();
         await Until(() => Connections(url1).Connections.Where(c => c.Address == address2).All(c => c.State != "associated"),
             "node2 no longer associated with node1");
-        Assert.All(Connections(url1).Connections.Where(c => c.Address == address2),
-            c => Assert.Contains(c.State, new[] { "disassociated", "error", "quarantined" }));
+        Assert.All(Connections(url1).Connections.Where(c => c.Address == address2), c =>
+        {
+            Assert.Contains(c.State, new[] { "disassociated", "error", "quarantined" });
+            Assert.Equal(on2.SelfUid, c.Uid); // still known after node2 left the membership
+        });
     }
 }
