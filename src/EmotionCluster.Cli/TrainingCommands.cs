@@ -460,13 +460,17 @@ public static class TrainingCommands
                 File.WriteAllText(Path.Combine(dir, "predictions.json"), Predictions.ToJson(
                     Predictions.Of(chosenClips, labels, new EvaluationOutput(probabilities, predicted, null))));
                 ReportParts.DrawConfusion(report.Confusion, labels, Path.Combine(dir, "confusion.png"), Path.Combine(dir, "confusion_normalized.png"), $"Confusion matrix ({r.GetValue(split)} clips)");
+                if (longResults.Count > 0) // the long files' timelines, as predict --json gives them
+                    File.WriteAllText(Path.Combine(dir, "timelines.json"), JsonSerializer.Serialize(
+                        chosenClips.Where(c => longResults.ContainsKey(c.Id)).Select(c => TimelineJson(c.Id, c.Path, labels, longResults[c.Id])),
+                        new JsonSerializerOptions { WriteIndented = true }));
             }
             if (r.GetValue(json)) output.WriteLine(report.ToJson());
             else
             {
                 output.WriteLine(report.FormatTable());
                 output.WriteLine(dir is null ? "no files written; give --out DIR for metrics.json, predictions.json and the confusion matrices"
-                    : $"wrote {Path.Combine(dir, "metrics.json")}, predictions.json, confusion.png, confusion_normalized.png");
+                    : $"wrote {Path.Combine(dir, "metrics.json")}, predictions.json, confusion.png, confusion_normalized.png{(longResults.Count > 0 ? ", timelines.json" : "")}");
             }
             return CliErrors.Ok;
         }));
@@ -589,6 +593,19 @@ public static class TrainingCommands
             return failures == 0 ? CliErrors.Ok : CliErrors.UsageOrInput;
         }));
         return command;
+    }
+
+    /// <summary>A long file's windows as JSON: id, file, window length and per window start, end, label, probabilities.</summary>
+    private static object TimelineJson(string id, string file, string[] labels, WindowedResult result)
+    {
+        Dictionary<string, float> Probabilities(float[] p) => labels.Select((l, i) => (l, i)).ToDictionary(q => q.l, q => p[q.i]);
+        return new
+        {
+            id,
+            file,
+            windowSeconds = result.WindowSeconds,
+            timeline = result.Timeline.Select(w => new { start = w.Start, end = w.End, label = labels[Inference.ArgMax(w.Probabilities)], probabilities = Probabilities(w.Probabilities) }),
+        };
     }
 
     /// <summary>A long file's result: the mean over its windows, then one line (or JSON entry) per window.</summary>

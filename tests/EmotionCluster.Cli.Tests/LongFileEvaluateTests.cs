@@ -91,6 +91,14 @@ public sealed class LongFileEvaluateTests : IDisposable
         Assert.Contains($"{longFile}: 90.0 s, scored window by window (30 windows of 3.00 s; the mean is its prediction)", error);
         Assert.Contains($"note: 1 of 3 clips are shorter than the model's window (3.00 s), e.g. {shortClip} (0.80 s); they are padded", error);
         var predictions = Predictions.Load(Path.Combine(evalDir, "predictions.json")).ToDictionary(p => p.Path);
+        using (var timelines = JsonDocument.Parse(File.ReadAllText(Path.Combine(evalDir, "timelines.json")))) // the long file's windows
+        {
+            var only = Assert.Single(timelines.RootElement.EnumerateArray().ToList());
+            Assert.Equal(longFile, only.GetProperty("file").GetString());
+            var windows = only.GetProperty("timeline").EnumerateArray().ToList();
+            Assert.Equal(30, windows.Count);
+            Assert.Equal(87.0, windows[^1].GetProperty("start").GetDouble(), 6);
+        }
 
         // the same numbers as predict's window-by-window path (not the file featurized whole and centre-cropped)
         (code, output, error) = InProcessCli.Run("predict", longFile, clip, "--model", model, "--json");
