@@ -86,12 +86,21 @@ public sealed class RemoteConnectionsNodeTests(ITestOutputHelper output) : NodeP
         return JsonSerializer.Deserialize<CtlRemoteConnections>(json, Web)!;
     }
 
-    private static async Task Until(Func<bool> condition, string what)
+    private async Task Until(Func<bool> condition, string what)
     {
         for (DateTime until = DateTime.UtcNow + Startup; DateTime.UtcNow < until; await Task.Delay(250))
             if (condition()) return;
-        throw new TimeoutException($"{what}: not reached within {Startup}");
+        // what both nodes said last, for the reader of a failure
+        string Last(string url) => string.Join(" | ", Connections(url).Connections.Select(c => $"{c.Address} {c.Direction} {c.State} {c.Uid} {c.MemberStatus} {c.Detail}"));
+        throw new TimeoutException($"{what}: not reached within {Startup}; node1: {Try(() => Last(_url1!))}; node2: {Try(() => Last(_url2!))}");
     }
+
+    private static string Try(Func<string> f)
+    {
+        try { return f(); } catch (Exception e) { return e.Message; }
+    }
+
+    private string? _url1, _url2;
 
     [Fact]
     public async Task A_joined_node_is_listed_with_its_uid_while_associated_and_as_gone_after_it_was_killed()
@@ -100,10 +109,13 @@ public sealed class RemoteConnectionsNodeTests(ITestOutputHelper output) : NodeP
         string address1 = EmotionCluster.Testing.NodeProcess.Address(port1), address2 = EmotionCluster.Testing.NodeProcess.Address(port2);
         var (node1, url1) = Start("node1", address1, port1);
         var (node2, url2) = Start("node2", address1, port2);
+        (_url1, _url2) = (url1, url2);
         await node1.WaitForLine(l => l.StartsWith("http listening:"), Startup);
         await node2.WaitForLine(l => l.StartsWith("http listening:"), Startup);
         await Until(() => Connections(url1).Connections.Any(c => c.Address == address2 && c.State == "associated" && c.MemberStatus == "Up"),
             "node2 associated with node1 and Up");
+        await Until(() => Connections(url2).Connections.Any(c => c.Address == address1 && c.State == "associated" && c.MemberStatus == "Up"),
+            "node2 sees node1 associated and Up (gossip reached it)");
 
         CtlRemoteConnections on1 = Connections(url1), on2 = Connections(url2);
         Assert.Equal(address1, on1.Self);
