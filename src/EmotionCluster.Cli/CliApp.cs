@@ -26,6 +26,7 @@ public static class CliApp
         RunsCommands.Create,
         StreamCommands.Create,
         ExportCommands.Create,
+        CompletionCommands.Create,
     ];
 
     public static RootCommand BuildRootCommand()

@@ -49,7 +49,7 @@ public static class CtlCommands
         tokenFile.Recursive = true;
         var json = new Option<bool>("--json") { Description = "Print the API's JSON answer instead of tables.", Recursive = true };
 
-        var ctl = new Command("ctl", "Operate a running node over its management API (cluster, sharding, actors, logs, training).")
+        var ctl = new Command("ctl", "Operate a running node over its management API (cluster, remoting, sharding, actors, logs, training).")
         {
             node, token, tokenFile, json,
         };
@@ -156,7 +156,13 @@ public static class CtlCommands
             Verb("list", "Runs with their state, times and headline metrics.",
                 (_, c, con, o, j) => Show<List<CtlRun>>(c.Get("/api/runs"), j, o, con, PrintRuns)),
         };
-        foreach (Command group in new[] { cluster, actor, log, train, runs }) ctl.Subcommands.Add(group);
+        var remote = new Command("remote", "The node's remoting (Akka.Remote) associations.")
+        {
+            Verb("connections", "This node's remoting associations: remote address, direction, state (associated, disassociated, error, quarantined) " +
+                                "and since when, the remote system's uid and cluster status, what went wrong.",
+                (_, c, con, o, j) => Show<CtlRemoteConnections>(c.Get("/api/remote/connections"), j, o, con, PrintRemoteConnections)),
+        };
+        foreach (Command group in new[] { cluster, remote, actor, log, train, runs }) ctl.Subcommands.Add(group);
         return ctl;
     }
 
@@ -372,6 +378,22 @@ public static class CtlCommands
     /// <summary>One membership event per line: time, kind, address, detail.</summary>
     public static void PrintMembershipEvent(IAnsiConsole console, CtlMembershipEvent e) =>
         Line(console, $"{e.Timestamp.UtcDateTime:HH:mm:ss.fff} {e.Kind,-11} {e.Address} ({e.Detail})");
+
+    public static void PrintRemoteConnections(IAnsiConsole console, CtlRemoteConnections r)
+    {
+        string Uid(long? uid) => uid?.ToString(CultureInfo.InvariantCulture) ?? "-";
+        if (r.Connections.Count > 0)
+        {
+            var table = new Rows("Address", "Direction", "State", "Since", "Uid", "Member", "Detail").RightAligned(4);
+            foreach (CtlRemoteConnection c in r.Connections)
+                table.Add(c.Address, c.Direction, c.State, c.Since.UtcDateTime.ToString("u", CultureInfo.InvariantCulture), Uid(c.Uid),
+                    c.MemberStatus ?? "-", c.Detail ?? "");
+            table.WriteTo(console);
+        }
+        int associated = r.Connections.Count(c => c.State == "associated");
+        Line(console, $"{associated} associated, {r.Connections.Count - associated} ended or failed; this node {r.Self} (uid {Uid(r.SelfUid)}); " +
+                      $"recorded since {r.TrackingSince?.UtcDateTime.ToString("u", CultureInfo.InvariantCulture) ?? "-"}");
+    }
 
     public static void PrintRegions(IAnsiConsole console, CtlRegions r)
     {
@@ -611,6 +633,8 @@ public sealed record CtlMembershipCommand(string Action, string Address, string 
 public sealed record CtlDownUnreachable(List<string> Downed, string Message);
 public sealed record CtlMembershipEvent(long Seq, DateTimeOffset Timestamp, string Kind, string Address, string Detail);
 public sealed record CtlMembershipEvents(long Last, List<CtlMembershipEvent> Events);
+public sealed record CtlRemoteConnection(string Address, string Direction, string State, DateTimeOffset Since, long? Uid, string? MemberStatus, string? Detail);
+public sealed record CtlRemoteConnections(string Self, long? SelfUid, DateTimeOffset? TrackingSince, List<CtlRemoteConnection> Connections);
 public sealed record CtlRegion(string TypeName, int LocalShards, int LocalEntities, string? Problem);
 public sealed record CtlRegions(string Node, List<CtlRegion> Regions);
 public sealed record CtlShard(string ShardId, int Entities);

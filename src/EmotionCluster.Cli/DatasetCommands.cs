@@ -61,10 +61,9 @@ public static class DatasetCommands
     private static Command CreateStats()
     {
         var data = new Option<string>("--data") { Description = CorpusCommandOptions.DataDescription, Required = true };
-        var outDir = new Option<string>("--out")
+        var outDir = new Option<string?>("--out")
         {
-            Description = "Folder for stats.json and the charts.",
-            DefaultValueFactory = _ => Path.Combine("out", "dataset"),
+            Description = "Folder to write stats.json, the charts and the example spectrogram to (without it nothing is written, the tables are printed).",
         };
         var example = new Option<string?>("--example")
         {
@@ -78,7 +77,7 @@ public static class DatasetCommands
         };
         var corpusOptions = new CorpusCommandOptions().AddTo(stats);
         stats.SetAction(parseResult => CliErrors.Run(parseResult, output => RunStats(
-            output, parseResult.GetValue(data)!, parseResult.GetValue(outDir)!, parseResult.GetValue(example), parseResult.GetValue(json),
+            output, parseResult.GetValue(data)!, parseResult.GetValue(outDir), parseResult.GetValue(example), parseResult.GetValue(json),
             corpusOptions.ToOptions(parseResult))));
         return stats;
     }
@@ -130,22 +129,27 @@ public static class DatasetCommands
         foreach (var issue in issues.Take(MaxIssuesShown)) output.WriteLine($"  {issue}");
     }
 
-    /// <summary>The work of <c>dataset stats</c>; returns the exit code.</summary>
-    public static int RunStats(TextWriter output, string dataDir, string outDir, string? example, bool json, CorpusOptions? options = null)
+    /// <summary>The work of <c>dataset stats</c>; returns the exit code. Files are written only into <paramref name="outDir"/> (null: none).</summary>
+    public static int RunStats(TextWriter output, string dataDir, string? outDir, string? example, bool json, CorpusOptions? options = null)
     {
         Corpus corpus = CorpusLoader.Load(dataDir, options ?? CorpusOptions.Default);
         DatasetStats stats = DatasetStats.Compute(corpus);
         ClipInfo exampleClip = ChooseExample(corpus, stats, example);
 
-        Directory.CreateDirectory(outDir);
-        string statsPath = Path.Combine(outDir, StatsJson);
-        File.WriteAllText(statsPath, stats.ToJson());
-        string emotionPath = Path.Combine(outDir, EmotionChart);
-        Charts.EmotionDistribution(stats, emotionPath);
-        string speakerPath = Path.Combine(outDir, SpeakerChart);
-        Charts.SpeakerDistribution(stats, speakerPath);
-        string spectrogramPath = Path.Combine(outDir, SpectrogramChart);
-        WriteSpectrogram(exampleClip, spectrogramPath);
+        var written = new List<string>();
+        if (outDir is not null)
+        {
+            Directory.CreateDirectory(outDir);
+            string statsPath = Path.Combine(outDir, StatsJson);
+            File.WriteAllText(statsPath, stats.ToJson());
+            string emotionPath = Path.Combine(outDir, EmotionChart);
+            Charts.EmotionDistribution(stats, emotionPath);
+            string speakerPath = Path.Combine(outDir, SpeakerChart);
+            Charts.SpeakerDistribution(stats, speakerPath);
+            string spectrogramPath = Path.Combine(outDir, SpectrogramChart);
+            WriteSpectrogram(exampleClip, spectrogramPath);
+            written.AddRange([statsPath, emotionPath, speakerPath, spectrogramPath]);
+        }
 
         if (json)
         {
@@ -157,8 +161,8 @@ public static class DatasetCommands
         foreach (var d in corpus.Dropped) console.WriteLine($"Dropped by --map: {d.Count} {d.Label} clips");
         console.WriteLine();
         console.WriteLine($"Example spectrogram: {exampleClip.Id} ({exampleClip.Emotion}, speaker {exampleClip.Speaker})");
-        foreach (string written in new[] { statsPath, emotionPath, speakerPath, spectrogramPath })
-            console.WriteLine($"wrote {written}");
+        foreach (string path in written) console.WriteLine($"wrote {path}");
+        if (outDir is null) console.WriteLine("no files written; give --out DIR for stats.json, the charts and the example spectrogram");
         return CliErrors.Ok;
     }
 

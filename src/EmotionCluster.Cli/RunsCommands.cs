@@ -9,7 +9,7 @@ namespace EmotionCluster.Cli;
 /// <c>emotioncluster runs list|show</c>: training runs and their metric histories, read from the evaluator's journal
 /// directly (a local ActorSystem with Akka.Persistence.Sql, no cluster). <c>--provider</c> and <c>--db</c> default to
 /// EmotionCluster__Persistence__Provider and EmotionCluster__Persistence__ConnectionString, then to the SQLite file
-/// out/emotioncluster.db. A missing journal, an unreachable database and an unknown run are one line on stderr
+/// out/emotioncluster.db when it exists (the main job's), else a node's default journal. A missing journal, an unreachable database and an unknown run are one line on stderr
 /// with exit code 2.
 /// </summary>
 public static class RunsCommands
@@ -19,7 +19,8 @@ public static class RunsCommands
         var db = new Option<string?>("--db")
         {
             Description = "Journal connection string: 'Data Source=path.db' (SQLite) or 'Host=…;Database=…;Username=…' (PostgreSQL). " +
-                          $"Default: ${PersistenceSettings.ConnectionStringVariable}, else '{PersistenceSettings.DefaultConnectionString}'.",
+                          $"Default: ${PersistenceSettings.ConnectionStringVariable}, else {MainJobJournal} when it exists (the journal of the README's main job, " +
+                          $"run from this folder with --out out/run), else a node's default journal '{PersistenceSettings.DefaultConnectionString}'.",
             Recursive = true,
         };
         var provider = new Option<string?>("--provider")
@@ -48,14 +49,20 @@ public static class RunsCommands
         return runs;
     }
 
-    /// <summary>The journal settings: the flags, else the environment, else the defaults.</summary>
+    /// <summary>The journal the README's main job writes beside its run directory (<c>--out out/run</c>), relative to the current folder.</summary>
+    public const string MainJobJournal = "out/emotioncluster.db";
+
+    /// <summary>
+    /// The journal settings: the flags, else the environment, else <see cref="MainJobJournal"/> when that file exists
+    /// (read, never created), else a node's default journal (<see cref="PersistenceSettings.DefaultConnectionString"/>).
+    /// </summary>
     public static PersistenceSettings Settings(string? provider, string? connectionString)
     {
         var settings = new PersistenceSettings
         {
             Provider = provider ?? Environment.GetEnvironmentVariable(PersistenceSettings.ProviderVariable) ?? PersistenceSettings.Sqlite,
             ConnectionString = connectionString ?? Environment.GetEnvironmentVariable(PersistenceSettings.ConnectionStringVariable)
-                ?? PersistenceSettings.DefaultConnectionString,
+                ?? (File.Exists(MainJobJournal) ? $"Data Source={MainJobJournal}" : PersistenceSettings.DefaultConnectionString),
         };
         settings.Validate();
         return settings;

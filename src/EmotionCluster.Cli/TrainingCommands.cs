@@ -27,7 +27,7 @@ public static class TrainingCommands
             Required = true,
         };
         public readonly CorpusCommandOptions Corpus = new();
-        public readonly Option<string> Out = new("--out") { Description = "Run directory for the model, metrics, charts and report.", DefaultValueFactory = _ => Path.Combine("out", "run") };
+        public readonly Option<string> Out = new("--out") { Description = "Run directory for the model, metrics, charts and report (required: nothing is written to the current folder unasked).", Required = true };
         public readonly Option<string?> Config = new("--config") { Description = "Experiment settings JSON (features, input, augmentation, cnn, training); flags override it." };
         public readonly Option<int?> Epochs = new("--epochs") { Description = "Maximum epochs (default 50)." };
         public readonly Option<int?> BatchSize = new("--batch-size") { Description = "Batch size (default 16)." };
@@ -41,7 +41,11 @@ public static class TrainingCommands
         public readonly Option<int?> Limit = new("--limit") { Description = "Use at most N clips per emotion (quick runs)." };
         public readonly Option<bool> NoAugment = new("--no-augment") { Description = "Turn training augmentation off." };
         public readonly Option<string> Extraction = new("--extraction") { Description = "cluster (sharded extraction on an embedded node, default) or local (plain loop).", DefaultValueFactory = _ => "cluster" };
-        public readonly Option<string> Store = new("--store") { Description = "Feature store directory, shared by runs with the same feature settings.", DefaultValueFactory = _ => Path.Combine("out", "features") };
+        public readonly Option<string> Store = new("--store")
+        {
+            Description = "Feature store directory, shared by runs with the same feature settings (default: $XDG_CACHE_HOME/emotioncluster/features, ~/.cache/…).",
+            DefaultValueFactory = _ => UserPaths.Cache("features"),
+        };
         public readonly Option<string[]> Join = new("--join")
         {
             Description = "Join the cluster of this seed node (akka.tcp://emotioncluster@HOST:PORT, repeatable) instead of a cluster of one: " +
@@ -247,7 +251,7 @@ public static class TrainingCommands
     public static Command CreateManifest()
     {
         var common = new Common();
-        var manifestPath = new Option<string>("--manifest") { Description = "Training manifest to write (JSON).", DefaultValueFactory = _ => Path.Combine("out", "training-manifest.json") };
+        var manifestPath = new Option<string?>("--manifest") { Description = "Training manifest to write (JSON; default: training-manifest.json in the --out folder)." };
         var command = new Command("manifest", "Extract features into the feature store and write the training manifest for trainer nodes (train and validation of the 70/20/10 split).");
         common.AddTo(command);
         command.Options.Add(manifestPath);
@@ -265,7 +269,7 @@ public static class TrainingCommands
             ManifestExample Example(ClipInfo c) =>
                 new(c.Id, FeatureKey.HashContent(File.ReadAllBytes(c.Path)), settingsHash, Array.IndexOf(prepared.Labels, c.Emotion),
                     c.Speaker == ClipInfo.UnknownSpeaker ? null : c.Speaker);
-            string path = r.GetValue(manifestPath)!;
+            string path = r.GetValue(manifestPath) ?? Path.Combine(r.GetValue(common.Out)!, "training-manifest.json");
             // the recipe, the train and validation parts to train on, and the test part (its audio joins its speakers'
             // statistics; it is scored with the final model, never trained on)
             var manifest = EmotionCluster.Training.TrainingManifest.Create(prepared.Labels, settings,
@@ -329,7 +333,7 @@ public static class TrainingCommands
         };
         var seed = new Option<int>("--seed") { Description = "Seed the model was trained with (--split test without split.json).", DefaultValueFactory = _ => 42 };
         var limit = new Option<int?>("--limit") { Description = "The --limit the model was trained with (--split test without split.json)." };
-        var outDir = new Option<string>("--out") { Description = "Folder for metrics.json, predictions.json and confusion matrices.", DefaultValueFactory = _ => Path.Combine("out", "evaluate") };
+        var outDir = new Option<string?>("--out") { Description = "Folder to write metrics.json, predictions.json and the confusion matrices (PNG) to; without it nothing is written, the metrics are printed." };
         var json = new Option<bool>("--json") { Description = "Print the metrics as JSON." };
         var runtime = RuntimeOption();
         var command = new Command("evaluate", "Score a saved model on a corpus: accuracy, per-class precision/recall/F1, UAR, confusion matrix (JSON and PNG), per-clip predictions.")
@@ -384,33 +388,89 @@ public static class TrainingCommands
             var observer = new ConsoleObserver(output, r.InvocationConfiguration.Error);
             bool speakerNorm = input.Input.SpeakerNorm != EmotionCluster.Features.SpeakerNormalization.None;
             var extract = speakerNorm ? speakerPool.Concat(clips).DistinctBy(c => c.Id).ToList() : clips;
+            // read only what is scored: a file longer than a minute is read, featurized and scored window by window, as
+            // predict does (the same WindowedPrediction), never decoded whole; the others are extracted as clips
+            var windowed = new WindowedPrediction(predictor);
+            var evaluatedIds = clips.Select(c => c.Id).ToHashSet();
+            var longResults = new Dictionary<string, WindowedResult>();
+            var shortClips = new List<(ClipInfo Clip, double Seconds)>();
+            var whole = new List<ClipInfo>();
+            int longLeftOut = 0;
+            foreach (var clip in extract)
+            {
+                EmotionCluster.Audio.WavInfo info;
+                try { info = EmotionCluster.Audio.WavReader.ReadInfo(clip.Path); }
+                catch (Exception e) when (e is IOException or EmotionCluster.Audio.AudioFormatException or ArgumentException)
+                {
+                    if (evaluatedIds.Contains(clip.Id)) output.WriteLine($"skipped {clip.Path}: {e.Message}");
+                    continue;
+                }
+                if (!WindowedPrediction.IsLong(info))
+                {
+                    whole.Add(clip);
+                    if (evaluatedIds.Contains(clip.Id) && info.DurationSeconds < windowed.WindowSeconds) shortClips.Add((clip, info.DurationSeconds));
+                    continue;
+                }
+                if (!evaluatedIds.Contains(clip.Id)) { longLeftOut++; continue; } // a speaker-statistics clip only: not read
+                try
+                {
+                    var result = windowed.Score(clip.Path, info);
+                    longResults[clip.Id] = result;
+                    r.InvocationConfiguration.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"{clip.Path}: {info.DurationSeconds:0.0} s, scored window by window ({result.Timeline.Count} windows of {result.WindowSeconds:0.00} s; the mean is its prediction)"));
+                }
+                catch (Exception e) when (e is IOException or EmotionCluster.Audio.AudioFormatException or ArgumentException)
+                {
+                    output.WriteLine($"skipped {clip.Path}: {e.Message}");
+                }
+            }
+            if (shortClips.Count > 0)
+                r.InvocationConfiguration.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"note: {shortClips.Count} of {clips.Count} clips are shorter than the model's window ({windowed.WindowSeconds:0.00} s), e.g. " +
+                    $"{string.Join(", ", shortClips.Take(3).Select(s => $"{s.Clip.Path} ({s.Seconds:0.00} s)"))}; they are padded, and their results rest on less speech than the model was trained on"));
+            if (speakerNorm && (longResults.Count > 0 || longLeftOut > 0))
+                r.InvocationConfiguration.Error.WriteLine($"note: files longer than {WindowedPrediction.LongFileSeconds:0} s are left out of the speakers' statistics " +
+                                                          "(they are not read whole); each of their windows is normalized by its own statistics");
             var outcomes = new LocalFeatureProvider(new MemoryFeatureStore(), Math.Max(1, Environment.ProcessorCount))
-                .ExtractAsync(extract.Select(c => new ClipSource(c.Id, c.Path)).ToList(), input.Features,
+                .ExtractAsync(whole.Select(c => new ClipSource(c.Id, c.Path)).ToList(), input.Features,
                     new SyncProgress<BatchProgress>(observer.Extraction), ct).GetAwaiter().GetResult();
             var extracted = new List<(ClipInfo Clip, EmotionCluster.Features.Spectrogram X)>();
-            foreach (var (clip, o) in extract.Zip(outcomes))
+            foreach (var (clip, o) in whole.Zip(outcomes))
                 if (o.Features is { } f) extracted.Add((clip, f)); else output.WriteLine($"skipped {clip.Path}: {o.Error}");
             var byId = extracted.ToDictionary(p => p.Clip.Id);
-            var chosen = clips.Where(c => byId.ContainsKey(c.Id)).Select(c => byId[c.Id]).ToList(); // in the evaluated clips' order
-            if (chosen.Count == 0) throw new CliException($"{corpus.Root}: no clip produced features; see the errors above");
-            var truth = chosen.Select(p => Array.IndexOf(labels, p.Clip.Emotion)).ToArray();
             // speaker normalization (when the model uses it): each corpus speaker's statistics over the split's clips
             var speakers = speakerNorm ? SpeakerStatistics.Of(extracted) : null;
-            var probabilities = predictor.PredictAveragedBatch(chosen.Select(p =>
+            var scoredWhole = clips.Where(c => byId.ContainsKey(c.Id)).Select(c => byId[c.Id]).ToList();
+            float[][] wholeProbabilities = scoredWhole.Count == 0 ? [] : predictor.PredictAveragedBatch(scoredWhole.Select(p =>
                 input.Crops(p.X, speakers is not null && speakers.TryGetValue(p.Clip.Speaker, out var st) ? st : null)).ToList());
+            var scored = new Dictionary<string, float[]>();
+            for (int i = 0; i < scoredWhole.Count; i++) scored[scoredWhole[i].Clip.Id] = wholeProbabilities[i];
+            foreach (var (id, result) in longResults) scored[id] = result.Mean;
+            var chosenClips = clips.Where(c => scored.ContainsKey(c.Id)).ToList(); // in the evaluated clips' order
+            if (chosenClips.Count == 0) throw new CliException($"{corpus.Root}: no clip produced features; see the errors above");
+            var truth = chosenClips.Select(c => Array.IndexOf(labels, c.Emotion)).ToArray();
+            var probabilities = chosenClips.Select(c => scored[c.Id]).ToArray();
             var predicted = probabilities.Select(p => Inference.ArgMax(p)).ToArray();
             var report = ClassificationMetrics.Compute(truth, predicted, labels);
-            string dir = Path.GetFullPath(r.GetValue(outDir)!);
-            Directory.CreateDirectory(dir);
-            File.WriteAllText(Path.Combine(dir, "metrics.json"), report.ToJson());
-            File.WriteAllText(Path.Combine(dir, "predictions.json"), Predictions.ToJson(
-                Predictions.Of(chosen.Select(p => p.Clip).ToList(), labels, new EvaluationOutput(probabilities, predicted, null))));
-            ReportParts.DrawConfusion(report.Confusion, labels, Path.Combine(dir, "confusion.png"), Path.Combine(dir, "confusion_normalized.png"), $"Confusion matrix ({r.GetValue(split)} clips)");
+            string? dir = r.GetValue(outDir) is { } given ? Path.GetFullPath(given) : null;
+            if (dir is not null)
+            {
+                Directory.CreateDirectory(dir);
+                File.WriteAllText(Path.Combine(dir, "metrics.json"), report.ToJson());
+                File.WriteAllText(Path.Combine(dir, "predictions.json"), Predictions.ToJson(
+                    Predictions.Of(chosenClips, labels, new EvaluationOutput(probabilities, predicted, null))));
+                ReportParts.DrawConfusion(report.Confusion, labels, Path.Combine(dir, "confusion.png"), Path.Combine(dir, "confusion_normalized.png"), $"Confusion matrix ({r.GetValue(split)} clips)");
+                if (longResults.Count > 0) // the long files' timelines, as predict --json gives them
+                    File.WriteAllText(Path.Combine(dir, "timelines.json"), JsonSerializer.Serialize(
+                        chosenClips.Where(c => longResults.ContainsKey(c.Id)).Select(c => TimelineJson(c.Id, c.Path, labels, longResults[c.Id])),
+                        new JsonSerializerOptions { WriteIndented = true }));
+            }
             if (r.GetValue(json)) output.WriteLine(report.ToJson());
             else
             {
                 output.WriteLine(report.FormatTable());
-                output.WriteLine($"wrote {Path.Combine(dir, "metrics.json")}, predictions.json, confusion.png, confusion_normalized.png");
+                output.WriteLine(dir is null ? "no files written; give --out DIR for metrics.json, predictions.json and the confusion matrices"
+                    : $"wrote {Path.Combine(dir, "metrics.json")}, predictions.json, confusion.png, confusion_normalized.png{(longResults.Count > 0 ? ", timelines.json" : "")}");
             }
             return CliErrors.Ok;
         }));
@@ -533,6 +593,19 @@ public static class TrainingCommands
             return failures == 0 ? CliErrors.Ok : CliErrors.UsageOrInput;
         }));
         return command;
+    }
+
+    /// <summary>A long file's windows as JSON: id, file, window length and per window start, end, label, probabilities.</summary>
+    private static object TimelineJson(string id, string file, string[] labels, WindowedResult result)
+    {
+        Dictionary<string, float> Probabilities(float[] p) => labels.Select((l, i) => (l, i)).ToDictionary(q => q.l, q => p[q.i]);
+        return new
+        {
+            id,
+            file,
+            windowSeconds = result.WindowSeconds,
+            timeline = result.Timeline.Select(w => new { start = w.Start, end = w.End, label = labels[Inference.ArgMax(w.Probabilities)], probabilities = Probabilities(w.Probabilities) }),
+        };
     }
 
     /// <summary>A long file's result: the mean over its windows, then one line (or JSON entry) per window.</summary>

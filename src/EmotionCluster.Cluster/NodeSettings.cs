@@ -48,7 +48,8 @@ public sealed class NodeSettings
     public string TlsCertificatePasswordFile { get; set; } = "";
     /// <summary>Fixed shard count of the clip extractor region (all nodes must agree).</summary>
     public int ShardCount { get; set; } = 60;
-    public string FeatureStorePath { get; set; } = "out/features";
+    /// <summary>The feature store (a cache: features are re-extracted when missing); default <c>~/.cache/emotioncluster/features</c> (<see cref="UserPaths"/>).</summary>
+    public string FeatureStorePath { get; set; } = UserPaths.Cache("features");
     /// <summary>
     /// Clips this node extracts at the same time (0: one per processor). Extraction is CPU-bound: on the default
     /// dispatcher (the .NET thread pool) a node with 2 cores ran about 4 at once, which only adds cache contention.

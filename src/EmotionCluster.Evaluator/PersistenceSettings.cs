@@ -18,7 +18,8 @@ public sealed class PersistenceSettings
     public const string Postgresql = "postgresql";
     /// <summary>Accepted for <see cref="Postgresql"/> (the name the Kubernetes manifests and compose file use).</summary>
     public const string PostgresAlias = "postgres";
-    public const string DefaultConnectionString = "Data Source=out/emotioncluster.db";
+    /// <summary>The journal of a node (and of <c>runs list</c>) when none is set: <c>$XDG_DATA_HOME/emotioncluster/emotioncluster.db</c>, never the current folder.</summary>
+    public static string DefaultConnectionString => $"Data Source={EmotionCluster.Cluster.UserPaths.Data("emotioncluster.db")}";
     public const string ProviderVariable = "EmotionCluster__Persistence__Provider";
     public const string ConnectionStringVariable = "EmotionCluster__Persistence__ConnectionString";
 

@@ -43,6 +43,16 @@ public static class ClusterQueries
             members, unreachable.Select(a => a.ToString()).Order(StringComparer.Ordinal).ToList());
     }
 
+    /// <summary>This node's remoting associations with the cluster's view of each remote address (member status, uid).</summary>
+    public static RemoteConnectionsView Connections(ActorSystem system, RemoteAssociations associations)
+    {
+        var cluster = Akka.Cluster.Cluster.Get(system);
+        var members = cluster.State.Members.Concat(cluster.State.Unreachable)
+            .GroupBy(m => m.Address.ToString())
+            .ToDictionary(g => g.Key, g => (StatusName(g.First().Status), (long)g.First().UniqueAddress.Uid));
+        return associations.View(cluster.SelfAddress.ToString(), cluster.SelfUniqueAddress.Uid, members);
+    }
+
     /// <summary>Parses an address given by a user and checks that it is a current member; throws 400/404 otherwise.</summary>
     public static Address MemberAddress(ActorSystem system, string? text)
     {

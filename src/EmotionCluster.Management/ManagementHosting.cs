@@ -41,6 +41,7 @@ public static class ManagementHosting
             .AddSingleton(discovery)
             .AddSingleton(ring)
             .AddSingleton<MembershipEvents>()
+            .AddSingleton<RemoteAssociations>()
             .AddSingleton(TokenCheck.For(http, discovery.Method == DiscoverySettings.KubernetesMethod ? discovery.ManagementPort : null))
             .AddSingleton(new BrowserRequestRules(http))
             .AddSingleton<ErrorAnswers>()
@@ -55,6 +56,9 @@ public static class ManagementHosting
     public static AkkaConfigurationBuilder WithEmotionClusterManagement(this AkkaConfigurationBuilder akka, IServiceProvider services, NodeSettings node)
     {
         akka.WithEmotionClusterDiscovery(services.GetRequiredService<DiscoverySettings>(), node, KubernetesEnvironment.Current());
+        // first: the associations made while the node joins its seeds are recorded too
+        RemoteAssociations associations = services.GetRequiredService<RemoteAssociations>();
+        akka.AddStartup((system, _) => system.ActorOf(RemoteAssociationsActor.PropsFor(associations), "remote-associations"));
         LogRing ring = services.GetRequiredService<LogRing>();
         akka.AddStartup((system, _) => system.ActorOf(AkkaLogRingActor.PropsFor(ring), "log-ring"));
         MembershipEvents events = services.GetRequiredService<MembershipEvents>();
@@ -104,6 +108,8 @@ public static class ManagementHosting
             Results.Json(await events.WaitAsync(
                 string.IsNullOrEmpty(after) ? null : PositiveInt("after", after, 0, int.MaxValue, min: 0),
                 TimeSpan.FromSeconds(PositiveInt("wait", wait, 10, (int)MembershipEvents.MaxWait.TotalSeconds, min: 0)), ct)));
+        api.MapGet("/remote/connections", (ActorSystemAccessor s, RemoteAssociations associations) =>
+            Results.Json(ClusterQueries.Connections(Running(s), associations)));
         api.MapGet("/sharding/regions", async (ActorSystemAccessor s) => Results.Json(await ClusterQueries.RegionsAsync(Running(s), ShardingTimeout)));
         api.MapGet("/sharding/regions/{type}/stats", async (ActorSystemAccessor s, string type) =>
             Results.Json(await ClusterQueries.StatsAsync(Running(s), type, ShardingTimeout)));

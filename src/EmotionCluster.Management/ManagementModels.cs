@@ -28,6 +28,16 @@ public sealed record MembershipEventView(long Seq, DateTimeOffset Timestamp, str
 /// <summary>Answer of <c>GET /api/cluster/events</c>: events after the asked number, and the number of the last one.</summary>
 public sealed record MembershipEventsView(long Last, IReadOnlyList<MembershipEventView> Events);
 
+/// <summary>
+/// One remoting association of this node (<c>GET /api/remote/connections</c>): the remote address, who opened it
+/// (inbound: the remote system), its state (associated, disassociated, error, quarantined) and since when, the remote
+/// system's uid and cluster status when it is a member (null otherwise), and what went wrong for error/quarantined.
+/// </summary>
+public sealed record RemoteConnectionView(string Address, string Direction, string State, DateTimeOffset Since, long? Uid, string? MemberStatus, string? Detail);
+
+/// <summary>Answer of <c>GET /api/remote/connections</c>: this node, its uid, since when associations are recorded, the associations.</summary>
+public sealed record RemoteConnectionsView(string Self, long? SelfUid, DateTimeOffset? TrackingSince, IReadOnlyList<RemoteConnectionView> Connections);
+
 /// <summary>A shard region type started on this node; shard and entity counts are those hosted here (0 for a proxy).</summary>
 public sealed record RegionView(string TypeName, int LocalShards, int LocalEntities, string? Problem);
 

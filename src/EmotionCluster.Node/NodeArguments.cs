@@ -16,7 +16,7 @@ public sealed record NodeArguments(string Verb, IReadOnlyDictionary<string, stri
           --port N              remoting port (default 0 = any free port)
           --seed ADDR           seed node, e.g. akka.tcp://emotioncluster@127.0.0.1:4053 (repeatable)
           --roles R1,R2         extractor, trainer, evaluator, predictor, coordinator (default: all but coordinator)
-          --store DIR           feature store directory (default out/features)
+          --store DIR           feature store directory (default $XDG_CACHE_HOME/emotioncluster/features, ~/.cache/…)
           --shards N            shard count of the extractor region (all nodes must agree; default 60)
           --sbr-stable-after S  seconds of stable membership before the split-brain resolver downs nodes
           --heartbeat-pause S   seconds of missed heartbeats before a node is unreachable

@@ -17,13 +17,15 @@ namespace EmotionCluster.Cli.Tests;
 [Collection("training")]
 public sealed class LongFilePredictTests : IDisposable
 {
-    private const int Rate = 16000;
+    internal const int Rate = 16000;
     private readonly TempDir _dir = new("ec-longfile-");
 
     public void Dispose() => _dir.Dispose();
 
-    /// <summary>A model of the default features, 300 input frames (3 s), trained for one epoch on a few tones.</summary>
-    private string TinyModel()
+    private string TinyModel() => TinyModel(_dir.File("tiny.ecm"));
+
+    /// <summary>A model of the default features, 300 input frames (3 s), trained for one epoch on a few tones, saved at <paramref name="path"/>.</summary>
+    internal static string TinyModel(string path)
     {
         var featurizer = new EmotionCluster.Extraction.PipelineFeaturizer(EmotionCluster.Extraction.FeaturePipelineSettings.Default);
         var examples = new List<(Spectrogram, int)>();
@@ -32,7 +34,6 @@ public sealed class LongFilePredictTests : IDisposable
         var cnn = new CnnSettings { InputBins = 64, InputFrames = 300, Classes = 2, Channels = [4, 8], DenseSize = 8 };
         var training = new TrainingSettings { Epochs = 1, BatchSize = 3, Seed = 1, Threads = 0, EarlyStoppingPatience = 0, WarmupEpochs = 0 };
         using var result = Trainer.Train(examples, [], training, cnn);
-        string path = _dir.File("tiny.ecm");
         result.Save(path, ["anger", "neutral"], new Recipe
         {
             Input = new InputSettings { Frames = 300, Standardize = true, SpeakerNorm = SpeakerNormalization.None }, Cnn = cnn, Training = training,
@@ -40,7 +41,7 @@ public sealed class LongFilePredictTests : IDisposable
         return path;
     }
 
-    private static float[] Tone(double seconds, double hz, int seed)
+    internal static float[] Tone(double seconds, double hz, int seed)
     {
         var random = new Random(seed);
         var x = new float[(int)(seconds * Rate)];
@@ -50,7 +51,7 @@ public sealed class LongFilePredictTests : IDisposable
     }
 
     /// <summary>A 16-bit mono WAV of <paramref name="seconds"/>, written a second at a time (never whole in memory).</summary>
-    private static void WriteLongWav(string path, int seconds)
+    internal static void WriteLongWav(string path, int seconds)
     {
         long dataBytes = (long)seconds * Rate * 2;
         using var stream = new BufferedStream(File.Create(path), 1 << 20);

@@ -522,7 +522,7 @@ public class TrainingCommandsTests
         Assert.StartsWith("error: ", error);
 
         File.WriteAllText(dir.File("bad.json"), """{ "Training": { "Epocs": 3 } }""");
-        (code, _, error) = Run("train", "--data", dir.Path, "--config", dir.File("bad.json"));
+        (code, _, error) = Run("train", "--data", dir.Path, "--out", dir.File("run"), "--config", dir.File("bad.json"));
         Assert.Equal(2, code);
         Assert.Contains("bad.json", error);
         Assert.Contains("Epocs", error);

@@ -9,13 +9,16 @@ public sealed class PersistenceSettingsTests
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
-    public void Defaults_are_a_sqlite_file_under_out()
+    public void Defaults_are_a_sqlite_file_in_the_user_data_folder_not_the_current_one()
     {
         var s = new PersistenceSettings();
         s.Validate();
         Assert.Equal("sqlite", s.Provider);
-        Assert.Equal("Data Source=out/emotioncluster.db", s.ConnectionString);
-        Assert.Equal(Path.GetFullPath("out/emotioncluster.db"), s.SqliteFile);
+        string file = EmotionCluster.Cluster.UserPaths.Data("emotioncluster.db");
+        Assert.Equal($"Data Source={file}", s.ConnectionString);
+        Assert.Equal(file, s.SqliteFile);
+        Assert.True(Path.IsPathRooted(file)); // not relative to wherever the node was started
+        Assert.EndsWith(Path.Combine("emotioncluster", "emotioncluster.db"), file);
         Assert.Equal(LinqToDB.ProviderName.SQLiteMS, s.LinqProviderName);
     }
 

@@ -153,7 +153,7 @@ public sealed class CtlAddressTests
                  {
                      new[] { "cluster", "show" }, ["cluster", "leave", "akka.tcp://s@h:1"], ["cluster", "down", "akka.tcp://s@h:1"],
                      ["cluster", "sharding", "regions"], ["cluster", "sharding", "stats", "clip-extractor"], ["actor", "hierarchy", "--depth", "2"],
-                     ["log", "peek", "--lines", "5"], ["train", "status"], ["runs", "list"],
+                     ["log", "peek", "--lines", "5"], ["train", "status"], ["runs", "list"], ["remote", "connections"],
                  })
         {
             var parsed = CliApp.BuildRootCommand().Parse(["ctl", "--node", "http://127.0.0.1:1", "--token", "x", "--json", .. verb]);

@@ -45,20 +45,30 @@ public sealed class NodeProcess : IDisposable
 
     public static string Address(int port) => $"akka.tcp://emotioncluster@127.0.0.1:{port}";
 
-    public static NodeProcess Start(string name, int port, IEnumerable<string> args, Action<string>? log = null)
+    /// <param name="workingDirectory">The node's current folder (default: its build output folder).</param>
+    /// <param name="environment">More environment variables for the node (null: removed).</param>
+    public static NodeProcess Start(string name, int port, IEnumerable<string> args, Action<string>? log = null, string? workingDirectory = null,
+        IReadOnlyDictionary<string, string?>? environment = null)
     {
         var psi = new ProcessStartInfo("dotnet")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
-            WorkingDirectory = Path.GetDirectoryName(NodeDll)!,
+            WorkingDirectory = workingDirectory ?? Path.GetDirectoryName(NodeDll)!,
         };
         psi.ArgumentList.Add(NodeDll);
         foreach (string a in args) psi.ArgumentList.Add(a);
         psi.Environment["DOTNET_gcServer"] = "0";
         // Several nodes share loopback: each HTTP endpoint takes a free port unless the test passes --http-port.
         psi.Environment["EmotionCluster__Http__Port"] = "0";
+        // What a node writes by default (feature cache, journal: ~/.cache and ~/.local/share) stays in the build output,
+        // not in the home folder of whoever runs the tests
+        string scratch = Path.Combine(Path.GetDirectoryName(NodeDll)!, "test-home");
+        psi.Environment["XDG_CACHE_HOME"] = Path.Combine(scratch, "cache");
+        psi.Environment["XDG_DATA_HOME"] = Path.Combine(scratch, "data");
+        foreach (var (key, value) in environment ?? new Dictionary<string, string?>())
+            if (value is null) psi.Environment.Remove(key); else psi.Environment[key] = value;
         var process = new Process { StartInfo = psi, EnableRaisingEvents = true };
         var node = new NodeProcess(name, port, process);
         void OnLine(string? line)
