@@ -105,6 +105,9 @@ public sealed class KubelessFlowTests(ITestOutputHelper output)
         Assert.Equal("finished", status?.State);
         var jobArgs = prepare.Container("prepare")["args"].Items.Select(a => a.Text).ToList();
         Assert.Equal(int.Parse(jobArgs[jobArgs.IndexOf("--epochs") + 1]!), status!.MaxEpochs);
+        string checkpoints = trainerEnv["EmotionCluster__Training__CheckpointDirectory"];
+        Assert.StartsWith(cluster.ClaimFolder("emotioncluster-training"), checkpoints); // a rescheduled trainer resumes from it
+        Assert.NotEmpty(Directory.EnumerateFileSystemEntries(checkpoints));
         var runs = (await api.GetFromJsonAsync<List<RunInfo>>($"{trainerHttp}/api/runs", cancel))!;
         Assert.Contains(runs, r => r.RunId == status.RunId);
         Assert.Equal(200, (await trainer.Probe("node", "readinessProbe", cancel)).Status); // member, journal reachable
