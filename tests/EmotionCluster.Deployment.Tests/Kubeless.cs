@@ -241,7 +241,7 @@ public sealed class KubelessPod
     private string SelfAddress(YamlNode container, IReadOnlyDictionary<string, string> env)
     {
         int port = container["ports"].Items.Where(p => p["name"].Text == "remoting").Select(p => p["containerPort"].Int).SingleOrDefault();
-        if (port == 0) throw new InvalidOperationException($"{Owner}: the seed's container has no port named remoting");
+        if (port == 0) throw new InvalidOperationException($"{Owner}: a node container without a port named remoting cannot be a seed of Kubernetes discovery's stand-in");
         if (env.GetValueOrDefault("EmotionCluster__Node__Port") != port.ToString(System.Globalization.CultureInfo.InvariantCulture))
             throw new InvalidOperationException($"{Owner}: EmotionCluster__Node__Port {env.GetValueOrDefault("EmotionCluster__Node__Port")} is not the remoting container port {port}");
         return $"akka.tcp://{new NodeSettings().ActorSystemName}@{Ip}:{port}";
