@@ -111,6 +111,8 @@ public sealed class ModelSubscriberActor : ReceiveActor
     private readonly ModelHolder _holder;
     private readonly string _modelDirectory;
     private readonly ILoggingAdapter _log = Context.GetLogger();
+    /// <summary>The last load started: each load waits for it, so models are swapped in (and kept) in the order they came.</summary>
+    private Task _loading = Task.CompletedTask;
     private string? _assembling;
     private int _next, _count;
     private MemoryStream? _buffer;
@@ -198,8 +200,9 @@ public sealed class ModelSubscriberActor : ReceiveActor
     {
         var holder = _holder;
         // a thread of its own: loading and warming up a model is about a second of CPU, which on pool threads would
-        // hold up the sockets and actors of the streams running meanwhile
-        Task.Factory.StartNew(() =>
+        // hold up the sockets and actors of the streams running meanwhile. After the previous load: two models published
+        // close together (a trainer's epochs) must not be swapped in or kept on disk in the wrong order.
+        Task<object> loading = _loading.ContinueWith(_ =>
         {
             try
             {
@@ -211,6 +214,8 @@ public sealed class ModelSubscriberActor : ReceiveActor
             {
                 return new LoadFailed(id, e);
             }
-        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).PipeTo(Self);
+        }, CancellationToken.None, TaskContinuationOptions.LongRunning, TaskScheduler.Default);
+        _loading = loading;
+        loading.PipeTo(Self);
     }
 }

@@ -11,7 +11,7 @@ namespace EmotionCluster.Deployment.Tests;
 /// </summary>
 public sealed class KubernetesManifestTests
 {
-    public static TheoryData<string> Overlays => new() { "dev", "prod", "gpu" };
+    public static TheoryData<string> Overlays => new() { "dev", "dev-download", "prod", "gpu" };
 
     private static readonly DiscoverySettings DiscoveryDefaults = new();
     private const int RemotingPort = 4053;

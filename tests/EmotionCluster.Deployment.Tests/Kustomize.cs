@@ -72,26 +72,30 @@ public sealed class Manifests(List<K8sObject> objects)
 
     /// <summary>
     /// The environment a container starts with: envFrom ConfigMaps/Secrets, then env in order, with
-    /// <c>$(VAR)</c> expanded as the kubelet does. A pod IP is 10.0.0.1; a secret the rendering lacks reads "secret:NAME/KEY".
+    /// <c>$(VAR)</c> expanded as the kubelet does. The pod IP is <paramref name="podIp"/>; a secret the rendering lacks reads "secret:NAME/KEY".
     /// </summary>
-    public Dictionary<string, string> Environment(Workload w, YamlNode container)
+    public Dictionary<string, string> Environment(Workload w, YamlNode container, string podIp = "10.0.0.1") =>
+        Environment(container, w.Namespace, podIp);
+
+    /// <summary>The environment of <paramref name="container"/> of a pod in <paramref name="ns"/> (a Job's pod too).</summary>
+    public Dictionary<string, string> Environment(YamlNode container, string? ns, string podIp = "10.0.0.1")
     {
         var env = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (YamlNode from in container["envFrom"].Items)
         {
             if (from["configMapRef"]["name"].Text is { } cm)
-                foreach (var (k, v) in ConfigMapData(cm, w.Namespace)) env[k] = v;
+                foreach (var (k, v) in ConfigMapData(cm, ns)) env[k] = v;
             if (from["secretRef"]["name"].Text is { } s)
-                foreach (var (k, v) in SecretData(s, w.Namespace) ?? new Dictionary<string, string>()) env[k] = v;
+                foreach (var (k, v) in SecretData(s, ns) ?? new Dictionary<string, string>()) env[k] = v;
         }
         foreach (YamlNode e in container["env"].Items)
         {
             string name = e["name"].Text!;
             YamlNode from = e["valueFrom"];
             env[name] =
-                !from["fieldRef"].IsMissing ? from["fieldRef"]["fieldPath"].Text == "status.podIP" ? "10.0.0.1" : $"field:{from["fieldRef"]["fieldPath"].Text}"
-                : !from["secretKeyRef"].IsMissing ? SecretValue(from["secretKeyRef"]["name"].Text!, from["secretKeyRef"]["key"].Text!, w.Namespace)
-                : !from["configMapKeyRef"].IsMissing ? ConfigMapData(from["configMapKeyRef"]["name"].Text!, w.Namespace)[from["configMapKeyRef"]["key"].Text!]
+                !from["fieldRef"].IsMissing ? from["fieldRef"]["fieldPath"].Text == "status.podIP" ? podIp : $"field:{from["fieldRef"]["fieldPath"].Text}"
+                : !from["secretKeyRef"].IsMissing ? SecretValue(from["secretKeyRef"]["name"].Text!, from["secretKeyRef"]["key"].Text!, ns)
+                : !from["configMapKeyRef"].IsMissing ? ConfigMapData(from["configMapKeyRef"]["name"].Text!, ns)[from["configMapKeyRef"]["key"].Text!]
                 : !from["resourceFieldRef"].IsMissing ? ResourceValue(container, from["resourceFieldRef"])
                 : Expand(e["value"].Text ?? "", env);
         }
@@ -121,6 +125,11 @@ public sealed class Manifests(List<K8sObject> objects)
     public IReadOnlyDictionary<string, string>? SecretData(string name, string? ns) =>
         objects.SingleOrDefault(o => o.Kind == "Secret" && o.Name == name && o.Namespace == ns)?.Node["data"].Entries
             .ToDictionary(kv => kv.Key, kv => Encoding.UTF8.GetString(Convert.FromBase64String(kv.Value.Text ?? "")));
+
+    /// <summary>The raw bytes of each key of a rendered Secret (a certificate is binary), or null when the rendering has none of that name.</summary>
+    public IReadOnlyDictionary<string, byte[]>? SecretBytes(string name, string? ns) =>
+        objects.SingleOrDefault(o => o.Kind == "Secret" && o.Name == name && o.Namespace == ns)?.Node["data"].Entries
+            .ToDictionary(kv => kv.Key, kv => Convert.FromBase64String(kv.Value.Text ?? ""));
 
     private string SecretValue(string name, string key, string? ns) =>
         SecretData(name, ns) is { } data
