@@ -268,8 +268,10 @@ public static class TrainingCommands
             string path = r.GetValue(manifestPath)!;
             // the recipe, the train and validation parts to train on, and the test part (its audio joins its speakers'
             // statistics; it is scored with the final model, never trained on)
+            var (corpusName, corpusPath) = Workflow.Identity(prepared.Corpus);
             var manifest = EmotionCluster.Training.TrainingManifest.Create(prepared.Labels, settings,
-                split.Train.Select(Example).ToArray(), split.Validation.Select(Example).ToArray(), split.Test.Select(Example).ToArray());
+                split.Train.Select(Example).ToArray(), split.Validation.Select(Example).ToArray(), split.Test.Select(Example).ToArray())
+                with { Corpus = corpusName, CorpusPath = corpusPath, Split = split.Name }; // recorded with the run in the journal
             manifest.Save(path);
             output.WriteLine($"training manifest: {Path.GetFullPath(path)} ({manifest.Train.Length} train, {manifest.Validation.Length} validation, " +
                              $"{manifest.Test!.Length} held-out test clips, {prepared.Labels.Length} emotions; recipe {settings.Hash()})");

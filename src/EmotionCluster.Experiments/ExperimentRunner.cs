@@ -130,6 +130,12 @@ public sealed class ExperimentRunner
 
     public ExperimentSettings Settings { get; }
 
+    /// <summary>
+    /// The corpus the clips come from, as the command named it (name and path; empty when not set): recorded with each
+    /// run in the journal (<see cref="TrainingData.Origin"/>, and the fold manifests of a fold-parallel cross-validation).
+    /// </summary>
+    public (string Name, string Path) Corpus { get; set; } = ("", "");
+
     /// <summary>The clips of the configured emotions (all when none are configured).</summary>
     public IReadOnlyList<ClipInfo> SelectClips(IReadOnlyList<ClipInfo> clips)
     {
@@ -164,7 +170,8 @@ public sealed class ExperimentRunner
     {
         IReadOnlyList<LabelledFeatures> Part(IReadOnlyList<ClipInfo> clips) =>
             clips.Zip(LabelIndices(clips, labels), (c, y) => new LabelledFeatures(c.Id, features[c], y, EmotionCluster.Experiments.SpeakerStatistics.SpeakerOf(c))).ToList();
-        return TrainingData.Build(Settings, labels, Part(split.Train), Part(split.Validation), Part(split.Test));
+        return TrainingData.Build(Settings, labels, Part(split.Train), Part(split.Validation), Part(split.Test))
+            with { Origin = new DataOrigin(Corpus.Name, Corpus.Path, split.Name) };
     }
 
     /// <summary>Trains on the split's training part through the trainer, keeps the best validation epoch, scores the test part.</summary>
@@ -304,7 +311,8 @@ public sealed class ExperimentRunner
             if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
             Directory.CreateDirectory(dir);
             string manifestPath = Path.Combine(dir, "manifest.json");
-            TrainingManifest.Create(labels, Settings, Part(fold.Train), Part(fold.Validation), Part(fold.Test)).Save(manifestPath);
+            (TrainingManifest.Create(labels, Settings, Part(fold.Train), Part(fold.Validation), Part(fold.Test))
+                with { Corpus = Corpus.Name, CorpusPath = Corpus.Path, Split = fold.Name }).Save(manifestPath);
             jobs.Add(new FoldJob(runId, manifestPath, Path.Combine(dir, "model.ecm"), Path.Combine(dir, "checkpoint")));
         }
         var outcomes = _folds!.TrainFolds(jobs, cancellationToken: cancellationToken);

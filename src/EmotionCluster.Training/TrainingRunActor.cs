@@ -259,7 +259,7 @@ public sealed class TrainingRunActor : ReceiveActor, IWithTimers
                 runClock.Restart();
                 // at every start, not only at step 0: idempotent in the journal, and a coordinator that resumes (or takes
                 // over) after the first start never reached the journal still records the run
-                runSink?.RunStarted(runId, replica.Data.Recipe.PortableJson(), replica.Data.Labels);
+                runSink?.RunStarted(runId, replica.Data.Recipe.PortableJson(), replica.Data.Labels, Describe(readyCount));
                 output($"starting at step {replica.AppliedStep + 1} with {readyCount} replica(s)");
                 StartNextStep();
             }
@@ -268,6 +268,15 @@ public sealed class TrainingRunActor : ReceiveActor, IWithTimers
         {
             SendReady();
         }
+    }
+
+    /// <summary>What the run is, for the journal: the recipe's hash, where the examples come from, the seed, the trainer nodes Up now and the replicas.</summary>
+    private Evaluator.RunDescription Describe(int replicas)
+    {
+        var data = replica!.Data;
+        int nodes = Math.Max(1, trainers.Values.Count(m => m.Status == MemberStatus.Up));
+        return new Evaluator.RunDescription(data.Recipe.Hash(), data.Origin.Corpus, data.Origin.CorpusPath, data.Origin.Split,
+            data.Recipe.Training.Seed, nodes, replicas);
     }
 
     private void SendReady()
