@@ -35,7 +35,7 @@ public sealed record PreparedCorpus(Corpus Corpus, DatasetStats Stats, string[] 
 /// <param name="job">This command's job id (shared by the runs of one command); null makes a new one.</param>
 /// <param name="foldTrainer">Trainer nodes of the cluster: with any Up, cross-validation spreads its folds over them.</param>
 public sealed class Workflow(ExperimentSettings settings, IFeatureProvider provider, RunDirectory run, IRunObserver observer, EmotionCluster.Training.IModelTrainer? trainer = null,
-    EmotionCluster.Training.IRunJournal? journal = null, string? job = null, EmotionCluster.Training.IFoldTrainer? foldTrainer = null)
+    EmotionCluster.Training.IRunJournal? journal = null, string? job = null, EmotionCluster.Training.IFoldTrainer? foldTrainer = null, int trainers = 1)
 {
 
     public const string DistributionChart = "emotion_distribution.png";
@@ -47,7 +47,7 @@ public sealed class Workflow(ExperimentSettings settings, IFeatureProvider provi
     public const string CvConfusionChart = "confusion_loso.png";
     public const string CvNormalizedConfusionChart = "confusion_loso_normalized.png";
 
-    public ExperimentRunner Runner { get; } = new(settings, trainer, foldTrainer, Path.Combine(run.Root, "checkpoints", "folds"));
+    public ExperimentRunner Runner { get; } = new(settings, trainer, foldTrainer, Path.Combine(run.Root, "checkpoints", "folds")) { Trainers = trainers };
 
     /// <summary>The command's job: every run it records carries it (<see cref="EmotionCluster.Evaluator.ArtifactsRecord.Job"/>).</summary>
     public string Job { get; } = job ?? NewJobId();
@@ -65,7 +65,7 @@ public sealed class Workflow(ExperimentSettings settings, IFeatureProvider provi
     public IFeatureProvider Provider => provider;
 
     /// <summary>Another experiment on the same node (feature provider and trainer), writing to <paramref name="directory"/>.</summary>
-    public Workflow With(ExperimentSettings other, RunDirectory directory) => new(other, provider, directory, observer, trainer, journal, Job, foldTrainer);
+    public Workflow With(ExperimentSettings other, RunDirectory directory) => new(other, provider, directory, observer, trainer, journal, Job, foldTrainer, trainers);
 
     /// <param name="perEmotionLimit">Keep at most this many clips per emotion (quick runs); null keeps all.</param>
     public async Task<PreparedCorpus> PrepareAsync(CorpusSource source, string commandLine, int? perEmotionLimit = null, CancellationToken ct = default)
@@ -188,7 +188,8 @@ public sealed class Workflow(ExperimentSettings settings, IFeatureProvider provi
             folds = folds.Where(f => f.TestSpeakers.Any(onlySpeakers.Contains)).ToList();
         }
         observer.Line((groupedFolds is null ? $"leave-one-speaker-out: {folds.Count} folds" : $"{folds.Count} speaker-grouped folds") +
-                      (folds.Count > 1 && foldTrainer is { Trainers: > 0 } t ? $", spread over {t.Trainers} trainer node(s)" : ""));
+                      (trainers > 1 ? $", each trained data-parallel on {trainers} trainer nodes"
+                          : folds.Count > 1 && foldTrainer is { Trainers: > 0 } t ? $", spread over {t.Trainers} trainer node(s)" : ""));
         string scheme = groupedFolds is { } groups ? $"{groups} speaker-grouped folds" : "leave-one-speaker-out";
         string heldOut = groupedFolds is null ? "the held-out speaker" : "the held-out speakers";
         string procedure = settings.LosoValidation == LosoValidation.NextSpeaker
@@ -202,7 +203,7 @@ public sealed class Workflow(ExperimentSettings settings, IFeatureProvider provi
         {
             // the folds' trainers: the cluster's trainer nodes (fold-parallel), else this node; each fold on one replica
             Description = new EmotionCluster.Evaluator.RunDescription(settings.Hash(), corpusName, corpusPath, scheme, settings.Training.Seed,
-                folds.Count > 1 && foldTrainer is { Trainers: > 0 } nodes ? nodes.Trainers : 1, 1),
+                trainers > 1 ? trainers : folds.Count > 1 && foldTrainer is { Trainers: > 0 } nodes ? nodes.Trainers : 1, trainers),
         }, ct);
         var records = new List<EmotionCluster.Evaluator.FoldRecord>();
         var cv = Runner.CrossValidate(prepared.Features, folds, prepared.Labels, new SyncProgress<TrainingProgress>(observer.Epoch),
