@@ -5,6 +5,7 @@ using EmotionCluster.Extraction;
 using EmotionCluster.Features;
 using EmotionCluster.Model;
 using EmotionCluster.Streaming;
+using EmotionCluster.Testing;
 
 namespace EmotionCluster.Bench;
 
@@ -208,7 +209,7 @@ public static class StreamBenchmark
             for (int k = 0; k < data.Length; k++) data[k] = (float)(random.NextDouble() * 80 - 80);
             return (new Spectrogram(data, cnn.InputBins, cnn.InputFrames), i % cnn.Classes);
         }).ToList();
-        using var result = Trainer.Train(examples, [], new TrainingSettings { Epochs = 1, Threads = 0 }, cnn);
+        using var result = SmallModels.Train(examples, [], new TrainingSettings { Epochs = 1, Threads = 0 }, cnn);
         string path = Path.Combine(dir, "bench.model");
         var features = noNoiseReduction
             ? FeaturePipelineSettings.Default with { Audio = FeaturePipelineSettings.Default.Audio with { Preprocess = FeaturePipelineSettings.Default.Audio.Preprocess with { ReduceNoise = false } } }

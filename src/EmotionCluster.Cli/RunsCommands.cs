@@ -130,6 +130,14 @@ public static class RunsCommands
         if (run.Started is { } started)
         {
             head.AddRow("Labels", Markup.Escape(string.Join(", ", started.Labels)));
+            if (started.Description is { } d)
+            {
+                head.AddRow("Recipe", Markup.Escape(d.RecipeHash));
+                head.AddRow("Corpus", Markup.Escape(d.Corpus.Length == 0 && d.CorpusPath.Length == 0 ? "-" : d.CorpusPath.Length == 0 ? d.Corpus : $"{d.Corpus} ({d.CorpusPath})"));
+                head.AddRow("Split", Markup.Escape(d.Split.Length == 0 ? "-" : d.Split));
+                head.AddRow("Seed", Num(d.Seed));
+                head.AddRow("Trainers", $"{Num(d.Replicas)} replica(s) of {Num(d.Nodes)} trainer node(s)");
+            }
             head.AddRow("Settings", Markup.Escape(started.SettingsJson.Length > 400 ? started.SettingsJson[..400] + "…" : started.SettingsJson));
         }
         head.AddRow("Epochs", Num(run.Epochs.Count));

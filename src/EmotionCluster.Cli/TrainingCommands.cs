@@ -52,9 +52,28 @@ public static class TrainingCommands
                           "with trainer nodes Up there, crossval spreads its folds over them (each reads the features from its --store).",
         };
 
+        /// <summary>The setting behind <c>--trainers</c>'s default (environment <c>EmotionCluster__Training__Trainers</c>).</summary>
+        public const string TrainersVariable = "EmotionCluster__Training__Trainers";
+
+        public readonly Option<int> Trainers = new("--trainers")
+        {
+            Description = "Train each run data-parallel across N trainer nodes of the cluster joined with --join (each reads the features " +
+                          "from its --store); 1 (default): on this command's node, a cross-validation's folds spread over the trainer nodes. " +
+                          $"Default from {TrainersVariable}.",
+            DefaultValueFactory = _ => DefaultTrainers(),
+        };
+
+        private static int DefaultTrainers()
+        {
+            string? value = Environment.GetEnvironmentVariable(TrainersVariable);
+            if (string.IsNullOrWhiteSpace(value)) return 1;
+            return int.TryParse(value, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out int n) && n >= 1 ? n
+                : throw new CliException($"{TrainersVariable}={value}: use a whole number of trainer nodes, 1 or more");
+        }
+
         public void AddTo(Command c)
         {
-            foreach (Option o in new Option[] { Data, Out, Config, Epochs, BatchSize, LearningRate, Patience, Seed, Threads, Device, Features, Emotions, Limit, NoAugment, Extraction, Store, Join })
+            foreach (Option o in new Option[] { Data, Out, Config, Epochs, BatchSize, LearningRate, Patience, Seed, Threads, Device, Features, Emotions, Limit, NoAugment, Extraction, Store, Join, Trainers })
                 c.Options.Add(o);
             Corpus.AddTo(c);
         }
@@ -272,8 +291,10 @@ public static class TrainingCommands
             string path = r.GetValue(manifestPath) ?? Path.Combine(r.GetValue(common.Out)!, "training-manifest.json");
             // the recipe, the train and validation parts to train on, and the test part (its audio joins its speakers'
             // statistics; it is scored with the final model, never trained on)
+            var (corpusName, corpusPath) = Workflow.Identity(prepared.Corpus);
             var manifest = EmotionCluster.Training.TrainingManifest.Create(prepared.Labels, settings,
-                split.Train.Select(Example).ToArray(), split.Validation.Select(Example).ToArray(), split.Test.Select(Example).ToArray());
+                split.Train.Select(Example).ToArray(), split.Validation.Select(Example).ToArray(), split.Test.Select(Example).ToArray())
+                with { Corpus = corpusName, CorpusPath = corpusPath, Split = split.Name }; // recorded with the run in the journal
             manifest.Save(path);
             output.WriteLine($"training manifest: {Path.GetFullPath(path)} ({manifest.Train.Length} train, {manifest.Validation.Length} validation, " +
                              $"{manifest.Test!.Length} held-out test clips, {prepared.Labels.Length} emotions; recipe {settings.Hash()})");
@@ -302,6 +323,11 @@ public static class TrainingCommands
     private static async Task<int> Execute(ParseResult r, Common common, TextWriter output, CancellationToken ct, Func<Workflow, PreparedCorpus, Task> work)
     {
         var settings = common.Settings(r);
+        int trainers = r.GetValue(common.Trainers);
+        if (trainers < 1) throw new CliException($"--trainers {trainers}: train on at least 1 trainer node");
+        if (trainers > 1 && r.GetValue(common.Join) is not { Length: > 0 })
+            throw new CliException($"--trainers {trainers} trains across the trainer nodes of a cluster: join it with --join SEED " +
+                                   "(start the nodes with 'emotioncluster-node run --roles trainer --store' the command's --store)");
         var started = DateTimeOffset.Now;
         string commandLine = "emotioncluster " + string.Join(' ', r.Tokens.Select(t => t.Value.Contains(' ') ? $"\"{t.Value}\"" : t.Value));
         var run = new RunDirectory(r.GetValue(common.Out)!);
@@ -311,7 +337,8 @@ public static class TrainingCommands
         output.WriteLine($"features through {provider.Description}; training on its trainer actor, every run persisted by its evaluator " +
                          $"({journal.Describe()}); run directory {run.Root}");
         var workflow = new Workflow(settings, provider.Provider, run, observer, provider.Trainer(Path.Combine(run.Root, "checkpoints")), provider.Journal,
-            foldTrainer: provider.Folds);
+            foldTrainer: provider.Folds, trainers: trainers);
+        if (trainers > 1) output.WriteLine($"each run trained data-parallel on {trainers} trainer nodes of the cluster");
         PreparedCorpus prepared = await workflow.PrepareAsync(common.Source(r), commandLine, r.GetValue(common.Limit), ct);
         await work(workflow, prepared);
         run.Save("run", ReportParts.Run(commandLine, settings.Training.Seed, started, DateTimeOffset.Now));

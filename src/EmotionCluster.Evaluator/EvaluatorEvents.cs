@@ -60,12 +60,26 @@ public sealed record EvaluationMetrics(double Accuracy, double Uar, double Macro
     public override int GetHashCode() => HashCode.Combine(Accuracy, Uar, MacroF1, PerClass.Length);
 }
 
-/// <summary>A run began: its settings (JSON, as the trainer has them) and the label map.</summary>
+/// <summary>
+/// What a run is, beyond its settings: the recipe's hash (<c>Recipe.Hash()</c>: 16 hex digits of SHA-256 over the one
+/// recipe JSON written into the model file, per-machine keys fixed), the corpus it trained on (its name and path, as the
+/// command or the manifest named it; empty when unknown), the split (e.g. <c>stratified-42</c>, <c>loso-03</c>), the
+/// seed, the trainer nodes in the cluster when it started and the replicas it trained with (data-parallel: more than 1).
+/// </summary>
+public sealed record RunDescription(string RecipeHash, string Corpus, string CorpusPath, string Split, int Seed, int Nodes, int Replicas);
+
+/// <summary>
+/// A run began: its settings (JSON, as the trainer has them), the label map and, since <c>RunStarted.2</c>, what the run
+/// is (<see cref="Description"/>; null in journals from before).
+/// </summary>
 public sealed record RunStarted(string RunId, string SettingsJson, string[] Labels, DateTimeOffset StartedAt) : IEvaluatorEvent
 {
+    /// <summary>Recipe hash, corpus, split, seed, node and replica count (null in journals from before they were recorded).</summary>
+    public RunDescription? Description { get; init; }
+
     public bool Equals(RunStarted? other) =>
         other is not null && RunId == other.RunId && SettingsJson == other.SettingsJson
-        && Labels.AsSpan().SequenceEqual(other.Labels) && StartedAt.Equals(other.StartedAt);
+        && Labels.AsSpan().SequenceEqual(other.Labels) && StartedAt.Equals(other.StartedAt) && Equals(Description, other.Description);
 
     public override int GetHashCode() => HashCode.Combine(RunId, SettingsJson, Labels.Length, StartedAt);
 }

@@ -14,11 +14,19 @@ public interface IWithRunId
 /// <summary>A command that may change a run's history; answered with <see cref="EvaluatorAck"/> or <see cref="EvaluatorRejected"/>.</summary>
 public interface IEvaluatorCommand : IWithRunId, IEvaluatorMessage;
 
-/// <summary>Begin a run. Sending it again with the same settings and labels is acknowledged as a duplicate.</summary>
+/// <summary>
+/// Begin a run. Sending it again with the same settings and labels is acknowledged as a duplicate (whatever its
+/// <see cref="Description"/>: a coordinator that resumes with fewer replicas starts the same run; the first start's
+/// description is kept).
+/// </summary>
 public sealed record StartRun(string RunId, string SettingsJson, string[] Labels) : IEvaluatorCommand
 {
+    /// <summary>What the run is: recipe hash, corpus, split, seed, nodes and replicas (null: not known to the sender).</summary>
+    public RunDescription? Description { get; init; }
+
     public bool Equals(StartRun? other) =>
-        other is not null && RunId == other.RunId && SettingsJson == other.SettingsJson && Labels.AsSpan().SequenceEqual(other.Labels);
+        other is not null && RunId == other.RunId && SettingsJson == other.SettingsJson && Labels.AsSpan().SequenceEqual(other.Labels)
+        && Equals(Description, other.Description);
 
     public override int GetHashCode() => HashCode.Combine(RunId, SettingsJson, Labels.Length);
 }

@@ -23,7 +23,8 @@ public sealed class EvaluatorSerializer(ExtendedActorSystem system) : Serializer
     static EvaluatorSerializer()
     {
         // journal events (stable: persisted)
-        Add<RunStarted>("RunStarted.1", WriteStarted, ReadStarted);
+        AddReader("RunStarted.1", ReadStarted1); // before the run's description (recipe hash, corpus, split, seed, nodes) was recorded
+        Add<RunStarted>("RunStarted.2", WriteStarted, ReadStarted);
         AddReader("EpochEvaluated.1", ReadEpoch1); // before the learning rate and duration were recorded
         Add<EpochEvaluated>("EpochEvaluated.2", WriteEpoch, ReadEpoch);
         Add<RunCompleted>("RunCompleted.1", WriteCompleted, ReadCompleted);
@@ -36,8 +37,10 @@ public sealed class EvaluatorSerializer(ExtendedActorSystem system) : Serializer
         Add<ArtifactsRecorded>("ArtifactsRecorded.1", (w, m) => { w.Write(m.RunId); WriteArtifacts(w, m.Artifacts); WriteTime(w, m.At); },
             r => new ArtifactsRecorded(r.ReadString(), ReadArtifacts(r), ReadTime(r)));
         // messages (wire only)
-        Add<StartRun>("StartRun", (w, m) => { w.Write(m.RunId); w.Write(m.SettingsJson); WriteStrings(w, m.Labels); },
-            r => new StartRun(r.ReadString(), r.ReadString(), ReadStrings(r)));
+        // "StartRun" (without the run's description) is still read: a trainer's outbox file may hold it
+        AddReader("StartRun", r => new StartRun(r.ReadString(), r.ReadString(), ReadStrings(r)));
+        Add<StartRun>("StartRun.2", (w, m) => { w.Write(m.RunId); w.Write(m.SettingsJson); WriteStrings(w, m.Labels); WriteDescription(w, m.Description); },
+            r => new StartRun(r.ReadString(), r.ReadString(), ReadStrings(r)) { Description = ReadDescription(r) });
         // "RecordEpoch" (without learning rate and duration) is still read: a trainer's outbox file may hold it
         AddReader("RecordEpoch", r => new RecordEpoch(r.ReadString(), r.ReadInt32(), r.ReadDouble(), ReadNullable(r), ReadOptionalMetrics(r)));
         Add<RecordEpoch>("RecordEpoch.2",
@@ -58,8 +61,9 @@ public sealed class EvaluatorSerializer(ExtendedActorSystem system) : Serializer
             r => new EvaluatorAck(r.ReadString(), r.ReadString(), r.ReadInt64(), r.ReadBoolean()));
         Add<EvaluatorRejected>("EvaluatorRejected", (w, m) => { w.Write(m.RunId); w.Write(m.Reason); },
             r => new EvaluatorRejected(r.ReadString(), r.ReadString()));
-        AddReader("RunView", r => ReadView(r, withExtras: false));
-        Add<RunView>("RunView.2", WriteView, r => ReadView(r, withExtras: true));
+        AddReader("RunView", r => ReadView(r, withExtras: false, ReadStarted1));
+        AddReader("RunView.2", r => ReadView(r, withExtras: true, ReadStarted1));
+        Add<RunView>("RunView.3", WriteView, r => ReadView(r, withExtras: true, ReadStarted));
     }
 
     private static void AddReader(string manifest, Func<BinaryReader, object> read) => Readers[manifest] = read;
@@ -108,10 +112,24 @@ public sealed class EvaluatorSerializer(ExtendedActorSystem system) : Serializer
 
     private static void WriteStarted(BinaryWriter w, RunStarted m)
     {
-        w.Write(m.RunId); w.Write(m.SettingsJson); WriteStrings(w, m.Labels); WriteTime(w, m.StartedAt);
+        w.Write(m.RunId); w.Write(m.SettingsJson); WriteStrings(w, m.Labels); WriteTime(w, m.StartedAt); WriteDescription(w, m.Description);
     }
 
-    private static RunStarted ReadStarted(BinaryReader r) => new(r.ReadString(), r.ReadString(), ReadStrings(r), ReadTime(r));
+    private static RunStarted ReadStarted1(BinaryReader r) => new(r.ReadString(), r.ReadString(), ReadStrings(r), ReadTime(r));
+
+    /// <summary><c>RunStarted.2</c>: the <c>.1</c> layout, then the optional description.</summary>
+    private static RunStarted ReadStarted(BinaryReader r) => ReadStarted1(r) with { Description = ReadDescription(r) };
+
+    private static void WriteDescription(BinaryWriter w, RunDescription? d)
+    {
+        w.Write(d is not null);
+        if (d is null) return;
+        w.Write(d.RecipeHash); w.Write(d.Corpus); w.Write(d.CorpusPath); w.Write(d.Split); w.Write(d.Seed); w.Write(d.Nodes); w.Write(d.Replicas);
+    }
+
+    private static RunDescription? ReadDescription(BinaryReader r) => r.ReadBoolean()
+        ? new RunDescription(r.ReadString(), r.ReadString(), r.ReadString(), r.ReadString(), r.ReadInt32(), r.ReadInt32(), r.ReadInt32())
+        : null;
 
     private static void WriteEpoch(BinaryWriter w, EpochEvaluated m)
     {
@@ -209,10 +227,10 @@ public sealed class EvaluatorSerializer(ExtendedActorSystem system) : Serializer
         if (v.Artifacts is { } a) { w.Write(a.RunId); WriteArtifacts(w, a.Artifacts); WriteTime(w, a.At); }
     }
 
-    private static RunView ReadView(BinaryReader r, bool withExtras)
+    private static RunView ReadView(BinaryReader r, bool withExtras, Func<BinaryReader, RunStarted> readStarted)
     {
         string runId = r.ReadString();
-        RunStarted? started = r.ReadBoolean() ? ReadStarted(r) : null;
+        RunStarted? started = r.ReadBoolean() ? readStarted(r) : null;
         int n = ReadCount(r, 8);
         var epochs = new EpochEvaluated[n];
         for (int i = 0; i < n; i++) epochs[i] = ReadEpoch(r);

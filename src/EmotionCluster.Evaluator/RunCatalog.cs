@@ -112,6 +112,7 @@ public sealed class RunCatalog
         status = run.Status,
         startedAt = run.Started?.StartedAt,
         labels = run.Started?.Labels,
+        description = run.Started?.Description,
         settings = run.Started is { } s ? JsonDocument.Parse(s.SettingsJson).RootElement : (JsonElement?)null,
         bestEpoch = run.BestEpoch,
         bestUar = run.BestUar,

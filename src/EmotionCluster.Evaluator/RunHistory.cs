@@ -116,8 +116,14 @@ public sealed class RunHistory(string runId)
             return Started.SettingsJson == s.SettingsJson && Started.Labels.SequenceEqual(s.Labels)
                 ? new Decision.AlreadyRecorded(nameof(RunStarted))
                 : new Decision.Reject($"run '{RunId}' was already started (at {Started.StartedAt:u}) with other settings or labels; use a new run id");
-        return new Decision.Persist(new RunStarted(RunId, s.SettingsJson, (string[])s.Labels.Clone(), now));
+        if (s.Description is { } d && DescriptionProblem(d) is { } problem) return new Decision.Reject($"run '{RunId}': {problem}");
+        return new Decision.Persist(new RunStarted(RunId, s.SettingsJson, (string[])s.Labels.Clone(), now) { Description = s.Description });
     }
+
+    private static string? DescriptionProblem(RunDescription d) =>
+        d.RecipeHash is null || d.Corpus is null || d.CorpusPath is null || d.Split is null ? "the run's description has a null field; use \"\" for what is not known"
+        : d.Nodes < 0 || d.Replicas < 0 ? $"the run's description has {d.Nodes} nodes and {d.Replicas} replicas; counts are never negative"
+        : null;
 
     private Decision DecideEpoch(int epoch, double trainLoss, double? valLoss, Func<EvaluationMetrics?> metrics, DateTimeOffset now,
         double? learningRate, double? seconds)

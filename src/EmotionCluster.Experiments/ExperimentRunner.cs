@@ -130,6 +130,19 @@ public sealed class ExperimentRunner
 
     public ExperimentSettings Settings { get; }
 
+    /// <summary>
+    /// The corpus the clips come from, as the command named it (name and path; empty when not set): recorded with each
+    /// run in the journal (<see cref="TrainingData.Origin"/>, and the fold manifests of a fold-parallel cross-validation).
+    /// </summary>
+    public (string Name, string Path) Corpus { get; set; } = ("", "");
+
+    /// <summary>
+    /// Trainer nodes each run is trained on, data-parallel (<c>--trainers N</c>): 1 trains on this node's trainer (or,
+    /// for a cross-validation with trainer nodes in the cluster, one fold per node); more sends each run — the split,
+    /// every fold in turn, the MFCC run — to that many trainer nodes of the cluster (<see cref="IFoldTrainer.TrainDataParallel"/>).
+    /// </summary>
+    public int Trainers { get; init; } = 1;
+
     /// <summary>The clips of the configured emotions (all when none are configured).</summary>
     public IReadOnlyList<ClipInfo> SelectClips(IReadOnlyList<ClipInfo> clips)
     {
@@ -164,7 +177,8 @@ public sealed class ExperimentRunner
     {
         IReadOnlyList<LabelledFeatures> Part(IReadOnlyList<ClipInfo> clips) =>
             clips.Zip(LabelIndices(clips, labels), (c, y) => new LabelledFeatures(c.Id, features[c], y, EmotionCluster.Experiments.SpeakerStatistics.SpeakerOf(c))).ToList();
-        return TrainingData.Build(Settings, labels, Part(split.Train), Part(split.Validation), Part(split.Test));
+        return TrainingData.Build(Settings, labels, Part(split.Train), Part(split.Validation), Part(split.Test))
+            with { Origin = new DataOrigin(Corpus.Name, Corpus.Path, split.Name) };
     }
 
     /// <summary>Trains on the split's training part through the trainer, keeps the best validation epoch, scores the test part.</summary>
@@ -172,13 +186,15 @@ public sealed class ExperimentRunner
         CancellationToken cancellationToken = default)
     {
         var trainer = _trainer ?? throw new InvalidOperationException("this experiment runner has no model trainer; give it the node's (ActorModelTrainer)");
+        if (Trainers < 1) throw new ArgumentException($"--trainers {Trainers}: train on at least 1 trainer");
         var clock = Stopwatch.StartNew();
         if (split.Test.Count == 0)
             throw new ArgumentException($"split {split.Name}: the test part is empty ({split.Train.Count} train, {split.Validation.Count} validation clips); use more clips per emotion");
         var data = Data(features, split, labels);
         string runId = RunIdentity.ForJob(Settings, labels, split.Train.Select(c => c.Id), split.Validation.Select(c => c.Id), split.Test.Select(c => c.Id),
             $"{_invocation}/{split.Name}");
-        var result = trainer.Train(data, runId, progress, cancellationToken);
+        var result = Trainers > 1 ? TrainDataParallel(features, split, labels, runId, progress, cancellationToken)
+            : trainer.Train(data, runId, progress, cancellationToken);
         try
         {
             // the test clips' windows scored with the run's model, as the trainer scored them for the journal
@@ -207,7 +223,7 @@ public sealed class ExperimentRunner
     {
         options ??= new CrossValidationOptions();
         var results = new List<FoldResult>();
-        if (_folds is { Trainers: > 0 } && _foldDirectory is not null && folds.Count > 1)
+        if (_folds is { Trainers: > 0 } && _foldDirectory is not null && folds.Count > 1 && Trainers == 1)
             results.AddRange(CrossValidateOnTrainers(features, folds, labels, foldDone, cancellationToken));
         else
         for (int f = 0; f < folds.Count; f++)
@@ -283,6 +299,45 @@ public sealed class ExperimentRunner
         }
     }
 
+    /// The split as a manifest (the recipe and its clips by feature key, read by the trainer nodes from their feature
+    /// store) trained data-parallel across <see cref="Trainers"/> trainer nodes; the model they wrote, with the run's epochs.
+    /// </summary>
+    private TrainingResult TrainDataParallel(FeatureSet features, Split split, string[] labels, string runId, IProgress<EpochReport>? progress,
+        CancellationToken cancellationToken)
+    {
+        if (_folds is null || _foldDirectory is null)
+            throw new InvalidOperationException($"--trainers {Trainers} trains across trainer nodes of a cluster; join one (--join SEED)");
+        var job = WriteJob(split, labels, runId);
+        try
+        {
+            var outcome = _folds.TrainDataParallel(job, Trainers, progress, cancellationToken);
+            var (model, _) = ModelArtifact.Load(outcome.Result.ModelPath!, TorchRuntime.ResolveDevice(Settings.Training.Device));
+            return new TrainingResult(model, outcome.History, outcome.Result.BestEpoch, outcome.Result.StoppedEarly, null);
+        }
+        finally
+        {
+            try { Directory.Delete(Path.GetDirectoryName(job.ManifestPath)!, recursive: true); }
+            catch (IOException) { }
+        }
+    }
+
+    /// <summary>Writes <paramref name="split"/> as the training manifest of run <paramref name="runId"/> in a folder of its own below the fold directory.</summary>
+    private FoldJob WriteJob(Split split, string[] labels, string runId)
+    {
+        string settingsHash = Settings.Features.Hash();
+        ManifestExample[] Part(IReadOnlyList<ClipInfo> clips) => clips.Zip(LabelIndices(clips, labels), (c, y) =>
+            new ManifestExample(c.Id, EmotionCluster.Extraction.FeatureKey.HashContent(File.ReadAllBytes(c.Path)), settingsHash, y,
+                c.Speaker == ClipInfo.UnknownSpeaker ? null : c.Speaker)).ToArray();
+        string dir = Path.Combine(Path.GetFullPath(_foldDirectory!), runId);
+        if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+        Directory.CreateDirectory(dir);
+        string manifestPath = Path.Combine(dir, "manifest.json");
+        (TrainingManifest.Create(labels, Settings, Part(split.Train), Part(split.Validation), Part(split.Test))
+            with { Corpus = Corpus.Name, CorpusPath = Corpus.Path, Split = split.Name }).Save(manifestPath);
+        return new FoldJob(runId, manifestPath, Path.Combine(dir, "model.ecm"), Path.Combine(dir, "checkpoint"));
+    }
+
+    /// <summary>
     /// Fold-parallel: each fold as a manifest (the recipe and the fold's clips by feature key, read by the trainer nodes
     /// from their feature store) sent to a trainer node by <see cref="IFoldTrainer"/>; each fold's model is then scored
     /// here exactly as <see cref="TrainSplit"/> scores it. A fold is its own run in the journal, as on one node.
@@ -290,22 +345,13 @@ public sealed class ExperimentRunner
     private List<FoldResult> CrossValidateOnTrainers(FeatureSet features, IReadOnlyList<Split> folds, string[] labels, Action<FoldResult>? foldDone,
         CancellationToken cancellationToken)
     {
-        string settingsHash = Settings.Features.Hash();
         var jobs = new List<FoldJob>();
         foreach (var fold in folds)
         {
             if (fold.Test.Count == 0) throw new ArgumentException($"split {fold.Name}: the test part is empty");
             string runId = RunIdentity.ForJob(Settings, labels, fold.Train.Select(c => c.Id), fold.Validation.Select(c => c.Id), fold.Test.Select(c => c.Id),
                 $"{_invocation}/{fold.Name}");
-            ManifestExample[] Part(IReadOnlyList<ClipInfo> clips) => clips.Zip(LabelIndices(clips, labels), (c, y) =>
-                new ManifestExample(c.Id, EmotionCluster.Extraction.FeatureKey.HashContent(File.ReadAllBytes(c.Path)), settingsHash, y,
-                    c.Speaker == ClipInfo.UnknownSpeaker ? null : c.Speaker)).ToArray();
-            string dir = Path.Combine(Path.GetFullPath(_foldDirectory!), runId);
-            if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
-            Directory.CreateDirectory(dir);
-            string manifestPath = Path.Combine(dir, "manifest.json");
-            TrainingManifest.Create(labels, Settings, Part(fold.Train), Part(fold.Validation), Part(fold.Test)).Save(manifestPath);
-            jobs.Add(new FoldJob(runId, manifestPath, Path.Combine(dir, "model.ecm"), Path.Combine(dir, "checkpoint")));
+            jobs.Add(WriteJob(fold, labels, runId));
         }
         var outcomes = _folds!.TrainFolds(jobs, cancellationToken: cancellationToken);
         var results = new List<FoldResult>();

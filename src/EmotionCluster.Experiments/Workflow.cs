@@ -35,7 +35,7 @@ public sealed record PreparedCorpus(Corpus Corpus, DatasetStats Stats, string[] 
 /// <param name="job">This command's job id (shared by the runs of one command); null makes a new one.</param>
 /// <param name="foldTrainer">Trainer nodes of the cluster: with any Up, cross-validation spreads its folds over them.</param>
 public sealed class Workflow(ExperimentSettings settings, IFeatureProvider provider, RunDirectory run, IRunObserver observer, EmotionCluster.Training.IModelTrainer? trainer = null,
-    EmotionCluster.Training.IRunJournal? journal = null, string? job = null, EmotionCluster.Training.IFoldTrainer? foldTrainer = null)
+    EmotionCluster.Training.IRunJournal? journal = null, string? job = null, EmotionCluster.Training.IFoldTrainer? foldTrainer = null, int trainers = 1)
 {
 
     public const string DistributionChart = "emotion_distribution.png";
@@ -47,7 +47,7 @@ public sealed class Workflow(ExperimentSettings settings, IFeatureProvider provi
     public const string CvConfusionChart = "confusion_loso.png";
     public const string CvNormalizedConfusionChart = "confusion_loso_normalized.png";
 
-    public ExperimentRunner Runner { get; } = new(settings, trainer, foldTrainer, Path.Combine(run.Root, "checkpoints", "folds"));
+    public ExperimentRunner Runner { get; } = new(settings, trainer, foldTrainer, Path.Combine(run.Root, "checkpoints", "folds")) { Trainers = trainers };
 
     /// <summary>The command's job: every run it records carries it (<see cref="EmotionCluster.Evaluator.ArtifactsRecord.Job"/>).</summary>
     public string Job { get; } = job ?? NewJobId();
@@ -65,7 +65,7 @@ public sealed class Workflow(ExperimentSettings settings, IFeatureProvider provi
     public IFeatureProvider Provider => provider;
 
     /// <summary>Another experiment on the same node (feature provider and trainer), writing to <paramref name="directory"/>.</summary>
-    public Workflow With(ExperimentSettings other, RunDirectory directory) => new(other, provider, directory, observer, trainer, journal, Job, foldTrainer);
+    public Workflow With(ExperimentSettings other, RunDirectory directory) => new(other, provider, directory, observer, trainer, journal, Job, foldTrainer, trainers);
 
     /// <param name="perEmotionLimit">Keep at most this many clips per emotion (quick runs); null keeps all.</param>
     public async Task<PreparedCorpus> PrepareAsync(CorpusSource source, string commandLine, int? perEmotionLimit = null, CancellationToken ct = default)
@@ -125,6 +125,7 @@ public sealed class Workflow(ExperimentSettings settings, IFeatureProvider provi
     /// <summary>Stratified 70/20/10: trains, keeps the best epoch, scores the test part; saves the model artifact.</summary>
     public TrainedSplit TrainSplit(PreparedCorpus prepared, bool saveModel = true, CancellationToken ct = default)
     {
+        Runner.Corpus = Identity(prepared.Corpus);
         var split = Splits.Stratified(prepared.Features.Clips, settings.Training.Seed);
         observer.Line($"split 70/20/10: train {split.Train.Count}, validation {split.Validation.Count}, test {split.Test.Count}");
         var trained = Runner.TrainSplit(prepared.Features, split, prepared.Labels,
@@ -156,6 +157,10 @@ public sealed class Workflow(ExperimentSettings settings, IFeatureProvider provi
         return trained;
     }
 
+    /// <summary>A corpus' name and absolute path (paths joined by the path separator for several), as the journal records runs on it.</summary>
+    public static (string Name, string Path) Identity(Corpus corpus) =>
+        (corpus.Name, string.Join(System.IO.Path.PathSeparator, corpus.Root.Split(System.IO.Path.PathSeparator).Select(p => p.Length == 0 ? p : System.IO.Path.GetFullPath(p))));
+
     /// <summary>How the main split is made, as the report and the journal say it.</summary>
     public static string SplitMethod(ExperimentSettings s) => $"stratified by emotion, 70/20/10, seed {s.Training.Seed}";
 
@@ -171,6 +176,7 @@ public sealed class Workflow(ExperimentSettings settings, IFeatureProvider provi
         int? groupedFolds = null, IReadOnlyList<EmotionCluster.Audio.PerturbationCondition>? robustness = null)
     {
         (prepared.Corpus with { Clips = prepared.Features.Clips }).RequireSpeakers("speaker-independent cross-validation");
+        Runner.Corpus = Identity(prepared.Corpus);
         var folds = groupedFolds is { } k
             ? Splits.SpeakerGroupedFolds(prepared.Features.Clips, k, settings.Training.Seed, settings.LosoValidation)
             : Splits.LeaveOneSpeakerOut(prepared.Features.Clips, settings.Training.Seed, settings.LosoValidation);
@@ -182,7 +188,8 @@ public sealed class Workflow(ExperimentSettings settings, IFeatureProvider provi
             folds = folds.Where(f => f.TestSpeakers.Any(onlySpeakers.Contains)).ToList();
         }
         observer.Line((groupedFolds is null ? $"leave-one-speaker-out: {folds.Count} folds" : $"{folds.Count} speaker-grouped folds") +
-                      (folds.Count > 1 && foldTrainer is { Trainers: > 0 } t ? $", spread over {t.Trainers} trainer node(s)" : ""));
+                      (trainers > 1 ? $", each trained data-parallel on {trainers} trainer nodes"
+                          : folds.Count > 1 && foldTrainer is { Trainers: > 0 } t ? $", spread over {t.Trainers} trainer node(s)" : ""));
         string scheme = groupedFolds is { } groups ? $"{groups} speaker-grouped folds" : "leave-one-speaker-out";
         string heldOut = groupedFolds is null ? "the held-out speaker" : "the held-out speakers";
         string procedure = settings.LosoValidation == LosoValidation.NextSpeaker
@@ -191,7 +198,13 @@ public sealed class Workflow(ExperimentSettings settings, IFeatureProvider provi
         // the cross-validation is a run of its own in the journal: its folds (each with its training run) and its summary
         var clock = System.Diagnostics.Stopwatch.StartNew();
         string cvRunId = $"cv-{Job["job-".Length..]}-{Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(string.Join(',', folds.SelectMany(f => f.TestSpeakers)))))[..8]}";
-        journal?.Record(new EmotionCluster.Evaluator.StartRun(cvRunId, settings.ToJson(), prepared.Labels), ct);
+        var (corpusName, corpusPath) = Runner.Corpus;
+        journal?.Record(new EmotionCluster.Evaluator.StartRun(cvRunId, settings.ToJson(), prepared.Labels)
+        {
+            // the folds' trainers: the cluster's trainer nodes (fold-parallel), else this node; each fold on one replica
+            Description = new EmotionCluster.Evaluator.RunDescription(settings.Hash(), corpusName, corpusPath, scheme, settings.Training.Seed,
+                trainers > 1 ? trainers : folds.Count > 1 && foldTrainer is { Trainers: > 0 } nodes ? nodes.Trainers : 1, trainers),
+        }, ct);
         var records = new List<EmotionCluster.Evaluator.FoldRecord>();
         var cv = Runner.CrossValidate(prepared.Features, folds, prepared.Labels, new SyncProgress<TrainingProgress>(observer.Epoch),
             f =>

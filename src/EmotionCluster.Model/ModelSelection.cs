@@ -4,7 +4,7 @@ namespace EmotionCluster.Model;
 /// The recipe's model selection over a run's epochs (<see cref="TrainingSettings"/>): an epoch is the best so far when
 /// its validation UAR is higher (ties: lower validation loss), whose weights are kept; without a validation set every
 /// epoch is. Early stopping ends the run after <see cref="TrainingSettings.EarlyStoppingPatience"/> epochs without a
-/// better one. The one rule for the training loop (<see cref="Trainer.Train"/>) and the trainer actor's replicas.
+/// better one. The one rule of the trainer actor's replicas (every replica judges each epoch the same way).
 /// </summary>
 public sealed class ModelSelection(int patience, int epochs)
 {

@@ -40,12 +40,6 @@ public sealed class TrainingResult(SerCnn model, IReadOnlyList<EpochReport> hist
 
     public bool StoppedEarly { get; } = stoppedEarly;
 
-    /// <summary>
-    /// How many epochs' weights <see cref="Model"/> averages (<see cref="TrainingSettings.AverageLastEpochs"/>); 0 when it
-    /// holds the weights of <see cref="BestEpoch"/>.
-    /// </summary>
-    public int AveragedEpochs { get; init; }
-
     /// <summary>The validation set evaluated with the final weights; null without a validation set.</summary>
     public EvaluationOutput? Validation { get; } = validation;
 
@@ -57,9 +51,10 @@ public sealed class TrainingResult(SerCnn model, IReadOnlyList<EpochReport> hist
 }
 
 /// <summary>
-/// Trains a <see cref="SerCnn"/> with AdamW. <see cref="Train"/> runs the whole loop; the instance methods are the
-/// steps of it, for loops elsewhere (e.g. data-parallel: <see cref="ComputeGradients"/> on each replica,
-/// average <see cref="GetGradients"/>, <see cref="SetGradients"/>, then <see cref="ApplyGradients"/>).
+/// Trains a <see cref="SerCnn"/> with AdamW, one step at a time: the engine under the trainer actor's replicas
+/// (src/EmotionCluster.Training: <see cref="ComputeGradients"/> on each replica, average <see cref="GetGradients"/>,
+/// <see cref="SetGradients"/>, then <see cref="ApplyGradients"/>), the only training path of the product. The loop
+/// over epochs, model selection and early stopping (<see cref="ModelSelection"/>) is the actor's.
 /// <para>
 /// Determinism: the constructor sets the torch thread count and seeds torch's global generator (weight
 /// initialization, dropout); shuffling and augmentation use <see cref="Random"/> seeded from the same seed. The
@@ -204,150 +199,12 @@ public sealed partial class Trainer : IDisposable
         Model.load(stream);
     }
 
-    /// <summary>
-    /// Trains on <paramref name="train"/>, picks the epoch with the best validation UAR (ties: lower validation loss),
-    /// restores it, and stops after <see cref="TrainingSettings.EarlyStoppingPatience"/> epochs without improvement.
-    /// Without validation examples it trains all epochs and keeps the last. <paramref name="augment"/> transforms each
-    /// training example every time it enters a batch; it must keep the shape.
-    /// </summary>
-    public static TrainingResult Train(
-        IReadOnlyList<(Spectrogram X, int Y)> train,
-        IReadOnlyList<(Spectrogram X, int Y)> validation,
-        TrainingSettings settings,
-        CnnSettings cnn,
-        IProgress<EpochReport>? progress = null,
-        CancellationToken cancellationToken = default,
-        Func<Spectrogram, Random, Spectrogram>? augment = null)
-    {
-        ArgumentNullException.ThrowIfNull(train);
-        ArgumentNullException.ThrowIfNull(validation);
-        ArgumentNullException.ThrowIfNull(settings);
-        ArgumentNullException.ThrowIfNull(cnn);
-        cnn.Validate();
-        if (train.Count == 0) throw new ArgumentException("The training set is empty.", nameof(train));
-        CheckExamples(train, nameof(train), cnn);
-        CheckExamples(validation, nameof(validation), cnn);
-
-        using var trainer = new Trainer(cnn, settings);
-        var trainLabels = train.Select(e => e.Y).ToArray();
-        if (settings.BalancedClassWeights) trainer.SetClassWeights(ClassWeights.Balanced(trainLabels, cnn.Classes));
-
-        var validationX = validation.Select(e => e.X).ToArray();
-        var trainX = train.Select(e => e.X).ToArray();
-        var validationY = validation.Select(e => e.Y).ToArray();
-        var classNames = Enumerable.Range(0, cnn.Classes).Select(c => c.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();
-
-        int stepsPerEpoch = (train.Count + settings.BatchSize - 1) / settings.BatchSize;
-        var schedule = new LearningRateSchedule(settings, stepsPerEpoch);
-        var shuffle = new Random(settings.Seed);
-        var augmentRandom = new Random(unchecked(settings.Seed * 7919 + 1));
-        var order = Enumerable.Range(0, train.Count).ToArray();
-
-        var history = new List<EpochReport>();
-        double[]? weightSum = null;
-        int averaged = 0;
-        var selection = new ModelSelection(settings);
-        EvaluationOutput? bestValidation = null;
-        bool stoppedEarly = false;
-
-        for (int epoch = 1; epoch <= settings.Epochs; epoch++)
-        {
-            var clock = Stopwatch.StartNew();
-            shuffle.Shuffle(order);
-            double lossSum = 0;
-            int correct = 0;
-            double epochRate = schedule.Current;
-            for (int start = 0; start < order.Length; start += settings.BatchSize)
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                var batch = order.AsSpan(start, Math.Min(settings.BatchSize, order.Length - start)).ToArray();
-                var xs = batch.Select(i => augment is null ? train[i].X : augment(train[i].X, augmentRandom)).ToArray();
-                var ys = batch.Select(i => train[i].Y).ToArray();
-                trainer.LearningRate = schedule.Current;
-                var outcome = trainer.ComputeGradients(xs, ys);
-                trainer.ApplyGradients();
-                schedule.AfterStep();
-                lossSum += outcome.Loss * outcome.Count;
-                correct += outcome.Correct;
-            }
-
-            if (epoch > settings.Epochs - settings.AverageLastEpochs)
-            {
-                var weights = trainer.GetParameters();
-                weightSum ??= new double[weights.Length];
-                for (int i = 0; i < weights.Length; i++) weightSum[i] += weights[i];
-                averaged++;
-            }
-
-            double? validationLoss = null, validationAccuracy = null, validationUar = null;
-            EvaluationOutput? output = null;
-            if (settings.PreciseBatchNorm) trainer.RecalibrateBatchNorm(trainX);
-            if (validation.Count > 0)
-            {
-                output = trainer.Evaluate(validationX, validationY);
-                var report = ClassificationMetrics.Compute(validationY, output.Predicted, classNames);
-                validationLoss = output.Loss;
-                validationAccuracy = report.Accuracy;
-                validationUar = report.Uar;
-            }
-            bool isBest = selection.Judge(epoch, validationUar, validationLoss, trainer.SaveState);
-            if (isBest && output is not null) bestValidation = output;
-            schedule.AfterEpoch(validationUar);
-
-            var epochReport = new EpochReport(epoch, epochRate, lossSum / train.Count, (double)correct / train.Count,
-                validationLoss, validationAccuracy, validationUar, isBest, clock.Elapsed);
-            history.Add(epochReport);
-            progress?.Report(epochReport);
-
-            if (selection.StopEarly)
-            {
-                stoppedEarly = true;
-                break;
-            }
-        }
-
-        int averagedEpochs = 0;
-        bool keepBest = selection.BestState is not null;
-        if (weightSum is not null && averaged > 1)
-        {
-            // the averaged weights compete with the best epoch on the validation set (without one they are simply kept)
-            byte[] lastState = trainer.SaveState();
-            trainer.SetParameters(weightSum.Select(w => (float)(w / averaged)).ToArray());
-            trainer.RecalibrateBatchNorm(trainX);
-            EvaluationOutput? output = validation.Count > 0 ? trainer.Evaluate(validationX, validationY) : null;
-            double uar = output is null ? 0 : ClassificationMetrics.Compute(validationY, output.Predicted, classNames).Uar;
-            if (output is null || uar > selection.BestUar || (uar == selection.BestUar && output.Loss <= selection.BestLoss))
-            {
-                averagedEpochs = averaged;
-                keepBest = false; // keep the averaged model as it is now
-                bestValidation = output;
-            }
-            else trainer.LoadState(lastState);
-        }
-        if (keepBest && selection.BestEpoch != history.Count) trainer.LoadState(selection.BestState!);
-        return new TrainingResult(trainer.ReleaseModel(), history, selection.BestEpoch, stoppedEarly, bestValidation) { AveragedEpochs = averagedEpochs };
-    }
-
-    private SerCnn ReleaseModel()
+    /// <summary>The model, in evaluation mode, is the caller's from now on: disposing this trainer leaves it.</summary>
+    public SerCnn ReleaseModel()
     {
         ownsModel = false;
         Model.eval();
         return Model;
-    }
-
-    private static void CheckExamples(IReadOnlyList<(Spectrogram X, int Y)> examples, string set, CnnSettings cnn)
-    {
-        for (int i = 0; i < examples.Count; i++)
-        {
-            var (x, y) = examples[i];
-            if (x is null) throw new ArgumentException($"{set}[{i}] has no spectrogram.", set);
-            if (x.Bins != cnn.InputBins || x.Frames != cnn.InputFrames || x.Data.Length != x.Bins * x.Frames)
-                throw new ArgumentException(
-                    $"{set}[{i}] is {x.Bins} x {x.Frames} (bins x frames) but the model expects {cnn.InputBins} x {cnn.InputFrames}; " +
-                    "crop or pad the features to the configured size.", set);
-            if (y < 0 || y >= cnn.Classes)
-                throw new ArgumentException($"{set}[{i}] has label {y}; the model has classes 0..{cnn.Classes - 1}.", set);
-        }
     }
 
     private float[] Flatten(Func<Parameter, Tensor?> select)

@@ -86,7 +86,7 @@ public sealed class ActorModelTrainer(ActorSystem system, IActorRef trainer, str
     }
 
     /// <summary>Subscribes to the epoch topic and hands one run's events to a callback.</summary>
-    private sealed class EpochListener : ReceiveActor
+    internal sealed class EpochListener : ReceiveActor
     {
         public EpochListener(string runId, TaskCompletionSource subscribed, Action<EpochMetrics> onEpoch)
         {

@@ -18,7 +18,8 @@ public sealed class EvaluatorRegionSink(IReadOnlyActorRegistry registry) : IEval
 
     private IActorRef? Region => region ??= registry.TryGet<EvaluatorRegion>(out var r) ? r : null;
 
-    public void RunStarted(string runId, string settingsJson, string[] labels) => Region?.Tell(new StartRun(runId, settingsJson, labels));
+    public void RunStarted(string runId, string settingsJson, string[] labels, RunDescription? description) =>
+        Region?.Tell(new StartRun(runId, settingsJson, labels) { Description = description });
 
     public void EpochEvaluated(EpochMetrics metrics, ClassificationReport? validation)
     {
@@ -42,7 +43,8 @@ public sealed class EvaluatorRegionSink(IReadOnlyActorRegistry registry) : IEval
     /// <summary>A run's sink: every command written to the run's outbox (on the caller's thread), then delivered by its actor.</summary>
     private sealed class OutboxSink(EvaluatorOutbox outbox, IActorRef delivery) : IEvaluationSink
     {
-        public void RunStarted(string runId, string settingsJson, string[] labels) => Add(new StartRun(runId, settingsJson, labels));
+        public void RunStarted(string runId, string settingsJson, string[] labels, RunDescription? description) =>
+            Add(new StartRun(runId, settingsJson, labels) { Description = description });
 
         public void EpochEvaluated(EpochMetrics metrics, ClassificationReport? validation)
         {

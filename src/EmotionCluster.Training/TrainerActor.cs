@@ -16,6 +16,13 @@ namespace EmotionCluster.Training;
 public sealed record TrainingJob(string? ManifestPath = null, TrainingData? Data = null, string? RunId = null,
     string? ModelOutput = null, string? CheckpointDirectory = null, bool Solo = false)
 {
+    /// <summary>
+    /// The trainer nodes (addresses) that train this manifest's run together, data-parallel (<see cref="TrainReplicated"/>):
+    /// the oldest of them coordinates, only they are replicas, and the first step waits for all of them (or the node's
+    /// start timeout). Null: every trainer of the cluster, the node's <see cref="TrainerOptions.MinReplicas"/>.
+    /// </summary>
+    public IReadOnlyList<string>? Participants { get; init; }
+
     public void Validate()
     {
         if ((ManifestPath is null) == (Data is null)) throw new ArgumentException("a training job names a manifest or carries its data, not both or neither");
@@ -111,6 +118,24 @@ public sealed class TrainerActor : ReceiveActor
             requester = Sender;
             remoteRequester = true;
             output?.Invoke($"fold job run={m.RunId} manifest={m.ManifestPath} from {Sender.Path.Address}");
+            Run(job);
+        });
+        Receive<TrainReplicated>(m =>
+        {
+            if (current is not null && !currentEnded)
+            {
+                Sender.Tell(new FoldFailed(m.RunId, Busy));
+                return;
+            }
+            // each participant keeps its own checkpoints (and the coordinator its evaluator outbox) below the job's folder
+            string self = Akka.Cluster.Cluster.Get(Context.System).SelfAddress.ToString();
+            string folder = new(self.Select(c => char.IsAsciiLetterOrDigit(c) ? c : '_').ToArray());
+            var job = new TrainingJob(ManifestPath: m.ManifestPath, RunId: m.RunId, ModelOutput: m.ModelOutput,
+                CheckpointDirectory: Path.Combine(m.CheckpointDirectory, folder)) { Participants = m.Participants };
+            EndCurrent();
+            requester = Sender;
+            remoteRequester = true;
+            output?.Invoke($"data-parallel job run={m.RunId} manifest={m.ManifestPath} replicas={m.Participants.Length} from {Sender.Path.Address}");
             Run(job);
         });
         Receive<ITrainingMessage>(m =>

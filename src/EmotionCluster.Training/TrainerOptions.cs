@@ -37,6 +37,12 @@ public sealed class TrainerOptions
     public TimeSpan StartTimeout { get; set; } = TimeSpan.FromSeconds(30);
     /// <summary>Checkpoint every this many epochs (the last epoch always).</summary>
     public int CheckpointEveryEpochs { get; set; } = 1;
+    /// <summary>
+    /// The CLI's jobs (<c>run</c>, <c>train</c>, <c>crossval</c>): train each run data-parallel across this many trainer
+    /// nodes of the cluster they join (the default of <c>--trainers</c>); a node ignores it (its runs' replicas are
+    /// <see cref="MinReplicas"/> or the job's).
+    /// </summary>
+    public int Trainers { get; set; } = 1;
 
     public void Validate()
     {
@@ -47,6 +53,7 @@ public sealed class TrainerOptions
         if (StartTimeout < TimeSpan.Zero) throw Bad("StartTimeout must not be negative");
         if (MinReplicas < 1) throw Bad($"MinReplicas is {MinReplicas}; at least 1 (the coordinator itself)");
         if (CheckpointEveryEpochs < 1) throw Bad($"CheckpointEveryEpochs is {CheckpointEveryEpochs}; at least 1");
+        if (Trainers < 1) throw Bad($"Trainers is {Trainers}; at least 1");
         if (!string.IsNullOrWhiteSpace(Device)) TorchRuntime.ResolveDevice(Device); // unknown names and CUDA without CUDA fail here, before the actor starts
     }
 

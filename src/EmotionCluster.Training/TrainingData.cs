@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using EmotionCluster.Extraction;
 using EmotionCluster.Features;
 using EmotionCluster.Model;
@@ -28,6 +29,22 @@ public sealed record TrainingManifest(string[] Labels, JsonElement? Recipe, Mani
 
     /// <summary>Written by manifests from before the one recipe (feature settings only); read to refuse them clearly.</summary>
     public string? FeatureSettingsJson { get; init; }
+
+    /// <summary>The corpus the examples come from (its name; optional, for the journal's record of the run).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Corpus { get; init; }
+
+    /// <summary>The corpus' path, as the command that wrote the manifest had it (optional, for the journal).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? CorpusPath { get; init; }
+
+    /// <summary>The split the parts are (e.g. <c>stratified-42</c>, <c>loso-03</c>; optional, for the journal).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Split { get; init; }
+
+    /// <summary>Where the examples come from, as the manifest says (empty where it does not).</summary>
+    [JsonIgnore]
+    public DataOrigin Origin => new(Corpus ?? "", CorpusPath ?? "", Split ?? "");
 
     public static TrainingManifest Create(string[] labels, Recipe recipe, ManifestExample[] train, ManifestExample[] validation, ManifestExample[]? test = null)
     {
@@ -87,6 +104,15 @@ public sealed record TrainingManifest(string[] Labels, JsonElement? Recipe, Mani
     }
 }
 
+/// <summary>
+/// Where a run's examples come from: the corpus' name and path and the split's name (empty strings where unknown). The
+/// journal records it with the run (<see cref="EmotionCluster.Evaluator.RunDescription"/>).
+/// </summary>
+public sealed record DataOrigin(string Corpus, string CorpusPath, string Split)
+{
+    public static readonly DataOrigin Unknown = new("", "", "");
+}
+
 /// <summary>A clip's raw features (as extracted), its class index and speaker, before the recipe shapes them.</summary>
 public sealed record LabelledFeatures(string ClipId, Spectrogram Features, int Label, string? Speaker);
 
@@ -114,6 +140,9 @@ public sealed record TrainingData(
     /// <see cref="ModelInput.Prior"/> (when <see cref="InputSettings.PriorFrames"/> asks for one), as the model file keeps it.
     /// </summary>
     public ModelInput Input { get; init; } = null!;
+
+    /// <summary>The corpus and split the examples come from (recorded with the run in the journal).</summary>
+    public DataOrigin Origin { get; init; } = DataOrigin.Unknown;
 
     /// <summary>Held-out test clips (never trained on): ids, scoring windows (<see cref="ModelInput.Crops"/>) and labels.</summary>
     public string[] TestIds { get; init; } = [];
@@ -217,7 +246,8 @@ public sealed record TrainingData(
                 $"{set}[{i}] (clip '{e.ClipId}'): features {e.Key} are not in the feature store{(store is DirectoryFeatureStore d ? " at " + d.Root : "")}; run the extraction first or point FeatureStorePath at the store that has them");
             return new LabelledFeatures(e.ClipId, s, e.Label, e.Speaker);
         }).ToArray();
-        return Build(recipe, manifest.Labels, Read(manifest.Train, "train"), Read(manifest.Validation ?? [], "validation"), Read(manifest.Test ?? [], "test"));
+        return Build(recipe, manifest.Labels, Read(manifest.Train, "train"), Read(manifest.Validation ?? [], "validation"), Read(manifest.Test ?? [], "test"))
+            with { Origin = manifest.Origin };
     }
 }
 
@@ -240,7 +270,8 @@ public static class RunIdentity
     public static string Of(TrainingManifest manifest)
     {
         var recipe = manifest.GetRecipe();
-        string text = JsonSerializer.Serialize(manifest with { Recipe = null }, TrainingManifest.Json) + "\n" + recipe.Hash();
+        // the examples and the recipe: what the corpus and split are called does not change the run
+        string text = JsonSerializer.Serialize(manifest with { Recipe = null, Corpus = null, CorpusPath = null, Split = null }, TrainingManifest.Json) + "\n" + recipe.Hash();
         return "train-" + Convert.ToHexStringLower(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text)))[..16];
     }
 }

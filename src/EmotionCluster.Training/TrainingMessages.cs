@@ -85,6 +85,16 @@ public sealed record EpochMetrics(
 /// </summary>
 public sealed record TrainFold(string RunId, string ManifestPath, string ModelOutput, string CheckpointDirectory) : ITrainingMessage;
 
+/// <summary>
+/// A data-parallel dispatcher (the CLI's <c>--trainers N</c>) → each of the <see cref="Participants"/> (trainer node
+/// addresses): train the manifest at <see cref="ManifestPath"/> together, data-parallel, as run <see cref="RunId"/>. The
+/// oldest participant coordinates and waits for all of them (or the node's start timeout); each keeps its checkpoints in
+/// its own folder below <see cref="CheckpointDirectory"/>; the coordinator writes <see cref="ModelOutput"/>. Every
+/// participant answers <see cref="FoldTrained"/> when the run ends (only the coordinator's carries the model path) or
+/// <see cref="FoldFailed"/>.
+/// </summary>
+public sealed record TrainReplicated(string RunId, string ManifestPath, string ModelOutput, string CheckpointDirectory, string[] Participants) : ITrainingMessage;
+
 /// <summary>Trainer → fold dispatcher: the fold's run ended; its model (best validation epoch) is at <see cref="ModelPath"/>.</summary>
 public sealed record FoldTrained(string RunId, string? ModelPath, int BestEpoch, int EpochsRun, bool StoppedEarly) : ITrainingMessage;
 
@@ -128,6 +138,22 @@ public static class TrainingMessages
             r => new StateSnapshot(r.ReadString(), r.ReadInt64(), r.ReadString()));
         EmotionClusterSerializer.Register<TrainFold>("TRJ", (w, m) => { w.Write(m.RunId); w.Write(m.ManifestPath); w.Write(m.ModelOutput); w.Write(m.CheckpointDirectory); },
             r => new TrainFold(r.ReadString(), r.ReadString(), r.ReadString(), r.ReadString()));
+        EmotionClusterSerializer.Register<TrainReplicated>("TRM",
+            (w, m) =>
+            {
+                w.Write(m.RunId); w.Write(m.ManifestPath); w.Write(m.ModelOutput); w.Write(m.CheckpointDirectory);
+                w.Write(m.Participants.Length);
+                foreach (string p in m.Participants) w.Write(p);
+            },
+            r =>
+            {
+                string runId = r.ReadString(), manifest = r.ReadString(), model = r.ReadString(), checkpoints = r.ReadString();
+                int n = r.ReadInt32();
+                if (n < 0 || n > 10_000) throw new FormatException($"participant count {n} is out of range");
+                var participants = new string[n];
+                for (int i = 0; i < n; i++) participants[i] = r.ReadString();
+                return new TrainReplicated(runId, manifest, model, checkpoints, participants);
+            });
         EmotionClusterSerializer.Register<FoldTrained>("TRK",
             (w, m) => { w.Write(m.RunId); w.Write(m.ModelPath ?? ""); w.Write(m.BestEpoch); w.Write(m.EpochsRun); w.Write(m.StoppedEarly); },
             r => new FoldTrained(r.ReadString(), r.ReadString() is { Length: > 0 } path ? path : null, r.ReadInt32(), r.ReadInt32(), r.ReadBoolean()));

@@ -225,7 +225,7 @@ public sealed class TrainingRunActor : ReceiveActor, IWithTimers
     {
         // a job whose examples are in this process only (the CLI's) is trained here alone; a manifest's run by the oldest trainer
         var oldest = job.Data is not null || job.Solo ? cluster.SelfAddress
-            : trainers.Values.Where(m => m.Status == MemberStatus.Up).OrderBy(m => m, Member.AgeOrdering).FirstOrDefault()?.Address;
+            : trainers.Values.Where(m => m.Status == MemberStatus.Up && Participates(m.Address)).OrderBy(m => m, Member.AgeOrdering).FirstOrDefault()?.Address;
         if (oldest is null || oldest.Equals(coordinator)) return;
         coordinator = oldest;
         if (replica is null) return;
@@ -251,7 +251,8 @@ public sealed class TrainingRunActor : ReceiveActor, IWithTimers
         {
             if (started || finished) return;
             int readyCount = 1 + ready.Keys.Count(Eligible);
-            if (readyCount >= (job.Solo ? 1 : options.MinReplicas) || DateTime.UtcNow - coordinatorSince >= options.StartTimeout)
+            int wanted = job.Solo ? 1 : job.Participants is { Count: > 0 } p ? p.Count : options.MinReplicas;
+            if (readyCount >= wanted || DateTime.UtcNow - coordinatorSince >= options.StartTimeout)
             {
                 started = true;
                 epochClock.Restart();
@@ -259,7 +260,7 @@ public sealed class TrainingRunActor : ReceiveActor, IWithTimers
                 runClock.Restart();
                 // at every start, not only at step 0: idempotent in the journal, and a coordinator that resumes (or takes
                 // over) after the first start never reached the journal still records the run
-                runSink?.RunStarted(runId, replica.Data.Recipe.PortableJson(), replica.Data.Labels);
+                runSink?.RunStarted(runId, replica.Data.Recipe.PortableJson(), replica.Data.Labels, Describe(readyCount));
                 output($"starting at step {replica.AppliedStep + 1} with {readyCount} replica(s)");
                 StartNextStep();
             }
@@ -270,13 +271,25 @@ public sealed class TrainingRunActor : ReceiveActor, IWithTimers
         }
     }
 
+    /// <summary>What the run is, for the journal: the recipe's hash, where the examples come from, the seed, the trainer nodes Up now and the replicas.</summary>
+    private Evaluator.RunDescription Describe(int replicas)
+    {
+        var data = replica!.Data;
+        int nodes = Math.Max(1, trainers.Values.Count(m => m.Status == MemberStatus.Up));
+        return new Evaluator.RunDescription(data.Recipe.Hash(), data.Origin.Corpus, data.Origin.CorpusPath, data.Origin.Split,
+            data.Recipe.Training.Seed, nodes, replicas);
+    }
+
     private void SendReady()
     {
         if (replica is null || coordinator is null || IsCoordinator || finished) return;
         Context.ActorSelection(new RootActorPath(coordinator) / "user" / TrainerActor.Name).Tell(new ReplicaReady(runId, replica.AppliedStep, Node));
     }
 
-    private bool Eligible(Address a) => trainers.TryGetValue(a, out var m) && m.Status == MemberStatus.Up && !unreachable.Contains(a);
+    private bool Eligible(Address a) => trainers.TryGetValue(a, out var m) && m.Status == MemberStatus.Up && !unreachable.Contains(a) && Participates(a);
+
+    /// <summary>Whether the trainer at <paramref name="a"/> is one of this run's replicas (every trainer, unless the job names them).</summary>
+    private bool Participates(Address a) => job.Participants is not { Count: > 0 } p || p.Contains(a.ToString());
 
     // ---- coordinator ----
 
@@ -631,6 +644,8 @@ public sealed class TrainingRunActor : ReceiveActor, IWithTimers
         var r = replica!;
         board.SetState("finished", runId, $"finished {m.Steps} steps, {m.Epochs} epochs");
         output($"training finished steps={r.AppliedStep} epochs={r.CompletedEpochs} checksum={r.Trainer.WeightChecksum()}");
+        // this replica's part is done: its node may take the next job (the coordinator writes the model and answers with it)
+        Context.Parent.Tell(new RunEnded(runId, null, r.BestEpoch, r.CompletedEpochs, r.StopEarly, null));
     }
 
     private void AbandonStep()

@@ -95,7 +95,8 @@ public sealed class TrainingStatusBoard : ITrainingStatusSource
 /// </summary>
 public interface IEvaluationSink
 {
-    void RunStarted(string runId, string settingsJson, string[] labels);
+    /// <param name="description">What the run is (recipe hash, corpus, split, seed, trainer nodes, replicas).</param>
+    void RunStarted(string runId, string settingsJson, string[] labels, EmotionCluster.Evaluator.RunDescription? description);
     void EpochEvaluated(EpochMetrics metrics, ClassificationReport? validation);
     /// <param name="test">The held-out test clips scored with the final (best) model; null without test clips.</param>
     void RunCompleted(string runId, int? bestEpoch, ClassificationReport? test);

@@ -73,7 +73,13 @@ public sealed class FoldParallelTests(ITestOutputHelper output) : IDisposable
             Assert.Equal(RunStatus.Completed, run.Status);
             Assert.Equal(Enumerable.Range(1, 6), run.Epochs.Select(e => e.Epoch)); // every epoch once, none lost at the kill
             Assert.NotNull(run.Completed!.Test);
+            // what the fold's run is: its split (the held-out speaker), the corpus, one replica on a cluster of several trainer nodes
+            var fold = cv.Folds.Single(f => f.Fold.FoldRunId == run.RunId).Fold;
+            var description = run.Started!.Description!;
+            Assert.Equal(($"loso-{fold.TestSpeaker}", "emodb", 1), (description.Split, description.Corpus, description.Replicas));
+            Assert.True(description.Nodes >= 2, $"{description.Nodes} trainer nodes");
         }
+        Assert.Equal("leave-one-speaker-out", cv.Started!.Description!.Split);
     }
 
     [EmoDbFact]

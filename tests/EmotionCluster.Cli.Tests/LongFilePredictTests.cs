@@ -33,7 +33,7 @@ public sealed class LongFilePredictTests : IDisposable
             examples.Add((FixedLength.CropOrPad(featurizer.Extract(WavWriter.ToBytes(Tone(2.0, 150 + 100 * (i % 2), i), Rate), $"t{i}"), 300), i % 2));
         var cnn = new CnnSettings { InputBins = 64, InputFrames = 300, Classes = 2, Channels = [4, 8], DenseSize = 8 };
         var training = new TrainingSettings { Epochs = 1, BatchSize = 3, Seed = 1, Threads = 0, EarlyStoppingPatience = 0, WarmupEpochs = 0 };
-        using var result = Trainer.Train(examples, [], training, cnn);
+        using var result = SmallModels.Train(examples, [], training, cnn);
         result.Save(path, ["anger", "neutral"], new Recipe
         {
             Input = new InputSettings { Frames = 300, Standardize = true, SpeakerNorm = SpeakerNormalization.None }, Cnn = cnn, Training = training,

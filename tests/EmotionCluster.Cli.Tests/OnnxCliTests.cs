@@ -29,7 +29,7 @@ public sealed class OnnxCliTests
         }).ToList();
         var settings = new TrainingSettings { Epochs = 1, BatchSize = 4, Seed = 1, Threads = 0, EarlyStoppingPatience = 0, WarmupEpochs = 0 };
         string path = dir.File("model.ecm");
-        using var result = Trainer.Train(examples, [], settings, cnn);
+        using var result = SmallModels.Train(examples, [], settings, cnn);
         result.Save(path, ["anger", "neutral", "sadness"], new Recipe { Cnn = cnn, Training = settings }, "train-0123456789abcdef");
         return path;
     }

@@ -224,6 +224,19 @@ public class TrainingCommandsTests
         Assert.All(trained.Epochs, e => Assert.True(e.LearningRate > 0 && e.Seconds > 0));
         var metrics = ClassificationReport.FromJson(File.ReadAllText(Path.Combine(run, "metrics_test.json")));
         Assert.Equal(metrics.Uar, trained.Completed!.Test!.Uar, 12); // the journal's test metrics are the command's
+        // the run's start says what it is: the hash of the recipe written into the model file, the corpus, split, seed and trainers
+        var (model, written) = EmotionCluster.Model.ModelArtifact.Load(Path.Combine(run, "model.ecm"));
+        model.Dispose();
+        var description = trained.Started!.Description;
+        Assert.NotNull(description);
+        Assert.Equal(new EmotionCluster.Evaluator.RunDescription(written.Recipe!.Hash(), "emodb", Path.GetFullPath(Datasets.RequireEmoDb()),
+            "stratified-42", 42, 1, 1), description);
+
+        (code, output, error) = Run("runs", "show", trained.RunId, "--db", db);
+        Assert.True(code == 0, error + output);
+        Assert.Contains(written.Recipe.Hash(), output);
+        Assert.Contains("stratified-42", output);
+        Assert.Contains("1 replica(s) of 1 trainer node(s)", output);
 
         (code, output, error) = Run("runs", "list", "--db", db, "--json");
         Assert.True(code == 0, error + output);
@@ -236,7 +249,10 @@ public class TrainingCommandsTests
         (code, output, error) = Run("runs", "show", trained.RunId, "--db", db, "--json");
         Assert.True(code == 0, error + output);
         using (var shown = JsonDocument.Parse(output))
+        {
             Assert.Equal(3, shown.RootElement.GetProperty("epochs").GetArrayLength());
+            Assert.Equal("stratified-42", shown.RootElement.GetProperty("description").GetProperty("split").GetString());
+        }
 
         AssertRebuiltReportIsTheSame(dir, run, trained.RunId, ["training", "evaluation"]);
 

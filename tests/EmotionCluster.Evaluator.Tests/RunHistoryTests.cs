@@ -74,6 +74,21 @@ public sealed class RunHistoryTests
         Assert.Contains("increasing order", Assert.IsType<Decision.Reject>(h.Decide(new RecordEpoch("r1", 2, 1, 1, Samples.Metrics(0)), T0)).Reason);
     }
 
+    [Fact]
+    public void The_start_records_what_the_run_is_and_a_later_start_with_fewer_replicas_is_the_same_run()
+    {
+        var h = new RunHistory("r1");
+        var first = new RunDescription("0123456789abcdef", "emodb", "/data/emodb", "stratified-42", 42, 2, 2);
+        var started = Assert.IsType<RunStarted>(Persisted(h.Decide(new StartRun("r1", "{\"a\":1}", Samples.Labels) { Description = first }, T0)));
+        h.Apply(started);
+        Assert.Equal(first, h.View.Started!.Description);
+        // a coordinator that resumes after a replica died starts the same run again: a duplicate, the first description stays
+        Assert.IsType<Decision.AlreadyRecorded>(h.Decide(new StartRun("r1", "{\"a\":1}", Samples.Labels) { Description = first with { Replicas = 1 } }, T0));
+        Assert.Equal(first, h.View.Started!.Description);
+        var bad = new RunHistory("r2").Decide(new StartRun("r2", "{}", Samples.Labels) { Description = first with { Replicas = -1 } }, T0);
+        Assert.Contains("never negative", Assert.IsType<Decision.Reject>(bad).Reason);
+    }
+
     [Theory]
     [InlineData("not started")]
     [InlineData("bad shape")]

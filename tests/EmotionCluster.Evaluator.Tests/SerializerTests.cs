@@ -16,9 +16,13 @@ public sealed class SerializerTests
         return EvaluationMetrics.From(report);
     }
 
+    private static readonly RunDescription Description = new("0123456789abcdef", "emodb", "/data/ëmodb", "stratified-42", 42, 2, 2);
+
     public static TheoryData<object> Values() => new(new object[]
     {
         new RunStarted("r-1", "{\"lr\":0.001,\"name\":\"ünïcode\"}", Samples.Labels, At),
+        new RunStarted("r-1", "{}", Samples.Labels, At) { Description = Description },
+        new StartRun("r-1", "{}", Samples.Labels) { Description = Description },
         new EpochEvaluated("r-1", 7, 0.25, 0.5, Samples.Metrics(7), At),
         new EpochEvaluated("r-1", 8, 0.25, null, WithAbsentClass(), At),
         new EpochEvaluated("r-1", 9, 0.25, null, null, At),
@@ -34,7 +38,7 @@ public sealed class SerializerTests
         new GetRun("r-1"),
         new EvaluatorAck("r-1", nameof(EpochEvaluated), 42, true),
         new EvaluatorRejected("r-1", "why"),
-        new RunView("r-1", new RunStarted("r-1", "{}", Samples.Labels, At),
+        new RunView("r-1", new RunStarted("r-1", "{}", Samples.Labels, At) { Description = Description },
             [new EpochEvaluated("r-1", 1, 1, 1, Samples.Metrics(1), At), new EpochEvaluated("r-1", 2, 0.5, null, Samples.Metrics(2), At)],
             new RunCompleted("r-1", 1, null, At), null),
         new RunView("r-2", null, [], null, new RunFailed("r-2", "x", At)),
@@ -77,9 +81,10 @@ public sealed class SerializerTests
     public void Every_type_has_its_own_manifest_and_the_event_manifests_are_versioned()
     {
         var manifests = Values().Select(row => Serializer.Manifest(row.Data)).Distinct().ToList();
-        // + RecordPredictions, and the readers kept for what older versions wrote: EpochEvaluated.1, RecordEpoch (outbox files), RunView
-        Assert.Equal(EvaluatorSerializer.Manifests.Count, manifests.Count + 4);
-        Assert.All(new[] { "RunStarted.1", "EpochEvaluated.1", "EpochEvaluated.2", "RunCompleted.1", "RunFailed.1", "FoldCompleted.1",
+        // + RecordPredictions, and the readers kept for what older versions wrote: EpochEvaluated.1, RunStarted.1, RecordEpoch and
+        // StartRun (outbox files), RunView and RunView.2
+        Assert.Equal(EvaluatorSerializer.Manifests.Count, manifests.Count + 7);
+        Assert.All(new[] { "RunStarted.1", "RunStarted.2", "EpochEvaluated.1", "EpochEvaluated.2", "RunCompleted.1", "RunFailed.1", "FoldCompleted.1",
             "CrossValidationCompleted.1", "ArtifactsRecorded.1" }, m => Assert.Contains(m, EvaluatorSerializer.Manifests));
         Assert.NotEqual(EmotionCluster.Cluster.EmotionClusterSerializer.SerializerId, EvaluatorSerializer.SerializerId);
     }
@@ -96,6 +101,31 @@ public sealed class SerializerTests
         Assert.Null(old.LearningRate);
         var command = new RecordEpoch("r", 3, 0.5, 0.75, Samples.Metrics(1));
         Assert.Equal(command, Serializer.FromBinary(Serializer.ToBinary(command)[..^2], "RecordEpoch")); // a trainer's outbox file from before
+    }
+
+    [Fact]
+    public void Runs_started_before_the_description_was_recorded_still_read()
+    {
+        // RunStarted.1 as the journals of earlier builds hold it, byte for byte: run id "r", settings "{}", labels ["a","b"],
+        // started at 2026-11-25 08:30:15.123 UTC (ticks little-endian) with offset +120 minutes
+        long ticks = new DateTimeOffset(2026, 11, 25, 8, 30, 15, 123, TimeSpan.Zero).UtcTicks;
+        byte[] v1 = [1, (byte)'r', 2, (byte)'{', (byte)'}', 2, 0, 0, 0, 1, (byte)'a', 1, (byte)'b', .. BitConverter.GetBytes(ticks), 120, 0];
+        var old = Assert.IsType<RunStarted>(Serializer.FromBinary(v1, "RunStarted.1"));
+        Assert.Equal(new RunStarted("r", "{}", ["a", "b"], new DateTimeOffset(2026, 11, 25, 10, 30, 15, 123, TimeSpan.FromHours(2))), old);
+        Assert.Null(old.Description);
+        // the new layout is the old one and the description: without one, a single "absent" flag
+        var evt = new RunStarted("r", "{}", ["a", "b"], old.StartedAt);
+        Assert.Equal("RunStarted.2", Serializer.Manifest(evt));
+        Assert.Equal([.. v1, 0], Serializer.ToBinary(evt));
+        // a trainer's outbox file from before holds StartRun without a description
+        var command = new StartRun("r", "{}", ["a", "b"]);
+        Assert.Equal("StartRun.2", Serializer.Manifest(command));
+        Assert.Equal(command, Serializer.FromBinary(Serializer.ToBinary(command)[..^1], "StartRun"));
+        // a RunView from a node of the version before (RunView.2: its start without description)
+        var view = new RunView("r", evt, [], null, null);
+        byte[] v3 = Serializer.ToBinary(view);
+        int flag = 2 + 1 + v1.Length; // after the run id "r", the "has a start" flag and the start's .1 layout
+        Assert.Equal(view, Serializer.FromBinary([.. v3[..flag], .. v3[(flag + 1)..]], "RunView.2"));
     }
 
     [Fact]
@@ -118,7 +148,7 @@ public sealed class SerializerTests
         Assert.Contains("2 trailing bytes", trailing.Message);
         var unknown = Assert.Throws<SerializationException>(() => Serializer.FromBinary(bytes, "EpochEvaluated.9"));
         Assert.Contains("unknown evaluator manifest 'EpochEvaluated.9'", unknown.Message);
-        byte[] hugeCount = Serializer.ToBinary(new StartRun("r", "{}", ["a"]));
+        byte[] hugeCount = Serializer.ToBinary(new StartRun("r", "{}", ["a"]))[..^1]; // the old layout: no description flag
         hugeCount[^6] = 0x7F; // the label count (its low byte): 127 labels in a payload of 2 bytes left
         Assert.Throws<SerializationException>(() => Serializer.FromBinary(hugeCount, "StartRun"));
         Assert.Throws<SerializationException>(() => Serializer.ToBinary("not an evaluator message"));

@@ -1,5 +1,6 @@
 using EmotionCluster.Model;
 using Xunit;
+using EmotionCluster.Testing;
 
 namespace EmotionCluster.Model.Tests;
 
@@ -34,8 +35,8 @@ public class BatchNormCalibrationTests
         var train = ToyData.Bands(12, cnn, seed: 5);
         var validation = ToyData.Bands(4, cnn, seed: 6);
         var settings = ToyData.FastTraining(4) with { PreciseBatchNorm = true };
-        using var a = Trainer.Train(train, validation, settings, cnn);
-        using var b = Trainer.Train(train, validation, settings, cnn);
+        using var a = SmallModels.Train(train, validation, settings, cnn);
+        using var b = SmallModels.Train(train, validation, settings, cnn);
         Assert.Equal(a.History.Select(h => h.ValidationLoss), b.History.Select(h => h.ValidationLoss));
         Assert.True(a.History[^1].TrainLoss < a.History[0].TrainLoss);
     }

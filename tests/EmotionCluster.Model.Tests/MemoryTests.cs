@@ -4,6 +4,7 @@ using EmotionCluster.Model;
 using TorchSharp;
 using Xunit;
 using Xunit.Abstractions;
+using EmotionCluster.Testing;
 
 namespace EmotionCluster.Model.Tests;
 
@@ -65,7 +66,7 @@ public class MemoryTests(ITestOutputHelper output)
             if (r.Epoch % 5 == 0) samples.Add(Measure(r.Epoch));
         });
 
-        using (Trainer.Train(train, validation, settings, cnn, progress,
+        using (SmallModels.Train(train, validation, settings, cnn, progress,
                    augment: (x, random) => x with { Data = x.Data.Select(v => v + (float)random.NextDouble() * 0.01f).ToArray() }))
         {
         }

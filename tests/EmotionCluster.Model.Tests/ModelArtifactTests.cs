@@ -1,6 +1,7 @@
 using System.IO.Compression;
 using EmotionCluster.Model;
 using Xunit;
+using EmotionCluster.Testing;
 
 namespace EmotionCluster.Model.Tests;
 
@@ -26,7 +27,7 @@ public sealed class ModelArtifactTests : IDisposable
         var train = ToyData.Bands(10, Cnn, seed: 20);
         var validation = ToyData.Bands(15, Cnn, seed: 21); // 45 examples: more than one inference batch
         string path = Path.Combine(dir, "nested", "model.ecm");
-        using (var result = Trainer.Train(train, validation, ToyData.FastTraining(3), Cnn))
+        using (var result = SmallModels.Train(train, validation, ToyData.FastTraining(3), Cnn))
         {
             result.Save(path, Labels, ToyRecipe, runId: "train-0123456789abcdef");
 

@@ -65,7 +65,7 @@ public sealed class OnnxTests : IDisposable
     {
         cnn ??= Cnn;
         string path = Path.Combine(dir, name);
-        using var result = Trainer.Train(ToyData.Bands(8, cnn, seed: 30), [], ToyData.FastTraining(2), cnn);
+        using var result = SmallModels.Train(ToyData.Bands(8, cnn, seed: 30), [], ToyData.FastTraining(2), cnn);
         result.Save(path, Labels, ToyRecipe with { Cnn = cnn }, runId);
         return path;
     }
@@ -213,7 +213,7 @@ public sealed class OnnxTests : IDisposable
         var clips = wavs.Select(w => (X: featurizer.Extract(File.ReadAllBytes(w), w), Y: Array.IndexOf(labels, Path.GetFileName(w)[5..6]))).ToList();
         var shaped = clips.Select(c => (input.Shape(c.X), c.Y)).ToArray();
         string ecm = Path.Combine(dir, "emodb.ecm");
-        using (var result = Trainer.Train(shaped, [], recipe.Training, recipe.Cnn))
+        using (var result = SmallModels.Train(shaped, [], recipe.Training, recipe.Cnn))
             result.Save(ecm, ["anger", "boredom", "disgust", "fear", "happiness", "sadness", "neutral"], recipe, "train-emodbparity0000");
         string onnx = Path.Combine(dir, "emodb.onnx");
         OnnxExport.Export(ecm, onnx);

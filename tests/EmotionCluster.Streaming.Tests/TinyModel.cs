@@ -2,6 +2,7 @@ using EmotionCluster.Audio;
 using EmotionCluster.Extraction;
 using EmotionCluster.Features;
 using EmotionCluster.Model;
+using EmotionCluster.Testing;
 
 namespace EmotionCluster.Streaming.Tests;
 
@@ -62,7 +63,7 @@ public sealed class TinyModel : IDisposable
         BandStatistics? prior = null)
     {
         var settings = new TrainingSettings { Epochs = 1, BatchSize = 4, Seed = seed, Threads = 0, EarlyStoppingPatience = 0, WarmupEpochs = 0 };
-        using var result = Trainer.Train(examples, [], settings, cnn);
+        using var result = SmallModels.Train(examples, [], settings, cnn);
         string path = Path.Combine(Dir, name);
         result.Save(path, Labels, new Recipe { Input = input, Cnn = cnn, Training = settings }, inputPrior: prior);
         if (editRecipe is not null)

@@ -14,7 +14,12 @@ public class ActorTests
     private sealed class RecordingSink : IEvaluationSink
     {
         public ConcurrentQueue<string> Calls { get; } = new();
-        public void RunStarted(string runId, string settingsJson, string[] labels) => Calls.Enqueue($"start {runId} {string.Join(',', labels)}");
+        public ConcurrentQueue<EmotionCluster.Evaluator.RunDescription?> Descriptions { get; } = new();
+        public void RunStarted(string runId, string settingsJson, string[] labels, EmotionCluster.Evaluator.RunDescription? description)
+        {
+            Descriptions.Enqueue(description);
+            Calls.Enqueue($"start {runId} {string.Join(',', labels)}");
+        }
         public void EpochEvaluated(EpochMetrics metrics, ClassificationReport? validation) => Calls.Enqueue($"epoch {metrics.Epoch} {validation?.Count}");
         public void RunCompleted(string runId, int? bestEpoch, ClassificationReport? test) => Calls.Enqueue($"done {runId} {bestEpoch}");
     }
@@ -24,9 +29,11 @@ public class ActorTests
     {
         using var data = new Synthetic();
         var recipe = Synthetic.Recipe(epochs: 3);
+        string manifestPath = Path.Combine(data.Root, "three-epochs.json");
+        (data.ManifestFor(recipe) with { Corpus = "synthetic", CorpusPath = data.Root, Split = "fixed-3" }).Save(manifestPath);
         var options = new TrainerOptions
         {
-            Manifest = data.WriteManifest(recipe, "three-epochs.json"),
+            Manifest = manifestPath,
             CheckpointDirectory = Path.Combine(data.Root, "ckpt"),
             ModelOutput = Path.Combine(data.Root, "model.ecm"),
             BestModelOutput = Path.Combine(data.Root, "best", "best.ecm"),
@@ -66,6 +73,9 @@ public class ActorTests
             // the model file carries the recipe it was trained with and its run: predict, evaluate and streaming read it
             Assert.Equal(recipe.RecipeJson(), manifest.Recipe!.RecipeJson());
             Assert.Equal(runId, manifest.RunId);
+            // the run's start says what it is: the hash of the recipe in the model file, the manifest's corpus and split, the seed, one node and replica
+            var description = Assert.Single(sink.Descriptions);
+            Assert.Equal(new EmotionCluster.Evaluator.RunDescription(manifest.Recipe.Hash(), "synthetic", data.Root, "fixed-3", 7, 1, 1), description);
             using (var predictor = Predictor.Load(options.ModelOutput)) Assert.Equal(recipe.ModelInput, predictor.Input);
             // every new best validation UAR rewrote the best model and announced it (the node publishes it to predictors)
             var best = lines.Where(l => l.StartsWith("best model epoch ")).ToArray();

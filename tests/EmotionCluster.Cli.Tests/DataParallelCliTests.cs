@@ -1,0 +1,79 @@
+using EmotionCluster.Evaluator;
+using EmotionCluster.Testing;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace EmotionCluster.Cli.Tests;
+
+/// <summary>
+/// <c>--trainers N</c>: the CLI joins a cluster of two trainer-node processes on loopback and trains its split
+/// data-parallel across both; the run is persisted as a run of two replicas and scored by the command.
+/// </summary>
+[Collection("training")]
+public sealed class DataParallelCliTests(ITestOutputHelper output) : IDisposable
+{
+    private static readonly TimeSpan Startup = TimeSpan.FromSeconds(120);
+    private readonly TempDir _dir = new();
+    private readonly List<NodeProcess> _nodes = [];
+
+    private void Log(string line)
+    {
+        try { output.WriteLine(line); } catch (InvalidOperationException) { }
+    }
+
+    public void Dispose()
+    {
+        foreach (var n in _nodes)
+        {
+            n.Kill();
+            n.Dispose();
+        }
+        _dir.Dispose();
+    }
+
+    [EmoDbFact]
+    public async Task Train_with_two_trainers_trains_one_run_on_two_replicas_and_persists_it()
+    {
+        string store = _dir.File("features");
+        int[] ports = [NodeProcess.FreePort(), NodeProcess.FreePort()];
+        for (int i = 0; i < ports.Length; i++)
+            _nodes.Add(NodeProcess.Start($"trainer{i + 1}", ports[i],
+            [
+                "run", "--port", ports[i].ToString(), "--seed", NodeProcess.Address(ports[0]), "--roles", "trainer", "--store", store,
+                "--http-port", "-1", "--sbr-stable-after", "4", "--heartbeat-pause", "8",
+            ], Log));
+        foreach (var n in _nodes) await n.WaitForLine(l => l.StartsWith("node started:"), Startup);
+
+        string run = _dir.File("run");
+        var (code, stdout, error) = await Task.Run(() => InProcessCli.Run("train", "--data", Datasets.RequireEmoDb(), "--out", run, "--store", store,
+            "--limit", "10", "--epochs", "3", "--patience", "0", "--emotions", "anger,sadness,neutral", "--trainers", "2",
+            "--join", NodeProcess.Address(ports[0]))).WaitAsync(TimeSpan.FromMinutes(10));
+        Assert.True(code == 0, error + stdout);
+        Assert.Contains("each run trained data-parallel on 2 trainer nodes", stdout);
+        Assert.True(File.Exists(Path.Combine(run, "model.ecm")));
+
+        var reader = await JournalReader.OpenAsync(new PersistenceSettings { ConnectionString = $"Data Source={_dir.File("emotioncluster.db")}" });
+        IReadOnlyList<RunView> runs;
+        try { runs = await reader.Catalog.ListRunsAsync(); }
+        finally { await reader.DisposeAsync(); }
+        var trained = Assert.Single(runs);
+        Assert.Equal(RunStatus.Completed, trained.Status);
+        Assert.Equal([1, 2, 3], trained.Epochs.Select(e => e.Epoch));
+        var description = trained.Started!.Description!;
+        Assert.Equal(2, description.Replicas); // both trainer nodes took every step from the first
+        Assert.True(description.Nodes >= 2, $"{description.Nodes} trainer nodes");
+        Assert.Equal("stratified-42", description.Split);
+        var saved = EmotionCluster.Evaluation.ClassificationReport.FromJson(File.ReadAllText(Path.Combine(run, "metrics_test.json")));
+        Assert.Equal(saved.Uar, trained.Completed!.Test!.Uar, 12); // the coordinator's test score is the command's
+        // the coordinator wrote the model into the command's run directory; the job's manifest and checkpoints are gone
+        Assert.False(Directory.Exists(Path.Combine(run, "checkpoints", "folds", trained.RunId)));
+    }
+
+    [Fact]
+    public void Trainers_without_a_cluster_to_join_is_refused_with_the_fix()
+    {
+        var (code, _, error) = InProcessCli.Run("train", "--data", _dir.Path, "--out", _dir.File("run"), "--trainers", "2");
+        Assert.Equal(2, code);
+        Assert.Contains("--trainers 2 trains across the trainer nodes of a cluster: join it with --join SEED", error);
+    }
+}
