@@ -15,8 +15,11 @@ public sealed class TrainerOptions
 
     /// <summary>Training manifest JSON (<see cref="TrainingManifest"/>); empty: this node's trainer waits for a job.</summary>
     public string Manifest { get; set; } = "";
-    /// <summary>Where this trainer keeps its latest checkpoint (one directory per trainer).</summary>
-    public string CheckpointDirectory { get; set; } = "out/checkpoints";
+    /// <summary>
+    /// Where this trainer keeps its latest checkpoint (one directory per trainer); default under the user's data folder
+    /// (<see cref="EmotionCluster.Cluster.UserPaths.Data"/>), never the current folder.
+    /// </summary>
+    public string CheckpointDirectory { get; set; } = EmotionCluster.Cluster.UserPaths.Data("checkpoints");
     /// <summary>Model file the coordinator writes when the run finishes: the best validation epoch's weights (empty: none).</summary>
     public string ModelOutput { get; set; } = "";
     /// <summary>
