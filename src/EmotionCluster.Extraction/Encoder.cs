@@ -40,8 +40,11 @@ public sealed record EncoderSettings
     public double FramesPerSecond { get; init; }
 
     /// <summary>One line for messages and reports.</summary>
-    public string Describe() =>
-        string.Create(CultureInfo.InvariantCulture, $"'{System.IO.Path.GetFileName(Path)}' (SHA-256 {Short(Sha256)}, {Input} input at {SampleRate} Hz, output '{Output}', {Dimensions}-dimensional embeddings)");
+    public string Describe() => $"'{System.IO.Path.GetFileName(Path)}' ({Contract()})";
+
+    /// <summary>The identity and input contract without the file name: SHA-256, input kind and rate, output, embedding size.</summary>
+    public string Contract() =>
+        string.Create(CultureInfo.InvariantCulture, $"SHA-256 {Short(Sha256)}, {Input} input at {SampleRate} Hz, output '{Output}', {Dimensions}-dimensional embeddings");
 
     internal static string Short(string sha) => sha.Length > 12 ? sha[..12] + "…" : sha;
 
@@ -99,7 +102,7 @@ public sealed class OnnxEncoder
             throw new EncoderException($"encoder file '{settings.Path}' does not exist; the features were made with the encoder {settings.Describe()}: {fix}.");
         string sha = HashFile(settings.Path);
         if (!string.Equals(sha, settings.Sha256, StringComparison.OrdinalIgnoreCase))
-            throw new EncoderException($"encoder file '{settings.Path}' has SHA-256 {EncoderSettings.Short(sha)}, not that of the encoder the features were made with, {settings.Describe()}: " +
+            throw new EncoderException($"encoder file '{settings.Path}' has SHA-256 {EncoderSettings.Short(sha)}, but the features were made with another encoder ({settings.Contract()}): " +
                                        $"a different encoder gives different embeddings; {fix}, or train anew with this one.");
         string key = string.Join('|', System.IO.Path.GetFullPath(settings.Path), sha, settings.Input, settings.TimeMajor, settings.Output, mels);
         var lazy = Sessions.GetOrAdd(key, _ => new Lazy<OnnxEncoder>(() => Create(settings, mels)));
@@ -124,6 +127,7 @@ public sealed class OnnxEncoder
     public static EncoderSettings Resolve(string path, EncoderInput input, int sampleRate, string? output, bool timeMajor, MelSettings mel)
     {
         if (!File.Exists(path)) throw new EncoderException($"--encoder {path}: no such file; give the path of an ONNX export of the encoder (docs/onnx.md#pretrained-encoders).");
+        if (sampleRate is < 4_000 or > 192_000) throw new EncoderException($"--encoder-rate {sampleRate} Hz is outside 4000..192000; give the rate the encoder was trained at (16000 for wav2vec2 and YAMNet).");
         string full = System.IO.Path.GetFullPath(path);
         var probe = new EncoderSettings
         {
@@ -141,7 +145,12 @@ public sealed class OnnxEncoder
                 for (int i = 0; i < samples.Length; i++) samples[i] = (float)(random.NextDouble() - 0.5) * 0.02f;
                 return extractor is null ? encoder.Encode(samples) : encoder.Encode(extractor.Compute(samples));
             }
-            Spectrogram one = Probe(1), two = Probe(2);
+            Spectrogram one, two;
+            try { (one, two) = (Probe(1), Probe(2)); }
+            catch (OnnxRuntimeException e)
+            {
+                throw new EncoderException($"--encoder {path}: running it on 1 s of audio at {sampleRate} Hz failed: {e.Message}; check --encoder-input and --encoder-rate.", e);
+            }
             if (one.Bins != two.Bins)
                 throw new EncoderException($"--encoder {path}: output '{outputName}' changes its last axis with the input's length ({one.Bins} for 1 s, {two.Bins} for 2 s); " +
                                            "the embedding must be the output's last axis (time the others): export it that way or name another output with --encoder-output.");
@@ -181,6 +190,8 @@ public sealed class OnnxEncoder
                                            "an encoder takes one input (the waveform or the log-mel spectrogram): export it with one.");
             var (inputName, meta) = session.InputMetadata.Single();
             int[] dims = meta.Dimensions;
+            if (meta.ElementDataType != Microsoft.ML.OnnxRuntime.Tensors.TensorElementType.Float)
+                throw new EncoderException($"encoder '{s.Path}' takes '{inputName}' as {meta.ElementDataType}; an encoder takes float32 audio or log-mel values: export it with a float32 input.");
             CheckInput(s, inputName, dims, mels);
             string outputs = string.Join(", ", session.OutputMetadata.Select(o => $"'{o.Key}' {Shape(o.Value.Dimensions)}"));
             string output;
