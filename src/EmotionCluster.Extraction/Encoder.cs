@@ -9,7 +9,7 @@ namespace EmotionCluster.Extraction;
 /// <summary>What a pretrained encoder's graph takes (<see cref="EncoderSettings.Input"/>).</summary>
 public enum EncoderInput
 {
-    /// <summary>The preprocessed waveform at <see cref="EncoderSettings.SampleRate"/>: <c>[samples]</c>, <c>[1, samples]</c> or <c>[1, 1, samples]</c> (wav2vec2, emotion2vec, PANNs, YAMNet's waveform export).</summary>
+    /// <summary>The preprocessed waveform at <see cref="EncoderSettings.SampleRate"/>: <c>[samples]</c>, <c>[1, samples]</c> or <c>[1, 1, samples]</c> (wav2vec2, emotion2vec, PANNs, YAMNet's waveform export); a graph of a fixed length runs on consecutive segments of it.</summary>
     Waveform,
     /// <summary>Our log-mel spectrogram (<see cref="MelSettings"/>, dB): <c>[mels, frames]</c> with as many leading axes of 1 as the graph's input has (or <c>[frames, mels]</c> with <see cref="EncoderSettings.TimeMajor"/>).</summary>
     LogMel,
@@ -223,9 +223,7 @@ public sealed class OnnxEncoder
             if (!waveform)
                 throw new EncoderException($"encoder '{s.Path}' takes '{name}' {shape}, not a waveform ([samples], [1, samples] or [1, 1, samples]); " +
                                            "if it takes a log-mel spectrogram, pass --encoder-input logmel (with our mel settings it expects).");
-            if (dims[^1] > 0)
-                throw new EncoderException($"encoder '{s.Path}' takes a fixed {dims[^1]} samples ('{name}' {shape}); export it with a dynamic length axis (dynamic_axes in torch.onnx.export).");
-            return;
+            return; // a fixed length is run on consecutive segments of it (Encode)
         }
         // log-mel: [.., mels, frames] (or [.., frames, mels] time-major), leading axes of 1
         int melAxis = s.TimeMajor ? dims.Length - 1 : dims.Length - 2;
@@ -254,8 +252,37 @@ public sealed class OnnxEncoder
         if (samples.Length == 0) throw new ArgumentException("no samples to encode");
         var shape = new long[_inputDims.Length];
         Array.Fill(shape, 1L);
-        shape[^1] = samples.Length;
-        return Run(samples.ToArray(), shape);
+        int fixedLength = _inputDims[^1];
+        if (fixedLength <= 0)
+        {
+            shape[^1] = samples.Length;
+            return Run(samples.ToArray(), shape);
+        }
+        // a graph of a fixed input length (e.g. 0.975 s patches): consecutive segments of that length, the last one
+        // padded with silence, their embeddings one after another
+        shape[^1] = fixedLength;
+        var parts = new List<Spectrogram>();
+        for (int start = 0; start < samples.Length; start += fixedLength)
+        {
+            var segment = new float[fixedLength];
+            samples.Slice(start, Math.Min(fixedLength, samples.Length - start)).CopyTo(segment);
+            parts.Add(Run(segment, shape));
+        }
+        return parts.Count == 1 ? parts[0] : Concatenate(parts);
+    }
+
+    /// <summary>Embedding sequences one after another in time (all of one embedding size).</summary>
+    private static Spectrogram Concatenate(IReadOnlyList<Spectrogram> parts)
+    {
+        int bins = parts[0].Bins, frames = parts.Sum(p => p.Frames);
+        var data = new float[bins * frames];
+        int at = 0;
+        foreach (var part in parts)
+        {
+            for (int b = 0; b < bins; b++) Array.Copy(part.Data, b * part.Frames, data, b * frames + at, part.Frames);
+            at += part.Frames;
+        }
+        return new Spectrogram(data, bins, frames);
     }
 
     /// <summary>The embeddings of a log-mel spectrogram (a <see cref="EncoderInput.LogMel"/> encoder).</summary>

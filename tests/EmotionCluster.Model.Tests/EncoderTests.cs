@@ -69,6 +69,35 @@ public sealed class EncoderTests : IDisposable
     }
 
     [SkippableFact]
+    public void A_waveform_encoder_of_a_fixed_input_length_runs_on_consecutive_segments_the_last_one_padded()
+    {
+        string wav = EmoDbClips(1)[0];
+        string path = TestEncoders.WaveformFixed(_dir.File("fixed.onnx"));
+        const int perSegment = (TestEncoders.FixedLength - TestEncoders.WaveformKernel) / TestEncoders.WaveformHop + 1; // 23
+        var encoder = Resolve(path);
+        Assert.Equal(16, encoder.Dimensions);
+        Assert.Equal(4 * perSegment, encoder.FramesPerSecond); // 4 segments more for the second second
+
+        var settings = With(encoder);
+        float[] w = TestEncoders.Weights(path);
+        byte[] bytes = File.ReadAllBytes(wav);
+        Spectrogram x = new PipelineFeaturizer(settings).Extract(bytes, wav);
+        float[] samples = new AudioLoader(settings.Audio).Load(bytes, wav).Clip.Samples;
+        int segments = (samples.Length + TestEncoders.FixedLength - 1) / TestEncoders.FixedLength;
+        Assert.True(samples.Length % TestEncoders.FixedLength != 0); // the last segment is padded
+        Assert.Equal(segments * perSegment, x.Frames);
+        foreach (int segment in new[] { 0, 1, segments - 1 })
+            foreach (int t in new[] { 0, perSegment - 1 })
+            {
+                int start = segment * TestEncoders.FixedLength + t * TestEncoders.WaveformHop;
+                double dot = 0;
+                for (int k = 0; k < TestEncoders.WaveformKernel; k++)
+                    if (start + k < samples.Length && t * TestEncoders.WaveformHop + k < TestEncoders.FixedLength) dot += w[3 * TestEncoders.WaveformKernel + k] * samples[start + k];
+                Assert.Equal(Math.Log(Math.Abs(dot) + 1e-4), x[3, segment * perSegment + t], 2e-3);
+            }
+    }
+
+    [SkippableFact]
     public void A_log_mel_encoder_runs_on_the_log_mel_spectrogram_of_the_feature_settings()
     {
         string[] wavs = EmoDbClips(2);

@@ -29,7 +29,8 @@ public static class TestEncoders
         kind, path, seed = sys.argv[1], sys.argv[2], int(sys.argv[3])
         rng = np.random.default_rng(seed)
         f = TensorProto.FLOAT
-        if kind == "waveform":
+        if kind.startswith("waveform"):
+            length = 4000 if kind == "waveform-fixed" else "samples"
             w = (rng.standard_normal((16, 1, 400)) * 0.05).astype(np.float32)
             nodes = [
                 helper.make_node("Reshape", ["audio", "shape3"], ["x3"]),
@@ -42,7 +43,7 @@ public static class TestEncoders
             ]
             inits = [numpy_helper.from_array(w, "w"), numpy_helper.from_array(np.array([1, 1, -1], np.int64), "shape3"),
                      numpy_helper.from_array(np.array([1e-4], np.float32), "eps")]
-            inputs = [helper.make_tensor_value_info("audio", f, [1, "samples"])]
+            inputs = [helper.make_tensor_value_info("audio", f, [1, length])]
             outputs = [helper.make_tensor_value_info("embeddings", f, [1, "frames", 16]),
                        helper.make_tensor_value_info("energy", f, [1])]
         else:
@@ -73,6 +74,11 @@ public static class TestEncoders
 
     /// <summary>The waveform encoder at <paramref name="path"/>; its Conv weights [16, 1, 400] beside it as <c>PATH.weights.npy</c>.</summary>
     public static string Waveform(string path, int seed = 1) => Write("waveform", path, seed);
+
+    /// <summary>The waveform encoder taking a fixed <see cref="FixedLength"/> samples ([1, 4000]: 23 embeddings each).</summary>
+    public static string WaveformFixed(string path, int seed = 1) => Write("waveform-fixed", path, seed);
+
+    public const int FixedLength = 4000;
 
     /// <summary>The log-mel encoder at <paramref name="path"/>.</summary>
     public static string LogMel(string path, int seed = 1) => Write("logmel", path, seed);
