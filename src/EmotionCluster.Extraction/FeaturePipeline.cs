@@ -32,7 +32,8 @@ public sealed record FeaturePipelineSettings
     /// <summary>Rows of one feature matrix: mel bands, MFCCs or the encoder's embedding size.</summary>
     public int Bins => Encoder?.Dimensions ?? (Kind == FeatureKind.Mfcc ? MfccCount : Mel.NMels);
 
-    /// <summary>Feature frames per second of audio: the mel hop's, or the encoder's embedding rate (0: one per clip).</summary>
+    /// <summary>Feature frames per second of audio: the mel hop's, or the encoder's embedding rate (0: one per clip). Not written (nor hashed).</summary>
+    [JsonIgnore]
     public double FramesPerSecond => Encoder?.FramesPerSecond ?? (double)Mel.SampleRate / Mel.HopLength;
 
     /// <summary>

@@ -151,6 +151,8 @@ public sealed class EncoderTests : IDisposable
         Assert.Equal(3, new[] { plain.Hash(), settingsA.Hash(), settingsB.Hash() }.Distinct().Count());
         // settings without an encoder are written (and hashed) as before the encoder existed
         Assert.DoesNotContain("Encoder", FeaturePipelineSettings.Default.ToJson());
+        Assert.DoesNotContain("FramesPerSecond", FeaturePipelineSettings.Default.ToJson());
+        Assert.EndsWith("\"Kind\":\"LogMel\",\"MfccCount\":40,\"Bins\":64}", FeaturePipelineSettings.Default.ToJson()); // as model files before the encoder
         Assert.Equal(settingsA.ToJson(), FeaturePipelineSettings.FromJson(settingsA.ToJson()).ToJson());
 
         // one store: the log-mel features of a clip are cached, the encoder's are computed and kept apart
