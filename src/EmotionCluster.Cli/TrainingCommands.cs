@@ -46,6 +46,16 @@ public static class TrainingCommands
             Description = "Feature store directory, shared by runs with the same feature settings (default: $XDG_CACHE_HOME/emotioncluster/features, ~/.cache/…).",
             DefaultValueFactory = _ => UserPaths.Cache("features"),
         };
+        public readonly Option<string?> Encoder = new("--encoder")
+        {
+            Description = "Pretrained audio encoder (an ONNX file: YAMNet, PANNs, wav2vec2, emotion2vec…) run frozen in extraction; the CNN trains on its embeddings " +
+                          "(docs/onnx.md#pretrained-encoders). The model records its SHA-256: predict and evaluate need the same file.",
+        };
+        public readonly Option<string> EncoderInput = new("--encoder-input") { Description = "What the encoder takes: waveform (default) or logmel (our log-mel spectrogram, Features.Mel).", DefaultValueFactory = _ => "waveform" };
+        public readonly Option<int?> EncoderRate = new("--encoder-rate") { Description = "The encoder's sample rate in Hz (default 16000); audio is resampled to it." };
+        public readonly Option<string?> EncoderOutput = new("--encoder-output") { Description = "The graph output holding the embeddings (default: the graph's only output); its last axis is the embedding." };
+        public readonly Option<bool> EncoderTimeMajor = new("--encoder-time-major") { Description = "With --encoder-input logmel: the encoder takes [.., frames, mels] (default [.., mels, frames])." };
+        public readonly Option<int?> Frames = new("--frames") { Description = "Input frames per example (default 300 log-mel frames, 3 s; with --encoder 3 s of its embeddings)." };
         public readonly Option<string[]> Join = new("--join")
         {
             Description = "Join the cluster of this seed node (akka.tcp://emotioncluster@HOST:PORT, repeatable) instead of a cluster of one: " +
@@ -73,7 +83,8 @@ public static class TrainingCommands
 
         public void AddTo(Command c)
         {
-            foreach (Option o in new Option[] { Data, Out, Config, Epochs, BatchSize, LearningRate, Patience, Seed, Threads, Device, Features, Emotions, Limit, NoAugment, Extraction, Store, Join, Trainers })
+            foreach (Option o in new Option[] { Data, Out, Config, Epochs, BatchSize, LearningRate, Patience, Seed, Threads, Device, Features, Emotions, Limit, NoAugment, Extraction, Store,
+                         Encoder, EncoderInput, EncoderRate, EncoderOutput, EncoderTimeMajor, Frames, Join, Trainers })
                 c.Options.Add(o);
             Corpus.AddTo(c);
         }
@@ -115,6 +126,23 @@ public static class TrainingCommands
             if (r.GetValue(Emotions) is { } emotions)
                 s = s with { Emotions = emotions.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) };
             if (r.GetValue(NoAugment)) s = s with { Augmentation = s.Augmentation with { Enabled = false } };
+            if (r.GetValue(Encoder) is { } encoderPath)
+            {
+                var inputKind = r.GetValue(EncoderInput)!.ToLowerInvariant() switch
+                {
+                    "waveform" or "wave" or "wav" => EmotionCluster.Extraction.EncoderInput.Waveform,
+                    "logmel" or "log-mel" or "mel" => EmotionCluster.Extraction.EncoderInput.LogMel,
+                    var other => throw new CliException($"--encoder-input {other}: use waveform or logmel"),
+                };
+                if (s.Features.Kind == FeatureKind.Mfcc) throw new CliException("--features mfcc with --encoder: the encoder's embeddings are the features; leave --features out");
+                EncoderSettings encoder;
+                try { encoder = OnnxEncoder.Resolve(encoderPath, inputKind, r.GetValue(EncoderRate) ?? 16_000, r.GetValue(EncoderOutput), r.GetValue(EncoderTimeMajor), s.Features.Mel); }
+                catch (EncoderException e) { throw new CliException(e.Message); }
+                s = EncoderRecipe.With(s, encoder);
+            }
+            else if (r.GetValue(EncoderOutput) is not null || r.GetValue(EncoderRate) is not null || r.GetValue(EncoderTimeMajor))
+                throw new CliException("--encoder-output, --encoder-rate and --encoder-time-major describe an encoder: give it with --encoder FILE");
+            if (r.GetValue(Frames) is { } frames) s = s with { Input = s.Input with { Frames = frames } };
             try { s.Validate(); }
             catch (ArgumentException e) { throw new CliException($"settings: {e.Message}"); }
             return s;
@@ -141,7 +169,8 @@ public static class TrainingCommands
                                      "or a manifest with a speaker column); the 70/20/10 results above stand");
                 else w.CrossValidate(prepared, save: true, ct);
             }
-            if (!r.GetValue(noMfcc)) await MfccComparisonAsync(r, common, w, prepared, output, ct);
+            if (w.Runner.Settings.Features.Encoder is not null) output.WriteLine("MFCC comparison skipped: the features are the encoder's embeddings");
+            else if (!r.GetValue(noMfcc)) await MfccComparisonAsync(r, common, w, prepared, output, ct);
         })));
         return command;
     }
@@ -363,9 +392,10 @@ public static class TrainingCommands
         var outDir = new Option<string?>("--out") { Description = "Folder to write metrics.json, predictions.json and the confusion matrices (PNG) to; without it nothing is written, the metrics are printed." };
         var json = new Option<bool>("--json") { Description = "Print the metrics as JSON." };
         var runtime = RuntimeOption();
+        var encoder = EncoderPathOption();
         var command = new Command("evaluate", "Score a saved model on a corpus: accuracy, per-class precision/recall/F1, UAR, confusion matrix (JSON and PNG), per-clip predictions.")
         {
-            model, data, split, seed, limit, outDir, json, runtime,
+            model, data, split, seed, limit, outDir, json, runtime, encoder,
         };
         corpusOptions.AddTo(command);
         command.SetAction(r => CliErrors.Run(r, output =>
@@ -374,6 +404,8 @@ public static class TrainingCommands
             string modelPath = r.GetValue(model)!;
             using var predictor = LoadPredictor(modelPath, r.GetValue(runtime));
             var input = predictor.Input;
+            var features = input.Features.WithEncoderAt(r.GetValue(encoder));
+            _ = new PipelineFeaturizer(features); // a missing or different encoder is refused before any work
             Corpus corpus = CorpusLoader.Load(r.GetValue(data)!, corpusOptions.ToOptions(r));
             var labels = predictor.Labels;
             IReadOnlyList<ClipInfo> clips = corpus.Clips.Where(c => labels.Contains(c.Emotion)).ToList();
@@ -417,7 +449,7 @@ public static class TrainingCommands
             var extract = speakerNorm ? speakerPool.Concat(clips).DistinctBy(c => c.Id).ToList() : clips;
             // read only what is scored: a file longer than a minute is read, featurized and scored window by window, as
             // predict does (the same WindowedPrediction), never decoded whole; the others are extracted as clips
-            var windowed = new WindowedPrediction(predictor);
+            var windowed = new WindowedPrediction(predictor, features);
             var evaluatedIds = clips.Select(c => c.Id).ToHashSet();
             var longResults = new Dictionary<string, WindowedResult>();
             var shortClips = new List<(ClipInfo Clip, double Seconds)>();
@@ -459,7 +491,7 @@ public static class TrainingCommands
                 r.InvocationConfiguration.Error.WriteLine($"note: files longer than {WindowedPrediction.LongFileSeconds:0} s are left out of the speakers' statistics " +
                                                           "(they are not read whole); each of their windows is normalized by its own statistics");
             var outcomes = new LocalFeatureProvider(new MemoryFeatureStore(), Math.Max(1, Environment.ProcessorCount))
-                .ExtractAsync(whole.Select(c => new ClipSource(c.Id, c.Path)).ToList(), input.Features,
+                .ExtractAsync(whole.Select(c => new ClipSource(c.Id, c.Path)).ToList(), features,
                     new SyncProgress<BatchProgress>(observer.Extraction), ct).GetAwaiter().GetResult();
             var extracted = new List<(ClipInfo Clip, EmotionCluster.Features.Spectrogram X)>();
             foreach (var (clip, o) in whole.Zip(outcomes))
@@ -524,7 +556,8 @@ public static class TrainingCommands
         {
             Description = "The files are one speaker's: a model trained with speaker normalization (Input.SpeakerNorm) normalizes them by their statistics together instead of each file by its own.",
         };
-        var command = new Command("predict", "Classify WAV files with a saved model: the emotion and the probability of each. A file longer than 60 s is scored window by window (bounded memory) with a timeline.") { files, model, json, sameSpeaker, data, runtime, featuresOut };
+        var encoder = EncoderPathOption();
+        var command = new Command("predict", "Classify WAV files with a saved model: the emotion and the probability of each. A file longer than 60 s is scored window by window (bounded memory) with a timeline.") { files, model, json, sameSpeaker, data, runtime, featuresOut, encoder };
         corpusOptions.AddTo(command);
         command.SetAction(r => CliErrors.Run(r, output =>
         {
@@ -537,8 +570,9 @@ public static class TrainingCommands
             if (inputs.Count == 0) throw new CliException("give WAV files to classify, or --data CORPUS");
             using var predictor = LoadPredictor(r.GetValue(model)!, r.GetValue(runtime));
             var input = predictor.Input;
-            var featurizer = new PipelineFeaturizer(input.Features);
-            var windowed = new WindowedPrediction(predictor);
+            var features = input.Features.WithEncoderAt(r.GetValue(encoder));
+            var featurizer = new PipelineFeaturizer(features); // refuses a missing or different encoder, named
+            var windowed = new WindowedPrediction(predictor, features);
             int failures = 0;
             // features of every file first (speaker statistics may need them all), then one line per file in order;
             // a long file is read and scored window by window instead (bounded memory), with a timeline
@@ -725,6 +759,12 @@ public static class TrainingCommands
     {
         Description = "auto (ONNX Runtime for a .onnx model, TorchSharp for a .ecm), torch, or onnx (a .ecm is exported to ONNX in memory).",
         DefaultValueFactory = _ => "auto",
+    };
+
+    /// <summary>--encoder of predict and evaluate: where the encoder of a model trained on one is (default: the path the model records).</summary>
+    private static Option<string?> EncoderPathOption() => new("--encoder")
+    {
+        Description = "For a model trained on a pretrained encoder's embeddings: the encoder file (default: the path recorded in the model); it must be the same file (SHA-256).",
     };
 
     private static IPredictor LoadPredictor(string path, string? runtime)

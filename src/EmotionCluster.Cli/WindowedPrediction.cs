@@ -17,7 +17,7 @@ public sealed record WindowedResult(double WindowSeconds, IReadOnlyList<Timeline
 /// its own statistics and scored; memory stays bounded by a window whatever the file's length (a 1 h file used to be
 /// decoded and featurized whole: 3.9 GB).
 /// </summary>
-public sealed class WindowedPrediction(IPredictor predictor)
+public sealed class WindowedPrediction(IPredictor predictor, FeaturePipelineSettings? features = null)
 {
     /// <summary>Files longer than this (seconds) are scored window by window; shorter ones whole, as before.</summary>
     public const double LongFileSeconds = 60;
@@ -26,12 +26,11 @@ public sealed class WindowedPrediction(IPredictor predictor)
 
     private readonly ModelInput _input = predictor.Input;
     private readonly AudioLoader _loader = new(predictor.Input.Features.Audio);
-    private readonly LogMelExtractor? _mel = predictor.Input.Features.Kind == FeatureKind.Mfcc ? null : new LogMelExtractor(predictor.Input.Features.Mel);
-    private readonly MfccExtractor? _mfcc = predictor.Input.Features.Kind == FeatureKind.Mfcc
-        ? new MfccExtractor(predictor.Input.Features.MfccCount, predictor.Input.Features.Mel) : null;
+    // the model's feature pipeline (features: the same with the encoder file given by --encoder)
+    private readonly PipelineFeaturizer _features = new(features ?? predictor.Input.Features);
 
-    /// <summary>The model's input length in seconds (its frames at the feature hop).</summary>
-    public double WindowSeconds => (double)_input.Input.Frames * _input.Features.Mel.HopLength / _input.Features.Audio.TargetSampleRate;
+    /// <summary>The model's input length in seconds (its frames at the feature rate; 3 s for an encoder giving one embedding per clip).</summary>
+    public double WindowSeconds => _input.Features.FramesPerSecond > 0 ? _input.Input.Frames / _input.Features.FramesPerSecond : 3.0;
 
     /// <summary>Whether <paramref name="info"/>'s file is scored window by window.</summary>
     public static bool IsLong(WavInfo info) => info.DurationSeconds > LongFileSeconds;
@@ -60,7 +59,7 @@ public sealed class WindowedPrediction(IPredictor predictor)
             if (level.Clipped) clipped++;
             AudioClip prepared = _loader.Prepare(window);
             if (prepared.Samples.Length == 0) continue;
-            Spectrogram features = _mfcc?.Compute(prepared.Samples) ?? _mel!.Compute(prepared.Samples);
+            Spectrogram features = _features.Compute(prepared.Samples);
             pending.Add(((double)start / info.SampleRate, (double)(start + window.Samples.Length) / info.SampleRate, _input.Shape(features)));
             if (pending.Count == Batch) Flush();
         }

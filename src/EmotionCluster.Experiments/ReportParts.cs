@@ -58,20 +58,26 @@ public static class ReportParts
             new("centering", m.Center ? $"centered frames, {m.PadMode} padding" : "not centered"),
         };
         if (f.Kind == FeatureKind.Mfcc) list.Add(new("MFCCs", $"{f.MfccCount} (DCT-II, ortho, of the log-mel bands)"));
+        if (f.Encoder is { } e)
+        {
+            if (e.Input == EncoderInput.Waveform) list.Clear(); // the mel settings play no part
+            list.Insert(0, new("pretrained encoder", $"{e.Describe()}, frozen"));
+            list.Insert(1, new("encoder input", e.Input == EncoderInput.Waveform ? $"the preprocessed waveform at {e.SampleRate} Hz" : "the log-mel spectrogram below"));
+            list.Insert(2, new("embedding rate", e.FramesPerSecond > 0 ? $"{F(e.FramesPerSecond)} per second" : "one per clip"));
+        }
         return list;
     }
 
     public static FeatureSection Features(ExperimentSettings s, string exampleImage, ClipInfo example)
     {
-        var m = s.Features.Mel;
         return new FeatureSection
         {
-            Kind = s.Features.Kind == FeatureKind.Mfcc ? "MFCC" : "log-mel spectrogram (dB)",
+            Kind = s.Features.Encoder is { } e ? $"embedding sequence of the pretrained encoder '{Path.GetFileName(e.Path)}'" : s.Features.Kind == FeatureKind.Mfcc ? "MFCC" : "log-mel spectrogram (dB)",
             Parameters = FeatureParameters(s.Features),
             Bins = s.Features.Bins,
             FramesPerExample = s.Input.Frames,
             FixedLength = $"{SpeakerNormText(s.Input.SpeakerNorm)}{(s.Input.Standardize ? s.Input.PerBand ? "per-clip standardization of each band (zero mean, unit variance over time), then " : "per-clip standardization (zero mean, unit variance), then " : "")}centre crop / padding to {s.Input.Frames} frames " +
-                          $"({F((double)s.Input.Frames * m.HopLength / m.SampleRate, "0.0#")} s)",
+                          (s.Features.FramesPerSecond > 0 ? $"({F(s.Input.Frames / s.Features.FramesPerSecond, "0.0#")} s)" : "(one embedding per clip, padded)"),
             ExampleImage = exampleImage,
             ExampleCaption = $"{example.Id} ({example.Emotion}, speaker {example.Speaker})",
         };
@@ -87,7 +93,7 @@ public static class ReportParts
     /// <summary>Draws the example spectrogram (log-mel of the preprocessed clip, the model's features).</summary>
     public static void DrawExample(ClipInfo clip, FeaturePipelineSettings settings, string pngPath)
     {
-        var logMel = settings with { Kind = FeatureKind.LogMel };
+        var logMel = settings with { Kind = FeatureKind.LogMel, Encoder = null }; // an encoder's embeddings are not drawn: the clip's log-mel is
         Spectrogram spec = new PipelineFeaturizer(logMel).Extract(File.ReadAllBytes(clip.Path), clip.Path);
         Charts.Spectrogram(spec, pngPath, $"log-mel of {clip.Id} ({clip.Emotion}), preprocessed audio",
             (double)logMel.Mel.HopLength / logMel.Mel.SampleRate, logMel.Mel.EffectiveFMax);

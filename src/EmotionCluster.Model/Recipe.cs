@@ -138,6 +138,8 @@ public record Recipe
         Augmentation.Validate();
         if (Augmentation.Enabled && Augmentation.RecordingConditions && Features.Kind != FeatureKind.LogMel)
             throw new ArgumentException($"Augmentation.RecordingConditions simulates recordings on log-mel features; Features.Kind is {Features.Kind}: set it to LogMel or turn RecordingConditions off.");
+        if (Augmentation.Enabled && Augmentation.RecordingConditions && Features.Encoder is not null)
+            throw new ArgumentException("Augmentation.RecordingConditions simulates recordings on log-mel features, and the features are a pretrained encoder's embeddings: turn RecordingConditions off.");
         Training.Validate();
     }
 
@@ -216,5 +218,42 @@ public record Recipe
             for (int t = Math.Max(0, shift); t < Math.Min(frames, frames + shift); t++)
                 data[b * frames + t] = s.Data[b * frames + t - shift];
         return new Spectrogram(data, s.Bins, frames);
+    }
+}
+
+/// <summary>A recipe trained on a pretrained encoder's embeddings (<see cref="FeaturePipelineSettings.Encoder"/>).</summary>
+public static class EncoderRecipe
+{
+    /// <summary>Seconds of audio one example covers (the log-mel default: 300 frames at a 10 ms hop).</summary>
+    public const double ExampleSeconds = 3.0;
+
+    /// <summary>
+    /// <paramref name="recipe"/> with <paramref name="encoder"/>'s embeddings as the features: audio resampled to the
+    /// encoder's rate, and every length counted in frames (the input, the time shift and masks, the prior's weight, the
+    /// crop hop) rescaled from the log-mel defaults' seconds to the encoder's frame rate; at least
+    /// 2^blocks input frames (the CNN halves them once per block). Recording-condition augmentation (log-mel only) is off.
+    /// </summary>
+    public static T With<T>(T recipe, EncoderSettings encoder) where T : Recipe
+    {
+        double fps = encoder.FramesPerSecond;
+        int Frames(double seconds, int min) => Math.Max(min, (int)Math.Round(seconds * fps));
+        int minFrames = 1 << recipe.Cnn.Channels.Count;
+        var features = recipe.Features with
+        {
+            Kind = FeatureKind.LogMel,
+            Audio = recipe.Features.Audio with { TargetSampleRate = encoder.SampleRate },
+            Mel = recipe.Features.Mel with { SampleRate = encoder.SampleRate },
+            Encoder = encoder,
+        };
+        Recipe r = recipe with
+        {
+            Features = features,
+            Input = recipe.Input with
+            {
+                Frames = Frames(ExampleSeconds, minFrames), CropHopFrames = Frames(ExampleSeconds / 2, 1), PriorFrames = Frames(ExampleSeconds, 1),
+            },
+            Augmentation = recipe.Augmentation with { MaxShiftFrames = Frames(0.3, 0), MaxTimeWidth = Frames(0.25, 0), RecordingConditions = false },
+        };
+        return (T)r;
     }
 }

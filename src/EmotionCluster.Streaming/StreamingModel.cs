@@ -9,7 +9,7 @@ namespace EmotionCluster.Streaming;
 /// <summary>
 /// One loaded model and the exact feature pipeline it was trained with (its manifest's feature settings): window
 /// samples at any rate → <see cref="AudioLoader.Prepare"/> (resample to the model's rate, preprocess) →
-/// <see cref="LogMelExtractor"/> → the model file's input shaping (<see cref="ModelInput.Shape"/>). A window holding a whole clip
+/// <see cref="LogMelExtractor"/> (or the model's pretrained encoder) → the model file's input shaping (<see cref="ModelInput.Shape"/>). A window holding a whole clip
 /// therefore gets the features <see cref="PipelineFeaturizer"/> gives that clip's WAV file.
 /// <para>Reference counted: <see cref="ModelHolder"/> disposes a replaced model once the last window using it is done.</para>
 /// </summary>
@@ -17,7 +17,7 @@ public sealed class StreamingModel
 {
     private readonly IPredictor _predictor;
     private readonly AudioLoader _loader;
-    private readonly LogMelExtractor _mel;
+    private readonly PipelineFeaturizer _features;
     private int _users = 1; // the holder's own reference
     private bool _disposed;
 
@@ -29,7 +29,14 @@ public sealed class StreamingModel
         _input = predictor.Input;
         Settings = _input.Features;
         _loader = new AudioLoader(Settings.Audio);
-        _mel = new LogMelExtractor(Settings.Mel);
+        // the model's whole feature pipeline on window samples: log-mel, or its pretrained encoder (checked here: a
+        // missing or different encoder file refuses the model, named)
+        try { _features = new PipelineFeaturizer(Settings); }
+        catch (EncoderException e)
+        {
+            predictor.Dispose();
+            throw new ModelArtifactException(source, e.Message, e);
+        }
     }
 
     private readonly ModelInput _input;
@@ -103,7 +110,7 @@ public sealed class StreamingModel
         Spectrogram features;
         try
         {
-            features = _mel.Compute(prepared.AsSpan(0, length));
+            features = _features.Compute(prepared.AsSpan(0, length));
         }
         finally
         {
