@@ -173,7 +173,7 @@ public sealed class EncoderCliTests : IDisposable
         }).ToList();
         var settings = new TrainingSettings { Epochs = 1, BatchSize = 4, Seed = 1, Threads = 0, EarlyStoppingPatience = 0, WarmupEpochs = 0 };
         string path = _dir.File("plain.ecm");
-        using var result = Trainer.Train(examples, [], settings, cnn);
+        using var result = SmallModels.Train(examples, [], settings, cnn);
         result.Save(path, ["anger", "neutral", "sadness"], new Recipe { Cnn = cnn, Training = settings }, null);
         return path;
     }

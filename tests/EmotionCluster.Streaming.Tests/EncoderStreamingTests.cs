@@ -32,7 +32,7 @@ public sealed class EncoderStreamingTests : IDisposable
         }).ToList();
         var training = new TrainingSettings { Epochs = 1, BatchSize = 4, Seed = 1, Threads = 0, EarlyStoppingPatience = 0, WarmupEpochs = 0 };
         string path = _dir.File("model.ecm");
-        using var result = Trainer.Train(examples, [], training, cnn);
+        using var result = SmallModels.Train(examples, [], training, cnn);
         result.Save(path, ["anger", "neutral", "sadness"], recipe with { Training = training }, null);
         return path;
     }
