@@ -12,22 +12,15 @@ namespace EmotionCluster.Cli.Tests;
 [Collection("training")]
 public sealed class DataParallelCliTests(ITestOutputHelper output) : IDisposable
 {
-    private static readonly TimeSpan Startup = TimeSpan.FromSeconds(120);
     private readonly TempDir _dir = new();
-    private readonly List<NodeProcess> _nodes = [];
-
-    private void Log(string line)
+    private readonly TrainerNodes _trainers = new(line =>
     {
         try { output.WriteLine(line); } catch (InvalidOperationException) { }
-    }
+    });
 
     public void Dispose()
     {
-        foreach (var n in _nodes)
-        {
-            n.Kill();
-            n.Dispose();
-        }
+        _trainers.Dispose();
         _dir.Dispose();
     }
 
@@ -35,27 +28,17 @@ public sealed class DataParallelCliTests(ITestOutputHelper output) : IDisposable
     public async Task Train_with_two_trainers_trains_one_run_on_two_replicas_and_persists_it()
     {
         string store = _dir.File("features");
-        int[] ports = [NodeProcess.FreePort(), NodeProcess.FreePort()];
-        for (int i = 0; i < ports.Length; i++)
-            _nodes.Add(NodeProcess.Start($"trainer{i + 1}", ports[i],
-            [
-                "run", "--port", ports[i].ToString(), "--seed", NodeProcess.Address(ports[0]), "--roles", "trainer", "--store", store,
-                "--http-port", "-1", "--sbr-stable-after", "4", "--heartbeat-pause", "8",
-            ], Log));
-        foreach (var n in _nodes) await n.WaitForLine(l => l.StartsWith("node started:"), Startup);
+        await _trainers.StartAsync(2, store);
 
         string run = _dir.File("run");
         var (code, stdout, error) = await Task.Run(() => InProcessCli.Run("train", "--data", Datasets.RequireEmoDb(), "--out", run, "--store", store,
             "--limit", "10", "--epochs", "3", "--patience", "0", "--emotions", "anger,sadness,neutral", "--trainers", "2",
-            "--join", NodeProcess.Address(ports[0]))).WaitAsync(TimeSpan.FromMinutes(10));
+            "--join", _trainers.Seed)).WaitAsync(TimeSpan.FromMinutes(10));
         Assert.True(code == 0, error + stdout);
         Assert.Contains("each run trained data-parallel on 2 trainer nodes", stdout);
         Assert.True(File.Exists(Path.Combine(run, "model.ecm")));
 
-        var reader = await JournalReader.OpenAsync(new PersistenceSettings { ConnectionString = $"Data Source={_dir.File("emotioncluster.db")}" });
-        IReadOnlyList<RunView> runs;
-        try { runs = await reader.Catalog.ListRunsAsync(); }
-        finally { await reader.DisposeAsync(); }
+        var runs = await TrainerNodes.JournalAsync(_dir.File("emotioncluster.db"));
         var trained = Assert.Single(runs);
         Assert.Equal(RunStatus.Completed, trained.Status);
         Assert.Equal([1, 2, 3], trained.Epochs.Select(e => e.Epoch));

@@ -12,46 +12,16 @@ namespace EmotionCluster.Cli.Tests;
 [Collection("training")]
 public sealed class FoldParallelTests(ITestOutputHelper output) : IDisposable
 {
-    private static readonly TimeSpan Startup = TimeSpan.FromSeconds(120);
     private readonly TempDir _dir = new();
-    private readonly List<NodeProcess> _nodes = [];
-
-    private void Log(string line)
+    private readonly TrainerNodes _trainers = new(line =>
     {
         try { output.WriteLine(line); } catch (InvalidOperationException) { }
-    }
+    });
 
     public void Dispose()
     {
-        foreach (var n in _nodes)
-        {
-            n.Kill();
-            n.Dispose();
-        }
+        _trainers.Dispose();
         _dir.Dispose();
-    }
-
-    private async Task<List<NodeProcess>> StartTrainers(string store)
-    {
-        int[] ports = [NodeProcess.FreePort(), NodeProcess.FreePort()];
-        for (int i = 0; i < ports.Length; i++)
-            _nodes.Add(NodeProcess.Start($"trainer{i + 1}", ports[i],
-            [
-                "run", "--port", ports[i].ToString(), "--seed", NodeProcess.Address(ports[0]), "--roles", "trainer", "--store", store,
-                // the split-brain resolver's settings of the CLI that joins them (the defaults): a node with a shorter
-                // stable-after than the leader's downs every node as "unstable" before the leader decides (see
-                // docs/operations.md), and which node leads depends on the ports
-                "--http-port", "-1",
-            ], Log));
-        foreach (var n in _nodes) await n.WaitForLine(l => l.StartsWith("node started:"), Startup);
-        return _nodes;
-    }
-
-    private static IReadOnlyList<RunView> Journal(string sqliteFile)
-    {
-        var reader = JournalReader.OpenAsync(new PersistenceSettings { ConnectionString = $"Data Source={sqliteFile}" }).GetAwaiter().GetResult();
-        try { return reader.Catalog.ListRunsAsync().GetAwaiter().GetResult(); }
-        finally { reader.DisposeAsync().AsTask().GetAwaiter().GetResult(); }
     }
 
     private Task<(int Code, string Out, string Err)> Crossval(NodeProcess seed, string store) => Task.Run(() => InProcessCli.Run(
@@ -59,9 +29,9 @@ public sealed class FoldParallelTests(ITestOutputHelper output) : IDisposable
         "--limit", "10", "--epochs", "6", "--patience", "0", "--emotions", "anger,sadness,neutral", "--join", NodeProcess.Address(seed.Port)));
 
     /// <summary>Both folds are in the journal once each: the cross-validation's run lists them and each fold's training run completed.</summary>
-    private void AssertBothFoldsPersistedOnce(string sqliteFile)
+    private static async Task AssertBothFoldsPersistedOnce(string sqliteFile)
     {
-        var runs = Journal(sqliteFile);
+        var runs = await TrainerNodes.JournalAsync(sqliteFile);
         var cv = Assert.Single(runs, r => r.Folds.Count > 0);
         Assert.Equal(RunStatus.Completed, cv.Status);
         Assert.Equal(["03", "08"], cv.Folds.Select(f => f.Fold.TestSpeaker).Order());
@@ -86,18 +56,18 @@ public sealed class FoldParallelTests(ITestOutputHelper output) : IDisposable
     public async Task Two_trainer_nodes_each_train_a_fold_and_both_folds_are_persisted()
     {
         string store = _dir.File("features");
-        var nodes = await StartTrainers(store);
+        var nodes = await _trainers.StartAsync(2, store);
         var (code, stdout, error) = await Crossval(nodes[0], store).WaitAsync(TimeSpan.FromMinutes(10));
         Assert.True(code == 0, error + stdout);
         foreach (var n in nodes) Assert.Contains(n.Lines, l => l.StartsWith("fold job run=", StringComparison.Ordinal)); // each node trained one
-        AssertBothFoldsPersistedOnce(_dir.File("emotioncluster.db"));
+        await AssertBothFoldsPersistedOnce(_dir.File("emotioncluster.db"));
     }
 
     [EmoDbFact]
     public async Task A_trainer_node_killed_mid_fold_loses_no_fold_and_trains_none_twice()
     {
         string store = _dir.File("features");
-        var nodes = await StartTrainers(store);
+        var nodes = await _trainers.StartAsync(2, store);
         var crossval = Crossval(nodes[0], store);
         var victim = nodes[1]; // not the seed: the survivor's split-brain resolver downs it within seconds
         await victim.WaitForLine(l => l.StartsWith("fold job run=", StringComparison.Ordinal), TimeSpan.FromMinutes(5));
@@ -106,6 +76,6 @@ public sealed class FoldParallelTests(ITestOutputHelper output) : IDisposable
         var (code, stdout, error) = await crossval.WaitAsync(TimeSpan.FromMinutes(10)); // a fold lost with its node would hang here
         Assert.True(code == 0, error + stdout);
         Assert.True(victim.HasExited);
-        AssertBothFoldsPersistedOnce(_dir.File("emotioncluster.db"));
+        await AssertBothFoldsPersistedOnce(_dir.File("emotioncluster.db"));
     }
 }

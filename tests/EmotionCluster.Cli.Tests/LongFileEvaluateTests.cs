@@ -48,23 +48,7 @@ public sealed class LongFileEvaluateTests : IDisposable
         string evalDir = _dir.File("eval");
         string cwd = Directory.CreateDirectory(_dir.File("cwd")).FullName; // empty: the command must leave it so
 
-        // the CLI as its own process under /usr/bin/time -v: its peak resident memory, whatever this test process holds
-        string cli = BuildOutput.Require(Path.Combine("src", "EmotionCluster.Cli"), "emotioncluster.dll");
-        var psi = new ProcessStartInfo("/usr/bin/time")
-        {
-            RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = cwd,
-        };
-        foreach (string a in new[] { "-v", "dotnet", cli, "evaluate", "--model", model, "--data", corpus, "--out", evalDir, "--json" }) psi.ArgumentList.Add(a);
-        psi.Environment["DOTNET_gcServer"] = "0";
-        psi.Environment["OMP_WAIT_POLICY"] = "PASSIVE";
-        using var process = Process.Start(psi)!;
-        Task<string> stdout = process.StandardOutput.ReadToEndAsync(), stderr = process.StandardError.ReadToEndAsync();
-        using (var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(15)))
-            await process.WaitForExitAsync(timeout.Token); // a hang fails the test by its exception
-        string output = await stdout, errors = await stderr;
-        Assert.True(process.ExitCode == 0, errors + output);
-        long peakKb = long.Parse(Regex.Match(errors, @"Maximum resident set size \(kbytes\): (\d+)").Groups[1].Value);
-        Assert.True(peakKb < 500 * 1024, $"peak RSS {peakKb / 1024} MB, over 500 MB");
+        var (output, errors) = await LongFilePredictTests.RunCliUnder500Mb(cwd, "evaluate", "--model", model, "--data", corpus, "--out", evalDir, "--json");
 
         Assert.Contains($"{hour}: 3600.0 s, scored window by window (1200 windows of 3.00 s; the mean is its prediction)", errors);
         Assert.Contains($"note: 1 of 4 clips are shorter than the model's window (3.00 s), e.g. {_dir.File("n.wav")} (0.80 s)", errors);

@@ -63,20 +63,18 @@ public sealed class LongFilePredictTests : IDisposable
             foreach (float v in Tone(1.0, s % 20 < 10 ? 150 : 250, s)) w.Write((short)(v * 32767));
     }
 
-    [Fact]
-    public async Task A_one_hour_file_is_scored_window_by_window_with_a_timeline_in_bounded_memory()
+    /// <summary>
+    /// The CLI as its own process under <c>/usr/bin/time -v</c> in <paramref name="workingDirectory"/>: it must succeed
+    /// with a peak resident memory under 500 MB (its own, whatever this test process holds). Its stdout and stderr.
+    /// </summary>
+    internal static async Task<(string Output, string Errors)> RunCliUnder500Mb(string workingDirectory, params string[] args)
     {
-        string model = TinyModel();
-        string wav = _dir.File("hour.wav");
-        WriteLongWav(wav, 3600);
-
-        // the CLI as its own process under /usr/bin/time -v: its peak resident memory, whatever this test process holds
         string cli = BuildOutput.Require(Path.Combine("src", "EmotionCluster.Cli"), "emotioncluster.dll");
         var psi = new ProcessStartInfo("/usr/bin/time")
         {
-            RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = _dir.Path,
+            RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = workingDirectory,
         };
-        foreach (string a in new[] { "-v", "dotnet", cli, "predict", wav, "--model", model, "--json" }) psi.ArgumentList.Add(a);
+        foreach (string a in new[] { "-v", "dotnet", cli }.Concat(args)) psi.ArgumentList.Add(a);
         psi.Environment["DOTNET_gcServer"] = "0";
         psi.Environment["OMP_WAIT_POLICY"] = "PASSIVE";
         using var process = Process.Start(psi)!;
@@ -87,6 +85,17 @@ public sealed class LongFilePredictTests : IDisposable
         Assert.True(process.ExitCode == 0, errors + output);
         long peakKb = long.Parse(Regex.Match(errors, @"Maximum resident set size \(kbytes\): (\d+)").Groups[1].Value);
         Assert.True(peakKb < 500 * 1024, $"peak RSS {peakKb / 1024} MB, over 500 MB");
+        return (output, errors);
+    }
+
+    [Fact]
+    public async Task A_one_hour_file_is_scored_window_by_window_with_a_timeline_in_bounded_memory()
+    {
+        string model = TinyModel();
+        string wav = _dir.File("hour.wav");
+        WriteLongWav(wav, 3600);
+
+        var (output, errors) = await RunCliUnder500Mb(_dir.Path, "predict", wav, "--model", model, "--json");
 
         using var doc = JsonDocument.Parse(output);
         var root = doc.RootElement;

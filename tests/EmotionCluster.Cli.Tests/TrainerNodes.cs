@@ -1,0 +1,49 @@
+using EmotionCluster.Evaluator;
+using EmotionCluster.Testing;
+
+namespace EmotionCluster.Cli.Tests;
+
+/// <summary>
+/// Trainer-node processes on loopback (role trainer, no HTTP, one feature store) for a CLI command to join with
+/// <c>--join</c>; killed and disposed with the test. They keep the split-brain resolver's defaults, the settings of
+/// the CLI that joins them: a node with a shorter stable-after than the leader's downs every node as "unstable"
+/// before the leader decides (docs/operations.md), and which node leads depends on the ports.
+/// </summary>
+internal sealed class TrainerNodes(Action<string> log) : IDisposable
+{
+    private static readonly TimeSpan Startup = TimeSpan.FromSeconds(120);
+    private readonly List<NodeProcess> _nodes = [];
+
+    public IReadOnlyList<NodeProcess> Nodes => _nodes;
+
+    /// <summary>The first node's address, the seed the others and the CLI join.</summary>
+    public string Seed => NodeProcess.Address(_nodes[0].Port);
+
+    /// <summary>Starts <paramref name="count"/> trainer nodes reading features from <paramref name="store"/> and waits until each is up.</summary>
+    public async Task<IReadOnlyList<NodeProcess>> StartAsync(int count, string store)
+    {
+        int[] ports = Enumerable.Range(0, count).Select(_ => NodeProcess.FreePort()).ToArray();
+        for (int i = 0; i < ports.Length; i++)
+            _nodes.Add(NodeProcess.Start($"trainer{i + 1}", ports[i],
+                ["run", "--port", ports[i].ToString(), "--seed", NodeProcess.Address(ports[0]), "--roles", "trainer", "--store", store, "--http-port", "-1"], log));
+        foreach (var n in _nodes) await n.WaitForLine(l => l.StartsWith("node started:"), Startup);
+        return _nodes;
+    }
+
+    /// <summary>The runs in the SQLite journal a training command wrote.</summary>
+    public static async Task<IReadOnlyList<RunView>> JournalAsync(string sqliteFile)
+    {
+        var reader = await JournalReader.OpenAsync(new PersistenceSettings { ConnectionString = $"Data Source={sqliteFile}" });
+        try { return await reader.Catalog.ListRunsAsync(); }
+        finally { await reader.DisposeAsync(); }
+    }
+
+    public void Dispose()
+    {
+        foreach (var n in _nodes)
+        {
+            n.Kill();
+            n.Dispose();
+        }
+    }
+}
