@@ -79,27 +79,6 @@ public sealed class CtlFollowNodeTests(ITestOutputHelper output) : NodeProcessTe
 {
     private static readonly TimeSpan Startup = TimeSpan.FromSeconds(90);
 
-    private (NodeProcess Process, string Url) Start(string name, string seed, int port)
-    {
-        int http = NodeProcess.FreePort();
-        var p = NodeProcess.Start(name, port,
-        [
-            "run", "--port", port.ToString(), "--seed", seed, "--roles", "extractor", "--store", Path.Combine(_dir, name), "--shards", "4",
-            "--http-port", http.ToString(), "--heartbeat-pause", "2", "--sbr-stable-after", "120", // the split-brain resolver stays out of it
-        ], Log);
-        _processes.Add(p);
-        return (p, $"http://127.0.0.1:{http}");
-    }
-
-    private (int Code, string Out, string Err) Ctl(string url, params string[] args)
-    {
-        var o = new StringWriter();
-        var e = new StringWriter();
-        int code = CliApp.Run(["ctl", "--node", url, .. args], o, e);
-        Log($"$ emotioncluster ctl --node {url} {string.Join(' ', args)}  (exit {code})\n{o}{e}");
-        return (code, o.ToString(), e.ToString());
-    }
-
     private static async Task Until(Func<bool> condition, string what)
     {
         for (DateTime until = DateTime.UtcNow + Startup; DateTime.UtcNow < until; await Task.Delay(250))
@@ -114,8 +93,8 @@ public sealed class CtlFollowNodeTests(ITestOutputHelper output) : NodeProcessTe
     public async Task Join_tail_follow_and_down_unreachable()
     {
         int port1 = NodeProcess.FreePort(), port2 = NodeProcess.FreePort(), dead = NodeProcess.FreePort();
-        var (node1, url1) = Start("node1", NodeProcess.Address(port1), port1);
-        var (node2, url2) = Start("node2", NodeProcess.Address(dead), port2); // its only seed is not there: it waits
+        var (node1, url1) = StartExtractorNode("node1", NodeProcess.Address(port1), port1);
+        var (node2, url2) = StartExtractorNode("node2", NodeProcess.Address(dead), port2); // its only seed is not there: it waits
         await node1.WaitForLine(l => l.StartsWith("http listening:"), Startup);
         await node2.WaitForLine(l => l.StartsWith("http listening:"), Startup);
         await Until(() => Cluster(url1).SelfStatus == "Up", "node1 Up");

@@ -58,27 +58,6 @@ public sealed class RemoteConnectionsNodeTests(ITestOutputHelper output) : NodeP
     private static readonly TimeSpan Startup = TimeSpan.FromSeconds(90);
     private static readonly JsonSerializerOptions Web = new(JsonSerializerDefaults.Web);
 
-    private (EmotionCluster.Testing.NodeProcess Process, string Url) Start(string name, string seed, int port)
-    {
-        int http = EmotionCluster.Testing.NodeProcess.FreePort();
-        var p = EmotionCluster.Testing.NodeProcess.Start(name, port,
-        [
-            "run", "--port", port.ToString(), "--seed", seed, "--roles", "extractor", "--store", Path.Combine(_dir, name), "--shards", "4",
-            "--http-port", http.ToString(), "--heartbeat-pause", "2", "--sbr-stable-after", "120",
-        ], Log);
-        _processes.Add(p);
-        return (p, $"http://127.0.0.1:{http}");
-    }
-
-    private (int Code, string Out, string Err) Ctl(string url, params string[] args)
-    {
-        var o = new StringWriter();
-        var e = new StringWriter();
-        int code = CliApp.Run(["ctl", "--node", url, .. args], o, e);
-        Log($"$ emotioncluster ctl --node {url} {string.Join(' ', args)}  (exit {code})\n{o}{e}");
-        return (code, o.ToString(), e.ToString());
-    }
-
     private CtlRemoteConnections Connections(string url)
     {
         var (code, json, error) = Ctl(url, "--json", "remote", "connections");
@@ -107,8 +86,8 @@ public sealed class RemoteConnectionsNodeTests(ITestOutputHelper output) : NodeP
     {
         int port1 = EmotionCluster.Testing.NodeProcess.FreePort(), port2 = EmotionCluster.Testing.NodeProcess.FreePort();
         string address1 = EmotionCluster.Testing.NodeProcess.Address(port1), address2 = EmotionCluster.Testing.NodeProcess.Address(port2);
-        var (node1, url1) = Start("node1", address1, port1);
-        var (node2, url2) = Start("node2", address1, port2);
+        var (node1, url1) = StartExtractorNode("node1", address1, port1);
+        var (node2, url2) = StartExtractorNode("node2", address1, port2);
         (_url1, _url2) = (url1, url2);
         await node1.WaitForLine(l => l.StartsWith("http listening:"), Startup);
         await node2.WaitForLine(l => l.StartsWith("http listening:"), Startup);

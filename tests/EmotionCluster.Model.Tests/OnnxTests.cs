@@ -30,27 +30,10 @@ public sealed class OnnxTests : IDisposable
     /// <summary>Debian's python3-onnx (deploy/install-deps.sh); null when it is missing.</summary>
     internal static string? PythonWithOnnx()
     {
-        const string python = "/usr/bin/python3";
+        const string python = Python.Executable;
         if (!File.Exists(python)) return null;
-        var (code, _, _) = RunPython(python, "import onnx", TimeSpan.FromSeconds(60));
+        var (code, _, _) = Python.Run("import onnx", TimeSpan.FromSeconds(60));
         return code == 0 ? python : null;
-    }
-
-    internal static (int Code, string Stdout, string Stderr) RunPython(string python, string code, TimeSpan timeout, params string[] args)
-    {
-        var psi = new ProcessStartInfo(python) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        psi.ArgumentList.Add("-c");
-        psi.ArgumentList.Add(code);
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        using var process = Process.Start(psi)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(timeout))
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"python did not finish in {timeout}: {code}");
-        }
-        return (process.ExitCode, stdout.Result, stderr.Result);
     }
 
     /// <summary>Skips locally without python3-onnx, fails under CI=true (where .ci/run installs it).</summary>
@@ -73,12 +56,12 @@ public sealed class OnnxTests : IDisposable
     [SkippableFact]
     public void The_export_passes_the_onnx_checker_and_carries_labels_run_and_input_contract()
     {
-        string python = RequirePythonOnnx();
+        RequirePythonOnnx();
         string ecm = TrainToy("model.ecm");
         string onnx = Path.Combine(dir, "model.onnx");
         OnnxExport.Export(ecm, onnx);
 
-        var (code, stdout, stderr) = RunPython(python, """
+        var (code, stdout, stderr) = Python.Run("""
             import sys, json, onnx
             m = onnx.load(sys.argv[1])
             onnx.checker.check_model(m, full_check=True)

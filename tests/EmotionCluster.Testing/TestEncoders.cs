@@ -16,7 +16,7 @@ namespace EmotionCluster.Testing;
 /// </summary>
 public static class TestEncoders
 {
-    public const string Python = "/usr/bin/python3";
+    public const string Python = EmotionCluster.Testing.Python.Executable;
     public const int WaveformDimensions = 16, WaveformKernel = 400, WaveformHop = 160;
     public const int LogMelDimensions = 24;
 
@@ -104,18 +104,7 @@ public static class TestEncoders
 
     private static (int Code, string Stderr) Run(string code, params string[] args)
     {
-        var psi = new ProcessStartInfo(Python) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        psi.ArgumentList.Add("-c");
-        psi.ArgumentList.Add(code);
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        using var process = Process.Start(psi)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(TimeSpan.FromSeconds(120)))
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException("python did not finish in 120 s");
-        }
-        return (process.ExitCode, stderr.Result);
+        var (exit, _, stderr) = EmotionCluster.Testing.Python.Run(code, TimeSpan.FromSeconds(120), args);
+        return (exit, stderr);
     }
 }
