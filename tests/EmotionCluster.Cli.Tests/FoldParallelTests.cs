@@ -13,10 +13,7 @@ namespace EmotionCluster.Cli.Tests;
 public sealed class FoldParallelTests(ITestOutputHelper output) : IDisposable
 {
     private readonly TempDir _dir = new();
-    private readonly TrainerNodes _trainers = new(line =>
-    {
-        try { output.WriteLine(line); } catch (InvalidOperationException) { }
-    });
+    private readonly TrainerNodes _trainers = new(output);
 
     public void Dispose()
     {

@@ -1,5 +1,6 @@
 using EmotionCluster.Evaluator;
 using EmotionCluster.Testing;
+using Xunit.Abstractions;
 
 namespace EmotionCluster.Cli.Tests;
 
@@ -9,8 +10,13 @@ namespace EmotionCluster.Cli.Tests;
 /// the CLI that joins them: a node with a shorter stable-after than the leader's downs every node as "unstable"
 /// before the leader decides (docs/operations.md), and which node leads depends on the ports.
 /// </summary>
-internal sealed class TrainerNodes(Action<string> log) : IDisposable
+internal sealed class TrainerNodes(ITestOutputHelper output) : IDisposable
 {
+    private void Log(string line)
+    {
+        try { output.WriteLine(line); } catch (InvalidOperationException) { } // a line after the test ended
+    }
+
     private static readonly TimeSpan Startup = TimeSpan.FromSeconds(120);
     private readonly List<NodeProcess> _nodes = [];
 
@@ -25,7 +31,7 @@ internal sealed class TrainerNodes(Action<string> log) : IDisposable
         int[] ports = Enumerable.Range(0, count).Select(_ => NodeProcess.FreePort()).ToArray();
         for (int i = 0; i < ports.Length; i++)
             _nodes.Add(NodeProcess.Start($"trainer{i + 1}", ports[i],
-                ["run", "--port", ports[i].ToString(), "--seed", NodeProcess.Address(ports[0]), "--roles", "trainer", "--store", store, "--http-port", "-1"], log));
+                ["run", "--port", ports[i].ToString(), "--seed", NodeProcess.Address(ports[0]), "--roles", "trainer", "--store", store, "--http-port", "-1"], Log));
         foreach (var n in _nodes) await n.WaitForLine(l => l.StartsWith("node started:"), Startup);
         return _nodes;
     }

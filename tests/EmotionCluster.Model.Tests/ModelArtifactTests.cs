@@ -9,14 +9,7 @@ public sealed class ModelArtifactTests : IDisposable
 {
     private static readonly CnnSettings Cnn = ToyData.SmallCnn;
     private static readonly string[] Labels = ["low", "mid", "high"];
-    /// <summary>A recipe whose input fits <see cref="Cnn"/> (16 mel bands, 32 frames).</summary>
-    private static readonly Recipe ToyRecipe = new Recipe() with
-    {
-        Features = new() { Mel = new() { NMels = 16 } },
-        Input = new() { Frames = 32 },
-        Cnn = Cnn,
-        Training = ToyData.FastTraining(3),
-    };
+    private static readonly Recipe ToyRecipe = ToyData.SmallRecipe(3);
     private readonly string dir = Directory.CreateTempSubdirectory("ec-model-").FullName;
 
     public void Dispose() => Directory.Delete(dir, recursive: true);

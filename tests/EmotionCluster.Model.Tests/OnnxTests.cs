@@ -16,13 +16,7 @@ public sealed class OnnxTests : IDisposable
 {
     private static readonly CnnSettings Cnn = ToyData.SmallCnn;
     private static readonly string[] Labels = ["low", "mid", "high"];
-    private static readonly Recipe ToyRecipe = new Recipe() with
-    {
-        Features = new() { Mel = new() { NMels = 16 } },
-        Input = new() { Frames = 32 },
-        Cnn = Cnn,
-        Training = ToyData.FastTraining(2),
-    };
+    private static readonly Recipe ToyRecipe = ToyData.SmallRecipe(2);
     private readonly string dir = Directory.CreateTempSubdirectory("ec-onnx-").FullName;
 
     public void Dispose() => Directory.Delete(dir, recursive: true);

@@ -20,6 +20,15 @@ internal static class ToyData
         Epochs = epochs, BatchSize = 16, LearningRate = 1e-2, WarmupEpochs = 0, EarlyStoppingPatience = 0, Threads = 2, Seed = 7,
     };
 
+    /// <summary>A recipe whose input fits <see cref="SmallCnn"/> (16 mel bands, 32 frames), trained as <see cref="FastTraining"/>.</summary>
+    public static Recipe SmallRecipe(int epochs) => new Recipe() with
+    {
+        Features = new() { Mel = new() { NMels = 16 } },
+        Input = new() { Frames = 32 },
+        Cnn = SmallCnn,
+        Training = FastTraining(epochs),
+    };
+
     public static (Spectrogram X, int Y)[] Bands(int perClass, CnnSettings cnn, int seed, double noise = 0.5)
     {
         var random = new Random(seed);
