@@ -1,7 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
 using Akka.Actor;
-using Akka.Cluster.Tools.PublishSubscribe;
 using EmotionCluster.Model;
 
 namespace EmotionCluster.Training;
@@ -28,24 +27,10 @@ public sealed class ActorModelTrainer(ActorSystem system, IActorRef trainer, str
     {
         string dir = Path.Combine(Path.GetFullPath(workDirectory), runId);
         if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true); // a run id is one invocation's: nothing to resume
-        var history = new List<EpochReport>();
-        var subscribed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        void OnEpoch(EpochMetrics m)
-        {
-            var report = new EpochReport(m.Epoch, m.LearningRate, m.TrainLoss, m.TrainAccuracy, m.ValidationLoss, m.ValidationAccuracy,
-                m.ValidationUar, m.IsBest, TimeSpan.FromSeconds(m.Seconds));
-            lock (history)
-            {
-                history.RemoveAll(e => e.Epoch == report.Epoch); // a restarted run reports an epoch again
-                history.Add(report);
-            }
-            progress?.Report(report);
-        }
-        Action<EpochMetrics> onEpoch = OnEpoch;
-        var listener = system.ActorOf(Props.Create(() => new EpochListener(runId, subscribed, onEpoch)));
+        using var epochs = new RunEpochs(system, runId, progress);
         try
         {
-            await subscribed.Task.WaitAsync(TimeSpan.FromSeconds(30), cancellationToken);
+            await epochs.Subscribed.WaitAsync(TimeSpan.FromSeconds(30), cancellationToken);
             var job = new TrainingJob(Data: data, RunId: runId, ModelOutput: Path.Combine(dir, "model.ecm"), CheckpointDirectory: Path.Combine(dir, "checkpoint"));
             TrainingCompleted done;
             try
@@ -56,18 +41,13 @@ public sealed class ActorModelTrainer(ActorSystem system, IActorRef trainer, str
             {
                 throw new InvalidOperationException($"run {runId}: {e.Message}", e);
             }
-            // the last epoch's event may still be on its way through the topic
-            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-            while (Count(history) < done.EpochsRun && DateTime.UtcNow < deadline) await Task.Delay(20, cancellationToken);
+            var history = await epochs.AfterAsync(done.EpochsRun, cancellationToken);
             var (model, _) = ModelArtifact.Load(done.ModelPath ?? throw new InvalidOperationException($"run {runId} wrote no model"),
                 TorchRuntime.ResolveDevice(data.Recipe.Training.Device));
-            List<EpochReport> epochs;
-            lock (history) epochs = history.OrderBy(e => e.Epoch).ToList();
-            return new TrainingResult(model, epochs, done.BestEpoch, done.StoppedEarly, null);
+            return new TrainingResult(model, history, done.BestEpoch, done.StoppedEarly, null);
         }
         finally
         {
-            system.Stop(listener);
             try
             {
                 // a job's folder goes with it, unless the journal still lacks some of its records (they are in the outbox)
@@ -79,22 +59,4 @@ public sealed class ActorModelTrainer(ActorSystem system, IActorRef trainer, str
             catch (UnauthorizedAccessException) { }
         }
     }
-
-    private static int Count(List<EpochReport> history)
-    {
-        lock (history) return history.Count;
-    }
-
-    /// <summary>Subscribes to the epoch topic and hands one run's events to a callback.</summary>
-    internal sealed class EpochListener : ReceiveActor
-    {
-        public EpochListener(string runId, TaskCompletionSource subscribed, Action<EpochMetrics> onEpoch)
-        {
-            DistributedPubSub.Get(Context.System).Mediator.Tell(new Subscribe(TrainingTopics.Evaluation, Self));
-            Receive<SubscribeAck>(_ => subscribed.TrySetResult());
-            Receive<EpochMetrics>(m => m.RunId == runId, onEpoch);
-            Receive<EpochMetrics>(_ => { });
-        }
-    }
 }
-

@@ -55,44 +55,21 @@ public sealed class ClusterFoldTrainer(ActorSystem system) : IFoldTrainer
     public DataParallelOutcome TrainDataParallel(FoldJob job, int replicas, IProgress<Model.EpochReport>? progress = null, CancellationToken cancellationToken = default)
     {
         var clock = Stopwatch.StartNew();
-        var history = new List<Model.EpochReport>();
-        var subscribed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        void OnEpoch(EpochMetrics m)
-        {
-            var report = new Model.EpochReport(m.Epoch, m.LearningRate, m.TrainLoss, m.TrainAccuracy, m.ValidationLoss, m.ValidationAccuracy,
-                m.ValidationUar, m.IsBest, TimeSpan.FromSeconds(m.Seconds));
-            lock (history)
-            {
-                history.RemoveAll(e => e.Epoch == report.Epoch); // a coordinator that took over reports an epoch again
-                history.Add(report);
-            }
-            progress?.Report(report);
-        }
-        Action<EpochMetrics> onEpoch = OnEpoch;
-        var listener = system.ActorOf(Props.Create(() => new ActorModelTrainer.EpochListener(job.RunId, subscribed, onEpoch)));
+        using var epochs = new RunEpochs(system, job.RunId, progress);
         var done = new TaskCompletionSource<(FoldTrained Result, string Coordinator, string[] Participants)>(TaskCreationOptions.RunContinuationsAsynchronously);
         IActorRef? dispatcher = null;
         try
         {
-            subscribed.Task.Wait(TimeSpan.FromSeconds(30), cancellationToken);
+            epochs.Subscribed.Wait(TimeSpan.FromSeconds(30), cancellationToken);
             dispatcher = system.ActorOf(Props.Create(() => new DataParallelDispatcher(job, replicas, done)));
             using var registration = cancellationToken.Register(() => done.TrySetCanceled(cancellationToken));
             var (result, coordinator, participants) = done.Task.GetAwaiter().GetResult();
-            // the last epoch's event may still be on its way through the topic
-            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-            while (DateTime.UtcNow < deadline)
-            {
-                lock (history) if (history.Count >= result.EpochsRun) break;
-                Thread.Sleep(20);
-            }
-            List<Model.EpochReport> epochs;
-            lock (history) epochs = history.OrderBy(e => e.Epoch).ToList();
-            return new DataParallelOutcome(job, result, coordinator, participants, epochs, clock.Elapsed);
+            var history = epochs.AfterAsync(result.EpochsRun, cancellationToken).GetAwaiter().GetResult();
+            return new DataParallelOutcome(job, result, coordinator, participants, history, clock.Elapsed);
         }
         finally
         {
             if (dispatcher is not null) system.Stop(dispatcher);
-            system.Stop(listener);
         }
     }
 
