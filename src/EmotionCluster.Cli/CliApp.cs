@@ -20,6 +20,7 @@ public static class CliApp
         TrainingCommands.CreateEvaluate,
         TrainingCommands.CreateCrossval,
         TrainingCommands.CreateRobustness,
+        TrainingCommands.CreateStreamed,
         TrainingCommands.CreateManifest,
         TrainingCommands.CreatePredict,
         TrainingCommands.CreateReport,

@@ -9,6 +9,7 @@ using EmotionCluster.Extraction;
 using EmotionCluster.Model;
 using EmotionCluster.Training;
 using EmotionCluster.Reporting;
+using EmotionCluster.Streaming;
 
 namespace EmotionCluster.Cli;
 
@@ -256,6 +257,51 @@ public static class TrainingCommands
             if (run.Load<CrossValidationSection>("crossvalidation") is { } section)
             {
                 run.Save("crossvalidation", section with { Robustness = ReportParts.Robustness(rows) });
+                output.WriteLine($"report: {Workflow.WriteReport(run)}");
+            }
+            return CliErrors.Ok;
+        }));
+        return command;
+    }
+
+    /// <summary>
+    /// <c>streamed</c>: the streamed protocol on a cross-validation run's kept fold models, without training
+    /// (<see cref="StreamedProtocol.ScoreRun"/>); writes <c>crossval_streamed.json</c>, puts the two streamed figures in
+    /// <c>crossval_protocols.json</c> and rewrites the report.
+    /// </summary>
+    public static Command CreateStreamed()
+    {
+        var runDir = new Option<string>("--run") { Description = "Run directory of a crossval whose fold models were kept (RUN/folds/FOLD/model.ecm).", Required = true };
+        var data = new Option<string>("--data") { Description = CorpusCommandOptions.DataDescription + " The corpus the run was made from.", Required = true };
+        var corpusOptions = new CorpusCommandOptions();
+        var defaults = new StreamingSettings();
+        var window = new Option<double?>("--window") { Description = "Seconds of audio per prediction (a node's EmotionCluster:Streaming:WindowSeconds); default: the model's input length, as a node without the setting." };
+        var hop = new Option<double>("--hop") { Description = $"A prediction every this many seconds (EmotionCluster:Streaming:HopSeconds; default {defaults.HopSeconds}).", DefaultValueFactory = _ => defaults.HopSeconds };
+        var command = new Command("streamed", "Score a crossval run's kept fold models under the streamed protocol (each clip sent through the live " +
+                                              "stream's path with a node's window, hop and smoothing): crossval_streamed.json and the report's protocol table, no training.")
+            { runDir, data, window, hop };
+        corpusOptions.AddTo(command);
+        command.SetAction(r => CliErrors.Run(r, output =>
+        {
+            string dir = r.GetValue(runDir)!;
+            if (!Directory.Exists(dir)) throw new CliException($"--run {dir}: no such run directory; run 'emotioncluster crossval --data DIR --out {dir}' first");
+            var clips = CorpusLoader.Load(r.GetValue(data)!, corpusOptions.ToOptions(r)).Clips;
+            StreamedRun streamed;
+            var settings = new StreamingSettings { WindowSeconds = r.GetValue(window), HopSeconds = r.GetValue(hop) };
+            try { settings.Validate(); }
+            catch (ArgumentException e) { throw new CliException($"--window/--hop: {e.Message}"); }
+            try { streamed = StreamedProtocol.ScoreRun(dir, clips, settings, output.WriteLine); }
+            catch (InvalidDataException e) { throw new CliException(e.Message); }
+            var run = new RunDirectory(dir);
+            run.WriteText(StreamedRun.FileName, streamed.ToJson());
+            foreach (var m in streamed.ProtocolMeans) output.WriteLine($"  {m.Protocol}: mean UAR {m.MeanUar:0.000} ± {m.StdUar:0.000} ({m.Folds} folds)");
+            output.WriteLine($"wrote {run.File(StreamedRun.FileName)}");
+            var means = File.Exists(run.File(ProtocolMean.FileName)) ? ProtocolMean.FromJson(File.ReadAllText(run.File(ProtocolMean.FileName))) : [];
+            var merged = streamed.MergeInto(means);
+            run.WriteText(ProtocolMean.FileName, ProtocolMean.ToJson(merged));
+            if (run.Load<CrossValidationSection>("crossvalidation") is { } section)
+            {
+                run.Save("crossvalidation", section with { Protocols = ReportParts.ProtocolRows(merged) });
                 output.WriteLine($"report: {Workflow.WriteReport(run)}");
             }
             return CliErrors.Ok;

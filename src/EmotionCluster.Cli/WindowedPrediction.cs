@@ -29,8 +29,8 @@ public sealed class WindowedPrediction(IPredictor predictor, FeaturePipelineSett
     // the model's feature pipeline (features: the same with the encoder file given by --encoder)
     private readonly PipelineFeaturizer _features = new(features ?? predictor.Input.Features);
 
-    /// <summary>The model's input length in seconds (its frames at the feature rate; 3 s for an encoder giving one embedding per clip).</summary>
-    public double WindowSeconds => _input.Features.FramesPerSecond > 0 ? _input.Input.Frames / _input.Features.FramesPerSecond : 3.0;
+    /// <summary>The model's input length in seconds (<see cref="ModelInput.InputSeconds"/>).</summary>
+    public double WindowSeconds => _input.InputSeconds;
 
     /// <summary>Whether <paramref name="info"/>'s file is scored window by window.</summary>
     public static bool IsLong(WavInfo info) => info.DurationSeconds > LongFileSeconds;

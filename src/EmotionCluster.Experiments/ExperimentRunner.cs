@@ -98,7 +98,17 @@ public sealed record CrossValidationResult(string[] Labels, IReadOnlyList<FoldRe
 }
 
 /// <summary>A protocol's UAR over folds: mean, population std, the folds it was measured on.</summary>
-public sealed record ProtocolMean(string Protocol, double MeanUar, double StdUar, int Folds);
+public sealed record ProtocolMean(string Protocol, double MeanUar, double StdUar, int Folds)
+{
+    /// <summary>A cross-validation run's protocol means, in its run directory.</summary>
+    public const string FileName = "crossval_protocols.json";
+
+    private static readonly System.Text.Json.JsonSerializerOptions Json = new() { WriteIndented = true };
+
+    public static string ToJson(IReadOnlyList<ProtocolMean> means) => System.Text.Json.JsonSerializer.Serialize(means, Json);
+
+    public static IReadOnlyList<ProtocolMean> FromJson(string json) => System.Text.Json.JsonSerializer.Deserialize<List<ProtocolMean>>(json, Json) ?? [];
+}
 
 /// <summary>Progress of a long run: which fold (1-based, 0 for a single split), and the epoch just finished.</summary>
 public readonly record struct TrainingProgress(int Fold, int Folds, EpochReport Epoch, int MaxEpochs);
@@ -248,8 +258,8 @@ public sealed class ExperimentRunner
             if (v.Count > 0) means.Add(new ProtocolMean(name, v.Average(), CrossValidationSummary.Std(v), v.Count));
         }
         Mean("lone clip", results.Select(r => (double?)r.Protocols!.LoneClip.Uar));
-        Mean("streamed", results.Select(r => r.Protocols!.Streamed?.Uar));
-        Mean("streamed, last smoothed hop", results.Select(r => r.Protocols!.StreamedLastSmoothed?.Uar));
+        Mean(StreamedProtocol.Name, results.Select(r => r.Protocols!.Streamed?.Uar));
+        Mean(StreamedProtocol.LastSmoothedName, results.Select(r => r.Protocols!.StreamedLastSmoothed?.Uar));
         foreach (int k in ProtocolScores.EnrollmentSizes)
             Mean($"speaker-adapted, k={k}", results.Select(r => r.Protocols!.Enrolled.TryGetValue(k, out double u) ? u : (double?)null));
         Mean("speaker-adapted, all clips", results.Select(r => (double?)r.Protocols!.SpeakerAll.Uar));

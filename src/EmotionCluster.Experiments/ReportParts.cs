@@ -224,7 +224,7 @@ public static class ReportParts
         Labels = labels,
         PooledConfusion = summary.PooledConfusion,
         PooledConfusionImage = pooledImage,
-        Protocols = summary.Protocols.Select(m => new ProtocolRow(m.Protocol, ProtocolDescription(m.Protocol), m.MeanUar, m.StdUar, m.Folds)).ToList(),
+        Protocols = ProtocolRows(summary.Protocols.Select(m => new ProtocolMean(m.Protocol, m.MeanUar, m.StdUar, m.Folds))),
     };
 
     /// <summary>The report's rows of the robustness protocol.</summary>
@@ -241,8 +241,8 @@ public static class ReportParts
     public static ProtocolUar[] ProtocolUars(ProtocolScores p) =>
     [
         new("lone clip", p.LoneClip.Uar),
-        .. (p.Streamed is { } s ? [new ProtocolUar("streamed", s.Uar)] : Array.Empty<ProtocolUar>()),
-        .. (p.StreamedLastSmoothed is { } l ? [new ProtocolUar("streamed, last smoothed hop", l.Uar)] : Array.Empty<ProtocolUar>()),
+        .. (p.Streamed is { } s ? [new ProtocolUar(StreamedProtocol.Name, s.Uar)] : Array.Empty<ProtocolUar>()),
+        .. (p.StreamedLastSmoothed is { } l ? [new ProtocolUar(StreamedProtocol.LastSmoothedName, l.Uar)] : Array.Empty<ProtocolUar>()),
         .. ProtocolScores.EnrollmentSizes.Where(p.Enrolled.ContainsKey).Select(k => new ProtocolUar($"speaker-adapted, k={k}", p.Enrolled[k])),
         new("speaker-adapted, all clips", p.SpeakerAll.Uar),
     ];
@@ -253,13 +253,17 @@ public static class ReportParts
             cv.Summary.Pooled.Confusion.Select(r => (int[])r.Clone()).ToArray(),
             cv.ProtocolMeans.Select(m => new ProtocolMeanUar(m.Protocol, m.MeanUar, m.StdUar, m.Folds)).ToArray());
 
+    /// <summary>The report's protocol table for <paramref name="means"/> (in their order).</summary>
+    public static IReadOnlyList<ProtocolRow> ProtocolRows(IEnumerable<ProtocolMean> means) =>
+        means.Select(m => new ProtocolRow(m.Protocol, ProtocolDescription(m.Protocol), m.MeanUar, m.StdUar, m.Folds)).ToList();
+
     private static string ProtocolDescription(string protocol) => protocol switch
     {
         "lone clip" => "each clip on its own, exactly as `predict FILE` (the fold table and the pooled matrix below)",
         "speaker-adapted, all clips" => "every clip of the held-out speaker as unlabelled enrollment (how training normalizes)",
-        "streamed" => "each clip's WAV sent through the live stream's path (2 s windows every 0.5 s, a node's defaults); " +
+        StreamedProtocol.Name => "each clip's WAV sent through the live stream's path (windows of the model's input length every 0.5 s, a node's defaults); " +
                       "the clip's label is the mean of its windows' probabilities",
-        "streamed, last smoothed hop" => "the same streams; the clip's label is the last hop's smoothed emotion (what the live page shows at the end)",
+        StreamedProtocol.LastSmoothedName => "the same streams; the clip's label is the last hop's smoothed emotion (what the live page shows at the end)",
         _ when protocol.StartsWith("speaker-adapted, k=", StringComparison.Ordinal) =>
             $"{protocol["speaker-adapted, k=".Length..]} random unlabelled clip(s) of the speaker as enrollment, not scored; mean of {ProtocolScores.Draws} draws",
         _ => protocol,

@@ -95,35 +95,12 @@ public static class RobustnessProtocol
     public static IReadOnlyList<RobustnessMean> ScoreRun(string runRoot, IReadOnlyList<ClipInfo> clips, IReadOnlyList<PerturbationCondition> conditions,
         Action<string>? line = null)
     {
-        string folds = Path.Combine(runRoot, CrossValidationOptions.FoldsFolder);
-        var dirs = Directory.Exists(folds)
-            ? Directory.GetDirectories(folds).Where(d => File.Exists(Path.Combine(d, "model.ecm")) && File.Exists(Path.Combine(d, SplitManifest.FileName)))
-                .Order(StringComparer.Ordinal).ToList()
-            : [];
-        if (dirs.Count == 0)
-            throw new InvalidDataException($"{runRoot}: no fold models (folds/FOLD/model.ecm with split.json); run 'emotioncluster crossval --out {runRoot}' first, which keeps them");
-        var byId = clips.GroupBy(c => c.Id, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
-        ClipInfo Find(string id, string fold) => byId.TryGetValue(id, out var c) ? c
-            : throw new InvalidDataException($"{fold}: clip {id} of the fold's split is not in the corpus given; give the --data (and --map, --emotions) the run was made from");
         var scored = new List<(string Fold, IReadOnlyDictionary<string, double> Uar)>();
-        foreach (string dir in dirs)
+        foreach (var fold in KeptFolds.Load(runRoot, clips))
         {
-            string name = Path.GetFileName(dir), modelPath = Path.Combine(dir, "model.ecm");
-            var split = SplitManifest.Load(Path.Combine(dir, SplitManifest.FileName));
-            string[] labels;
-            int seed;
-            using (var predictor = Predictor.Load(modelPath))
-            {
-                labels = predictor.Labels;
-                seed = predictor.Recipe?.Training.Seed ?? new EmotionCluster.Model.TrainingSettings().Seed;
-            }
-            var test = split.Test.Select(id => Find(id, name)).ToList();
-            var labelled = test.Zip(ExperimentRunner.LabelIndices(test, labels), (c, y) => (c, y)).ToList();
-            var train = split.Train.Select(id => Find(id, name)).ToList();
-            var uar = Score(modelPath, labelled, train, conditions, labels, seed).ToDictionary(p => p.Key, p => p.Value.Uar);
-            string speakers = string.Join("+", test.Select(c => c.Speaker).Distinct().Order(StringComparer.Ordinal));
-            line?.Invoke($"fold {name} (speaker {speakers}, {test.Count} clips): " + string.Join(", ", uar.Select(p => $"{p.Key} {p.Value:0.000}")));
-            scored.Add((speakers, uar));
+            var uar = Score(fold.ModelPath, fold.Test, fold.Train, conditions, fold.Labels, fold.Seed).ToDictionary(p => p.Key, p => p.Value.Uar);
+            line?.Invoke($"fold {fold.Name} (speaker {fold.Speakers}, {fold.Test.Count} clips): " + string.Join(", ", uar.Select(p => $"{p.Key} {p.Value:0.000}")));
+            scored.Add((fold.Speakers, uar));
         }
         return Means(scored, conditions);
     }

@@ -15,6 +15,12 @@ public sealed record StreamedScores(ClassificationReport Mean, ClassificationRep
 /// </summary>
 public static class StreamedProtocol
 {
+    /// <summary>The protocol's name in a run's protocol means: a clip labelled by the mean of its windows.</summary>
+    public const string Name = "streamed";
+
+    /// <summary>The same streams, a clip labelled by its last smoothed hop.</summary>
+    public const string LastSmoothedName = "streamed, last smoothed hop";
+
     /// <param name="modelPath">The model file, loaded as a predictor node loads it (<see cref="StreamingModel.Load(string)"/>).</param>
     /// <param name="settings">Window, hop and smoothing (a node's defaults when null).</param>
     public static StreamedScores Score(string modelPath, IReadOnlyList<(ClipInfo Clip, int Y)> clips, string[] labels, StreamingSettings? settings = null)
@@ -40,4 +46,67 @@ public static class StreamedProtocol
         int[] truth = clips.Select(c => c.Y).ToArray();
         return new StreamedScores(ClassificationMetrics.Compute(truth, mean, labels), ClassificationMetrics.Compute(truth, last, labels), hops);
     }
+
+    /// <summary>
+    /// The streamed protocol on a cross-validation run's kept fold models (<see cref="KeptFolds"/>), without training:
+    /// the figures <c>crossval</c> gives for the same models and <paramref name="settings"/>.
+    /// </summary>
+    /// <exception cref="InvalidDataException">the run has no fold models, or a fold's clip is not in the corpus.</exception>
+    public static StreamedRun ScoreRun(string runRoot, IReadOnlyList<ClipInfo> clips, StreamingSettings? settings = null, Action<string>? line = null)
+    {
+        var folds = new List<StreamedFold>();
+        foreach (var fold in KeptFolds.Load(runRoot, clips))
+        {
+            var scores = Score(fold.ModelPath, fold.Test, fold.Labels, settings);
+            line?.Invoke($"fold {fold.Name} (speaker {fold.Speakers}, {fold.Test.Count} clips, {scores.Hops} hops): streamed UAR {scores.Mean.Uar:0.000}, " +
+                         $"last smoothed hop {scores.LastSmoothed.Uar:0.000}");
+            folds.Add(new StreamedFold(fold.Name, fold.Speakers, scores));
+        }
+        return new StreamedRun(folds, CrossValidationSummary.Create(folds.Select(f => f.Scores.Mean).ToList()),
+            CrossValidationSummary.Create(folds.Select(f => f.Scores.LastSmoothed).ToList()));
+    }
+}
+
+/// <summary>One kept fold streamed again: its name, held-out speaker(s) and scores.</summary>
+public sealed record StreamedFold(string Fold, string Speakers, StreamedScores Scores);
+
+/// <summary>
+/// The streamed protocol on a cross-validation run's kept fold models: each fold's scores, and over the folds the
+/// summary of the protocol's figure (the mean of a clip's windows) and of the last smoothed hop — mean ± population std
+/// of the fold UARs and the pooled report, as <c>crossval</c> gives the lone clip's.
+/// </summary>
+public sealed record StreamedRun(IReadOnlyList<StreamedFold> Folds, CrossValidationSummary Mean, CrossValidationSummary LastSmoothed)
+{
+    public const string FileName = "crossval_streamed.json";
+
+    /// <summary>The two protocols' means as <c>crossval</c> lists them (<c>crossval_protocols.json</c>, the report's protocol table).</summary>
+    public IReadOnlyList<ProtocolMean> ProtocolMeans =>
+    [
+        new(StreamedProtocol.Name, Mean.MeanUar, Mean.StdUar, Mean.Folds),
+        new(StreamedProtocol.LastSmoothedName, LastSmoothed.MeanUar, LastSmoothed.StdUar, LastSmoothed.Folds),
+    ];
+
+    /// <summary>
+    /// <paramref name="means"/> (a run's protocol means, lone clip first) with this run's streamed figures in place of
+    /// any there were, right after the lone clip, as <c>crossval</c> orders them.
+    /// </summary>
+    public IReadOnlyList<ProtocolMean> MergeInto(IReadOnlyList<ProtocolMean> means)
+    {
+        var others = means.Where(m => m.Protocol is not (StreamedProtocol.Name or StreamedProtocol.LastSmoothedName)).ToList();
+        int at = others.FindIndex(m => m.Protocol == "lone clip") + 1;
+        others.InsertRange(at, ProtocolMeans);
+        return others;
+    }
+
+    /// <summary>Each fold's figures, then each summary as <c>crossval.json</c> writes the lone clip's.</summary>
+    public string ToJson() => $$"""
+        {
+          "folds": {{System.Text.Json.JsonSerializer.Serialize(Folds.Select(f => new
+          {
+              f.Fold, f.Speakers, Clips = f.Scores.Mean.Count, f.Scores.Hops, Uar = f.Scores.Mean.Uar, LastSmoothedUar = f.Scores.LastSmoothed.Uar,
+          }))}},
+          "mean": {{Mean.ToJson()}},
+          "lastSmoothed": {{LastSmoothed.ToJson()}}
+        }
+        """;
 }

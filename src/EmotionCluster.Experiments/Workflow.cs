@@ -233,7 +233,7 @@ public sealed class Workflow(ExperimentSettings settings, IFeatureProvider provi
             $"{char.ToUpperInvariant(scheme[0])}{scheme[1..]}, pooled confusion matrix (lone clip)");
         run.WriteText("crossval.json", cv.Summary.ToJson()); // the headline: lone clip
         if (cv.SpeakerAdapted is { } adapted) run.WriteText("crossval_speaker_adapted.json", adapted.ToJson());
-        run.WriteText("crossval_protocols.json", System.Text.Json.JsonSerializer.Serialize(cv.ProtocolMeans, new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
+        run.WriteText(ProtocolMean.FileName, ProtocolMean.ToJson(cv.ProtocolMeans));
         if (cv.Robustness.Count > 0) run.WriteText(RobustnessProtocol.FileName, RobustnessProtocol.ToJson(cv.Robustness));
         run.Save("folds", cv.Folds.Select(f => new { f.TestSpeaker, f.RunId, f.ValidationSpeakers, f.TrainClips, f.ValidationClips, f.TestClips, f.EpochsRun, f.BestEpoch, f.Report.Accuracy, f.Report.Uar, Seconds = f.Duration.TotalSeconds }).ToList());
         run.Save("crossvalidation", ReportParts.CrossValidation(summary, records, cv.Labels, run.File(CvConfusionChart)) with

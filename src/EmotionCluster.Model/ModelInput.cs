@@ -19,6 +19,13 @@ public sealed record ModelInput(FeaturePipelineSettings Features, InputSettings 
     public BandStatistics? Prior { get; init; }
 
     /// <summary>
+    /// The audio one model input covers, in seconds: its <see cref="InputSettings.Frames"/> at the feature frame rate (3 s
+    /// for the default recipe); 3 s for an encoder that gives one embedding per clip. <c>predict</c> scores long files and a
+    /// stream is scored (unless its node sets another window) in windows of this length: the length the model was trained on.
+    /// </summary>
+    public double InputSeconds => Features.FramesPerSecond > 0 ? Input.Frames / Features.FramesPerSecond : 3.0;
+
+    /// <summary>
     /// The input contract of a model file: version 2 files carry the whole <see cref="Recipe"/>; version 1 files carry
     /// either <c>{"Features":…,"Input":…}</c> (an <c>Input</c> without <c>SpeakerNorm</c> predates speaker
     /// normalization: None) or bare <see cref="FeaturePipelineSettings"/> (trainer nodes before the one recipe: no

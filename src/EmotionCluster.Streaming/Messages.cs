@@ -27,7 +27,8 @@ public sealed record EndStream(string StreamId) : IWithStreamId, IStreamingMessa
 /// <summary>The client went away: stop at once.</summary>
 public sealed record StopStream(string StreamId) : IWithStreamId, IStreamingMessage;
 
-public sealed record StreamStarted(string StreamId, string ModelId, string[] Labels, int ModelSampleRate) : IWithStreamId, IStreamingMessage;
+/// <summary>The stream is open on model <see cref="ModelId"/>; <see cref="WindowSeconds"/>: its audio per prediction (the node's, or the model's input length).</summary>
+public sealed record StreamStarted(string StreamId, string ModelId, string[] Labels, int ModelSampleRate, double WindowSeconds) : IWithStreamId, IStreamingMessage;
 
 /// <summary>The predictor took frame <see cref="Seq"/> (the socket side counts frames in flight with these).</summary>
 public sealed record FrameAck(string StreamId, long Seq) : IWithStreamId, IStreamingMessage;

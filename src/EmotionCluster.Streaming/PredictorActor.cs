@@ -115,10 +115,10 @@ public sealed class PredictorActor : ReceiveActor
             Stop();
             return;
         }
-        _session = new StreamSession(m.SampleRate, _services.Settings);
+        _session = new StreamSession(m.SampleRate, _services.Settings, model.InputSeconds);
         _client = m.ReplyTo;
         Context.Watch(_client);
-        _client.Tell(new StreamStarted(_streamId, model.Id, model.Labels, model.SampleRate));
+        _client.Tell(new StreamStarted(_streamId, model.Id, model.Labels, model.SampleRate, _session.WindowSeconds));
     }
 
     private bool Started(IWithStreamId m)

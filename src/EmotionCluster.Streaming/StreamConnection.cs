@@ -203,7 +203,7 @@ internal sealed class StreamConnection
                             w.WriteEndArray();
                             w.WriteNumber("modelSampleRate", s.ModelSampleRate);
                             if (start is not null) w.WriteNumber("sampleRate", start.SampleRate);
-                            w.WriteNumber("windowSeconds", _settings.WindowSeconds);
+                            w.WriteNumber("windowSeconds", s.WindowSeconds);
                             w.WriteNumber("hopSeconds", _settings.HopSeconds);
                             w.WriteNumber("maxBufferedSeconds", _settings.MaxBufferedSeconds);
                             w.WriteNumber("maxFrameBytes", _settings.MaxFrameBytes);

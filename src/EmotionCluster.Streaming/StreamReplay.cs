@@ -50,7 +50,7 @@ public static class StreamReplay
         ArgumentNullException.ThrowIfNull(samples);
         if (samples.Length == 0) throw new ArgumentException("a stream needs audio; the recording has no samples", nameof(samples));
         settings.Validate();
-        using var session = new StreamSession(sampleRate, settings);
+        using var session = new StreamSession(sampleRate, settings, model.InputSeconds);
         var windows = new List<(WindowSpan Window, float[] Samples)>();
         int frame = StreamingSettings.Samples(FrameSeconds, sampleRate);
         for (int at = 0; at < samples.Length; at += frame)

@@ -31,12 +31,16 @@ public sealed class StreamSession : IDisposable
     private readonly Queue<(WindowSpan Window, long DueAt)> _due = new();
     private long _unreportedDrops;
 
-    public StreamSession(int sampleRate, StreamingSettings settings)
+    /// <param name="modelSeconds">The audio one input of the stream's model covers (<see cref="StreamingModel.InputSeconds"/>): the window unless <paramref name="settings"/> set one.</param>
+    /// <exception cref="ArgumentException">neither <paramref name="settings"/> nor <paramref name="modelSeconds"/> gives a window.</exception>
+    public StreamSession(int sampleRate, StreamingSettings settings, double? modelSeconds = null)
     {
         ArgumentNullException.ThrowIfNull(settings);
         if (sampleRate < 1) throw new ArgumentOutOfRangeException(nameof(sampleRate), sampleRate, "the sample rate must be positive");
         SampleRate = sampleRate;
-        int window = StreamingSettings.Samples(settings.WindowSeconds, sampleRate);
+        WindowSeconds = settings.WindowSeconds ?? modelSeconds
+            ?? throw new ArgumentException("a stream needs a window: set WindowSeconds, or give the model's input length", nameof(modelSeconds));
+        int window = StreamingSettings.Samples(WindowSeconds, sampleRate);
         int hop = Math.Min(window, StreamingSettings.Samples(settings.HopSeconds, sampleRate));
         _scheduler = new WindowScheduler(window, hop);
         _windowLength = window;
@@ -55,6 +59,8 @@ public sealed class StreamSession : IDisposable
     private float[]? _windowBuffer;
 
     public int SampleRate { get; }
+    /// <summary>Audio per prediction: the node's window, or the model's input length when the node sets none.</summary>
+    public double WindowSeconds { get; }
     /// <summary>A hop whose smoothed top probability is below this is uncertain (<see cref="StreamingSettings.UncertainBelow"/>).</summary>
     public double UncertainBelow { get; }
     public long TotalSamples => _ring.Total;

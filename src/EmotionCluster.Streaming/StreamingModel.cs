@@ -48,6 +48,8 @@ public sealed class StreamingModel
     public string[] Labels => _predictor.Labels;
     public int SampleRate => Settings.Audio.TargetSampleRate;
     public int InputFrames => _input.Input.Frames;
+    /// <summary>The audio one model input covers (<see cref="ModelInput.InputSeconds"/>): a stream's window unless its node sets one.</summary>
+    public double InputSeconds => _input.InputSeconds;
 
     /// <summary>What runs the model: TorchSharp or ONNX Runtime.</summary>
     public ModelRuntime Runtime => _predictor.Runtime;

@@ -25,7 +25,7 @@ public sealed class StreamingSerializer(ExtendedActorSystem system) : Serializer
         AudioFrame => "AF",
         EndStream => "ES",
         StopStream => "SX",
-        StreamStarted => "ST",
+        StreamStarted => "ST2",
         FrameAck => "FA",
         StreamPrediction => "SP",
         StreamOverload => "SO",
@@ -46,7 +46,7 @@ public sealed class StreamingSerializer(ExtendedActorSystem system) : Serializer
                 case AudioFrame m: w.Write(m.StreamId); w.Write(m.Seq); Floats(w, m.Samples); break;
                 case EndStream m: w.Write(m.StreamId); break;
                 case StopStream m: w.Write(m.StreamId); break;
-                case StreamStarted m: w.Write(m.StreamId); w.Write(m.ModelId); Strings(w, m.Labels); w.Write(m.ModelSampleRate); break;
+                case StreamStarted m: w.Write(m.StreamId); w.Write(m.ModelId); Strings(w, m.Labels); w.Write(m.ModelSampleRate); w.Write(m.WindowSeconds); break;
                 case FrameAck m: w.Write(m.StreamId); w.Write(m.Seq); break;
                 case StreamPrediction m:
                     w.Write(m.StreamId); w.Write(m.ModelId); w.Write(m.StartSeconds); w.Write(m.EndSeconds); Strings(w, m.Labels);
@@ -82,7 +82,8 @@ public sealed class StreamingSerializer(ExtendedActorSystem system) : Serializer
                 "AF" => new AudioFrame(r.ReadString(), r.ReadInt64(), Floats(r)),
                 "ES" => new EndStream(r.ReadString()),
                 "SX" => new StopStream(r.ReadString()),
-                "ST" => new StreamStarted(r.ReadString(), r.ReadString(), Strings(r), r.ReadInt32()),
+                "ST2" => new StreamStarted(r.ReadString(), r.ReadString(), Strings(r), r.ReadInt32(), r.ReadDouble()),
+                "ST" => new StreamStarted(r.ReadString(), r.ReadString(), Strings(r), r.ReadInt32(), 2.0), // before the window was the model's: always 2 s
                 "FA" => new FrameAck(r.ReadString(), r.ReadInt64()),
                 "SP" => Prediction(r),
                 "SO" => new StreamOverload(r.ReadString(), r.ReadInt64()),

@@ -39,8 +39,12 @@ public sealed class StreamingSettings
     /// have it already ignore it. 0 (default): only when a new best model is saved.
     /// </summary>
     public double RepublishSeconds { get; set; }
-    /// <summary>Audio per prediction (seconds of the stream).</summary>
-    public double WindowSeconds { get; set; } = 2.0;
+    /// <summary>
+    /// Audio per prediction (seconds of the stream). Unset (default): the model's input length
+    /// (<see cref="EmotionCluster.Model.ModelInput.InputSeconds"/>, 3 s for the default recipe), the length it was trained on
+    /// and <c>predict</c> scores long files in; shorter windows are padded and lose accuracy (docs/accuracy.md, streamed).
+    /// </summary>
+    public double? WindowSeconds { get; set; }
     /// <summary>A prediction every this many seconds of stream audio.</summary>
     public double HopSeconds { get; set; } = 0.5;
     /// <summary><c>ema:ALPHA</c> (exponential moving average of the probabilities), <c>majority:K</c> (most frequent label of the last K hops) or <c>none</c>.</summary>
@@ -93,9 +97,10 @@ public sealed class StreamingSettings
     public void Validate()
     {
         static ArgumentException Bad(string what) => new($"{Section}: {what}");
-        if (!(WindowSeconds is >= 0.1 and <= 60)) throw Bad($"WindowSeconds {WindowSeconds} is outside 0.1..60");
-        if (!(HopSeconds > 0 && HopSeconds <= WindowSeconds)) throw Bad($"HopSeconds {HopSeconds} must be positive and at most WindowSeconds ({WindowSeconds})");
-        if (!(MaxBufferedSeconds >= WindowSeconds && MaxBufferedSeconds <= 600))
+        if (WindowSeconds is { } window && !(window is >= 0.1 and <= 60)) throw Bad($"WindowSeconds {window} is outside 0.1..60 (leave it unset for the model's input length)");
+        if (!(HopSeconds is > 0 and <= 60)) throw Bad($"HopSeconds {HopSeconds} must be positive and at most 60");
+        if (WindowSeconds is { } w && HopSeconds > w) throw Bad($"HopSeconds {HopSeconds} must be at most WindowSeconds ({w})");
+        if (!(MaxBufferedSeconds >= (WindowSeconds ?? 0.1) && MaxBufferedSeconds <= 600))
             throw Bad($"MaxBufferedSeconds {MaxBufferedSeconds} must be at least WindowSeconds ({WindowSeconds}) and at most 600");
         if (!(MaxLagSeconds is >= 0 and <= 600)) throw Bad($"MaxLagSeconds {MaxLagSeconds} is outside 0..600 (0 turns the limit off)");
         if (MaxFrameBytes is < 1024 or > 16 * 1024 * 1024) throw Bad($"MaxFrameBytes {MaxFrameBytes} is outside 1024..16777216");
@@ -149,5 +154,5 @@ public sealed class StreamingSettings
     public static int Samples(double seconds, int rate) => Math.Max(1, (int)Math.Round(seconds * rate, MidpointRounding.AwayFromZero));
 
     public override string ToString() => string.Create(CultureInfo.InvariantCulture,
-        $"window {WindowSeconds}s hop {HopSeconds}s smoothing {Smoothing} uncertain below {UncertainBelow} buffer {MaxBufferedSeconds}s");
+        $"window {(WindowSeconds is { } w ? $"{w}s" : "the model's input")} hop {HopSeconds}s smoothing {Smoothing} uncertain below {UncertainBelow} buffer {MaxBufferedSeconds}s");
 }

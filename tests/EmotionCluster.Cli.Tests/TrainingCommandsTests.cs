@@ -359,6 +359,28 @@ public class TrainingCommandsTests
         Assert.NotEqual(0, code);
         Assert.Contains("crossval", error);
 
+        // the streamed protocol scored again on the kept models, as for a run made before crossval streamed: the same
+        // figures, put back after the lone clip, and the report's protocol table rewritten
+        var before = EmotionCluster.Experiments.ProtocolMean.FromJson(File.ReadAllText(Path.Combine(run, "crossval_protocols.json")));
+        File.WriteAllText(Path.Combine(run, "crossval_protocols.json"),
+            EmotionCluster.Experiments.ProtocolMean.ToJson(before.Where(m => !m.Protocol.StartsWith("streamed", StringComparison.Ordinal)).ToList()));
+        (code, output, error) = Run("streamed", "--run", run, "--data", Datasets.RequireEmoDb());
+        Assert.True(code == 0, error + output);
+        var after = EmotionCluster.Experiments.ProtocolMean.FromJson(File.ReadAllText(Path.Combine(run, "crossval_protocols.json")));
+        Assert.Equal(before.Select(m => m.Protocol), after.Select(m => m.Protocol));
+        foreach (var (b, a) in before.Zip(after)) Assert.Equal(b.MeanUar, a.MeanUar, 9);
+        using (var streamed = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "crossval_streamed.json"))))
+        {
+            var fold03 = Assert.Single(streamed.RootElement.GetProperty("folds").EnumerateArray());
+            Assert.Equal("03", fold03.GetProperty("Speakers").GetString());
+            Assert.Equal(split.Test.Count, fold03.GetProperty("Clips").GetInt32());
+            Assert.Equal(before.Single(m => m.Protocol == "streamed").MeanUar, fold03.GetProperty("Uar").GetDouble(), 9);
+        }
+        Assert.Contains("| streamed |", File.ReadAllText(Path.Combine(run, "report.md")));
+        (code, _, error) = Run("streamed", "--run", dir.File("nothing"), "--data", Datasets.RequireEmoDb());
+        Assert.NotEqual(0, code);
+        Assert.Contains("crossval", error);
+
         // a condition that does not exist is refused before any training
         (code, _, error) = Run("crossval", "--data", Datasets.RequireEmoDb(), "--speakers", "03", "--out", dir.File("bad"), "--store", dir.File("features"),
             "--limit", "12", "--epochs", "1", "--robustness", "white-20db,underwater");

@@ -26,7 +26,7 @@ public sealed class CorrectnessTests(TinyModel models, ITestOutputHelper output)
     /// </summary>
     private static List<(WindowSpan Window, float[] Probabilities)> Stream(StreamingModel model, float[] clip, int rate, int frame, StreamingSettings settings)
     {
-        var session = new StreamSession(rate, settings);
+        var session = new StreamSession(rate, settings, model.InputSeconds);
         var hops = new List<(WindowSpan, float[])>();
         void Drain()
         {

@@ -209,7 +209,7 @@ public sealed class SettingsTests
     {
         var s = new StreamingSettings();
         s.Validate();
-        Assert.Equal(2.0, s.WindowSeconds);
+        Assert.Null(s.WindowSeconds); // the model's input length
         Assert.Equal(0.5, s.HopSeconds);
     }
 
@@ -225,8 +225,8 @@ public sealed class SettingsTests
         var s = new StreamingSettings();
         switch (which)
         {
-            case nameof(StreamingSettings.HopSeconds): s.HopSeconds = 3; break;
-            case nameof(StreamingSettings.MaxBufferedSeconds): s.MaxBufferedSeconds = 1; break;
+            case nameof(StreamingSettings.HopSeconds): s.WindowSeconds = 2; s.HopSeconds = 3; break;
+            case nameof(StreamingSettings.MaxBufferedSeconds): s.WindowSeconds = 2; s.MaxBufferedSeconds = 1; break;
             case nameof(StreamingSettings.Smoothing): s.Smoothing = "mean"; break;
             case nameof(StreamingSettings.MaxFrameBytes): s.MaxFrameBytes = 10; break;
             case nameof(StreamingSettings.FeatureThreads): s.FeatureThreads = -1; break;
@@ -444,7 +444,7 @@ public sealed class SerializerTests : IDisposable
             new StartStream("s1", 44100, _system.DeadLetters),
             new AudioFrame("s1", 7, [0.5f, -0.25f, float.Epsilon]),
             new EndStream("s1"), new StopStream("s1"),
-            new StreamStarted("s1", "m@abc", ["a", "b"], 16000),
+            new StreamStarted("s1", "m@abc", ["a", "b"], 16000, 3.0),
             new FrameAck("s1", 9),
             new StreamPrediction("s1", "m@abc", 0.5, 2.5, ["a", "b"], [0.25f, 0.75f], 1, 0, [0.6f, 0.4f], 12.5, true),
             new StreamOverload("s1", 3),
