@@ -38,7 +38,7 @@ public sealed class StreamingNode : IDisposable
 
     public static StreamingNode WithToken(string token) => new(token);
 
-    /// <summary>A node serving the model file at <paramref name="modelPath"/> (2 s windows, 0.5 s hop: the defaults).</summary>
+    /// <summary>A node serving the model file at <paramref name="modelPath"/> (2 s windows, 0.5 s hop, as the tests of this class count hops).</summary>
     public static StreamingNode WithModel(string modelPath) => new(null, modelPath: modelPath);
 
     public void Dispose()
