@@ -82,8 +82,12 @@ public sealed class SerializerTests
     {
         var manifests = Values().Select(row => Serializer.Manifest(row.Data)).Distinct().ToList();
         // + RecordPredictions, and the readers kept for what older versions wrote: EpochEvaluated.1, RunStarted.1, RecordEpoch and
-        // StartRun (outbox files), RunView and RunView.2
-        Assert.Equal(EvaluatorSerializer.Manifests.Count, manifests.Count + 7);
+        // StartRun (outbox files), RunView and RunView.2, and the messages' manifests from before they were versioned
+        string[] legacy = ["RunStarted.1", "EpochEvaluated.1", "StartRun", "RecordEpoch", "RunView", "RunView.2", "RecordFold", "CompleteCrossValidation",
+            "RecordArtifacts", "RecordPredictions", "CompleteRun", "FailRun", "GetRun", "EvaluatorAck", "EvaluatorRejected"];
+        Assert.Equal(legacy.Order(), EvaluatorWire.Protocol.LegacyManifests.Order());
+        Assert.Equal(EvaluatorSerializer.Manifests.Count, manifests.Count + 1 + legacy.Length);
+        Assert.All(manifests, m => Assert.Matches(@"^[A-Za-z]+\.[1-9][0-9]*$", m)); // every manifest written is Name.version
         Assert.All(new[] { "RunStarted.1", "RunStarted.2", "EpochEvaluated.1", "EpochEvaluated.2", "RunCompleted.1", "RunFailed.1", "FoldCompleted.1",
             "CrossValidationCompleted.1", "ArtifactsRecorded.1" }, m => Assert.Contains(m, EvaluatorSerializer.Manifests));
         Assert.NotEqual(EmotionCluster.Cluster.EmotionClusterSerializer.SerializerId, EvaluatorSerializer.SerializerId);

@@ -1,4 +1,5 @@
 using System.Collections.Frozen;
+using System.Reflection;
 using Akka.Actor;
 
 namespace EmotionCluster.Cluster.Wire;
@@ -52,6 +53,15 @@ public sealed class WireProtocol
 
     /// <summary>The manifest <paramref name="type"/> is written under; null when the type is not in the table.</summary>
     public string? ManifestOf(Type type) => _writers.TryGetValue(type, out var entry) ? entry.Manifest : null;
+
+    /// <summary>
+    /// The concrete types in <paramref name="assemblies"/> that implement one of <see cref="MarkerInterfaces"/> but are not
+    /// in the table: Akka would route each to this serializer, which would refuse it.
+    /// </summary>
+    public IReadOnlyList<Type> TypesMissingFrom(params Assembly[] assemblies) =>
+        assemblies.Distinct().SelectMany(a => a.GetTypes())
+            .Where(t => t is { IsAbstract: false, IsInterface: false } && MarkerInterfaces.Any(m => m.IsAssignableFrom(t)) && !_writers.ContainsKey(t))
+            .ToList();
 
     internal bool TryGetWriter(Type type, out (string Manifest, Action<BinaryWriter, object> Write) entry) => _writers.TryGetValue(type, out entry);
 
