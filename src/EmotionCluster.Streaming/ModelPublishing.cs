@@ -11,7 +11,7 @@ public static class ModelPublishing
 {
     public const string Topic = "models";
     /// <summary>Chunk size for model bytes: well under Akka.Remote's 128 kB frame.</summary>
-    public const int ChunkBytes = 64 * 1024;
+    public const int ChunkBytes = ChunkTransport.DefaultChunkBytes;
     public const long MaxModelBytes = 256L * 1024 * 1024;
 
     /// <summary>The messages that carry <paramref name="bytes"/> (a model file's content) under <paramref name="modelId"/>.</summary>
