@@ -7,7 +7,9 @@ public static class WireHosting
 {
     /// <summary>
     /// Binds every marker interface of each protocol to that protocol's serializer (Akka.Hosting
-    /// <c>WithCustomSerializer</c>). Registering a protocol again (two parts of a node that both need it) is harmless.
+    /// <c>WithCustomSerializer</c>, under the name <see cref="WireProtocol.SerializerName"/>). Each context's hosting calls
+    /// it for its own protocol: <c>AddEmotionClusterNode</c> (extraction), <c>AddEmotionClusterTraining</c>,
+    /// <c>AddEvaluatorSerializer</c>, <c>WithStreaming</c>.
     /// </summary>
     public static AkkaConfigurationBuilder WithWireSerializer(this AkkaConfigurationBuilder builder, params WireProtocol[] protocols)
     {
