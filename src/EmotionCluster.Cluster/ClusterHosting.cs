@@ -3,6 +3,7 @@ using Akka.Cluster.Hosting;
 using Akka.Cluster.Hosting.SBR;
 using Akka.Hosting;
 using Akka.Remote.Hosting;
+using EmotionCluster.Cluster.Wire;
 using EmotionCluster.Extraction;
 
 namespace EmotionCluster.Cluster;
@@ -44,7 +45,7 @@ public static class ClusterHosting
                 SeedNodes = settings.EffectiveSeedNodes.ToArray(),
                 SplitBrainResolver = new KeepMajorityOption(),
             })
-            .WithCustomSerializer(EmotionClusterSerializer.Name, [typeof(IEmotionClusterMessage)], system => new EmotionClusterSerializer(system));
+            .WithWireSerializer(ClusterWire.Protocol);
 
         var extractor = new ClipMessageExtractor(settings.ShardCount);
         if (settings.Has(ClusterRoles.Extractor))

@@ -1,6 +1,6 @@
 namespace EmotionCluster.Cluster;
 
-/// <summary>Every message that crosses the wire; all are bound to <see cref="EmotionClusterSerializer"/>.</summary>
+/// <summary>Every extraction message that crosses the wire; each is in <see cref="ClusterWire.Protocol"/> (serializer <see cref="EmotionClusterSerializer"/>).</summary>
 public interface IEmotionClusterMessage;
 
 /// <summary>A message addressed to the sharded entity that owns one clip.</summary>

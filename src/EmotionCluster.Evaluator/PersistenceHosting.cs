@@ -4,6 +4,7 @@ using Akka.Hosting;
 using Akka.Persistence.Hosting;
 using Akka.Persistence.Sql.Hosting;
 using EmotionCluster.Cluster;
+using EmotionCluster.Cluster.Wire;
 
 namespace EmotionCluster.Evaluator;
 
@@ -37,9 +38,7 @@ public static class PersistenceHosting
     }
 
     /// <summary>Binds <see cref="IEvaluatorEvent"/> and <see cref="IEvaluatorMessage"/> to <see cref="EvaluatorSerializer"/>.</summary>
-    public static AkkaConfigurationBuilder AddEvaluatorSerializer(this AkkaConfigurationBuilder builder) =>
-        builder.WithCustomSerializer(EvaluatorSerializer.Name, [typeof(IEvaluatorEvent), typeof(IEvaluatorMessage)],
-            system => new EvaluatorSerializer(system));
+    public static AkkaConfigurationBuilder AddEvaluatorSerializer(this AkkaConfigurationBuilder builder) => builder.WithWireSerializer(EvaluatorWire.Protocol);
 
     /// <summary>
     /// The evaluator on a cluster node: with the <c>evaluator</c> role, the journal (<paramref name="persistence"/>)

@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Cluster.Tools.PublishSubscribe;
 using Akka.Event;
 using EmotionCluster.Cluster;
+using EmotionCluster.Cluster.Wire;
 
 namespace EmotionCluster.Streaming;
 
@@ -10,19 +11,14 @@ public static class ModelPublishing
 {
     public const string Topic = "models";
     /// <summary>Chunk size for model bytes: well under Akka.Remote's 128 kB frame.</summary>
-    public const int ChunkBytes = 64 * 1024;
+    public const int ChunkBytes = ChunkTransport.DefaultChunkBytes;
     public const long MaxModelBytes = 256L * 1024 * 1024;
 
     /// <summary>The messages that carry <paramref name="bytes"/> (a model file's content) under <paramref name="modelId"/>.</summary>
     public static IEnumerable<ModelPublished> Chunks(string modelId, byte[] bytes)
     {
         if (bytes.Length > MaxModelBytes) throw new ArgumentException($"a model of {bytes.Length} bytes is larger than {MaxModelBytes} bytes", nameof(bytes));
-        int count = Math.Max(1, (bytes.Length + ChunkBytes - 1) / ChunkBytes);
-        for (int i = 0; i < count; i++)
-        {
-            int start = i * ChunkBytes;
-            yield return new ModelPublished(modelId, null, i, count, bytes.AsSpan(start, Math.Min(ChunkBytes, bytes.Length - start)).ToArray());
-        }
+        return ChunkTransport.Split(bytes, ChunkBytes).Select(c => new ModelPublished(modelId, null, c.Index, c.Count, c.Bytes));
     }
 
     /// <summary>Sends the model file's bytes to every predictor node of the cluster (no shared storage needed).</summary>
@@ -113,9 +109,8 @@ public sealed class ModelSubscriberActor : ReceiveActor
     private readonly ILoggingAdapter _log = Context.GetLogger();
     /// <summary>The last load started: each load waits for it, so models are swapped in (and kept) in the order they came.</summary>
     private Task _loading = Task.CompletedTask;
-    private string? _assembling;
-    private int _next, _count;
-    private MemoryStream? _buffer;
+    /// <summary>Published bytes being put together, by model id (one model at a time: see <see cref="Handle"/>).</summary>
+    private readonly ChunkTransport<string, byte> _chunks = new(ModelPublishing.MaxModelBytes, id => $"model {id}");
 
     /// <param name="modelDirectory">the only folder a published path may point into; published bytes are kept there.</param>
     public static Props PropsFor(ModelHolder holder, string modelDirectory) => Props.Create(() => new ModelSubscriberActor(holder, modelDirectory));
@@ -147,29 +142,20 @@ public sealed class ModelSubscriberActor : ReceiveActor
             Load(m.ModelId, () => _holder.Load(path));
             return;
         }
-        if (m.ChunkIndex == 0)
+        // a new model's first chunk drops an unfinished other (its publisher went away): at most one model in memory
+        if (m.ChunkIndex == 0) _chunks.AbandonWhere(id => id != m.ModelId);
+        byte[]? bytes;
+        try
         {
-            if (m.ChunkCount < 1 || (long)m.ChunkCount * ModelPublishing.ChunkBytes > ModelPublishing.MaxModelBytes + ModelPublishing.ChunkBytes)
-            {
-                _log.Warning("model {0}: {1} chunks is out of range; ignored", m.ModelId, m.ChunkCount);
-                return;
-            }
-            _assembling = m.ModelId;
-            _count = m.ChunkCount;
-            _next = 0;
-            _buffer = new MemoryStream();
+            bytes = _chunks.Add(m.ModelId, m.ChunkIndex, m.ChunkCount, totalBytes: null, m.Bytes);
         }
-        if (_assembling != m.ModelId || m.ChunkIndex != _next || m.ChunkCount != _count || _buffer is null)
+        catch (InvalidDataException e)
         {
-            _log.Warning("model {0}: chunk {1}/{2} does not continue a transfer; ignored", m.ModelId, m.ChunkIndex, m.ChunkCount);
+            _log.Warning("{0}; ignored", e.Message);
             return;
         }
-        _buffer.Write(m.Bytes);
-        if (++_next < _count) return;
-        byte[] bytes = _buffer.ToArray();
+        if (bytes is null) return;
         string id = m.ModelId;
-        _assembling = null;
-        _buffer = null;
         if (_holder.Current?.Id == StreamingModel.IdOf(id, bytes)) return; // a republish of the model in use
         string directory = _modelDirectory;
         Load(id, () =>

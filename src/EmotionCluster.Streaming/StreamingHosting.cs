@@ -5,6 +5,7 @@ using Akka.Actor;
 using Akka.Cluster.Hosting;
 using Akka.Hosting;
 using EmotionCluster.Cluster;
+using EmotionCluster.Cluster.Wire;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -86,7 +87,7 @@ public static class StreamingHosting
     public static AkkaConfigurationBuilder WithStreaming(this AkkaConfigurationBuilder akka, IServiceProvider services, NodeSettings node)
     {
         var settings = services.GetRequiredService<StreamingSettings>();
-        akka.WithCustomSerializer(StreamingSerializer.Name, [typeof(IStreamingMessage)], system => new StreamingSerializer(system));
+        akka.WithWireSerializer(StreamingWire.Protocol);
         var extractor = new StreamMessageExtractor(settings.ShardCount);
         if (node.Has(ClusterRoles.Predictor))
         {

@@ -1,5 +1,3 @@
-using System.Runtime.InteropServices;
-
 namespace EmotionCluster.Training;
 
 /// <summary>
@@ -87,86 +85,6 @@ public static class GradientAllReduce
             for (int i = 0; i < length; i++) acc[i] += w * v[i];
         }
         return acc;
-    }
-}
-
-/// <summary>
-/// Splits a float vector into <see cref="GradientFrame"/>s small enough for one remote frame and puts them back
-/// together. Frames of one (step, rank) come from one actor, so they arrive in order.
-/// </summary>
-public sealed class GradientFrameAssembler
-{
-    /// <summary>Values per frame: 64,000 bytes of floats, so a serialized frame (with its header) stays under 64 kB.</summary>
-    public const int DefaultValuesPerFrame = 16_000;
-
-    /// <summary>Rank of the reduced result sent by the coordinator.</summary>
-    public const int ResultRank = -1;
-
-    private readonly Dictionary<(long Step, int Rank), Open> open = new();
-
-    public static IEnumerable<GradientFrame> Split(string runId, long step, int rank, float[] values, int valuesPerFrame = DefaultValuesPerFrame)
-    {
-        ArgumentNullException.ThrowIfNull(values);
-        ArgumentOutOfRangeException.ThrowIfLessThan(valuesPerFrame, 1);
-        int count = Math.Max(1, (values.Length + valuesPerFrame - 1) / valuesPerFrame);
-        for (int i = 0; i < count; i++)
-        {
-            int start = i * valuesPerFrame;
-            int n = Math.Min(valuesPerFrame, values.Length - start);
-            var bytes = MemoryMarshal.AsBytes(values.AsSpan(start, n)).ToArray();
-            yield return new GradientFrame(runId, step, rank, i, count, values.Length, bytes);
-        }
-    }
-
-    /// <summary>Adds a frame; returns the whole vector when its last frame arrived, else null.</summary>
-    /// <exception cref="InvalidDataException">frames out of order or inconsistent with the first one.</exception>
-    public float[]? Add(GradientFrame frame)
-    {
-        ArgumentNullException.ThrowIfNull(frame);
-        var key = (frame.Step, frame.Rank);
-        if (frame.Count < 1 || frame.Index < 0 || frame.Index >= frame.Count || frame.TotalValues < 0 || frame.Bytes.Length % sizeof(float) != 0)
-            throw Fail(frame, $"malformed frame {frame.Index}/{frame.Count} of {frame.TotalValues} values ({frame.Bytes.Length} bytes)");
-        if (!open.TryGetValue(key, out var o))
-        {
-            if (frame.Index != 0) throw Fail(frame, $"frame {frame.Index} arrived before frame 0");
-            o = new Open(frame.Count, new float[frame.TotalValues]);
-            open[key] = o;
-        }
-        int n = frame.Bytes.Length / sizeof(float);
-        if (frame.Index != o.Next || frame.Count != o.Count || frame.TotalValues != o.Values.Length || o.Written + n > o.Values.Length)
-        {
-            open.Remove(key);
-            throw Fail(frame, $"frame {frame.Index}/{frame.Count} does not continue the transfer (expected {o.Next}/{o.Count})");
-        }
-        MemoryMarshal.Cast<byte, float>(frame.Bytes.AsSpan()).CopyTo(o.Values.AsSpan(o.Written));
-        o.Written += n;
-        o.Next++;
-        if (o.Next < o.Count) return null;
-        open.Remove(key);
-        if (o.Written != o.Values.Length) throw Fail(frame, $"transfer ended with {o.Written} of {o.Values.Length} values");
-        return o.Values;
-    }
-
-    /// <summary>Forgets unfinished transfers of steps before <paramref name="step"/> (a dropped replica's leftovers).</summary>
-    public int DiscardBefore(long step)
-    {
-        var stale = open.Keys.Where(k => k.Step < step).ToList();
-        foreach (var k in stale) open.Remove(k);
-        return stale.Count;
-    }
-
-    public void Discard(long step, int rank) => open.Remove((step, rank));
-
-    public int OpenTransfers => open.Count;
-
-    private static InvalidDataException Fail(GradientFrame f, string what) => new($"gradient transfer of step {f.Step}, rank {f.Rank}: {what}");
-
-    private sealed class Open(int count, float[] values)
-    {
-        public int Count { get; } = count;
-        public float[] Values { get; } = values;
-        public int Next { get; set; }
-        public int Written { get; set; }
     }
 }
 

@@ -3,6 +3,7 @@ using Akka.Cluster.Hosting;
 using Akka.Cluster.Tools.PublishSubscribe;
 using Akka.Hosting;
 using EmotionCluster.Cluster;
+using EmotionCluster.Cluster.Wire;
 using EmotionCluster.Extraction;
 
 namespace EmotionCluster.Training;
@@ -11,7 +12,7 @@ namespace EmotionCluster.Training;
 public sealed class TrainerActorKey;
 
 /// <summary>
-/// Akka.Hosting wiring of the trainer: the pinned dispatcher, DistributedPubSub, the message manifests, the
+/// Akka.Hosting wiring of the trainer: the pinned dispatcher, DistributedPubSub, the training messages' serializer, the
 /// <see cref="TrainerActor"/> at <c>/user/trainer</c> (only on <c>trainer</c>-role nodes) and a listener that keeps
 /// <see cref="TrainingStatusBoard"/> up to date from the <c>training-progress</c> topic (on every node). Without an
 /// explicit <see cref="IEvaluationSink"/> the trainer reports to the evaluator region (<see cref="EvaluatorRegionSink"/>)
@@ -30,10 +31,10 @@ public static class TrainingHosting
     {
         ArgumentNullException.ThrowIfNull(node);
         ArgumentNullException.ThrowIfNull(options);
-        TrainingMessages.Register();
         bool trainer = node.Has(ClusterRoles.Trainer);
         if (trainer) options.Validate();
         builder.AddHocon(DispatcherHocon, HoconAddMode.Prepend)
+            .WithWireSerializer(TrainingWire.Protocol)
             .WithDistributedPubSub(null!)
             .WithActors((system, registry) =>
             {

@@ -8,8 +8,8 @@ public interface IWithTrainingRunId
     string RunId { get; }
 }
 
-/// <summary>Every training message that crosses the wire; bound to <see cref="EmotionClusterSerializer"/> by <see cref="TrainingMessages.Register"/>.</summary>
-public interface ITrainingMessage : IWithTrainingRunId, IEmotionClusterMessage;
+/// <summary>Every training message that crosses the wire; each is in <see cref="TrainingWire.Protocol"/> (serializer <see cref="TrainingSerializer"/>).</summary>
+public interface ITrainingMessage : IWithTrainingRunId;
 
 /// <summary>Replica → coordinator: "I am ready to take steps; my state is at <see cref="AppliedStep"/>". Repeated while idle.</summary>
 public sealed record ReplicaReady(string RunId, long AppliedStep, string Node) : ITrainingMessage;
@@ -105,102 +105,4 @@ public static class TrainingTopics
 {
     public const string Progress = "training-progress";
     public const string Evaluation = "training-evaluation";
-}
-
-/// <summary>Binary wire format of the training messages (manifests "TR…"), registered with <see cref="EmotionClusterSerializer"/>.</summary>
-public static class TrainingMessages
-{
-    private static int registered;
-
-    public static void Register()
-    {
-        if (Interlocked.Exchange(ref registered, 1) == 1) return;
-        EmotionClusterSerializer.Register<ReplicaReady>("TRR", (w, m) => { w.Write(m.RunId); w.Write(m.AppliedStep); w.Write(m.Node); },
-            r => new ReplicaReady(r.ReadString(), r.ReadInt64(), r.ReadString()));
-        EmotionClusterSerializer.Register<StepStart>("TRS", (w, m) => { w.Write(m.RunId); w.Write(m.Step); w.Write(m.Rank); w.Write(m.Replicas); },
-            r => new StepStart(r.ReadString(), r.ReadInt64(), r.ReadInt32(), r.ReadInt32()));
-        EmotionClusterSerializer.Register<GradientFrame>("TRF",
-            (w, m) => { w.Write(m.RunId); w.Write(m.Step); w.Write(m.Rank); w.Write(m.Index); w.Write(m.Count); w.Write(m.TotalValues); EmotionClusterSerializer.WriteBytes(w, m.Bytes); },
-            r => new GradientFrame(r.ReadString(), r.ReadInt64(), r.ReadInt32(), r.ReadInt32(), r.ReadInt32(), r.ReadInt32(), EmotionClusterSerializer.ReadBytes(r)));
-        EmotionClusterSerializer.Register<GradientContributed>("TRG",
-            (w, m) => { w.Write(m.RunId); w.Write(m.Step); w.Write(m.Rank); w.Write(m.Weight); w.Write(m.LossSum); w.Write(m.Correct); w.Write(m.Samples); },
-            r => new GradientContributed(r.ReadString(), r.ReadInt64(), r.ReadInt32(), r.ReadDouble(), r.ReadDouble(), r.ReadInt32(), r.ReadInt32()));
-        EmotionClusterSerializer.Register<StepCompleted>("TRC",
-            (w, m) =>
-            {
-                w.Write(m.RunId); w.Write(m.Step); w.Write(m.Update); WriteInts(w, m.Contributors); WriteInts(w, m.Dropped);
-                w.Write(m.Weight); w.Write(m.Loss); w.Write(m.Correct); w.Write(m.Samples);
-            },
-            r => new StepCompleted(r.ReadString(), r.ReadInt64(), r.ReadBoolean(), ReadInts(r), ReadInts(r), r.ReadDouble(), r.ReadDouble(), r.ReadInt32(), r.ReadInt32()));
-        EmotionClusterSerializer.Register<NeedState>("TRN", (w, m) => { w.Write(m.RunId); w.Write(m.Step); w.Write(m.AppliedStep); w.Write(m.Node); },
-            r => new NeedState(r.ReadString(), r.ReadInt64(), r.ReadInt64(), r.ReadString()));
-        EmotionClusterSerializer.Register<StateSnapshot>("TRX", (w, m) => { w.Write(m.RunId); w.Write(m.Step); w.Write(m.TransferId); },
-            r => new StateSnapshot(r.ReadString(), r.ReadInt64(), r.ReadString()));
-        EmotionClusterSerializer.Register<TrainFold>("TRJ", (w, m) => { w.Write(m.RunId); w.Write(m.ManifestPath); w.Write(m.ModelOutput); w.Write(m.CheckpointDirectory); },
-            r => new TrainFold(r.ReadString(), r.ReadString(), r.ReadString(), r.ReadString()));
-        EmotionClusterSerializer.Register<TrainReplicated>("TRM",
-            (w, m) =>
-            {
-                w.Write(m.RunId); w.Write(m.ManifestPath); w.Write(m.ModelOutput); w.Write(m.CheckpointDirectory);
-                w.Write(m.Participants.Length);
-                foreach (string p in m.Participants) w.Write(p);
-            },
-            r =>
-            {
-                string runId = r.ReadString(), manifest = r.ReadString(), model = r.ReadString(), checkpoints = r.ReadString();
-                int n = r.ReadInt32();
-                if (n < 0 || n > 10_000) throw new FormatException($"participant count {n} is out of range");
-                var participants = new string[n];
-                for (int i = 0; i < n; i++) participants[i] = r.ReadString();
-                return new TrainReplicated(runId, manifest, model, checkpoints, participants);
-            });
-        EmotionClusterSerializer.Register<FoldTrained>("TRK",
-            (w, m) => { w.Write(m.RunId); w.Write(m.ModelPath ?? ""); w.Write(m.BestEpoch); w.Write(m.EpochsRun); w.Write(m.StoppedEarly); },
-            r => new FoldTrained(r.ReadString(), r.ReadString() is { Length: > 0 } path ? path : null, r.ReadInt32(), r.ReadInt32(), r.ReadBoolean()));
-        EmotionClusterSerializer.Register<FoldFailed>("TRL", (w, m) => { w.Write(m.RunId); w.Write(m.Reason); }, r => new FoldFailed(r.ReadString(), r.ReadString()));
-        EmotionClusterSerializer.Register<TrainingFinished>("TRD", (w, m) => { w.Write(m.RunId); w.Write(m.Steps); w.Write(m.Epochs); },
-            r => new TrainingFinished(r.ReadString(), r.ReadInt64(), r.ReadInt32()));
-        EmotionClusterSerializer.Register<TrainingProgress>("TRP",
-            (w, m) =>
-            {
-                w.Write(m.RunId); w.Write(m.Epoch); w.Write(m.MaxEpochs); w.Write(m.Step); w.Write(m.TotalSteps); w.Write(m.Loss);
-                w.Write(m.SamplesPerSecond); w.Write(m.Replicas); w.Write(m.Node); w.Write(m.At.ToUnixTimeMilliseconds());
-            },
-            r => new TrainingProgress(r.ReadString(), r.ReadInt32(), r.ReadInt32(), r.ReadInt64(), r.ReadInt64(), r.ReadDouble(), r.ReadDouble(),
-                r.ReadInt32(), r.ReadString(), DateTimeOffset.FromUnixTimeMilliseconds(r.ReadInt64())));
-        EmotionClusterSerializer.Register<EpochMetrics>("TRE",
-            (w, m) =>
-            {
-                w.Write(m.RunId); w.Write(m.Epoch); w.Write(m.TrainLoss); w.Write(m.TrainAccuracy);
-                WriteNullable(w, m.ValidationLoss); WriteNullable(w, m.ValidationAccuracy); WriteNullable(w, m.ValidationUar); w.Write(m.Replicas);
-                w.Write(m.LearningRate); w.Write(m.Seconds); w.Write(m.IsBest);
-            },
-            r => new EpochMetrics(r.ReadString(), r.ReadInt32(), r.ReadDouble(), r.ReadDouble(), ReadNullable(r), ReadNullable(r), ReadNullable(r), r.ReadInt32())
-            {
-                LearningRate = r.ReadDouble(), Seconds = r.ReadDouble(), IsBest = r.ReadBoolean(),
-            });
-    }
-
-    private static void WriteInts(BinaryWriter w, int[] values)
-    {
-        w.Write(values.Length);
-        foreach (int v in values) w.Write(v);
-    }
-
-    private static int[] ReadInts(BinaryReader r)
-    {
-        int n = r.ReadInt32();
-        if (n < 0 || (long)n * 4 > r.BaseStream.Length - r.BaseStream.Position) throw new FormatException($"int array length {n} exceeds the message");
-        var values = new int[n];
-        for (int i = 0; i < n; i++) values[i] = r.ReadInt32();
-        return values;
-    }
-
-    private static void WriteNullable(BinaryWriter w, double? v)
-    {
-        w.Write(v.HasValue);
-        if (v.HasValue) w.Write(v.Value);
-    }
-
-    private static double? ReadNullable(BinaryReader r) => r.ReadBoolean() ? r.ReadDouble() : null;
 }

@@ -64,7 +64,7 @@ public class SerializerTests : IDisposable
     public void Unknown_manifest_is_a_clear_error()
     {
         var e = Assert.Throws<SerializationException>(() => Serializer.FromBinary([1, 2, 3], "ZZ"));
-        Assert.Contains("unknown message manifest 'ZZ'", e.Message);
+        Assert.Contains("unknown cluster manifest 'ZZ'", e.Message);
     }
 
     [Fact]
@@ -72,7 +72,7 @@ public class SerializerTests : IDisposable
     {
         var s = Serializer;
         byte[] good = s.ToBinary(new ClipFailed("c", "n", "reason"));
-        Assert.Contains("malformed 'CF'", Assert.Throws<SerializationException>(() => s.FromBinary(good[..^3], "CF")).Message);
+        Assert.Contains("malformed cluster 'CF'", Assert.Throws<SerializationException>(() => s.FromBinary(good[..^3], "CF")).Message);
         Assert.Contains("trailing bytes", Assert.Throws<SerializationException>(() => s.FromBinary([.. good, 0], "CF")).Message);
         // A byte-array length claim larger than the payload must not allocate or read past the end.
         byte[] chunk = s.ToBinary(new DataChunk("t", 0, 1, 4, [1, 2, 3, 4]));

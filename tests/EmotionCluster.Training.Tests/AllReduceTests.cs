@@ -73,8 +73,7 @@ public class AllReduceTests
     [Fact]
     public void Frames_stay_under_64_kB_on_the_wire_and_reassemble_exactly()
     {
-        TrainingMessages.Register();
-        var serializer = new EmotionClusterSerializer(null!);
+        var serializer = new TrainingSerializer(null!);
         var values = Enumerable.Range(0, 100_000).Select(i => MathF.Sin(i) * 1e-3f).ToArray();
         var frames = GradientFrameAssembler.Split("train-0123456789abcdef", 42, 1, values).ToList();
         Assert.Equal(7, frames.Count);
