@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using EmotionCluster.Evaluator;
+using Microsoft.Extensions.Configuration;
 using Spectre.Console;
 
 namespace EmotionCluster.Cli;
@@ -53,20 +54,33 @@ public static class RunsCommands
     public const string MainJobJournal = "out/emotioncluster.db";
 
     /// <summary>
-    /// The journal settings: the flags, else the environment, else <see cref="MainJobJournal"/> when that file exists
-    /// (read, never created), else a node's default journal (<see cref="PersistenceSettings.DefaultConnectionString"/>).
+    /// The journal settings: the flags, else the environment (<c>EmotionCluster__Persistence__Provider</c>,
+    /// <c>EmotionCluster__Persistence__ConnectionString</c>, bound by <see cref="PersistenceSettings.From"/> as on a node),
+    /// else <see cref="MainJobJournal"/> when that file exists (read, never created), else a node's default journal
+    /// (<see cref="PersistenceSettings.DefaultConnectionString"/>).
     /// </summary>
-    public static PersistenceSettings Settings(string? provider, string? connectionString)
+    public static PersistenceSettings Settings(string? provider, string? connectionString) =>
+        Settings(provider, connectionString, EnvironmentConfiguration());
+
+    /// <inheritdoc cref="Settings(string?, string?)"/>
+    /// <param name="environment">the configuration the flags override (the process environment in the CLI).</param>
+    public static PersistenceSettings Settings(string? provider, string? connectionString, IConfiguration environment)
     {
-        var settings = new PersistenceSettings
-        {
-            Provider = provider ?? Environment.GetEnvironmentVariable(PersistenceSettings.ProviderVariable) ?? PersistenceSettings.Sqlite,
-            ConnectionString = connectionString ?? Environment.GetEnvironmentVariable(PersistenceSettings.ConnectionStringVariable)
-                ?? (File.Exists(MainJobJournal) ? $"Data Source={MainJobJournal}" : PersistenceSettings.DefaultConnectionString),
-        };
+        var overrides = new Dictionary<string, string?>();
+        if (provider is not null) overrides[ProviderKey] = provider;
+        if (connectionString is not null) overrides[ConnectionStringKey] = connectionString;
+        else if (string.IsNullOrEmpty(environment[ConnectionStringKey]) && File.Exists(MainJobJournal)) overrides[ConnectionStringKey] = $"Data Source={MainJobJournal}";
+        var settings = PersistenceSettings.From(new ConfigurationBuilder().AddConfiguration(environment).AddInMemoryCollection(overrides).Build());
         settings.Validate();
         return settings;
     }
+
+    /// <summary>The process environment as configuration (<c>EmotionCluster__Persistence__…</c> is <c>EmotionCluster:Persistence:…</c>).</summary>
+    public static IConfiguration EnvironmentConfiguration() => new ConfigurationBuilder().AddEnvironmentVariables().Build();
+
+    /// <summary>The connection string's key (<see cref="PersistenceSettings.ConnectionStringVariable"/> in the environment).</summary>
+    public const string ConnectionStringKey = $"{PersistenceSettings.Section}:{nameof(PersistenceSettings.ConnectionString)}";
+    private const string ProviderKey = $"{PersistenceSettings.Section}:{nameof(PersistenceSettings.Provider)}";
 
     private static int Guard(Func<Task<int>> action)
     {

@@ -10,6 +10,7 @@ using EmotionCluster.Model;
 using EmotionCluster.Training;
 using EmotionCluster.Reporting;
 using EmotionCluster.Streaming;
+using Microsoft.Extensions.Configuration;
 
 namespace EmotionCluster.Cli;
 
@@ -794,8 +795,9 @@ public static class TrainingCommands
     /// </summary>
     public static EmotionCluster.Evaluator.PersistenceSettings JournalBeside(RunDirectory run)
     {
-        if (Environment.GetEnvironmentVariable(EmotionCluster.Evaluator.PersistenceSettings.ConnectionStringVariable) is { Length: > 0 })
-            return RunsCommands.Settings(null, null);
+        IConfiguration environment = RunsCommands.EnvironmentConfiguration();
+        if (environment[RunsCommands.ConnectionStringKey] is { Length: > 0 })
+            return RunsCommands.Settings(null, null, environment);
         string parent = Path.GetDirectoryName(Path.GetFullPath(run.Root)) ?? Path.GetFullPath(run.Root);
         return RunsCommands.Settings(null, $"Data Source={Path.Combine(parent, "emotioncluster.db")}");
     }

@@ -5,6 +5,8 @@ using EmotionCluster.Cluster;
 using EmotionCluster.Management;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace EmotionCluster.Evaluator;
 
@@ -14,16 +16,17 @@ namespace EmotionCluster.Evaluator;
 /// </summary>
 public static class EvaluatorNode
 {
+    /// <summary>The category of the evaluator part's records in the node's log.</summary>
+    public const string LogCategory = "EmotionCluster.Evaluator";
+
     /// <summary>
-    /// Binds and validates <see cref="PersistenceSettings"/> (<c>EmotionCluster:Persistence</c>; ArgumentException
-    /// naming the setting). On a node with the evaluator role also registers the run catalog for <c>GET /api/runs</c>
+    /// Registers <see cref="PersistenceSettings"/> (<c>EmotionCluster:Persistence</c>, through
+    /// <see cref="SettingsRegistration.AddSettings"/>: a bad value throws SettingsException naming the setting). On a node with the evaluator role also registers the run catalog for <c>GET /api/runs</c>
     /// (<see cref="IRunCatalog"/>) and the journal readiness check (<see cref="IReadinessCheck"/>).
     /// </summary>
     public static IServiceCollection AddEmotionClusterEvaluator(this IServiceCollection services, IConfiguration configuration, NodeSettings node)
     {
-        var settings = PersistenceSettings.From(configuration);
-        settings.Validate();
-        services.AddSingleton(settings);
+        services.AddSettings<PersistenceSettings>(configuration, PersistenceSettings.Section, s => s.Validate());
         if (node.Has(ClusterRoles.Evaluator))
         {
             services.AddSingleton<JournalReadinessCheck>();
@@ -35,11 +38,13 @@ public static class EvaluatorNode
 
     /// <summary>
     /// The journal and the evaluator region (role evaluator) or its proxy (<see cref="PersistenceHosting.AddEmotionClusterEvaluator"/>);
-    /// on an evaluator node, a journal that cannot be reached at start is reported on stderr with the setting to fix.
+    /// on an evaluator node, the journal in use, or one that cannot be reached at start with the setting to fix, is
+    /// recorded in the node's log (category <see cref="LogCategory"/>).
     /// </summary>
     public static AkkaConfigurationBuilder WithEmotionClusterEvaluator(this AkkaConfigurationBuilder akka, IServiceProvider services, NodeSettings node)
     {
         var settings = services.GetRequiredService<PersistenceSettings>();
+        ILogger log = services.GetService<ILoggerFactory>()?.CreateLogger(LogCategory) ?? NullLogger.Instance;
         akka.AddEmotionClusterEvaluator(node, settings);
         if (node.Has(ClusterRoles.Evaluator))
             akka.AddStartup((_, _) => _ = Task.Run(async () =>
@@ -47,11 +52,11 @@ public static class EvaluatorNode
                 try
                 {
                     await JournalConnectivity.CheckAsync(settings);
-                    Console.WriteLine($"journal: {settings.Describe()}");
+                    log.LogInformation("journal: {Journal}", settings.Describe());
                 }
                 catch (Exception e) when (e is JournalUnavailableException or ArgumentException)
                 {
-                    Console.Error.WriteLine($"journal: {e.Message}");
+                    log.LogError("journal: {Problem}", e.Message);
                 }
             }));
         return akka;

@@ -1,5 +1,4 @@
-using Akka.Actor;
-using Akka.Event;
+using System.Text.RegularExpressions;
 using Microsoft.Extensions.Logging;
 using MelLogLevel = Microsoft.Extensions.Logging.LogLevel;
 
@@ -64,40 +63,24 @@ public sealed class LogRing
 }
 
 /// <summary>
-/// Copies Akka.NET log events into the <see cref="LogRing"/>: subscribed to the event stream, so it sees what the
-/// configured loggers see (at <c>akka.loglevel</c>) without replacing them.
+/// Microsoft.Extensions.Logging provider writing Information and above into the <see cref="LogRing"/>. Akka.NET's
+/// records reach it through ILogger too (the node host forwards Akka's logging to its logger factory,
+/// <see cref="ManagementHosting.WithEmotionClusterManagement"/>), so the ring holds what the console shows. Those
+/// records are kept as Akka's: source <c>akka</c>, the actor or class that logged as the category, the message without
+/// the <c>[LEVEL][time][thread][source]</c> prefix Akka's formatter gives it.
 /// </summary>
-public sealed class AkkaLogRingActor : ReceiveActor
+public sealed partial class LogRingLoggerProvider(LogRing ring) : ILoggerProvider
 {
-    public AkkaLogRingActor(LogRing ring)
-    {
-        Receive<LogEvent>(e => ring.Add(new LogLine(
-            new DateTimeOffset(DateTime.SpecifyKind(e.Timestamp, DateTimeKind.Utc)),
-            e.LogLevel() switch
-            {
-                Akka.Event.LogLevel.DebugLevel => "debug",
-                Akka.Event.LogLevel.InfoLevel => "info",
-                Akka.Event.LogLevel.WarningLevel => "warning",
-                _ => "error",
-            },
-            "akka",
-            e.LogSource,
-            e.Cause is null ? Text(e.Message) : $"{Text(e.Message)}: {e.Cause.GetType().Name}: {e.Cause.Message}")));
-    }
+    /// <summary>Akka's default formatting of a record: <c>[INFO][12/07/2026 12:11:24.130Z][Thread 0019][source] message</c>.</summary>
+    [GeneratedRegex(@"^\[[A-Z]+\]\[[^\]]*\]\[Thread [^\]]*\]\[(?<source>[^\]]*)\] (?<message>.*)$", RegexOptions.Singleline)]
+    private static partial Regex AkkaRecord();
 
-    /// <summary>The formatted message (a <see cref="LogMessage"/> fills its template in ToString).</summary>
-    private static string Text(object? message) => message?.ToString() ?? "";
+    /// <summary>The ring's source, category and message of a record logged under <paramref name="category"/>.</summary>
+    internal static (string Source, string Category, string Message) Origin(string category, string message) =>
+        category.StartsWith("Akka", StringComparison.Ordinal) && AkkaRecord().Match(message) is { Success: true } m
+            ? ("akka", m.Groups["source"].Value, m.Groups["message"].Value.TrimEnd())
+            : ("mel", category, message);
 
-    public static Props PropsFor(LogRing ring) => Props.Create(() => new AkkaLogRingActor(ring));
-
-    protected override void PreStart() => Context.System.EventStream.Subscribe(Self, typeof(LogEvent));
-
-    protected override void PostStop() => Context.System.EventStream.Unsubscribe(Self);
-}
-
-/// <summary>Microsoft.Extensions.Logging provider writing Information and above into the <see cref="LogRing"/>.</summary>
-public sealed class LogRingLoggerProvider(LogRing ring) : ILoggerProvider
-{
     public ILogger CreateLogger(string categoryName) => new RingLogger(ring, categoryName);
 
     public void Dispose() { }
@@ -113,12 +96,13 @@ public sealed class LogRingLoggerProvider(LogRing ring) : ILoggerProvider
             if (!IsEnabled(logLevel)) return;
             string message = formatter(state, exception);
             if (exception is not null) message = $"{message}: {exception.GetType().Name}: {exception.Message}";
+            var (source, origin, text) = Origin(category, message);
             ring.Add(new LogLine(DateTimeOffset.UtcNow, logLevel switch
             {
                 MelLogLevel.Information => "info",
                 MelLogLevel.Warning => "warning",
                 _ => "error",
-            }, "mel", category, message));
+            }, source, origin, text));
         }
     }
 }

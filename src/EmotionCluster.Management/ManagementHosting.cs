@@ -7,13 +7,14 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 
 namespace EmotionCluster.Management;
 
 /// <summary>
 /// The operations surface of a node: error answers, bearer-token check, browser (CSRF) rules, <c>/healthz/live</c>, <c>/healthz/ready</c>,
-/// <c>/metrics</c> and the management API under <c>/api</c>; a ring buffer of recent log lines; cluster discovery.
+/// <c>/metrics</c> and the management API under <c>/api</c>; a ring buffer of recent log records (a logging provider); cluster discovery.
 /// Three calls wire it into the node host (see src/EmotionCluster.Node/NodeComposition.cs).
 /// </summary>
 public static class ManagementHosting
@@ -26,9 +27,8 @@ public static class ManagementHosting
     /// <summary>Services: settings, log ring (also a logging provider), health checks, metrics.</summary>
     public static WebApplicationBuilder AddEmotionClusterManagement(this WebApplicationBuilder builder, NodeSettings node, HttpSettings http)
     {
-        var discovery = new DiscoverySettings();
-        builder.Configuration.GetSection(DiscoverySettings.Section).Bind(discovery);
-        DiscoveryHosting.Validate(discovery, node, KubernetesEnvironment.Current());
+        DiscoverySettings discovery = builder.Services.AddSettings<DiscoverySettings>(builder.Configuration, DiscoverySettings.Section,
+            d => DiscoveryHosting.Validate(d, node, KubernetesEnvironment.Current()));
         DiscoveryHosting.ListenOnManagementPort(builder.WebHost, discovery, node);
         var ring = new LogRing();
         builder.Logging.AddProvider(new LogRingLoggerProvider(ring));
@@ -36,9 +36,10 @@ public static class ManagementHosting
         return builder;
     }
 
-    internal static IServiceCollection AddManagementServices(IServiceCollection services, DiscoverySettings discovery, LogRing ring, HttpSettings http) =>
-        services
-            .AddSingleton(discovery)
+    internal static IServiceCollection AddManagementServices(IServiceCollection services, DiscoverySettings discovery, LogRing ring, HttpSettings http)
+    {
+        services.TryAddSingleton(discovery); // the node registered the section already (AddSettings); a test host gives the value
+        return services
             .AddSingleton(ring)
             .AddSingleton<MembershipEvents>()
             .AddSingleton<RemoteAssociations>()
@@ -51,16 +52,24 @@ public static class ManagementHosting
             .AddSingleton<IReadinessCheck, ClusterMemberCheck>()
             .AddSingleton<HealthEvaluator>()
             .AddSingleton<NodeMetrics>();
+    }
 
-    /// <summary>Actor system: discovery (Akka.Management + bootstrap in Kubernetes) and Akka log lines into the ring.</summary>
+    /// <summary>
+    /// Actor system: discovery (Akka.Management + bootstrap in Kubernetes), and Akka.NET's log records forwarded to the
+    /// host's ILogger providers in place of Akka's own stdout logger, so the console and the log ring (<c>ctl log peek</c>)
+    /// get the same records, filtered by the same <c>Logging</c> section.
+    /// </summary>
     public static AkkaConfigurationBuilder WithEmotionClusterManagement(this AkkaConfigurationBuilder akka, IServiceProvider services, NodeSettings node)
     {
         akka.WithEmotionClusterDiscovery(services.GetRequiredService<DiscoverySettings>(), node, KubernetesEnvironment.Current());
         // first: the associations made while the node joins its seeds are recorded too
         RemoteAssociations associations = services.GetRequiredService<RemoteAssociations>();
         akka.AddStartup((system, _) => system.ActorOf(RemoteAssociationsActor.PropsFor(associations), "remote-associations"));
-        LogRing ring = services.GetRequiredService<LogRing>();
-        akka.AddStartup((system, _) => system.ActorOf(AkkaLogRingActor.PropsFor(ring), "log-ring"));
+        akka.ConfigureLoggers(loggers =>
+        {
+            loggers.ClearLoggers();
+            loggers.AddLoggerFactory();
+        });
         MembershipEvents events = services.GetRequiredService<MembershipEvents>();
         akka.AddStartup((system, _) => system.ActorOf(MembershipEventsActor.PropsFor(events), "membership-events"));
         return akka;

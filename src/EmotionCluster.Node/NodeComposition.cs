@@ -17,10 +17,10 @@ internal static class NodeComposition
     {
         builder.AddEmotionClusterManagement(settings, http); // token check, health, metrics, management API, discovery
         NodeMetrics.Initialize(typeof(ExtractionMetrics), typeof(StreamingMetrics), typeof(TrainingMetrics), typeof(EvaluatorInstruments)); // their gauges on /metrics from the start
-        builder.Services.AddStreaming(builder.Configuration); // live audio: EmotionCluster:Streaming settings, model, batched inference
+        StreamingSettings streaming = builder.Services.AddStreaming(builder.Configuration); // live audio: EmotionCluster:Streaming settings, model, batched inference
         builder.Services.AddEmotionClusterEvaluator(builder.Configuration, settings); // EmotionCluster:Persistence settings; evaluator role: /api/runs catalog, journal readiness
         TrainingNode.AddServices(builder.Services, builder.Configuration, settings); // EmotionCluster:Training settings; training status board (ITrainingStatusSource)
-        if (settings.Has(ClusterRoles.Predictor) && builder.Configuration.GetValue<bool>($"{StreamingSettings.Section}:{nameof(StreamingSettings.RequireModelForReadiness)}"))
+        if (settings.Has(ClusterRoles.Predictor) && streaming.RequireModelForReadiness)
             builder.Services.AddSingleton<IReadinessCheck, ModelLoadedCheck>(); // a predictor without a model takes no traffic
     }
 

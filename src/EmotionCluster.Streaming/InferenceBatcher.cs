@@ -1,4 +1,6 @@
 using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using EmotionCluster.Features;
 
 namespace EmotionCluster.Streaming;
@@ -28,10 +30,13 @@ public sealed class InferenceBatcher : IDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly IDisposable _queueGauge;
     private readonly ModelHolder? _models;
+    private readonly ILogger _log;
 
     /// <param name="models">when it holds a model, each worker warms its thread up with it before the constructor returns.</param>
-    public InferenceBatcher(int maxBatch, int capacity, int workers = 1, ModelHolder? models = null)
+    /// <param name="log">where a failed warm-up pass is reported (default: nowhere).</param>
+    public InferenceBatcher(int maxBatch, int capacity, int workers = 1, ModelHolder? models = null, ILogger? log = null)
     {
+        _log = log ?? NullLogger.Instance;
         if (maxBatch < 1) throw new ArgumentOutOfRangeException(nameof(maxBatch), maxBatch, "batches need at least one window");
         if (capacity < 1) throw new ArgumentOutOfRangeException(nameof(capacity), capacity, "the queue needs room for at least one window");
         if (workers < 1) throw new ArgumentOutOfRangeException(nameof(workers), workers, "inference needs at least one worker");
@@ -150,7 +155,8 @@ public sealed class InferenceBatcher : IDisposable
         }
         catch (Exception e)
         {
-            Console.Error.WriteLine($"streaming: the warm-up pass of model {model.Id} on {Thread.CurrentThread.Name} failed ({e.Message}); its windows will report the error");
+            _log.LogWarning("streaming: the warm-up pass of model {Model} on {Thread} failed ({Error}); its windows will report the error",
+                model.Id, Thread.CurrentThread.Name, e.Message);
         }
         return model.ActivationSize;
     }

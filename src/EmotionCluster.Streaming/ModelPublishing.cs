@@ -161,13 +161,13 @@ public sealed class ModelSubscriberActor : ReceiveActor
         Load(id, () =>
         {
             var model = _holder.Load(bytes, id);
-            Keep(directory, bytes);
+            Keep(directory, bytes, _log);
             return model;
         });
     }
 
     /// <summary>Writes a loadable published model to the model folder (whole or not at all), for the next start.</summary>
-    private static void Keep(string directory, byte[] bytes)
+    private static void Keep(string directory, byte[] bytes, ILoggingAdapter log)
     {
         try
         {
@@ -178,7 +178,7 @@ public sealed class ModelSubscriberActor : ReceiveActor
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            Console.Error.WriteLine($"streaming: could not keep the published model in {directory}: {e.Message}");
+            log.Warning("streaming: could not keep the published model in {0}: {1}", directory, e.Message);
         }
     }
 

@@ -15,14 +15,15 @@ public sealed class StreamingServices(StreamingSettings settings, ModelHolder mo
     public FeatureWorkers Features { get; } = features;
 
     /// <summary>Services from validated settings, loading <see cref="StreamingSettings.StartModelPath"/> when there is one.</summary>
-    public static StreamingServices Create(StreamingSettings settings)
+    /// <param name="log">where the inference workers report a failed warm-up (default: nowhere).</param>
+    public static StreamingServices Create(StreamingSettings settings, Microsoft.Extensions.Logging.ILogger? log = null)
     {
         settings.Validate();
         // threads go to whichever runtime loads a model (torch's are set only when a torch model is loaded: an ONNX-only node never loads libtorch)
         var holder = new ModelHolder(warmUpBatch: settings.MaxBatch, settings.ParsedRuntime, settings.TorchThreads);
         if (settings.StartModelPath is { } start) holder.Swap(holder.Load(start));
         return new StreamingServices(settings, holder, new InferenceBatcher(settings.MaxBatch, settings.MaxStreams + settings.MaxBatch,
-                settings.InferenceWorkers, holder),
+                settings.InferenceWorkers, holder, log),
             new FeatureWorkers(settings.FeatureThreads > 0 ? settings.FeatureThreads : FeatureWorkers.DefaultThreads));
     }
 

@@ -11,6 +11,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace EmotionCluster.Streaming;
 
@@ -25,16 +26,17 @@ public static class StreamingHosting
     public const string WebSocketPath = "/ws/stream";
     public const string PagePath = "/live";
 
-    /// <summary>Binds and validates <see cref="StreamingSettings"/>; the model loads when the actor system starts.</summary>
-    public static IServiceCollection AddStreaming(this IServiceCollection services, IConfiguration configuration)
+    /// <summary>
+    /// Registers <see cref="StreamingSettings"/> (<see cref="SettingsRegistration.AddSettings"/>) and the streaming
+    /// services; the model loads when the actor system starts. Returns the validated settings, for what the host
+    /// composes from them (the readiness check of <see cref="StreamingSettings.RequireModelForReadiness"/>).
+    /// </summary>
+    public static StreamingSettings AddStreaming(this IServiceCollection services, IConfiguration configuration)
     {
-        var settings = new StreamingSettings();
-        configuration.GetSection(StreamingSettings.Section).Bind(settings);
-        settings.Validate();
-        services.AddSingleton(settings);
-        services.AddSingleton(sp => CreateServices(sp.GetRequiredService<StreamingSettings>()));
+        StreamingSettings settings = services.AddSettings<StreamingSettings>(configuration, StreamingSettings.Section, s => s.Validate());
+        services.AddSingleton(sp => CreateServices(sp.GetRequiredService<StreamingSettings>(), sp.GetRequiredService<ILoggerFactory>().CreateLogger(LogCategory)));
         services.AddTransient<IStartupFilter, QueryTokenFilter>();
-        return services;
+        return settings;
     }
 
     /// <summary>
@@ -60,16 +62,19 @@ public static class StreamingHosting
     private static bool IsStreamingPath(PathString path) =>
         path.StartsWithSegments(WebSocketPath, StringComparison.OrdinalIgnoreCase) || path.StartsWithSegments(PagePath, StringComparison.OrdinalIgnoreCase);
 
+    /// <summary>The category of the streaming part's records in the node's log.</summary>
+    public const string LogCategory = "EmotionCluster.Streaming";
+
     /// <summary>A model that cannot be loaded does not stop the node: streams are refused with the reason until one is published.</summary>
-    private static StreamingServices CreateServices(StreamingSettings settings)
+    private static StreamingServices CreateServices(StreamingSettings settings, ILogger log)
     {
         try
         {
-            return StreamingServices.Create(settings);
+            return StreamingServices.Create(settings, log);
         }
         catch (Exception e) when (e is EmotionCluster.Model.ModelArtifactException or IOException or UnauthorizedAccessException)
         {
-            Console.Error.WriteLine($"streaming: {e.Message} Streams are refused until a model is published on the '{ModelPublishing.Topic}' topic.");
+            log.LogError("streaming: {Reason} Streams are refused until a model is published on the '{Topic}' topic.", e.Message, ModelPublishing.Topic);
             var fallback = new StreamingSettings
             {
                 ModelDirectory = settings.ModelDirectory, RequireModelForReadiness = settings.RequireModelForReadiness, RepublishSeconds = settings.RepublishSeconds,
@@ -79,7 +84,7 @@ public static class StreamingHosting
                 TorchThreads = settings.TorchThreads, FeatureThreads = settings.FeatureThreads, InferenceWorkers = settings.InferenceWorkers,
                 Runtime = settings.Runtime,
             };
-            return StreamingServices.Create(fallback);
+            return StreamingServices.Create(fallback, log);
         }
     }
 

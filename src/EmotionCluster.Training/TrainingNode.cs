@@ -21,9 +21,12 @@ public static class TrainingNode
 {
     public static void AddServices(IServiceCollection services, IConfiguration configuration, NodeSettings settings)
     {
-        var options = TrainerOptions.From(configuration);
-        if (settings.Has(ClusterRoles.Trainer)) options.Validate(); // bad settings stop the node at start, naming the setting
-        services.AddSingleton(options);
+        bool trainer = settings.Has(ClusterRoles.Trainer);
+        services.AddSettings<TrainerOptions>(configuration, TrainerOptions.Section, options => // bad settings stop the node at start, naming the setting
+        {
+            _ = TrainerOptions.From(configuration); // a key the class does not have is refused, with the fix
+            if (trainer) options.Validate();
+        });
         services.AddSingleton<TrainingStatusBoard>();
         // GET /api/train/status answers on trainer nodes only (404 elsewhere, the management API's convention)
         if (settings.Has(ClusterRoles.Trainer))
