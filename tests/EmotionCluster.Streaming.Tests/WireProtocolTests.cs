@@ -116,17 +116,32 @@ public sealed class WireProtocolTests : IDisposable
             Assert.Equal(Json(sample), Json(serializer.FromBinary(bytes, serializer.Manifest(sample))));
             foreach (string legacy in protocol.LegacyManifests)
             {
+                // StreamStarted.2 appended the stream's window to version 1's layout; version 1 (and "ST") meant 2 s windows
+                bool v1 = sample is StreamStarted && legacy is "ST" or "StreamStarted.1";
                 object old;
-                try { old = serializer.FromBinary(bytes, legacy); }
+                try { old = serializer.FromBinary(v1 ? StreamStartedV1((StreamStarted)sample) : bytes, legacy); }
                 catch (System.Runtime.Serialization.SerializationException) { continue; } // another type's layout
                 if (old.GetType() != sample.GetType()) continue;
-                // StreamStarted.2 appended the stream's window to version 1's layout; version 1 (and "ST") meant 2 s windows
-                Assert.Equal(Json(sample is StreamStarted started && legacy is "ST" or "StreamStarted.1" ? started with { WindowSeconds = 2.0 } : sample), Json(old));
+                Assert.Equal(Json(v1 ? (StreamStarted)sample with { WindowSeconds = 2.0 } : sample), Json(old));
                 legacyRead.Add(legacy);
             }
         }
         // every old manifest of these three contexts is the same layout under its new name
         Assert.Equal(new[] { ClusterWire.Protocol, TrainingWire.Protocol, StreamingWire.Protocol }.SelectMany(p => p.LegacyManifests).Order(), legacyRead.Order());
+    }
+
+    /// <summary>A <see cref="StreamStarted"/> as version 1 wrote it: without the window.</summary>
+    private static byte[] StreamStartedV1(StreamStarted m)
+    {
+        using var bytes = new MemoryStream();
+        using (var w = new BinaryWriter(bytes))
+        {
+            w.Write(m.StreamId);
+            w.Write(m.ModelId);
+            w.WriteStrings(m.Labels);
+            w.Write(m.ModelSampleRate);
+        }
+        return bytes.ToArray();
     }
 
     private static string Json(object value) => JsonSerializer.Serialize(value, value.GetType(), JsonOptions);
