@@ -105,6 +105,8 @@ public static class TrainingTopics
 {
     public const string Progress = "training-progress";
     public const string Evaluation = "training-evaluation";
+    /// <summary>The <see cref="TrainingCoordinator"/>'s <see cref="TrainingRunUpdate"/>s: which runs exist, on which nodes, how they ended.</summary>
+    public const string Runs = "training-runs";
 }
 
 /// <summary>Binary wire format of the training messages (manifests "TR…"), registered with <see cref="EmotionClusterSerializer"/>.</summary>
@@ -179,6 +181,67 @@ public static class TrainingMessages
             {
                 LearningRate = r.ReadDouble(), Seconds = r.ReadDouble(), IsBest = r.ReadBoolean(),
             });
+        RegisterCoordination();
+    }
+
+    /// <summary>The training coordinator's messages (<see cref="TrainingCoordinator"/>), manifests "TRA"…"TRZ".</summary>
+    private static void RegisterCoordination()
+    {
+        EmotionClusterSerializer.Register<SubmitDataParallelRun>("TRB",
+            (w, m) =>
+            {
+                w.Write(m.RunId); w.Write(m.ManifestPath); w.Write(m.ModelOutput); w.Write(m.CheckpointDirectory); w.Write(m.Replicas);
+                WriteStrings(w, m.Exclude); WriteStrings(w, m.Participants);
+            },
+            r => new SubmitDataParallelRun(r.ReadString(), r.ReadString(), r.ReadString(), r.ReadString(), r.ReadInt32(), ReadStrings(r), ReadStrings(r)));
+        EmotionClusterSerializer.Register<DataParallelRunAccepted>("TRH", (w, m) => { w.Write(m.RunId); w.Write(m.Coordinator); WriteStrings(w, m.Participants); },
+            r => new DataParallelRunAccepted(r.ReadString(), r.ReadString(), ReadStrings(r)));
+        EmotionClusterSerializer.Register<DataParallelRunCompleted>("TRI",
+            (w, m) =>
+            {
+                w.Write(m.RunId); w.Write(m.ModelPath ?? ""); w.Write(m.BestEpoch); w.Write(m.EpochsRun); w.Write(m.StoppedEarly);
+                w.Write(m.StepCoordinator); WriteStrings(w, m.Participants);
+            },
+            r => new DataParallelRunCompleted(r.ReadString(), r.ReadString() is { Length: > 0 } path ? path : null, r.ReadInt32(), r.ReadInt32(), r.ReadBoolean(),
+                r.ReadString(), ReadStrings(r)));
+        EmotionClusterSerializer.Register<DataParallelRunFailed>("TRO", (w, m) => { w.Write(m.RunId); w.Write(m.Reason); },
+            r => new DataParallelRunFailed(r.ReadString(), r.ReadString()));
+        EmotionClusterSerializer.Register<JobAccepted>("TRA", (w, m) => { w.Write(m.RunId); w.Write(m.Node); }, r => new JobAccepted(r.ReadString(), r.ReadString()));
+        EmotionClusterSerializer.Register<CancelRun>("TRQ", (w, m) => { w.Write(m.RunId); w.Write(m.Reason); }, r => new CancelRun(r.ReadString(), r.ReadString()));
+        EmotionClusterSerializer.Register<TrainingRunUpdate>("TRW",
+            (w, m) => { w.Write(m.RunId); w.Write(m.State); w.Write(m.Coordinator); WriteStrings(w, m.Participants); w.Write(m.Detail); },
+            r => new TrainingRunUpdate(r.ReadString(), r.ReadString(), r.ReadString(), ReadStrings(r), r.ReadString()));
+        EmotionClusterSerializer.Register<GetTrainingRuns>("TRY", (w, m) => w.Write(m.RunId), r => new GetTrainingRuns(r.ReadString()));
+        EmotionClusterSerializer.Register<TrainingRuns>("TRZ",
+            (w, m) =>
+            {
+                w.Write(m.RunId); w.Write(m.Coordinator); w.Write(m.Runs.Length);
+                foreach (var u in m.Runs) { w.Write(u.RunId); w.Write(u.State); w.Write(u.Coordinator); WriteStrings(w, u.Participants); w.Write(u.Detail); }
+            },
+            r =>
+            {
+                string runId = r.ReadString(), coordinator = r.ReadString();
+                int n = r.ReadInt32();
+                if (n < 0 || n > 10_000) throw new FormatException($"run count {n} is out of range");
+                var runs = new TrainingRunUpdate[n];
+                for (int i = 0; i < n; i++) runs[i] = new TrainingRunUpdate(r.ReadString(), r.ReadString(), r.ReadString(), ReadStrings(r), r.ReadString());
+                return new TrainingRuns(runId, coordinator, runs);
+            });
+    }
+
+    private static void WriteStrings(BinaryWriter w, string[] values)
+    {
+        w.Write(values.Length);
+        foreach (string v in values) w.Write(v);
+    }
+
+    private static string[] ReadStrings(BinaryReader r)
+    {
+        int n = r.ReadInt32();
+        if (n < 0 || n > 10_000) throw new FormatException($"string count {n} is out of range");
+        var values = new string[n];
+        for (int i = 0; i < n; i++) values[i] = r.ReadString();
+        return values;
     }
 
     private static void WriteInts(BinaryWriter w, int[] values)

@@ -49,6 +49,9 @@ public static class TrainingNode
     /// <summary>The trainer actor of a node started with <see cref="StartEmbeddedAsync"/>.</summary>
     public static IActorRef Trainer(EmbeddedNode node) => ActorRegistry.For(node.System).Get<TrainerActorKey>();
 
+    /// <summary>The proxy of the cluster's <see cref="TrainingCoordinator"/> on a node with the training wiring.</summary>
+    public static IActorRef Coordinator(ActorSystem system) => ActorRegistry.For(system).Get<TrainingCoordinatorKey>();
+
     /// <summary>A node with the trainer (no HTTP), started; dispose the host to leave the cluster.</summary>
     /// <param name="journal">With it (and the evaluator role), the node's evaluator persists the runs there.</param>
     public static async Task<IHost> StartAsync(NodeSettings settings, TrainerOptions options, Action<string>? output = null,
