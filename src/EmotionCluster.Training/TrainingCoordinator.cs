@@ -88,21 +88,28 @@ public sealed class CoordinatedRun(SubmitDataParallelRun request, DateTime now)
     public bool AllAcknowledged => Participants is not null && Participants.All(p => _acknowledged.Contains(p) || _left.Contains(p));
 
     /// <summary>
-    /// Chooses the participants among the trainer nodes Up now (<paramref name="upTrainers"/>, addresses): those the run
-    /// was already given to that are still Up (a request sent again after a handover), else the first
-    /// <see cref="SubmitDataParallelRun.Replicas"/> by address, none excluded. Null: not enough trainer nodes yet.
+    /// Chooses the participants among the trainer nodes Up now (<paramref name="upTrainers"/>, addresses): the nodes the
+    /// run was already given to (a request sent again after a handover; those no longer Up count as left), when one of
+    /// them is Up, else the first <see cref="SubmitDataParallelRun.Replicas"/> by address, none excluded. Null: not
+    /// enough trainer nodes yet. Send the job to <see cref="Remaining"/>.
     /// </summary>
     public string[]? TryChoose(IReadOnlyCollection<string> upTrainers, DateTime now)
     {
         if (Participants is not null) return Participants;
-        string[] chosen = Request.Participants.Length > 0
-            ? Request.Participants.Where(upTrainers.Contains).ToArray()
-            : upTrainers.Where(a => !Request.Exclude.Contains(a)).Order(StringComparer.Ordinal).Take(Request.Replicas).ToArray();
-        if (Request.Participants.Length == 0 && chosen.Length < Request.Replicas) return null;
-        if (chosen.Length == 0) return null;
-        Participants = chosen;
+        if (Request.Participants.Length > 0)
+        {
+            if (!Request.Participants.Any(upTrainers.Contains)) return null;
+            Participants = Request.Participants;
+            foreach (string gone in Participants.Where(p => !upTrainers.Contains(p))) _left.Add(gone);
+        }
+        else
+        {
+            string[] chosen = upTrainers.Where(a => !Request.Exclude.Contains(a)).Order(StringComparer.Ordinal).Take(Request.Replicas).ToArray();
+            if (chosen.Length < Request.Replicas) return null;
+            Participants = chosen;
+        }
         DispatchedAt = now;
-        return chosen;
+        return Participants;
     }
 
     /// <returns>True the first time <paramref name="node"/> acknowledges.</returns>
@@ -179,21 +186,21 @@ public sealed class TrainingCoordinator : ReceiveActor, IWithTimers
         Receive<JobAccepted>(m =>
         {
             if (!_runs.TryGetValue(m.RunId, out var run) || run.Ended) return;
-            if (run.Acknowledge(Sender.Path.Address.ToString()) && run.AllAcknowledged)
+            if (run.Acknowledge(m.Node) && run.AllAcknowledged)
                 Publish(run, RunStates.Running, "every participant has the job");
         });
         Receive<FoldTrained>(m =>
         {
             if (!_runs.TryGetValue(m.RunId, out var run) || run.Ended) return;
-            run.Acknowledge(Sender.Path.Address.ToString());
+            run.Acknowledge(NodeOf(Sender));
             if (m.ModelPath is null) return; // a replica's part is done; the node that took the last step answers with the model
             End(run, new DataParallelRunCompleted(m.RunId, m.ModelPath, m.BestEpoch, m.EpochsRun, m.StoppedEarly,
-                Sender.Path.Address.ToString(), run.Participants ?? []), RunStates.Completed, $"model {m.ModelPath}, {m.EpochsRun} epochs");
+                NodeOf(Sender), run.Participants ?? []), RunStates.Completed, $"model {m.ModelPath}, {m.EpochsRun} epochs");
         });
         Receive<FoldFailed>(m =>
         {
             if (!_runs.TryGetValue(m.RunId, out var run) || run.Ended) return;
-            string node = Sender.Path.Address.ToString();
+            string node = NodeOf(Sender);
             if (m.Reason == TrainerActor.Busy)
             {
                 run.Refusals[node] = "it is busy with another run";
@@ -212,6 +219,9 @@ public sealed class TrainingCoordinator : ReceiveActor, IWithTimers
     public static Props PropsFor(TrainerOptions options) => Props.Create(() => new TrainingCoordinator(options));
 
     private string Self_ => _cluster.SelfAddress.ToString();
+
+    /// <summary>The cluster address of <paramref name="actor"/>'s node (an actor of this node has a local path without one).</summary>
+    private string NodeOf(IActorRef actor) => actor.Path.Address.HasGlobalScope ? actor.Path.Address.ToString() : Self_;
 
     protected override void PreStart()
     {
@@ -253,7 +263,7 @@ public sealed class TrainingCoordinator : ReceiveActor, IWithTimers
         if (run.Participants is not null || run.Ended) return;
         var chosen = run.TryChoose(_up, DateTime.UtcNow);
         if (chosen is null) return;
-        foreach (string node in chosen) Send(run, node);
+        foreach (string node in run.Remaining) Send(run, node);
         foreach (var requester in _requesters.GetValueOrDefault(run.Request.RunId) ?? []) requester.Tell(new DataParallelRunAccepted(run.Request.RunId, Self_, chosen));
         Publish(run, RunStates.Dispatched, $"sent to {string.Join(", ", chosen)}");
     }
