@@ -22,16 +22,17 @@ public interface IFoldTrainer
     IReadOnlyList<FoldOutcome> TrainFolds(IReadOnlyList<FoldJob> jobs, Action<FoldOutcome>? foldDone = null, CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// Trains one run data-parallel across <paramref name="replicas"/> trainer nodes of the cluster (not this one; see
-    /// <see cref="DataParallelDispatcher"/>): the job's manifest, model and checkpoints as for a fold. Returns the
+    /// Trains one run data-parallel across <paramref name="replicas"/> trainer nodes of the cluster (not this one), through
+    /// the cluster's <see cref="TrainingCoordinator"/>: the job's manifest, model and checkpoints as for a fold. Returns the
     /// coordinator's answer and the run's epochs (from the <see cref="TrainingTopics.Evaluation"/> topic, also given to
     /// <paramref name="progress"/> as they come).
     /// </summary>
-    /// <exception cref="InvalidOperationException">fewer trainer nodes came Up within <see cref="DataParallelDispatcher.WaitForTrainers"/>, or the run failed.</exception>
+    /// <exception cref="InvalidOperationException">fewer trainer nodes came Up within <see cref="TrainingCoordinator.WaitForTrainers"/>, a participant did
+    /// not take its job within <see cref="TrainerOptions.DispatchTimeout"/>, or the run failed (the message names the node and the fix).</exception>
     DataParallelOutcome TrainDataParallel(FoldJob job, int replicas, IProgress<Model.EpochReport>? progress = null, CancellationToken cancellationToken = default);
 }
 
-/// <summary>A data-parallel run ended: the coordinator's answer, the node that coordinated it to the end, the trainer nodes it was sent to, its epochs and wall time.</summary>
+/// <summary>A data-parallel run ended: its answer, the node that took its last step, the trainer nodes it was given to, its epochs and wall time.</summary>
 public sealed record DataParallelOutcome(FoldJob Job, FoldTrained Result, string Coordinator, IReadOnlyList<string> Participants,
     IReadOnlyList<Model.EpochReport> History, TimeSpan Duration);
 
@@ -56,20 +57,24 @@ public sealed class ClusterFoldTrainer(ActorSystem system) : IFoldTrainer
     {
         var clock = Stopwatch.StartNew();
         using var epochs = new RunEpochs(system, job.RunId, progress);
-        var done = new TaskCompletionSource<(FoldTrained Result, string Coordinator, string[] Participants)>(TaskCreationOptions.RunContinuationsAsynchronously);
-        IActorRef? dispatcher = null;
+        var done = new TaskCompletionSource<DataParallelRunCompleted>(TaskCreationOptions.RunContinuationsAsynchronously);
+        IActorRef? requester = null;
         try
         {
             epochs.Subscribed.Wait(TimeSpan.FromSeconds(30), cancellationToken);
-            dispatcher = system.ActorOf(Props.Create(() => new DataParallelDispatcher(job, replicas, done)));
+            var request = new SubmitDataParallelRun(job.RunId, job.ManifestPath, job.ModelOutput, job.CheckpointDirectory, replicas,
+                [Akka.Cluster.Cluster.Get(system).SelfAddress.ToString()], []);
+            var coordinator = TrainingNode.Coordinator(system);
+            requester = system.ActorOf(Props.Create(() => new DataParallelRequester(coordinator, request, done)));
             using var registration = cancellationToken.Register(() => done.TrySetCanceled(cancellationToken));
-            var (result, coordinator, participants) = done.Task.GetAwaiter().GetResult();
-            var history = epochs.AfterAsync(result.EpochsRun, cancellationToken).GetAwaiter().GetResult();
-            return new DataParallelOutcome(job, result, coordinator, participants, history, clock.Elapsed);
+            var m = done.Task.GetAwaiter().GetResult();
+            var history = epochs.AfterAsync(m.EpochsRun, cancellationToken).GetAwaiter().GetResult();
+            return new DataParallelOutcome(job, new FoldTrained(m.RunId, m.ModelPath, m.BestEpoch, m.EpochsRun, m.StoppedEarly), m.StepCoordinator,
+                m.Participants, history, clock.Elapsed);
         }
         finally
         {
-            if (dispatcher is not null) system.Stop(dispatcher);
+            if (requester is not null) system.Stop(requester);
         }
     }
 
@@ -199,105 +204,4 @@ public sealed class FoldDispatcher : ReceiveActor, IWithTimers
                 .Tell(new TrainFold(job.RunId, job.ManifestPath, job.ModelOutput, job.CheckpointDirectory));
         }
     }
-}
-
-/// <summary>
-/// Sends one run to <c>replicas</c> trainer nodes of the cluster (role <c>trainer</c>, not this node; the first by
-/// address once that many are Up, waiting up to <see cref="WaitForTrainers"/>) as <see cref="TrainReplicated"/>, and
-/// completes with the coordinator's <see cref="FoldTrained"/> (the one with the model path). A participant that is busy
-/// with another run is asked again every 2 s (for up to <see cref="WaitForTrainers"/>); a participant that leaves is
-/// dropped by the coordinator, or replaced as coordinator by the next oldest participant, which answers instead; the
-/// run fails when every participant left or one refuses it.
-/// </summary>
-public sealed class DataParallelDispatcher : ReceiveActor, IWithTimers
-{
-    /// <summary>How long the dispatcher waits for enough trainer nodes (and for busy ones to become free).</summary>
-    public static readonly TimeSpan WaitForTrainers = TimeSpan.FromSeconds(60);
-
-    private readonly Akka.Cluster.Cluster _cluster = Akka.Cluster.Cluster.Get(Context.System);
-    private readonly FoldJob _job;
-    private readonly int _replicas;
-    private readonly TaskCompletionSource<(FoldTrained Result, string Coordinator, string[] Participants)> _result;
-    private readonly SortedSet<string> _up = new(StringComparer.Ordinal);
-    private readonly HashSet<string> _left = [];
-    private string[]? _participants;
-    private readonly DateTime _since = DateTime.UtcNow;
-
-    public DataParallelDispatcher(FoldJob job, int replicas, TaskCompletionSource<(FoldTrained Result, string Coordinator, string[] Participants)> result)
-    {
-        _job = job;
-        _replicas = replicas;
-        _result = result;
-        Receive<ClusterEvent.MemberUp>(e =>
-        {
-            if (!e.Member.HasRole(ClusterRoles.Trainer) || e.Member.Address.Equals(_cluster.SelfAddress)) return;
-            _up.Add(e.Member.Address.ToString());
-            Dispatch();
-        });
-        Receive<ClusterEvent.MemberRemoved>(e => Gone(e.Member.Address));
-        Receive<ClusterEvent.MemberExited>(e => Gone(e.Member.Address));
-        Receive<ClusterEvent.IMemberEvent>(_ => { });
-        Receive<FoldTrained>(m => m.RunId == _job.RunId && m.ModelPath is not null,
-            m => _result.TrySetResult((m, Sender.Path.Address.ToString(), _participants ?? [])));
-        Receive<FoldTrained>(_ => { }); // a replica's part is done; the coordinator answers with the model
-        Receive<FoldFailed>(m => m.RunId == _job.RunId || m.Reason == TrainerActor.Busy, m =>
-        {
-            var node = Sender.Path.Address;
-            if (m.Reason != TrainerActor.Busy)
-            {
-                _result.TrySetException(new InvalidOperationException($"data-parallel run {_job.RunId} failed on {node}: {m.Reason}"));
-                return;
-            }
-            if (DateTime.UtcNow - _since > WaitForTrainers)
-            {
-                _result.TrySetException(new InvalidOperationException(
-                    $"data-parallel run {_job.RunId}: trainer {node} stayed busy with another run for {WaitForTrainers.TotalSeconds:0} s; wait for it or use other trainer nodes"));
-                return;
-            }
-            Timers.StartSingleTimer("retry-" + node, new Retry(node), TimeSpan.FromSeconds(2));
-        });
-        Receive<Retry>(m => Send(m.Node));
-        Receive<WaitedTooLong>(_ =>
-        {
-            if (_participants is not null) return;
-            _result.TrySetException(new InvalidOperationException(
-                $"--trainers {_replicas}: {_up.Count} trainer node(s) other than this one {(_up.Count == 1 ? "is" : "are")} Up in the cluster after {WaitForTrainers.TotalSeconds:0} s; " +
-                "start more trainer nodes (emotioncluster-node run --roles trainer --store the command's --store, joined to the same seed) or lower --trainers"));
-        });
-    }
-
-    public ITimerScheduler Timers { get; set; } = null!;
-
-    private sealed record Retry(Address Node);
-
-    private sealed record WaitedTooLong;
-
-    protected override void PreStart()
-    {
-        _cluster.Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsEvents, typeof(ClusterEvent.IMemberEvent));
-        Timers.StartSingleTimer("wait", new WaitedTooLong(), WaitForTrainers);
-    }
-
-    protected override void PostStop() => _cluster.Unsubscribe(Self);
-
-    private void Gone(Address node)
-    {
-        string a = node.ToString();
-        _up.Remove(a);
-        if (_participants is null || !_participants.Contains(a)) return;
-        _left.Add(a);
-        if (_left.Count == _participants.Length)
-            _result.TrySetException(new InvalidOperationException($"data-parallel run {_job.RunId}: every trainer node it was sent to left the cluster ({string.Join(", ", _participants)})"));
-    }
-
-    private void Dispatch()
-    {
-        if (_participants is not null || _up.Count < _replicas) return;
-        _participants = _up.Take(_replicas).ToArray();
-        foreach (string node in _participants) Send(Address.Parse(node));
-    }
-
-    private void Send(Address node) =>
-        Context.ActorSelection(new RootActorPath(node) / "user" / TrainerActor.Name)
-            .Tell(new TrainReplicated(_job.RunId, _job.ManifestPath, _job.ModelOutput, _job.CheckpointDirectory, _participants!));
 }

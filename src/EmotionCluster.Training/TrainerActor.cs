@@ -64,6 +64,8 @@ public sealed class TrainerActor : ReceiveActor
     private readonly ILoggingAdapter log = Context.GetLogger();
     private readonly Dictionary<string, IActorRef> runs = new(); // run id → child
     private IActorRef? current;
+    private string? currentRunId;
+    private FoldTrained? lastAnswer; // a remote job's answer, kept to answer a coordinator that asks again for the same run
     private bool currentEnded; // the current run ended (it stays to answer late replicas until the next run)
     private IActorRef? requester;
     private bool remoteRequester; // the requester is a fold dispatcher on another node: it gets FoldTrained / FoldFailed
@@ -81,6 +83,7 @@ public sealed class TrainerActor : ReceiveActor
         Receive<RunEnded>(m => Sender.Equals(current), m =>
         {
             currentEnded = true;
+            lastAnswer = new FoldTrained(m.RunId, m.ModelPath, m.BestEpoch, m.EpochsRun, m.StoppedEarly);
             requester?.Tell(remoteRequester
                 ? new FoldTrained(m.RunId, m.ModelPath, m.BestEpoch, m.EpochsRun, m.StoppedEarly)
                 : new TrainingCompleted(m.RunId, m.ModelPath, m.BestEpoch, m.EpochsRun, m.StoppedEarly, m.Test));
@@ -122,13 +125,27 @@ public sealed class TrainerActor : ReceiveActor
         });
         Receive<TrainReplicated>(m =>
         {
+            string self = Akka.Cluster.Cluster.Get(Context.System).SelfAddress.ToString();
+            if (current is not null && currentRunId == m.RunId)
+            {
+                // the same run again (a resend, or a training coordinator that took over): a run is trained once per
+                // node; the new requester gets its answer (now, if the run already ended here)
+                requester = Sender;
+                remoteRequester = true;
+                Sender.Tell(new JobAccepted(m.RunId, self));
+                if (currentEnded && lastAnswer?.RunId == m.RunId)
+                {
+                    Sender.Tell(lastAnswer);
+                    requester = null;
+                }
+                return;
+            }
             if (current is not null && !currentEnded)
             {
                 Sender.Tell(new FoldFailed(m.RunId, Busy));
                 return;
             }
             // each participant keeps its own checkpoints (and the coordinator its evaluator outbox) below the job's folder
-            string self = Akka.Cluster.Cluster.Get(Context.System).SelfAddress.ToString();
             string folder = new(self.Select(c => char.IsAsciiLetterOrDigit(c) ? c : '_').ToArray());
             var job = new TrainingJob(ManifestPath: m.ManifestPath, RunId: m.RunId, ModelOutput: m.ModelOutput,
                 CheckpointDirectory: Path.Combine(m.CheckpointDirectory, folder)) { Participants = m.Participants };
@@ -137,6 +154,15 @@ public sealed class TrainerActor : ReceiveActor
             remoteRequester = true;
             output?.Invoke($"data-parallel job run={m.RunId} manifest={m.ManifestPath} replicas={m.Participants.Length} from {Sender.Path.Address}");
             Run(job);
+            Sender.Tell(new JobAccepted(m.RunId, self));
+        });
+        Receive<CancelRun>(m =>
+        {
+            if (current is null || currentEnded || currentRunId != m.RunId) return;
+            output?.Invoke($"run {m.RunId} cancelled: {m.Reason}");
+            board.SetState("cancelled", m.RunId, m.Reason);
+            requester = null;
+            EndCurrent();
         });
         Receive<ITrainingMessage>(m =>
         {
@@ -205,6 +231,7 @@ public sealed class TrainerActor : ReceiveActor
         var child = Context.ActorOf(TrainingRunActor.PropsFor(options, job, store, board, sink, output), $"run-{++started}");
         Context.Watch(child);
         current = child;
+        currentRunId = job.RunId;
         currentEnded = false;
         if (job.RunId is { } id) runs[id] = child;
     }
@@ -214,5 +241,6 @@ public sealed class TrainerActor : ReceiveActor
         if (current is null) return;
         Context.Stop(current);
         current = null;
+        currentRunId = null;
     }
 }

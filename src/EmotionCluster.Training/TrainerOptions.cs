@@ -38,6 +38,12 @@ public sealed class TrainerOptions
     public int MinReplicas { get; set; } = 1;
     /// <summary>... or this long, then starts with those that are ready.</summary>
     public TimeSpan StartTimeout { get; set; } = TimeSpan.FromSeconds(30);
+    /// <summary>
+    /// The training coordinator (on the oldest trainer node) fails a data-parallel run — cancelling it on the other
+    /// participants — when one of its trainer nodes has not taken the job this long after it was sent (unreachable,
+    /// or busy with another run).
+    /// </summary>
+    public TimeSpan DispatchTimeout { get; set; } = TimeSpan.FromSeconds(30);
     /// <summary>Checkpoint every this many epochs (the last epoch always).</summary>
     public int CheckpointEveryEpochs { get; set; } = 1;
     /// <summary>
@@ -54,6 +60,7 @@ public sealed class TrainerOptions
         if (Threads < 0) throw Bad($"Threads is {Threads}; use 0 (the recipe's) or a positive count");
         if (StepTimeout <= TimeSpan.Zero) throw Bad("StepTimeout must be positive, e.g. 00:00:10");
         if (StartTimeout < TimeSpan.Zero) throw Bad("StartTimeout must not be negative");
+        if (DispatchTimeout <= TimeSpan.Zero) throw Bad("DispatchTimeout must be positive, e.g. 00:00:30");
         if (MinReplicas < 1) throw Bad($"MinReplicas is {MinReplicas}; at least 1 (the coordinator itself)");
         if (CheckpointEveryEpochs < 1) throw Bad($"CheckpointEveryEpochs is {CheckpointEveryEpochs}; at least 1");
         if (Trainers < 1) throw Bad($"Trainers is {Trainers}; at least 1");

@@ -13,7 +13,8 @@ public sealed class TrainerActorKey;
 
 /// <summary>
 /// Akka.Hosting wiring of the trainer: the pinned dispatcher, DistributedPubSub, the training messages' serializer, the
-/// <see cref="TrainerActor"/> at <c>/user/trainer</c> (only on <c>trainer</c>-role nodes) and a listener that keeps
+/// <see cref="TrainerActor"/> at <c>/user/trainer</c> (only on <c>trainer</c>-role nodes), the
+/// <see cref="TrainingCoordinator"/> singleton (hosted by <c>trainer</c>-role nodes, its proxy on every node) and a listener that keeps
 /// <see cref="TrainingStatusBoard"/> up to date from the <c>training-progress</c> topic (on every node). Without an
 /// explicit <see cref="IEvaluationSink"/> the trainer reports to the evaluator region (<see cref="EvaluatorRegionSink"/>)
 /// when the node has one.
@@ -35,8 +36,13 @@ public static class TrainingHosting
         if (trainer) options.Validate();
         builder.AddHocon(DispatcherHocon, HoconAddMode.Prepend)
             .WithWireSerializer(TrainingWire.Protocol)
-            .WithDistributedPubSub(null!)
-            .WithActors((system, registry) =>
+            .WithDistributedPubSub(null!);
+        // the training coordinator: one per cluster, on the oldest trainer node; every node (the CLI's too) reaches it
+        // through its proxy in the registry (TrainingCoordinatorKey)
+        var singleton = new ClusterSingletonOptions { Role = ClusterRoles.Trainer };
+        if (trainer) builder.WithSingleton<TrainingCoordinatorKey>(TrainingCoordinator.Name, TrainingCoordinator.PropsFor(options), singleton, createProxyToo: true);
+        else builder.WithSingletonProxy<TrainingCoordinatorKey>(TrainingCoordinator.Name, singleton);
+        builder.WithActors((system, registry) =>
             {
                 system.ActorOf(Props.Create(() => new TrainingStatusListener(board)), "training-status");
                 if (!trainer) return;

@@ -105,4 +105,6 @@ public static class TrainingTopics
 {
     public const string Progress = "training-progress";
     public const string Evaluation = "training-evaluation";
+    /// <summary>The <see cref="TrainingCoordinator"/>'s <see cref="TrainingRunUpdate"/>s: which runs exist, on which nodes, how they ended.</summary>
+    public const string Runs = "training-runs";
 }

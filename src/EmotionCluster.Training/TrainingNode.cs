@@ -52,8 +52,12 @@ public static class TrainingNode
     /// <summary>The trainer actor of a node started with <see cref="StartEmbeddedAsync"/>.</summary>
     public static IActorRef Trainer(EmbeddedNode node) => ActorRegistry.For(node.System).Get<TrainerActorKey>();
 
+    /// <summary>The proxy of the cluster's <see cref="TrainingCoordinator"/> on a node with the training wiring.</summary>
+    public static IActorRef Coordinator(ActorSystem system) => ActorRegistry.For(system).Get<TrainingCoordinatorKey>();
+
     /// <summary>A node with the trainer (no HTTP), started; dispose the host to leave the cluster.</summary>
-    /// <param name="journal">With it (and the evaluator role), the node's evaluator persists the runs there.</param>
+    /// <param name="journal">With it (and the evaluator role), the node's evaluator persists the runs there. A node without
+    /// the evaluator role reports its runs to the cluster's evaluators (a proxy to their region).</param>
     public static async Task<IHost> StartAsync(NodeSettings settings, TrainerOptions options, Action<string>? output = null,
         TrainingStatusBoard? board = null, IEvaluationSink? sink = null, string logLevel = "WARNING", CancellationToken cancellationToken = default,
         PersistenceSettings? journal = null)
@@ -68,7 +72,8 @@ public static class TrainingNode
         {
             akka.AddHocon($"akka.loglevel = {logLevel}\nakka.stdout-loglevel = {logLevel}", HoconAddMode.Prepend);
             akka.AddEmotionClusterNode(settings, new PipelineServiceFactory(store), new ExtractorNodeStats());
-            if (journal is not null) akka.AddEmotionClusterEvaluator(settings, journal);
+            // the evaluator (with a journal and the role) or, on a node without the role, the proxy to the cluster's evaluators
+            if (journal is not null || !settings.Has(ClusterRoles.Evaluator)) akka.AddEmotionClusterEvaluator(settings, journal ?? new PersistenceSettings());
             akka.AddEmotionClusterTraining(settings, options, store, board, sink, output);
         });
         var host = builder.Build();

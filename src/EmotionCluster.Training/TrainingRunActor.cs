@@ -67,6 +67,9 @@ public sealed class TrainingRunActor : ReceiveActor, IWithTimers
     private long stepBytes;
     private ThreadUsage runUsage;
     private readonly Stopwatch runClock = new();
+    // every epoch this node judged (as coordinator or replica): a replica that takes over sends them again after the
+    // run's start, so an epoch whose record died with the old coordinator still reaches the journal (repeats are ignored there)
+    private readonly List<(EpochMetrics Metrics, Evaluation.ClassificationReport? Validation)> judged = new();
 
     public TrainingRunActor(TrainerOptions options, TrainingJob job, IFeatureStore store, TrainingStatusBoard board, IEvaluationSink? sink, Action<string>? output)
     {
@@ -251,7 +254,10 @@ public sealed class TrainingRunActor : ReceiveActor, IWithTimers
         {
             if (started || finished) return;
             int readyCount = 1 + ready.Keys.Count(Eligible);
-            int wanted = job.Solo ? 1 : job.Participants is { Count: > 0 } p ? p.Count : options.MinReplicas;
+            // a named participant that already left the cluster is not waited for (a coordinator that took over)
+            int wanted = job.Solo ? 1
+                : job.Participants is { Count: > 0 } p ? Math.Max(1, p.Count(a => trainers.TryGetValue(Address.Parse(a), out var m) && m.Status == MemberStatus.Up))
+                : options.MinReplicas;
             if (readyCount >= wanted || DateTime.UtcNow - coordinatorSince >= options.StartTimeout)
             {
                 started = true;
@@ -261,6 +267,7 @@ public sealed class TrainingRunActor : ReceiveActor, IWithTimers
                 // at every start, not only at step 0: idempotent in the journal, and a coordinator that resumes (or takes
                 // over) after the first start never reached the journal still records the run
                 runSink?.RunStarted(runId, replica.Data.Recipe.PortableJson(), replica.Data.Labels, Describe(readyCount));
+                foreach (var (metrics, validation) in judged) runSink?.EpochEvaluated(metrics, validation);
                 output($"starting at step {replica.AppliedStep + 1} with {readyCount} replica(s)");
                 StartNextStep();
             }
@@ -673,12 +680,14 @@ public sealed class TrainingRunActor : ReceiveActor, IWithTimers
         (double? Loss, Evaluation.ClassificationReport Report, bool IsBest)? validation;
         using (r.Stages.Measure("validate")) validation = r.EndEpoch(epoch);
         bool stop = r.StopEarly;
+        var metrics = new EpochMetrics(runId, epoch, loss, accuracy, validation?.Loss, validation?.Report.Accuracy, validation?.Report.Uar, reduced.Contributors.Length)
+        {
+            LearningRate = r.EpochLearningRate, Seconds = epochClock.Elapsed.TotalSeconds, IsBest = r.BestEpoch == epoch,
+        };
+        judged.RemoveAll(j => j.Metrics.Epoch >= epoch); // a resumed or resynchronized run judges an epoch again
+        judged.Add((metrics, validation?.Report));
         if (IsCoordinator)
         {
-            var metrics = new EpochMetrics(runId, epoch, loss, accuracy, validation?.Loss, validation?.Report.Accuracy, validation?.Report.Uar, reduced.Contributors.Length)
-            {
-                LearningRate = r.EpochLearningRate, Seconds = epochClock.Elapsed.TotalSeconds, IsBest = r.BestEpoch == epoch,
-            };
             if (validation is { IsBest: true } v) SaveBestModel(r, epoch, v.Report.Uar);
             board.Report(metrics);
             TrainingMetrics.EpochEvaluated(metrics);

@@ -34,12 +34,55 @@ public static class TrainingWire
         .Message<TrainingFinished>("TrainingFinished", 1, (w, m) => { w.Write(m.RunId); w.Write(m.Steps); w.Write(m.Epochs); }, ReadTrainingFinished)
         .Message<TrainingProgress>("TrainingProgress", 1, WriteProgress, ReadProgress)
         .Message<EpochMetrics>("EpochMetrics", 1, WriteEpochMetrics, ReadEpochMetrics)
+        // the training coordinator's (TrainingCoordinator)
+        .Message<SubmitDataParallelRun>("SubmitDataParallelRun", 1,
+            (w, m) =>
+            {
+                w.Write(m.RunId); w.Write(m.ManifestPath); w.Write(m.ModelOutput); w.Write(m.CheckpointDirectory); w.Write(m.Replicas);
+                w.WriteStrings(m.Exclude); w.WriteStrings(m.Participants);
+            },
+            r => new SubmitDataParallelRun(r.ReadString(), r.ReadString(), r.ReadString(), r.ReadString(), r.ReadInt32(), r.ReadStrings(), r.ReadStrings()))
+        .Message<DataParallelRunAccepted>("DataParallelRunAccepted", 1, (w, m) => { w.Write(m.RunId); w.Write(m.Coordinator); w.WriteStrings(m.Participants); },
+            r => new DataParallelRunAccepted(r.ReadString(), r.ReadString(), r.ReadStrings()))
+        .Message<DataParallelRunCompleted>("DataParallelRunCompleted", 1,
+            (w, m) =>
+            {
+                w.Write(m.RunId); w.Write(m.ModelPath ?? ""); w.Write(m.BestEpoch); w.Write(m.EpochsRun); w.Write(m.StoppedEarly);
+                w.Write(m.StepCoordinator); w.WriteStrings(m.Participants);
+            },
+            r => new DataParallelRunCompleted(r.ReadString(), r.ReadString() is { Length: > 0 } path ? path : null, r.ReadInt32(), r.ReadInt32(), r.ReadBoolean(),
+                r.ReadString(), r.ReadStrings()))
+        .Message<DataParallelRunFailed>("DataParallelRunFailed", 1, (w, m) => { w.Write(m.RunId); w.Write(m.Reason); }, r => new DataParallelRunFailed(r.ReadString(), r.ReadString()))
+        .Message<JobAccepted>("JobAccepted", 1, (w, m) => { w.Write(m.RunId); w.Write(m.Node); }, r => new JobAccepted(r.ReadString(), r.ReadString()))
+        .Message<CancelRun>("CancelRun", 1, (w, m) => { w.Write(m.RunId); w.Write(m.Reason); }, r => new CancelRun(r.ReadString(), r.ReadString()))
+        .Message<TrainingRunUpdate>("TrainingRunUpdate", 1, WriteRunUpdate, ReadRunUpdate)
+        .Message<GetTrainingRuns>("GetTrainingRuns", 1, (w, m) => w.Write(m.RunId), r => new GetTrainingRuns(r.ReadString()))
+        .Message<TrainingRuns>("TrainingRuns", 1,
+            (w, m) =>
+            {
+                w.Write(m.RunId); w.Write(m.Coordinator); w.Write(m.Runs.Length);
+                foreach (var u in m.Runs) WriteRunUpdate(w, u);
+            },
+            r =>
+            {
+                string runId = r.ReadString(), coordinator = r.ReadString();
+                var runs = new TrainingRunUpdate[r.ReadCount(5)];
+                for (int i = 0; i < runs.Length; i++) runs[i] = ReadRunUpdate(r);
+                return new TrainingRuns(runId, coordinator, runs);
+            })
         // the manifests of the cluster serializer's run-time registration, before versioning (same layouts)
         .Reads("TRR", ReadReplicaReady).Reads("TRS", ReadStepStart).Reads("TRF", ReadGradientFrame).Reads("TRG", ReadGradientContributed)
         .Reads("TRC", ReadStepCompleted).Reads("TRN", ReadNeedState).Reads("TRX", ReadStateSnapshot).Reads("TRJ", ReadTrainFold)
         .Reads("TRM", ReadTrainReplicated).Reads("TRK", ReadFoldTrained).Reads("TRL", ReadFoldFailed).Reads("TRD", ReadTrainingFinished)
         .Reads("TRP", ReadProgress).Reads("TRE", ReadEpochMetrics)
         .Build();
+
+    private static void WriteRunUpdate(BinaryWriter w, TrainingRunUpdate m)
+    {
+        w.Write(m.RunId); w.Write(m.State); w.Write(m.Coordinator); w.WriteStrings(m.Participants); w.Write(m.Detail);
+    }
+
+    private static TrainingRunUpdate ReadRunUpdate(BinaryReader r) => new(r.ReadString(), r.ReadString(), r.ReadString(), r.ReadStrings(), r.ReadString());
 
     private static ReplicaReady ReadReplicaReady(BinaryReader r) => new(r.ReadString(), r.ReadInt64(), r.ReadString());
 

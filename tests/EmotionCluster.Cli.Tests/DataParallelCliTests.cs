@@ -49,6 +49,29 @@ public sealed class DataParallelCliTests(ITestOutputHelper output) : IDisposable
         Assert.False(Directory.Exists(Path.Combine(run, "checkpoints", "folds", trained.RunId)));
     }
 
+    [EmoDbFact]
+    public async Task A_trainer_node_killed_mid_run_leaves_the_run_to_the_survivor_which_finishes_it_once_with_every_epoch_persisted()
+    {
+        string store = _dir.File("features");
+        var nodes = await _trainers.StartAsync(2, store);
+        string run = _dir.File("run");
+        var train = Task.Run(() => InProcessCli.Run("train", "--data", Datasets.RequireEmoDb(), "--out", run, "--store", store,
+            "--limit", "10", "--epochs", "8", "--patience", "0", "--emotions", "anger,sadness,neutral", "--trainers", "2", "--join", _trainers.Seed));
+        var victim = nodes[1]; // a participant that neither hosts the training coordinator nor reduces the gradients (the oldest does both)
+        await victim.WaitForLine(l => l.StartsWith("epoch 2 done", StringComparison.Ordinal), TimeSpan.FromMinutes(5));
+        victim.Kill(); // SIGKILL, mid-run
+        var (code, stdout, error) = await train.WaitAsync(TimeSpan.FromMinutes(10)); // a run waiting for its lost replica would hang here
+        Assert.True(code == 0, error + stdout);
+        Assert.True(victim.HasExited);
+        Assert.True(File.Exists(Path.Combine(run, "model.ecm")));
+
+        var trained = Assert.Single(await TrainerNodes.JournalAsync(_dir.File("emotioncluster.db"))); // trained once, under one run id
+        Assert.Equal(RunStatus.Completed, trained.Status);
+        Assert.Equal(Enumerable.Range(1, 8), trained.Epochs.Select(e => e.Epoch)); // every epoch once, none lost at the kill
+        Assert.Equal(2, trained.Started!.Description!.Replicas);
+        Assert.NotNull(trained.Completed!.Test);
+    }
+
     [Fact]
     public void Trainers_without_a_cluster_to_join_is_refused_with_the_fix()
     {
