@@ -2,13 +2,14 @@ using Akka.Actor;
 using Akka.Cluster;
 using Akka.Cluster.Sharding;
 using Akka.Event;
+using Microsoft.Extensions.Logging;
 
 namespace EmotionCluster.Cluster;
 
 /// <summary>
 /// Reports membership changes and, after a member leaves or is downed, which shards this node hosts now
-/// (the rebalance), as one record in the node's log (Akka's logging, which the node host forwards to its ILogger
-/// providers: console and the log ring of <c>ctl log peek</c>): <c>rebalance: member … removed; this node hosts N shards: …</c>.
+/// (the rebalance), as one record in the node's log (the given ILogger: the node's console, where an Information
+/// record begins the line, and the log ring of <c>ctl log peek</c>): <c>rebalance: member … removed; this node hosts N shards: …</c>.
 /// It also looks at the shards this node hosts every <c>poll</c> interval and writes
 /// <c>shards: this node hosts N shards: …</c> whenever the set changed, so shards that arrive later (a removed member's
 /// shards are allocated anew when work for them comes) show up too.
@@ -22,17 +23,16 @@ public sealed class RebalanceReporter : ReceiveActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public RebalanceReporter(IActorRef region, TimeSpan settle, TimeSpan poll)
+    public RebalanceReporter(IActorRef region, ILogger log, TimeSpan settle, TimeSpan poll)
     {
-        ILoggingAdapter log = Context.GetLogger();
         _poll = poll;
         var cluster = Akka.Cluster.Cluster.Get(Context.System);
         string self = cluster.SelfAddress.ToString();
-        Receive<ClusterEvent.MemberUp>(m => log.Info($"member up: {m.Member.Address} roles={string.Join(',', m.Member.Roles)}"));
-        Receive<ClusterEvent.UnreachableMember>(m => log.Warning($"member unreachable: {m.Member.Address}"));
+        Receive<ClusterEvent.MemberUp>(m => log.LogInformation($"member up: {m.Member.Address} roles={string.Join(',', m.Member.Roles)}"));
+        Receive<ClusterEvent.UnreachableMember>(m => log.LogWarning($"member unreachable: {m.Member.Address}"));
         Receive<ClusterEvent.MemberRemoved>(m =>
         {
-            log.Info($"member removed: {m.Member.Address}");
+            log.LogInformation($"member removed: {m.Member.Address}");
             if (m.Member.Address.ToString() != self) Timers.StartSingleTimer("report-" + m.Member.Address, new Report(m.Member.Address.ToString()), settle);
         });
         ReceiveAsync<Report>(async r =>
@@ -41,11 +41,11 @@ public sealed class RebalanceReporter : ReceiveActor, IWithTimers
             {
                 var state = await region.Ask<CurrentShardRegionState>(GetShardRegionState.Instance, TimeSpan.FromSeconds(5));
                 var shards = state.Shards.Select(s => s.ShardId).OrderBy(s => s, StringComparer.Ordinal).ToList();
-                log.Info($"rebalance: member {r.Removed} removed; this node hosts {shards.Count} shards: {string.Join(',', shards)}");
+                log.LogInformation($"rebalance: member {r.Removed} removed; this node hosts {shards.Count} shards: {string.Join(',', shards)}");
             }
             catch (Exception e) when (e is AskTimeoutException or TaskCanceledException)
             {
-                log.Warning($"rebalance: member {r.Removed} removed; shard state did not answer in time");
+                log.LogWarning($"rebalance: member {r.Removed} removed; shard state did not answer in time");
             }
         });
         ReceiveAsync<Poll>(async _ =>
@@ -56,7 +56,7 @@ public sealed class RebalanceReporter : ReceiveActor, IWithTimers
                 string shards = string.Join(',', state.Shards.Select(s => s.ShardId).OrderBy(s => s, StringComparer.Ordinal));
                 if (shards == _lastShards) return;
                 _lastShards = shards;
-                log.Info($"shards: this node hosts {state.Shards.Count} shards: {shards}");
+                log.LogInformation($"shards: this node hosts {state.Shards.Count} shards: {shards}");
             }
             catch (Exception e) when (e is AskTimeoutException or TaskCanceledException) { /* next poll */ }
         });
@@ -71,6 +71,6 @@ public sealed class RebalanceReporter : ReceiveActor, IWithTimers
 
     protected override void PostStop() => Akka.Cluster.Cluster.Get(Context.System).Unsubscribe(Self);
 
-    public static Props PropsFor(IActorRef region, TimeSpan? settle = null, TimeSpan? poll = null) =>
-        Props.Create(() => new RebalanceReporter(region, settle ?? TimeSpan.FromSeconds(3), poll ?? TimeSpan.FromSeconds(2)));
+    public static Props PropsFor(IActorRef region, ILogger log, TimeSpan? settle = null, TimeSpan? poll = null) =>
+        Props.Create(() => new RebalanceReporter(region, log, settle ?? TimeSpan.FromSeconds(3), poll ?? TimeSpan.FromSeconds(2)));
 }

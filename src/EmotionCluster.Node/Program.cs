@@ -58,7 +58,7 @@ builder.Services.AddAkka(settings.ActorSystemName, (akka, sp) =>
         var cluster = Akka.Cluster.Cluster.Get(system);
         NodeLogging.Log(sp).NodeStarted(cluster.SelfAddress.ToString(), string.Join(',', settings.EffectiveRoles), store.Root);
         if (settings.Has(ClusterRoles.Extractor))
-            system.ActorOf(RebalanceReporter.PropsFor(registry.Get<ClipExtractorRegion>()), "rebalance-reporter");
+            system.ActorOf(RebalanceReporter.PropsFor(registry.Get<ClipExtractorRegion>(), sp.GetRequiredService<ILoggerFactory>().CreateLogger<RebalanceReporter>()), "rebalance-reporter");
     });
 });
 
