@@ -266,8 +266,16 @@ public sealed class TrainingRunActor : ReceiveActor, IWithTimers
                 runClock.Restart();
                 // at every start, not only at step 0: idempotent in the journal, and a coordinator that resumes (or takes
                 // over) after the first start never reached the journal still records the run
-                runSink?.RunStarted(runId, replica.Data.Recipe.PortableJson(), replica.Data.Labels, Describe(readyCount));
-                foreach (var (metrics, validation) in judged) runSink?.EpochEvaluated(metrics, validation);
+                // the run as it was planned: a coordinator that took over describes it with the participants it was started with
+                runSink?.RunStarted(runId, replica.Data.Recipe.PortableJson(), replica.Data.Labels,
+                    Describe(job.Participants is { Count: > 0 } planned ? planned.Count : readyCount));
+                foreach (var (metrics, validation) in judged)
+                {
+                    runSink?.EpochEvaluated(metrics, validation);
+                    // and on the topic: an epoch the old coordinator judged but did not publish before it died still reaches
+                    // the requester's progress (RunEpochs replaces a repeated epoch)
+                    mediator.Tell(new Publish(TrainingTopics.Evaluation, metrics));
+                }
                 output($"starting at step {replica.AppliedStep + 1} with {readyCount} replica(s)");
                 StartNextStep();
             }
