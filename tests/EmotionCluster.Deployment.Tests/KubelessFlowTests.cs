@@ -1,6 +1,7 @@
 using System.Data.Common;
 using System.Net.Http.Json;
 using System.Net.WebSockets;
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using EmotionCluster.Audio;
 using EmotionCluster.Corpora;
@@ -8,7 +9,6 @@ using EmotionCluster.Management;
 using EmotionCluster.Streaming;
 using EmotionCluster.Testing;
 using Xunit;
-using Xunit.Abstractions;
 
 namespace EmotionCluster.Deployment.Tests;
 
@@ -251,13 +251,20 @@ public sealed class TestPostgres : IDisposable
 /// </summary>
 public sealed class KubelessFactAttribute : FactAttribute
 {
-    /// <summary>The test starts a PostgreSQL server (default true).</summary>
-    public bool Postgres { get; set; } = true;
+    private bool _postgres = true;
 
-    public override string? Skip
+    public KubelessFactAttribute([CallerFilePath] string? sourceFilePath = null, [CallerLineNumber] int sourceLineNumber = -1)
+        : base(sourceFilePath, sourceLineNumber) => Skip = Reason();
+
+    /// <summary>The test starts a PostgreSQL server (default true).</summary>
+    public bool Postgres
     {
-        get => base.Skip ?? Reason();
-        set => base.Skip = value;
+        get => _postgres;
+        set
+        {
+            _postgres = value;
+            Skip = Reason();
+        }
     }
 
     private string? Reason()

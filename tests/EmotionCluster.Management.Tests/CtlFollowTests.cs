@@ -4,7 +4,6 @@ using EmotionCluster.Cli;
 using EmotionCluster.Testing;
 using Spectre.Console;
 using Xunit;
-using Xunit.Abstractions;
 
 namespace EmotionCluster.Management.Tests;
 

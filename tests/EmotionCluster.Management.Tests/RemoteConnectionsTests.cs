@@ -3,7 +3,6 @@ using Akka.Actor;
 using Akka.Remote;
 using EmotionCluster.Cli;
 using Xunit;
-using Xunit.Abstractions;
 
 namespace EmotionCluster.Management.Tests;
 

@@ -7,7 +7,7 @@ using EmotionCluster.Extraction;
 using EmotionCluster.Features;
 using EmotionCluster.Model;
 using EmotionCluster.Testing;
-using Xunit.Abstractions;
+using Xunit;
 
 namespace EmotionCluster.Streaming.Tests;
 

@@ -3,7 +3,7 @@ using System.Net.WebSockets;
 using System.Text.Json;
 using Akka.Actor;
 using EmotionCluster.Audio;
-using Xunit.Abstractions;
+using Xunit;
 
 namespace EmotionCluster.Streaming.Tests;
 

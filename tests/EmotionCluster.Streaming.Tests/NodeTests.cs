@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.WebSockets;
 using System.Text.Json;
 using EmotionCluster.Audio;
-using Xunit.Abstractions;
+using Xunit;
 
 namespace EmotionCluster.Streaming.Tests;
 

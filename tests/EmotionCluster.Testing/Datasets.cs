@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Xunit;
 
 namespace EmotionCluster.Testing;
@@ -61,19 +62,22 @@ public static class Datasets
 /// <summary>A fact that needs EMO-DB: skipped with the reason when it is missing, failing under CI=true.</summary>
 public sealed class EmoDbFactAttribute : FactAttribute
 {
-    public EmoDbFactAttribute() =>
+    public EmoDbFactAttribute([CallerFilePath] string? sourceFilePath = null, [CallerLineNumber] int sourceLineNumber = -1)
+        : base(sourceFilePath, sourceLineNumber) =>
         Skip = Datasets.SkipReason(Datasets.HasEmoDb, "EMO-DB", Path.Combine(Datasets.EmoDbDir, "wav"));
 }
 
 public sealed class EmoDbTheoryAttribute : TheoryAttribute
 {
-    public EmoDbTheoryAttribute() =>
+    public EmoDbTheoryAttribute([CallerFilePath] string? sourceFilePath = null, [CallerLineNumber] int sourceLineNumber = -1)
+        : base(sourceFilePath, sourceLineNumber) =>
         Skip = Datasets.SkipReason(Datasets.HasEmoDb, "EMO-DB", Path.Combine(Datasets.EmoDbDir, "wav"));
 }
 
 /// <summary>A fact that needs the AESDD file list.</summary>
 public sealed class AesddFactAttribute : FactAttribute
 {
-    public AesddFactAttribute() =>
+    public AesddFactAttribute([CallerFilePath] string? sourceFilePath = null, [CallerLineNumber] int sourceLineNumber = -1)
+        : base(sourceFilePath, sourceLineNumber) =>
         Skip = Datasets.SkipReason(Datasets.HasAesddFileList, "AESDD file list", Datasets.AesddFileList);
 }

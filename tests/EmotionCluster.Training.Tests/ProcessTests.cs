@@ -1,7 +1,6 @@
 using System.Globalization;
 using EmotionCluster.Testing;
 using Xunit;
-using Xunit.Abstractions;
 
 namespace EmotionCluster.Training.Tests;
 
