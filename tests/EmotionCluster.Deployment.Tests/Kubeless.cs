@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Data.Common;
 using System.Diagnostics;
 using System.Net;
@@ -308,31 +307,14 @@ public sealed class KubelessPod
     }
 }
 
-/// <summary>A container's process, its output kept line by line (and in <c>NAME.log</c> beside the pod's folders).</summary>
-public sealed class PodProcess : IDisposable
+/// <summary>A container's process, its output kept line by line.</summary>
+public sealed class PodProcess : ChildProcess
 {
-    private readonly Process _process;
-    private readonly ConcurrentQueue<string> _lines = new();
-
-    public string Name { get; }
-    public string Output => string.Join('\n', _lines);
-    public bool HasExited => _process.HasExited;
-
-    private PodProcess(string name, Process process)
-    {
-        Name = name;
-        _process = process;
-    }
+    private PodProcess(string name, ProcessStartInfo startInfo, Action<string>? log) : base(name, startInfo, log) { }
 
     public static PodProcess Start(string name, string file, IEnumerable<string> args, IReadOnlyDictionary<string, string> env, string workingDirectory, Action<string>? log)
     {
-        var psi = new ProcessStartInfo(file)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = workingDirectory,
-        };
+        var psi = new ProcessStartInfo(file) { WorkingDirectory = workingDirectory };
         foreach (string a in args) psi.ArgumentList.Add(a);
         // the container's environment only: nothing of the test host's own settings leaks in
         foreach (string key in psi.Environment.Keys.Where(k => k.StartsWith("EmotionCluster__", StringComparison.OrdinalIgnoreCase) ||
@@ -340,44 +322,8 @@ public sealed class PodProcess : IDisposable
                                                               k.StartsWith("KUBERNETES_", StringComparison.Ordinal)).ToList())
             psi.Environment.Remove(key);
         foreach (var (k, v) in env) psi.Environment[k] = v;
-        var process = new Process { StartInfo = psi };
-        var pod = new PodProcess(name, process);
-        void OnLine(string? line)
-        {
-            if (line is null) return;
-            pod._lines.Enqueue(line);
-            log?.Invoke($"[{name}] {line}");
-        }
-        process.OutputDataReceived += (_, e) => OnLine(e.Data);
-        process.ErrorDataReceived += (_, e) => OnLine(e.Data);
-        process.Start();
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
+        var pod = new PodProcess(name, psi, log);
         log?.Invoke($"[{name}] started: {file} {string.Join(' ', args)}");
         return pod;
-    }
-
-    /// <summary>Waits for the process to end; its exit code.</summary>
-    public async Task<int> WaitForExit(TimeSpan timeout)
-    {
-        using var cts = new CancellationTokenSource(timeout);
-        try { await _process.WaitForExitAsync(cts.Token); }
-        catch (OperationCanceledException) { throw new TimeoutException($"{Name} did not finish within {timeout}. Output:\n{Output}"); }
-        _process.WaitForExit();
-        return _process.ExitCode;
-    }
-
-    /// <summary>SIGKILL, as a crashed or OOM-killed container.</summary>
-    public void Kill()
-    {
-        if (!_process.HasExited) _process.Kill(entireProcessTree: true);
-        _process.WaitForExit();
-    }
-
-    public void Dispose()
-    {
-        try { if (!_process.HasExited) _process.Kill(entireProcessTree: true); }
-        catch (InvalidOperationException) { }
-        _process.Dispose();
     }
 }

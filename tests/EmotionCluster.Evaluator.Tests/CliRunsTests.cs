@@ -1,7 +1,7 @@
-using System.Diagnostics;
 using System.Text.Json;
 using Akka.Actor;
 using Akka.Hosting;
+using EmotionCluster.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -39,24 +39,10 @@ public sealed class CliRunsTests
 
     private static async Task<(int Code, string Out, string Err)> Cli(params string[] args)
     {
-        var psi = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = Path.GetTempPath(),
-        };
-        psi.ArgumentList.Add(Samples.BuiltDll(Path.Combine("src", "EmotionCluster.Cli"), "emotioncluster.dll"));
-        foreach (string a in args) psi.ArgumentList.Add(a);
-        psi.Environment.Remove(PersistenceSettings.ProviderVariable);
-        psi.Environment.Remove(PersistenceSettings.ConnectionStringVariable);
-        using var process = Process.Start(psi)!;
-        Task<string> stdout = process.StandardOutput.ReadToEndAsync(Ct);
-        Task<string> stderr = process.StandardError.ReadToEndAsync(Ct);
-        using var cts = CancellationTokenSource.CreateLinkedTokenSource(Ct);
-        cts.CancelAfter(TimeSpan.FromSeconds(60));
-        await process.WaitForExitAsync(cts.Token);
-        return (process.ExitCode, await stdout, await stderr);
+        string cli = BuildOutput.Require(Path.Combine("src", "EmotionCluster.Cli"), "emotioncluster.dll");
+        var environment = new Dictionary<string, string?> { [PersistenceSettings.ProviderVariable] = null, [PersistenceSettings.ConnectionStringVariable] = null };
+        ShellResult result = await Task.Run(() => Shell.Run("dotnet", [cli, .. args], environment, TimeSpan.FromSeconds(60), workingDirectory: Path.GetTempPath()), Ct);
+        return (result.ExitCode, result.StdOut, result.StdErr);
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using EmotionCluster.Testing;
 using Npgsql;
 using Xunit;
 
@@ -30,24 +31,6 @@ public static class Samples
         new("job-20261207-abc", ReportRole.Split, "/tmp/run", "stratified by emotion, 70/20/10, seed 42",
             [new SplitCount("anger", 7, 2, 1), new SplitCount("boredom", 14, 4, 2), new SplitCount("neutral", 7, 2, 1)], TimeSpan.FromTicks(98_765_432));
 
-    public static string RepoRoot
-    {
-        get
-        {
-            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-                if (File.Exists(Path.Combine(dir.FullName, "EmotionCluster.sln"))) return dir.FullName;
-            throw new DirectoryNotFoundException($"no EmotionCluster.sln above {AppContext.BaseDirectory}");
-        }
-    }
-
-    /// <summary>The build output of a project of the repository, in the configuration of the running tests.</summary>
-    public static string BuiltDll(string projectDir, string dllName)
-    {
-        string config = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}") ? "Release" : "Debug";
-        string dll = Path.Combine(RepoRoot, projectDir, "bin", config, "net10.0", dllName);
-        return File.Exists(dll) ? dll : throw new FileNotFoundException($"not built: {dll}; run dotnet build first");
-    }
-
     public static string NewSqliteFile() =>
         Path.Combine(Path.GetTempPath(), "ec-evaluator-tests", Guid.NewGuid().ToString("N"), "journal.db");
 }
@@ -65,14 +48,12 @@ public sealed class PostgresFixture : IAsyncLifetime
 
     public string? ServerConnectionString { get; } = Environment.GetEnvironmentVariable(Variable) is { Length: > 0 } v ? v : null;
 
-    public static bool UnderCi => string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase);
-
     /// <summary>Skips (locally) or fails (CI) the current test when no server is configured.</summary>
     public void Require()
     {
         if (ServerConnectionString is not null) return;
         string reason = $"no PostgreSQL server: set {Variable} to a connection string (eval \"$(bash deploy/start-test-postgres.sh)\")";
-        if (UnderCi) Assert.Fail($"{reason}; under CI=true the PostgreSQL journal tests must run");
+        if (Datasets.IsCi) Assert.Fail($"{reason}; under CI=true the PostgreSQL journal tests must run");
         Assert.Skip(reason);
     }
 
