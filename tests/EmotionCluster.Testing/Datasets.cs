@@ -58,26 +58,3 @@ public static class Datasets
         throw new InvalidOperationException($"EmotionCluster.sln not found above {AppContext.BaseDirectory}");
     }
 }
-
-/// <summary>A fact that needs EMO-DB: skipped with the reason when it is missing, failing under CI=true.</summary>
-public sealed class EmoDbFactAttribute : FactAttribute
-{
-    public EmoDbFactAttribute([CallerFilePath] string? sourceFilePath = null, [CallerLineNumber] int sourceLineNumber = -1)
-        : base(sourceFilePath, sourceLineNumber) =>
-        Skip = Datasets.SkipReason(Datasets.HasEmoDb, "EMO-DB", Path.Combine(Datasets.EmoDbDir, "wav"));
-}
-
-public sealed class EmoDbTheoryAttribute : TheoryAttribute
-{
-    public EmoDbTheoryAttribute([CallerFilePath] string? sourceFilePath = null, [CallerLineNumber] int sourceLineNumber = -1)
-        : base(sourceFilePath, sourceLineNumber) =>
-        Skip = Datasets.SkipReason(Datasets.HasEmoDb, "EMO-DB", Path.Combine(Datasets.EmoDbDir, "wav"));
-}
-
-/// <summary>A fact that needs the AESDD file list.</summary>
-public sealed class AesddFactAttribute : FactAttribute
-{
-    public AesddFactAttribute([CallerFilePath] string? sourceFilePath = null, [CallerLineNumber] int sourceLineNumber = -1)
-        : base(sourceFilePath, sourceLineNumber) =>
-        Skip = Datasets.SkipReason(Datasets.HasAesddFileList, "AESDD file list", Datasets.AesddFileList);
-}
