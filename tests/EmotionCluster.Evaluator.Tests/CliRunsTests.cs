@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text.Json;
 using Akka.Actor;
 using Akka.Hosting;
@@ -39,10 +40,24 @@ public sealed class CliRunsTests
 
     private static async Task<(int Code, string Out, string Err)> Cli(params string[] args)
     {
-        string cli = BuildOutput.Require(Path.Combine("src", "EmotionCluster.Cli"), "emotioncluster.dll");
-        var environment = new Dictionary<string, string?> { [PersistenceSettings.ProviderVariable] = null, [PersistenceSettings.ConnectionStringVariable] = null };
-        ShellResult result = await Task.Run(() => Shell.Run("dotnet", [cli, .. args], environment, TimeSpan.FromSeconds(60), workingDirectory: Path.GetTempPath()), Ct);
-        return (result.ExitCode, result.StdOut, result.StdErr);
+        var psi = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = Path.GetTempPath(),
+        };
+        psi.ArgumentList.Add(BuildOutput.Require(Path.Combine("src", "EmotionCluster.Cli"), "emotioncluster.dll"));
+        foreach (string a in args) psi.ArgumentList.Add(a);
+        psi.Environment.Remove(PersistenceSettings.ProviderVariable);
+        psi.Environment.Remove(PersistenceSettings.ConnectionStringVariable);
+        using var process = Process.Start(psi)!;
+        Task<string> stdout = process.StandardOutput.ReadToEndAsync(Ct);
+        Task<string> stderr = process.StandardError.ReadToEndAsync(Ct);
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        cts.CancelAfter(TimeSpan.FromSeconds(60));
+        await process.WaitForExitAsync(cts.Token);
+        return (process.ExitCode, await stdout, await stderr);
     }
 
     [Fact]
