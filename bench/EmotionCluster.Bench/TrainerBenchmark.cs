@@ -324,36 +324,36 @@ public static class TrainerBenchmark
     /// <summary>The trainer's output lines with their arrival times.</summary>
     private sealed class Lines
     {
-        private readonly ConcurrentQueue<(TimeSpan At, TimeSpan Cpu, string Line)> lines = new();
-        private readonly Stopwatch clock = Stopwatch.StartNew();
+        private readonly ConcurrentQueue<(TimeSpan At, TimeSpan Cpu, string Line)> _lines = new();
+        private readonly Stopwatch _clock = Stopwatch.StartNew();
 
-        private Dictionary<string, long>? startThreads, endThreads;
+        private Dictionary<string, long>? _startThreads, _endThreads;
 
         public void Add(string line)
         {
-            if (line.StartsWith("starting at step", StringComparison.Ordinal)) startThreads = ThreadTicks();
-            if (line.StartsWith("training finished", StringComparison.Ordinal)) endThreads = ThreadTicks();
-            lines.Enqueue((clock.Elapsed, IsMark(line) ? CpuTime() : TimeSpan.Zero, line));
+            if (line.StartsWith("starting at step", StringComparison.Ordinal)) _startThreads = ThreadTicks();
+            if (line.StartsWith("training finished", StringComparison.Ordinal)) _endThreads = ThreadTicks();
+            _lines.Enqueue((_clock.Elapsed, IsMark(line) ? CpuTime() : TimeSpan.Zero, line));
         }
 
         private static bool IsMark(string line) =>
             line.StartsWith("starting at step", StringComparison.Ordinal) || line.StartsWith("training finished", StringComparison.Ordinal);
 
-        public string? Find(string prefix) => lines.FirstOrDefault(l => l.Line.StartsWith(prefix, StringComparison.Ordinal)).Line;
+        public string? Find(string prefix) => _lines.FirstOrDefault(l => l.Line.StartsWith(prefix, StringComparison.Ordinal)).Line;
 
         public (TimeSpan At, TimeSpan Cpu) WaitFor(string prefix, TimeSpan timeout)
         {
             var deadline = Stopwatch.StartNew();
             while (deadline.Elapsed < timeout)
             {
-                foreach (var (at, cpu, line) in lines)
+                foreach (var (at, cpu, line) in _lines)
                 {
                     if (line.StartsWith(prefix, StringComparison.Ordinal)) return (at, cpu);
                     if (line.StartsWith("training failed", StringComparison.Ordinal)) throw new InvalidOperationException(line);
                 }
                 Thread.Sleep(20);
             }
-            throw new TimeoutException($"no '{prefix}' line within {timeout}; last lines:\n{string.Join('\n', lines.TakeLast(20).Select(l => l.Line))}");
+            throw new TimeoutException($"no '{prefix}' line within {timeout}; last lines:\n{string.Join('\n', _lines.TakeLast(20).Select(l => l.Line))}");
         }
 
         /// <summary>Samples/s from "starting at step" to "training finished", and the coordinator's all-reduce figures.</summary>
@@ -361,14 +361,14 @@ public static class TrainerBenchmark
         {
             var start = WaitFor("starting at step", TimeSpan.FromMinutes(2));
             var end = WaitFor("training finished", TimeSpan.FromMinutes(10));
-            var steps = lines.Where(l => l.Line.StartsWith("step ", StringComparison.Ordinal)).Select(l => l.Line).ToList();
+            var steps = _lines.Where(l => l.Line.StartsWith("step ", StringComparison.Ordinal)).Select(l => l.Line).ToList();
             var reduce = steps.Select(l => double.Parse(Field(l, "allreduce_ms"), CultureInfo.InvariantCulture)).ToList();
             var bytes = steps.Select(l => double.Parse(Field(l, "bytes"), CultureInfo.InvariantCulture)).ToList();
             // the coordinator's "stage times thread wall_ms=… cpu_ms=…" line: its pinned thread's CPU from the first step to the last
             string stages = Find("stage times ") is { } st ? st["stage times ".Length..] : "";
             double threadCpuMs = stages.Length > 0 ? double.Parse(Field(stages, "cpu_ms").TrimEnd(';'), CultureInfo.InvariantCulture) : double.NaN;
             return new RunResult(new Throughput(samples / (end.At - start.At).TotalSeconds, samples / (end.Cpu - start.Cpu).TotalSeconds,
-                    samples / (threadCpuMs / 1000), stages + "\n  process threads during the actor run (CPU): " + ThreadDelta(startThreads, endThreads)),
+                    samples / (threadCpuMs / 1000), stages + "\n  process threads during the actor run (CPU): " + ThreadDelta(_startThreads, _endThreads)),
                 reduce.Average(), Median(reduce), bytes.Average());
         }
     }

@@ -39,9 +39,9 @@ public static class SpectralGate
     // decided in the power domain (log10 and the float rounding of a dB level are off by far less than this).
     private const double DecisionMarginDb = 0.01;
 
-    [ThreadStatic] private static GateFft? t_fft;
-    [ThreadStatic] private static NormCache? t_norm;
-    [ThreadStatic] private static float[]? t_window;
+    [ThreadStatic] private static GateFft? ThreadFft;
+    [ThreadStatic] private static NormCache? ThreadNorm;
+    [ThreadStatic] private static float[]? ThreadWindow;
 
     private sealed record NormCache(int FftSize, int Hop, int Frames, double[] Norm);
 
@@ -71,11 +71,11 @@ public static class SpectralGate
             return;
         }
 
-        GateFft fft = t_fft is { } cached && cached.Size == nFft ? cached : (t_fft = new GateFft(nFft));
+        GateFft fft = ThreadFft is { } cached && cached.Size == nFft ? cached : (ThreadFft = new GateFft(nFft));
         int paddedLength = (frames - 1) * hop + nFft;
         int cells = frames * bins;
         var pool = ArrayPool<float>.Shared;
-        float[] window = t_window is { } hann && hann.Length == nFft ? hann : (t_window = HannPeriodic(nFft));
+        float[] window = ThreadWindow is { } hann && hann.Length == nFft ? hann : (ThreadWindow = HannPeriodic(nFft));
         float[] padded = pool.Rent(paddedLength), re = pool.Rent(cells), im = pool.Rent(cells), frame = pool.Rent(nFft), smoothed = pool.Rent(cells);
         byte[] mask = ArrayPool<byte>.Shared.Rent(cells);
         double[] energy = ArrayPool<double>.Shared.Rent(frames), output = ArrayPool<double>.Shared.Rent(paddedLength);
@@ -336,12 +336,12 @@ public static class SpectralGate
     private static double[] Norm(ReadOnlySpan<float> window, int hop, int frames)
     {
         int nFft = window.Length;
-        if (t_norm is { } c && c.FftSize == nFft && c.Hop == hop && c.Frames == frames) return c.Norm;
+        if (ThreadNorm is { } c && c.FftSize == nFft && c.Hop == hop && c.Frames == frames) return c.Norm;
         var norm = new double[(frames - 1) * hop + nFft];
         for (int t = 0; t < frames; t++)
             for (int i = 0; i < nFft; i++)
                 norm[t * hop + i] += window[i] * window[i];
-        t_norm = new NormCache(nFft, hop, frames, norm);
+        ThreadNorm = new NormCache(nFft, hop, frames, norm);
         return norm;
     }
 

@@ -5,12 +5,6 @@ using Akka.Cluster.Sharding;
 
 namespace EmotionCluster.Management;
 
-/// <summary>A request the API answers with an error status (400 bad input, 404 unknown thing, 503 not available).</summary>
-public sealed class ManagementException(int status, string message) : Exception(message)
-{
-    public int Status { get; } = status;
-}
-
 /// <summary>The cluster and sharding views of the management API, built from one node's actor system.</summary>
 public static class ClusterQueries
 {
@@ -188,19 +182,5 @@ public static class ClusterQueries
             }).ToList();
         var failed = stats.Regions.SelectMany(r => r.Value.Failed).Distinct().Order(ShardIdOrder.Instance).ToList();
         return new ShardingStatsView(typeName, nodes, failed);
-    }
-}
-
-/// <summary>Numeric shard ids in numeric order, others after them in ordinal order.</summary>
-public sealed class ShardIdOrder : IComparer<string>
-{
-    public static readonly ShardIdOrder Instance = new();
-
-    public int Compare(string? x, string? y)
-    {
-        bool xn = int.TryParse(x, out int a), yn = int.TryParse(y, out int b);
-        if (xn && yn) return a.CompareTo(b);
-        if (xn != yn) return xn ? -1 : 1;
-        return string.CompareOrdinal(x, y);
     }
 }

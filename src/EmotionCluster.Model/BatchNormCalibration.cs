@@ -34,7 +34,7 @@ public sealed partial class Trainer
                 using var scope = NewDisposeScope();
                 var batch = examples.Skip(start).Take(Settings.BatchSize).ToList();
                 if (batch.Count < 2) break; // a batch of one has no variance to contribute
-                Model.forward(Batches.ToTensor(batch, Model.Settings.InputBins, Model.Settings.InputFrames, device));
+                Model.forward(Batches.ToTensor(batch, Model.Settings.InputBins, Model.Settings.InputFrames, _device));
             }
         }
         finally

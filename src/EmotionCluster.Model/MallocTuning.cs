@@ -37,7 +37,10 @@ public static class MallocTuning
     public const int TopPad = 256 << 20;
     public const int ArenaMax = 1;
 
+    // glibc's own names (malloc.h)
+#pragma warning disable IDE1006
     private const int M_TRIM_THRESHOLD = -1, M_TOP_PAD = -2, M_MMAP_THRESHOLD = -3, M_ARENA_MAX = -8;
+#pragma warning restore IDE1006
 
     /// <summary>glibc's environment tunables for the same settings: any of them set means the user chose.</summary>
     public static readonly string[] EnvironmentVariables = ["MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "MALLOC_TOP_PAD_", "MALLOC_MMAP_MAX_", "MALLOC_ARENA_MAX"];

@@ -12,14 +12,14 @@ namespace EmotionCluster.Model;
 /// </summary>
 public sealed class Predictor : IPredictor
 {
-    private readonly Lock gate = new();
-    private readonly SerCnn model;
-    private readonly Device device;
+    private readonly Lock _gate = new();
+    private readonly SerCnn _model;
+    private readonly Device _device;
 
     private Predictor(SerCnn model, ModelManifest manifest, Device device)
     {
-        this.model = model;
-        this.device = device;
+        _model = model;
+        _device = device;
         Settings = manifest.Cnn;
         Labels = manifest.Labels;
         Input = manifest.Input;
@@ -54,7 +54,7 @@ public sealed class Predictor : IPredictor
     public float[][] PredictBatch(IReadOnlyList<Spectrogram> features)
     {
         Check(features);
-        lock (gate) return Inference.Run(model, features, null, device).Probabilities;
+        lock (_gate) return Inference.Run(_model, features, null, _device).Probabilities;
     }
 
     /// <summary>
@@ -65,7 +65,7 @@ public sealed class Predictor : IPredictor
     public float[][] PredictBatched(IReadOnlyList<Spectrogram> features, int maxBatch)
     {
         Check(features);
-        lock (gate) return Inference.RunBatched(model, features, maxBatch, device);
+        lock (_gate) return Inference.RunBatched(_model, features, maxBatch, _device);
     }
 
     private void Check(IReadOnlyList<Spectrogram> features)
@@ -85,8 +85,8 @@ public sealed class Predictor : IPredictor
     {
         ArgumentNullException.ThrowIfNull(crops);
         foreach (var clip in crops) Check(clip);
-        lock (gate) return Inference.RunAveraged(model, crops, null, device).Probabilities;
+        lock (_gate) return Inference.RunAveraged(_model, crops, null, _device).Probabilities;
     }
 
-    public void Dispose() => model.Dispose();
+    public void Dispose() => _model.Dispose();
 }

@@ -31,8 +31,12 @@ public sealed record ModelSummary(IReadOnlyList<LayerSummary> Layers, long Total
 /// </summary>
 public sealed class SerCnn : Module<Tensor, Tensor>
 {
+    // TorchSharp names submodules after these fields (RegisterComponents): "layers.N.weight" in every saved model
+    // file and ONNX export; an underscore would rename them, so the naming rule gives way here.
+#pragma warning disable IDE1006
     private readonly Sequential layers;
     private readonly (Module<Tensor, Tensor> Module, bool IsPool)[] sequence;
+#pragma warning restore IDE1006
 
     public CnnSettings Settings { get; }
 

@@ -64,11 +64,11 @@ public sealed class TrainingResult(SerCnn model, IReadOnlyList<EpochReport> hist
 /// </summary>
 public sealed partial class Trainer : IDisposable
 {
-    private readonly Device device;
-    private readonly Parameter[] parameters;
-    private readonly AdamW optimizer;
-    private Tensor? classWeights;
-    private bool ownsModel = true;
+    private readonly Device _device;
+    private readonly Parameter[] _parameters;
+    private readonly AdamW _optimizer;
+    private Tensor? _classWeights;
+    private bool _ownsModel = true;
 
     public Trainer(CnnSettings cnn, TrainingSettings settings)
     {
@@ -77,14 +77,14 @@ public sealed partial class Trainer : IDisposable
         cnn.Validate();
         settings.Validate();
         Settings = settings;
-        device = TorchRuntime.ResolveDevice(settings.Device);
+        _device = TorchRuntime.ResolveDevice(settings.Device);
         if (settings.Threads > 0) TorchRuntime.SetThreads(settings.Threads);
         torch.manual_seed(settings.Seed);
         Model = new SerCnn(cnn);
-        Model.to(device);
-        parameters = Model.parameters().ToArray();
-        ParameterCount = parameters.Sum(p => p.numel());
-        optimizer = optim.AdamW(parameters, settings.LearningRate, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: settings.WeightDecay);
+        Model.to(_device);
+        _parameters = Model.parameters().ToArray();
+        ParameterCount = _parameters.Sum(p => p.numel());
+        _optimizer = optim.AdamW(_parameters, settings.LearningRate, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: settings.WeightDecay);
     }
 
     public SerCnn Model { get; }
@@ -95,22 +95,22 @@ public sealed partial class Trainer : IDisposable
 
     public double LearningRate
     {
-        get => optimizer.ParamGroups.First().LearningRate;
+        get => _optimizer.ParamGroups.First().LearningRate;
         set
         {
-            foreach (var group in optimizer.ParamGroups) group.LearningRate = value;
+            foreach (var group in _optimizer.ParamGroups) group.LearningRate = value;
         }
     }
 
     /// <summary>Per-class loss weights for <see cref="ComputeGradients"/>; null for unweighted.</summary>
     public void SetClassWeights(float[]? weights)
     {
-        classWeights?.Dispose();
-        classWeights = null;
+        _classWeights?.Dispose();
+        _classWeights = null;
         if (weights is null) return;
         if (weights.Length != Model.Settings.Classes)
             throw new ArgumentException($"{weights.Length} class weights given for {Model.Settings.Classes} classes.", nameof(weights));
-        classWeights = tensor(weights).to(device).DetachFromDisposeScope();
+        _classWeights = tensor(weights).to(_device).DetachFromDisposeScope();
     }
 
     /// <summary>Zeroes the gradients, runs forward and backward on one mini-batch in training mode; no parameter update.</summary>
@@ -120,11 +120,11 @@ public sealed partial class Trainer : IDisposable
             throw new ArgumentException($"{examples.Count} examples but {labels.Count} labels.", nameof(labels));
         using var scope = NewDisposeScope();
         Model.train();
-        optimizer.zero_grad();
-        var input = Batches.ToTensor(examples, Model.Settings.InputBins, Model.Settings.InputFrames, device);
-        var target = Batches.Labels(labels, device);
+        _optimizer.zero_grad();
+        var input = Batches.ToTensor(examples, Model.Settings.InputBins, Model.Settings.InputFrames, _device);
+        var target = Batches.Labels(labels, _device);
         var logits = Model.forward(input);
-        var loss = nn.functional.cross_entropy(logits, target, classWeights, label_smoothing: Settings.LabelSmoothing);
+        var loss = nn.functional.cross_entropy(logits, target, _classWeights, label_smoothing: Settings.LabelSmoothing);
         loss.backward();
         long correct = logits.argmax(1).eq(target).sum().item<long>();
         return new BatchOutcome(loss.item<float>(), (int)correct, examples.Count);
@@ -134,7 +134,7 @@ public sealed partial class Trainer : IDisposable
     public void ApplyGradients()
     {
         using var scope = NewDisposeScope();
-        optimizer.step();
+        _optimizer.step();
     }
 
     /// <summary>All parameter gradients, flattened in <see cref="Module.parameters"/> order (zeros before the first backward).</summary>
@@ -145,7 +145,7 @@ public sealed partial class Trainer : IDisposable
         CheckLength(gradients.Length);
         using var scope = NewDisposeScope();
         int offset = 0;
-        foreach (var p in parameters)
+        foreach (var p in _parameters)
         {
             int n = (int)p.numel();
             if (p.grad is null) p.grad = zeros_like(p);
@@ -161,7 +161,7 @@ public sealed partial class Trainer : IDisposable
     public void ZeroMissingGradients()
     {
         using var scope = NewDisposeScope();
-        foreach (var p in parameters)
+        foreach (var p in _parameters)
             if (p.grad is null) p.grad = zeros_like(p);
     }
 
@@ -173,7 +173,7 @@ public sealed partial class Trainer : IDisposable
         CheckLength(values.Length);
         using var scope = NewDisposeScope();
         int offset = 0;
-        foreach (var p in parameters)
+        foreach (var p in _parameters)
         {
             int n = (int)p.numel();
             Batches.CopyFrom(values.Slice(offset, n), p);
@@ -183,7 +183,7 @@ public sealed partial class Trainer : IDisposable
 
     /// <summary>Probabilities for examples in evaluation mode (no dropout, BatchNorm running statistics).</summary>
     public EvaluationOutput Evaluate(IReadOnlyList<Spectrogram> examples, IReadOnlyList<int>? labels = null) =>
-        Inference.Run(Model, examples, labels, device);
+        Inference.Run(Model, examples, labels, _device);
 
     /// <summary>Weights and buffers (TorchSharp format), e.g. to keep the best epoch.</summary>
     public byte[] SaveState()
@@ -202,7 +202,7 @@ public sealed partial class Trainer : IDisposable
     /// <summary>The model, in evaluation mode, is the caller's from now on: disposing this trainer leaves it.</summary>
     public SerCnn ReleaseModel()
     {
-        ownsModel = false;
+        _ownsModel = false;
         Model.eval();
         return Model;
     }
@@ -212,7 +212,7 @@ public sealed partial class Trainer : IDisposable
         var result = new float[ParameterCount];
         using var scope = NewDisposeScope();
         int offset = 0;
-        foreach (var p in parameters)
+        foreach (var p in _parameters)
         {
             int n = (int)p.numel();
             if (select(p) is { } t) Batches.CopyTo(t, result.AsSpan(offset, n));
@@ -229,8 +229,8 @@ public sealed partial class Trainer : IDisposable
 
     public void Dispose()
     {
-        optimizer.Dispose();
-        classWeights?.Dispose();
-        if (ownsModel) Model.Dispose();
+        _optimizer.Dispose();
+        _classWeights?.Dispose();
+        if (_ownsModel) Model.Dispose();
     }
 }

@@ -10,9 +10,9 @@ namespace EmotionCluster.Model;
 /// </summary>
 public sealed partial class Trainer
 {
-    private Tensor[]? floatBuffers;
+    private Tensor[]? _floatBuffers;
 
-    private Tensor[] FloatBuffers => floatBuffers ??= Model.buffers()
+    private Tensor[] FloatBuffers => _floatBuffers ??= Model.buffers()
         .Where(b => b.dtype is ScalarType.Float32)
         .ToArray();
 
@@ -49,7 +49,7 @@ public sealed partial class Trainer
             throw new ArgumentException($"The target has {target.Length} values; the model has {ParameterCount} parameters.", nameof(target));
         using var scope = NewDisposeScope();
         int offset = 0;
-        foreach (var p in parameters)
+        foreach (var p in _parameters)
         {
             int n = (int)p.numel();
             if (p.grad is { } g) Batches.CopyTo(g, target.Slice(offset, n));
@@ -78,7 +78,7 @@ public sealed partial class Trainer
     {
         using var stream = new MemoryStream();
         using (var writer = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true))
-            optimizer.save_state_dict(writer);
+            _optimizer.save_state_dict(writer);
         return stream.ToArray();
     }
 
@@ -87,7 +87,7 @@ public sealed partial class Trainer
         ArgumentNullException.ThrowIfNull(state);
         using var stream = new MemoryStream(state, writable: false);
         using var reader = new BinaryReader(stream);
-        optimizer.load_state_dict(reader);
+        _optimizer.load_state_dict(reader);
     }
 
     /// <summary>Torch's global (CPU) random generator state: dropout masks continue where they left off after <see cref="SetRandomState"/>.</summary>

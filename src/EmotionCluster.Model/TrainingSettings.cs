@@ -86,19 +86,19 @@ public sealed record TrainingSettings
 /// <summary>Learning rate per optimizer step for a <see cref="TrainingSettings"/>; plain arithmetic.</summary>
 public sealed class LearningRateSchedule
 {
-    private readonly TrainingSettings settings;
-    private readonly int stepsPerEpoch;
-    private long step;
-    private double plateauScale = 1;
-    private double bestUar = double.NegativeInfinity;
-    private int epochsWithoutGain;
+    private readonly TrainingSettings _settings;
+    private readonly int _stepsPerEpoch;
+    private long _step;
+    private double _plateauScale = 1;
+    private double _bestUar = double.NegativeInfinity;
+    private int _epochsWithoutGain;
 
     public LearningRateSchedule(TrainingSettings settings, int stepsPerEpoch)
     {
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentOutOfRangeException.ThrowIfLessThan(stepsPerEpoch, 1);
-        this.settings = settings;
-        this.stepsPerEpoch = stepsPerEpoch;
+        _settings = settings;
+        _stepsPerEpoch = stepsPerEpoch;
     }
 
     /// <summary>The rate for the next optimizer step.</summary>
@@ -106,13 +106,13 @@ public sealed class LearningRateSchedule
     {
         get
         {
-            double warmupSteps = settings.WarmupEpochs * stepsPerEpoch;
-            double warmup = step < warmupSteps ? (step + 1) / warmupSteps : 1;
-            double rate = settings.Schedule switch
+            double warmupSteps = _settings.WarmupEpochs * _stepsPerEpoch;
+            double warmup = _step < warmupSteps ? (_step + 1) / warmupSteps : 1;
+            double rate = _settings.Schedule switch
             {
                 LrSchedule.Cosine => Cosine(),
-                LrSchedule.Plateau => settings.LearningRate * plateauScale,
-                _ => settings.LearningRate,
+                LrSchedule.Plateau => _settings.LearningRate * _plateauScale,
+                _ => _settings.LearningRate,
             };
             return rate * warmup;
         }
@@ -120,28 +120,28 @@ public sealed class LearningRateSchedule
 
     private double Cosine()
     {
-        double warmupSteps = settings.WarmupEpochs * stepsPerEpoch;
-        double total = (double)settings.Epochs * stepsPerEpoch - warmupSteps;
-        double progress = total <= 0 ? 1 : Math.Clamp((step - warmupSteps) / total, 0, 1);
-        double min = settings.LearningRate * settings.MinLearningRateFactor;
-        return min + (settings.LearningRate - min) * 0.5 * (1 + Math.Cos(Math.PI * progress));
+        double warmupSteps = _settings.WarmupEpochs * _stepsPerEpoch;
+        double total = (double)_settings.Epochs * _stepsPerEpoch - warmupSteps;
+        double progress = total <= 0 ? 1 : Math.Clamp((_step - warmupSteps) / total, 0, 1);
+        double min = _settings.LearningRate * _settings.MinLearningRateFactor;
+        return min + (_settings.LearningRate - min) * 0.5 * (1 + Math.Cos(Math.PI * progress));
     }
 
-    public void AfterStep() => step++;
+    public void AfterStep() => _step++;
 
     /// <summary>Plateau bookkeeping at the end of an epoch (ignored by the other schedules and without validation).</summary>
     public void AfterEpoch(double? validationUar)
     {
-        if (settings.Schedule != LrSchedule.Plateau || validationUar is not { } uar) return;
-        if (uar > bestUar)
+        if (_settings.Schedule != LrSchedule.Plateau || validationUar is not { } uar) return;
+        if (uar > _bestUar)
         {
-            bestUar = uar;
-            epochsWithoutGain = 0;
+            _bestUar = uar;
+            _epochsWithoutGain = 0;
         }
-        else if (++epochsWithoutGain >= settings.PlateauPatience)
+        else if (++_epochsWithoutGain >= _settings.PlateauPatience)
         {
-            plateauScale = Math.Max(plateauScale * settings.PlateauFactor, settings.MinLearningRateFactor);
-            epochsWithoutGain = 0;
+            _plateauScale = Math.Max(_plateauScale * _settings.PlateauFactor, _settings.MinLearningRateFactor);
+            _epochsWithoutGain = 0;
         }
     }
 }

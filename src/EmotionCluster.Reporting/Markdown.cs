@@ -36,24 +36,24 @@ public static class ReportFormat
 /// <summary>Appends GitHub-flavoured Markdown.</summary>
 internal sealed class MarkdownBuilder
 {
-    private readonly StringBuilder sb = new();
+    private readonly StringBuilder _sb = new();
 
     public MarkdownBuilder Heading(int level, string text)
     {
-        sb.Append('#', level).Append(' ').AppendLine(text).AppendLine();
+        _sb.Append('#', level).Append(' ').AppendLine(text).AppendLine();
         return this;
     }
 
     public MarkdownBuilder Paragraph(string text)
     {
-        sb.AppendLine(text).AppendLine();
+        _sb.AppendLine(text).AppendLine();
         return this;
     }
 
     public MarkdownBuilder Bullets(IEnumerable<string> items)
     {
-        foreach (string item in items) sb.Append("- ").AppendLine(item);
-        sb.AppendLine();
+        foreach (string item in items) _sb.Append("- ").AppendLine(item);
+        _sb.AppendLine();
         return this;
     }
 
@@ -61,13 +61,13 @@ internal sealed class MarkdownBuilder
     {
         int fence = 3;
         while (text.Contains(new string('`', fence))) fence++;
-        sb.Append('`', fence).AppendLine().AppendLine(text).Append('`', fence).AppendLine().AppendLine();
+        _sb.Append('`', fence).AppendLine().AppendLine(text).Append('`', fence).AppendLine().AppendLine();
         return this;
     }
 
     public MarkdownBuilder Image(string alt, string link)
     {
-        sb.Append("![").Append(alt.Replace("[", "(").Replace("]", ")")).Append("](").Append(link).AppendLine(")").AppendLine();
+        _sb.Append("![").Append(alt.Replace("[", "(").Replace("]", ")")).Append("](").Append(link).AppendLine(")").AppendLine();
         return this;
     }
 
@@ -76,29 +76,29 @@ internal sealed class MarkdownBuilder
     {
         bool[] right = headers.Select(h => h.StartsWith('>')).ToArray();
         Row(headers.Select(h => h.TrimStart('>')).ToList());
-        sb.Append('|');
-        foreach (bool r in right) sb.Append(r ? " ---: |" : " --- |");
-        sb.AppendLine();
+        _sb.Append('|');
+        foreach (bool r in right) _sb.Append(r ? " ---: |" : " --- |");
+        _sb.AppendLine();
         foreach (var row in rows)
         {
             if (row.Count != headers.Count)
                 throw new InvalidOperationException($"a table row has {row.Count} cells for {headers.Count} columns");
             Row(row);
         }
-        sb.AppendLine();
+        _sb.AppendLine();
         return this;
     }
 
     private void Row(IReadOnlyList<string> cells)
     {
-        sb.Append('|');
-        foreach (string cell in cells) sb.Append(' ').Append(Cell(cell)).Append(" |");
-        sb.AppendLine();
+        _sb.Append('|');
+        foreach (string cell in cells) _sb.Append(' ').Append(Cell(cell)).Append(" |");
+        _sb.AppendLine();
     }
 
     /// <summary>One line, pipes escaped.</summary>
     public static string Cell(string text) =>
         text.Replace("\r\n", " ").Replace('\n', ' ').Replace('\r', ' ').Replace("|", "\\|").Trim();
 
-    public override string ToString() => sb.ToString();
+    public override string ToString() => _sb.ToString();
 }

@@ -1,5 +1,6 @@
+using EmotionCluster.Testing;
 using FsCheck;
-using FsCheck.Xunit;
+using Xunit;
 
 namespace EmotionCluster.Audio.Tests;
 
@@ -23,20 +24,21 @@ public class WavPropertyTests
         }
     }
 
-    [Property(MaxTest = 500)]
-    public bool Random_bytes(byte[] bytes) => ReadsOrRejects(bytes);
+    [Fact]
+    public void Random_bytes() => Properties.Hold(500, (byte[] bytes) =>
+        ReadsOrRejects(bytes));
 
-    [Property(MaxTest = 500)]
-    public bool Random_bytes_after_a_RIFF_WAVE_signature(byte[] tail, uint riffSize) =>
-        ReadsOrRejects([.. "RIFF"u8, .. BitConverter.GetBytes(riffSize), .. "WAVE"u8, .. tail]);
+    [Fact]
+    public void Random_bytes_after_a_RIFF_WAVE_signature() => Properties.Hold(500, (byte[] tail, uint riffSize) =>
+        ReadsOrRejects([.. "RIFF"u8, .. BitConverter.GetBytes(riffSize), .. "WAVE"u8, .. tail]));
 
-    [Property(MaxTest = 500)]
-    public bool Random_format_fields_and_data(ushort tag, ushort channels, uint rate, ushort bits, ushort blockAlign, uint dataSize, byte[] data)
-    {
-        byte[] fmt = WavBytes.FmtBody(tag, channels, rate, bits).WithUInt16(12, blockAlign);
-        byte[] dataChunk = WavBytes.Chunk("data", data).WithUInt32(4, dataSize);
-        return ReadsOrRejects(WavBytes.Riff(WavBytes.Chunk("fmt ", fmt), dataChunk));
-    }
+    [Fact]
+    public void Random_format_fields_and_data() => Properties.Hold(500, (ushort tag, ushort channels, uint rate, ushort bits, ushort blockAlign, uint dataSize, byte[] data) =>
+        {
+            byte[] fmt = WavBytes.FmtBody(tag, channels, rate, bits).WithUInt16(12, blockAlign);
+            byte[] dataChunk = WavBytes.Chunk("data", data).WithUInt32(4, dataSize);
+            return ReadsOrRejects(WavBytes.Riff(WavBytes.Chunk("fmt ", fmt), dataChunk));
+        });
 
     /// <summary>
     /// A valid file of some encoding, then at most two header bytes overwritten and, half the time, the end cut off
@@ -53,27 +55,25 @@ public class WavPropertyTests
         return truncate ? wav[..(wav.Length * cutAt / 256)] : wav;
     }
 
-    [Property(MaxTest = 500)]
-    public bool Valid_files_with_mutated_headers_and_truncation(int encodingSeed, bool extensible, int channelsSeed,
-        (byte, byte)[] mutations, bool truncate, byte cutAt) =>
-        ReadsOrRejects(Mutated(encodingSeed, extensible, channelsSeed, mutations, truncate, cutAt));
+    [Fact]
+    public void Valid_files_with_mutated_headers_and_truncation() => Properties.Hold(500, (int encodingSeed, bool extensible, int channelsSeed, (byte, byte)[] mutations, bool truncate, byte cutAt) =>
+        ReadsOrRejects(Mutated(encodingSeed, extensible, channelsSeed, mutations, truncate, cutAt)));
 
-    [Property(MaxTest = 100)]
-    public bool Reading_from_a_file_agrees_with_reading_from_bytes(int encodingSeed, bool extensible, int channelsSeed,
-        (byte, byte)[] mutations, bool truncate, byte cutAt)
-    {
-        byte[] wav = Mutated(encodingSeed, extensible, channelsSeed, mutations, truncate, cutAt);
-        string path = Path.Combine(Path.GetTempPath(), $"wavprop-{Guid.NewGuid():N}.wav");
-        File.WriteAllBytes(path, wav);
-        try
+    [Fact]
+    public void Reading_from_a_file_agrees_with_reading_from_bytes() => Properties.Hold(100, (int encodingSeed, bool extensible, int channelsSeed, (byte, byte)[] mutations, bool truncate, byte cutAt) =>
         {
-            return Outcome(() => WavReader.Read(wav, path)) == Outcome(() => WavReader.Read(path));
-        }
-        finally
-        {
-            File.Delete(path);
-        }
-    }
+            byte[] wav = Mutated(encodingSeed, extensible, channelsSeed, mutations, truncate, cutAt);
+            string path = Path.Combine(Path.GetTempPath(), $"wavprop-{Guid.NewGuid():N}.wav");
+            File.WriteAllBytes(path, wav);
+            try
+            {
+                return Outcome(() => WavReader.Read(wav, path)) == Outcome(() => WavReader.Read(path));
+            }
+            finally
+            {
+                File.Delete(path);
+            }
+        });
 
     private static string Outcome(Func<(AudioClip Clip, WavInfo Info)> read)
     {
@@ -88,39 +88,39 @@ public class WavPropertyTests
         }
     }
 
-    [Property(MaxTest = 500)]
-    public bool Pcm16_write_read_round_trip_is_exact(NonEmptyArray<short> values, PositiveInt channelsSeed)
-    {
-        short[] s = values.Get;
-        int channels = 1 + channelsSeed.Get % 4;
-        if (s.Length < channels) channels = 1;
-        s = s[..(s.Length / channels * channels)];
-
-        var (clip, info) = WavReader.Read(WavWriter.ToBytes(s.Select(v => v / 32768f).ToArray(), 16000, channels), "rt.wav");
-
-        var expected = Enumerable.Range(0, s.Length / channels)
-            .Select(f => (float)(Enumerable.Range(0, channels).Sum(c => s[f * channels + c] / 32768.0) * (1.0 / channels)));
-        return info.Channels == channels && clip.Samples.SequenceEqual(expected);
-    }
-
-    [Property(MaxTest = 500)]
-    public bool Raw_pcm16_decodes_or_rejects(byte[] bytes, PositiveInt channelsSeed)
-    {
-        int channels = 1 + channelsSeed.Get % 3;
-        try
+    [Fact]
+    public void Pcm16_write_read_round_trip_is_exact() => Properties.Hold(500, (NonEmptyArray<short> values, PositiveInt channelsSeed) =>
         {
-            float[] mono = RawPcm.DecodePcm16(bytes, channels);
-            return bytes.Length % (2 * channels) == 0 && mono.Length == bytes.Length / (2 * channels);
-        }
-        catch (AudioFormatException)
-        {
-            return bytes.Length % (2 * channels) != 0;
-        }
-    }
+            short[] s = values.Get;
+            int channels = 1 + channelsSeed.Get % 4;
+            if (s.Length < channels) channels = 1;
+            s = s[..(s.Length / channels * channels)];
 
-    [Property(MaxTest = 500)]
-    public bool Raw_float32_decodes_or_rejects(byte[] bytes) =>
-        ReadsOrRejectsRaw(() => RawPcm.DecodeFloat32(bytes, 1));
+            var (clip, info) = WavReader.Read(WavWriter.ToBytes(s.Select(v => v / 32768f).ToArray(), 16000, channels), "rt.wav");
+
+            var expected = Enumerable.Range(0, s.Length / channels)
+                .Select(f => (float)(Enumerable.Range(0, channels).Sum(c => s[f * channels + c] / 32768.0) * (1.0 / channels)));
+            return info.Channels == channels && clip.Samples.SequenceEqual(expected);
+        });
+
+    [Fact]
+    public void Raw_pcm16_decodes_or_rejects() => Properties.Hold(500, (byte[] bytes, PositiveInt channelsSeed) =>
+        {
+            int channels = 1 + channelsSeed.Get % 3;
+            try
+            {
+                float[] mono = RawPcm.DecodePcm16(bytes, channels);
+                return bytes.Length % (2 * channels) == 0 && mono.Length == bytes.Length / (2 * channels);
+            }
+            catch (AudioFormatException)
+            {
+                return bytes.Length % (2 * channels) != 0;
+            }
+        });
+
+    [Fact]
+    public void Raw_float32_decodes_or_rejects() => Properties.Hold(500, (byte[] bytes) =>
+        ReadsOrRejectsRaw(() => RawPcm.DecodeFloat32(bytes, 1)));
 
     private static bool ReadsOrRejectsRaw(Func<float[]> decode)
     {

@@ -1,7 +1,6 @@
 using EmotionCluster.Evaluator;
 using EmotionCluster.Testing;
 using Xunit;
-using Xunit.Abstractions;
 
 namespace EmotionCluster.Cli.Tests;
 

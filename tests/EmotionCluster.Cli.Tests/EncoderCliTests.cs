@@ -26,7 +26,7 @@ public sealed class EncoderCliTests : IDisposable
 
     private static string EmoDb()
     {
-        Skip.IfNot(Datasets.HasEmoDb || Datasets.IsCi, "EMO-DB is missing");
+        Assert.SkipUnless(Datasets.HasEmoDb || Datasets.IsCi, "EMO-DB is missing");
         return Datasets.RequireEmoDb();
     }
 
@@ -38,7 +38,7 @@ public sealed class EncoderCliTests : IDisposable
         return path;
     }
 
-    [SkippableFact]
+    [Fact]
     public void Train_on_a_waveform_encoders_embeddings_then_predict_only_with_that_encoder()
     {
         string emodb = EmoDb();
@@ -114,7 +114,7 @@ public sealed class EncoderCliTests : IDisposable
         Assert.Contains("uses no encoder", Run("predict", wavs[0], "--model", TinyPlainModel(), "--encoder", moved).Err);
     }
 
-    [SkippableFact]
+    [Fact]
     public void Crossval_on_a_log_mel_encoder_runs_the_fold_and_reports_it()
     {
         string emodb = EmoDb();
@@ -134,7 +134,7 @@ public sealed class EncoderCliTests : IDisposable
         Assert.Equal(150, fold.Settings.InputFrames); // 3 s at 50 embeddings a second
     }
 
-    [SkippableFact]
+    [Fact]
     public void Bad_encoder_options_are_refused_before_any_work()
     {
         string emodb = EmoDb();

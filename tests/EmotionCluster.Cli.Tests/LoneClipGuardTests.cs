@@ -2,7 +2,6 @@ using System.Text.Json;
 using EmotionCluster.Corpora;
 using EmotionCluster.Testing;
 using Xunit;
-using Xunit.Abstractions;
 
 namespace EmotionCluster.Cli.Tests;
 

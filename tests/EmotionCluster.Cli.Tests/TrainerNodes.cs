@@ -1,6 +1,6 @@
 using EmotionCluster.Evaluator;
 using EmotionCluster.Testing;
-using Xunit.Abstractions;
+using Xunit;
 
 namespace EmotionCluster.Cli.Tests;
 

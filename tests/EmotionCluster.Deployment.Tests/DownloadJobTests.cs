@@ -3,7 +3,6 @@ using System.Net;
 using EmotionCluster.Acquisition;
 using EmotionCluster.Testing;
 using Xunit;
-using Xunit.Abstractions;
 
 namespace EmotionCluster.Deployment.Tests;
 

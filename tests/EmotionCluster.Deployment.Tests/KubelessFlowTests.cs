@@ -1,6 +1,7 @@
 using System.Data.Common;
 using System.Net.Http.Json;
 using System.Net.WebSockets;
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using EmotionCluster.Audio;
 using EmotionCluster.Corpora;
@@ -8,7 +9,6 @@ using EmotionCluster.Management;
 using EmotionCluster.Streaming;
 using EmotionCluster.Testing;
 using Xunit;
-using Xunit.Abstractions;
 
 namespace EmotionCluster.Deployment.Tests;
 
@@ -212,63 +212,5 @@ public sealed class KubelessFlowTests(ITestOutputHelper output)
         await reader.WaitAsync(TimeSpan.FromSeconds(60), cancel);
         Assert.Equal(WebSocketCloseStatus.NormalClosure, client.CloseStatus);
         return messages;
-    }
-}
-
-/// <summary>
-/// A throwaway PostgreSQL 15 started by deploy/start-test-postgres.sh (as the journal tests' servers are), stopped and
-/// removed on dispose.
-/// </summary>
-public sealed class TestPostgres : IDisposable
-{
-    public const string Script = "deploy/start-test-postgres.sh";
-    public const string PgBin = "/usr/lib/postgresql/15/bin";
-    public string Host { get; }
-    public int Port { get; }
-    private readonly string _dir;
-
-    private TestPostgres(string host, int port, string dir) => (Host, Port, _dir) = (host, port, dir);
-
-    public static bool Available => File.Exists(Path.Combine(Environment.GetEnvironmentVariable("PG_BIN") ?? PgBin, "initdb"));
-
-    public static TestPostgres Start()
-    {
-        ShellResult r = Shell.Bash(Path.Combine(Datasets.RepoRoot, Script), [], timeout: TimeSpan.FromSeconds(90));
-        if (r.ExitCode != 0) throw new InvalidOperationException($"{Script} failed: {r}");
-        var exports = r.StdOut.Split('\n', StringSplitOptions.RemoveEmptyEntries)
-            .Select(l => l.Trim().Split('=', 2)).Where(kv => kv.Length == 2)
-            .ToDictionary(kv => kv[0].Replace("export ", ""), kv => kv[1].Trim('\''));
-        var connection = new DbConnectionStringBuilder { ConnectionString = exports["EMOTIONCLUSTER_PG"] };
-        return new TestPostgres((string)connection["Host"], int.Parse((string)connection["Port"]), exports["EMOTIONCLUSTER_PG_DIR"]);
-    }
-
-    public void Dispose() => Shell.Bash(Path.Combine(Datasets.RepoRoot, Script), ["--stop", _dir], timeout: TimeSpan.FromSeconds(60));
-}
-
-/// <summary>
-/// A fact that runs the rendered manifests' containers: needs EMO-DB, PostgreSQL 15 (deploy/install-deps.sh) and the
-/// built node and CLI. Locally a missing one skips with the reason; under CI=true the test runs and fails on it.
-/// </summary>
-public sealed class KubelessFactAttribute : FactAttribute
-{
-    /// <summary>The test starts a PostgreSQL server (default true).</summary>
-    public bool Postgres { get; set; } = true;
-
-    public override string? Skip
-    {
-        get => base.Skip ?? Reason();
-        set => base.Skip = value;
-    }
-
-    private string? Reason()
-    {
-        if (Datasets.IsCi) return null;
-        var missing = new List<string>();
-        if (!Datasets.HasEmoDb) missing.Add(Datasets.MissingReason("EMO-DB", Path.Combine(Datasets.EmoDbDir, "wav")));
-        if (Postgres && !TestPostgres.Available) missing.Add($"PostgreSQL 15 not found in {TestPostgres.PgBin} (bash deploy/install-deps.sh, or PG_BIN)");
-        foreach (string project in new[] { "EmotionCluster.Node", "EmotionCluster.Cli" })
-            if (!Directory.Exists(Path.Combine(Datasets.RepoRoot, "src", project, "bin", BuildOutput.Configuration)))
-                missing.Add($"src/{project} is not built (dotnet build -c {BuildOutput.Configuration} src/{project})");
-        return missing.Count > 0 ? string.Join("; ", missing) + " (skipped; under CI=true this fails)" : null;
     }
 }

@@ -1,4 +1,4 @@
-using FsCheck.Xunit;
+using EmotionCluster.Testing;
 using Xunit;
 
 namespace EmotionCluster.Evaluation.Tests;
@@ -55,29 +55,29 @@ public class CrossValidationSummaryTests
     }
 
     /// <summary>Pooling confusion matrices equals evaluating all folds' predictions at once; basic identities hold.</summary>
-    [Property(MaxTest = 200)]
-    public bool Pooled_report_equals_the_report_of_all_predictions(int[] truthSeeds, int[] predictedSeeds, byte foldsSeed)
-    {
-        int n = Math.Min(truthSeeds.Length, predictedSeeds.Length);
-        if (n == 0) return true;
-        int[] truth = truthSeeds[..n].Select(v => (int)((uint)v % 3)).ToArray();
-        int[] predicted = predictedSeeds[..n].Select(v => (int)((uint)v % 3)).ToArray();
-        int folds = 1 + foldsSeed % Math.Min(n, 4);
-
-        var reports = Enumerable.Range(0, folds).Select(f =>
+    [Fact]
+    public void Pooled_report_equals_the_report_of_all_predictions() => Properties.Hold(200, (int[] truthSeeds, int[] predictedSeeds, byte foldsSeed) =>
         {
-            int[] idx = Enumerable.Range(0, n).Where(i => i % folds == f).ToArray();
-            return ClassificationMetrics.Compute(idx.Select(i => truth[i]).ToArray(), idx.Select(i => predicted[i]).ToArray(), Abc);
-        }).ToArray();
-        var all = ClassificationMetrics.Compute(truth, predicted, Abc);
-        var summary = CrossValidationSummary.Create(reports);
+            int n = Math.Min(truthSeeds.Length, predictedSeeds.Length);
+            if (n == 0) return true;
+            int[] truth = truthSeeds[..n].Select(v => (int)((uint)v % 3)).ToArray();
+            int[] predicted = predictedSeeds[..n].Select(v => (int)((uint)v % 3)).ToArray();
+            int folds = 1 + foldsSeed % Math.Min(n, 4);
 
-        double meanPresentRecall = all.PerClass.Where(c => c.Support > 0).Average(c => c.Recall!.Value);
-        return summary.Pooled.ToJson() == all.ToJson()
-            && Math.Abs(all.Uar - meanPresentRecall) < 1e-12
-            && Math.Abs(all.WeightedRecall - all.Accuracy) < 1e-12
-            && all.Uar is >= 0 and <= 1
-            && summary.StdUar >= 0
-            && all.NormalizedConfusion.All(row => row.Sum() is 0 || Math.Abs(row.Sum() - 1) < 1e-12);
-    }
+            var reports = Enumerable.Range(0, folds).Select(f =>
+            {
+                int[] idx = Enumerable.Range(0, n).Where(i => i % folds == f).ToArray();
+                return ClassificationMetrics.Compute(idx.Select(i => truth[i]).ToArray(), idx.Select(i => predicted[i]).ToArray(), Abc);
+            }).ToArray();
+            var all = ClassificationMetrics.Compute(truth, predicted, Abc);
+            var summary = CrossValidationSummary.Create(reports);
+
+            double meanPresentRecall = all.PerClass.Where(c => c.Support > 0).Average(c => c.Recall!.Value);
+            return summary.Pooled.ToJson() == all.ToJson()
+                && Math.Abs(all.Uar - meanPresentRecall) < 1e-12
+                && Math.Abs(all.WeightedRecall - all.Accuracy) < 1e-12
+                && all.Uar is >= 0 and <= 1
+                && summary.StdUar >= 0
+                && all.NormalizedConfusion.All(row => row.Sum() is 0 || Math.Abs(row.Sum() - 1) < 1e-12);
+        });
 }

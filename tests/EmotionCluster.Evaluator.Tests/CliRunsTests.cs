@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using Akka.Actor;
 using Akka.Hosting;
+using EmotionCluster.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -46,7 +47,7 @@ public sealed class CliRunsTests
             UseShellExecute = false,
             WorkingDirectory = Path.GetTempPath(),
         };
-        psi.ArgumentList.Add(Samples.BuiltDll(Path.Combine("src", "EmotionCluster.Cli"), "emotioncluster.dll"));
+        psi.ArgumentList.Add(BuildOutput.Require(Path.Combine("src", "EmotionCluster.Cli"), "emotioncluster.dll"));
         foreach (string a in args) psi.ArgumentList.Add(a);
         psi.Environment.Remove(PersistenceSettings.ProviderVariable);
         psi.Environment.Remove(PersistenceSettings.ConnectionStringVariable);

@@ -1,3 +1,4 @@
+using EmotionCluster.Testing;
 using Microsoft.Extensions.Configuration;
 using Xunit;
 
@@ -44,7 +45,7 @@ public sealed class PersistenceSettingsTests
     public void The_deployment_files_use_these_names()
     {
         string[] files = ["k8s/base/kustomization.yaml", "k8s/base/trainer.yaml", "deploy/docker-compose.yml"];
-        string text = string.Join('\n', files.Select(f => File.ReadAllText(Path.Combine(Samples.RepoRoot, f))));
+        string text = string.Join('\n', files.Select(f => File.ReadAllText(Path.Combine(Datasets.RepoRoot, f))));
         Assert.Contains(PersistenceSettings.ProviderVariable + "=postgres", text);
         Assert.Contains(PersistenceSettings.ConnectionStringVariable, text);
         Assert.True(new PersistenceSettings { Provider = "postgres", ConnectionString = "Host=x" }.IsPostgres);

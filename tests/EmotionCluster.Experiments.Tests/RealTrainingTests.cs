@@ -6,7 +6,6 @@ using EmotionCluster.Testing;
 using EmotionCluster.Cluster;
 using EmotionCluster.Training;
 using Xunit;
-using Xunit.Abstractions;
 
 namespace EmotionCluster.Experiments.Tests;
 

@@ -1,4 +1,5 @@
-using FsCheck.Xunit;
+using EmotionCluster.Testing;
+using Xunit;
 
 namespace EmotionCluster.Features.Tests;
 
@@ -26,16 +27,16 @@ public sealed class ExtractorPropertyTests
         };
     }
 
-    [Property(MaxTest = 150)]
-    public bool Output_is_finite_and_shaped(int seed, ushort lengthSeed, byte kind, byte settingsSeed)
-    {
-        MelSettings s = Settings[settingsSeed % Settings.Length];
-        int length = 1 + lengthSeed % 6000;
-        float[] x = Signal(seed, length, kind);
-        Spectrogram mel = new LogMelExtractor(s).Compute(x);
-        Spectrogram mfcc = new MfccExtractor(13, s).Compute(x);
-        return mel.Bins == s.NMels && mel.Frames == s.FrameCount(length) && mel.Data.Length == s.NMels * mel.Frames
-            && mel.Data.All(float.IsFinite)
-            && mfcc.Bins == 13 && mfcc.Frames == mel.Frames && mfcc.Data.All(float.IsFinite);
-    }
+    [Fact]
+    public void Output_is_finite_and_shaped() => Properties.Hold(150, (int seed, ushort lengthSeed, byte kind, byte settingsSeed) =>
+        {
+            MelSettings s = Settings[settingsSeed % Settings.Length];
+            int length = 1 + lengthSeed % 6000;
+            float[] x = Signal(seed, length, kind);
+            Spectrogram mel = new LogMelExtractor(s).Compute(x);
+            Spectrogram mfcc = new MfccExtractor(13, s).Compute(x);
+            return mel.Bins == s.NMels && mel.Frames == s.FrameCount(length) && mel.Data.Length == s.NMels * mel.Frames
+                && mel.Data.All(float.IsFinite)
+                && mfcc.Bins == 13 && mfcc.Frames == mel.Frames && mfcc.Data.All(float.IsFinite);
+        });
 }

@@ -1,7 +1,6 @@
 using EmotionCluster.Audio;
 using EmotionCluster.Testing;
 using Xunit;
-using Xunit.Abstractions;
 
 namespace EmotionCluster.Features.Tests;
 

@@ -6,7 +6,7 @@ namespace EmotionCluster.Features.Tests;
 public sealed class RecordingConditionsTests
 {
     private static readonly MelSettings Mel = new();
-    private readonly RecordingConditions conditions = new(Mel);
+    private readonly RecordingConditions _conditions = new(Mel);
 
     /// <summary>Speech-like log-mel: a loud low-frequency region that comes and goes, quiet highs.</summary>
     private static Spectrogram Speech(int frames = 200, int seed = 1)
@@ -27,7 +27,7 @@ public sealed class RecordingConditionsTests
     public void Noise_is_added_at_the_signal_to_noise_ratio_asked_for(NoiseKind kind, double snr)
     {
         var clean = Speech();
-        var noisy = conditions.AddNoise(clean, kind, snr);
+        var noisy = _conditions.AddNoise(clean, kind, snr);
         double added = TotalPower(noisy) - TotalPower(clean);
         Assert.Equal(snr, 10 * Math.Log10(TotalPower(clean) / added), 2);
         // the quiet high bands fill up with noise; pink noise less so than white at the top
@@ -38,8 +38,8 @@ public sealed class RecordingConditionsTests
     public void White_noise_has_more_high_band_power_than_pink()
     {
         var silence = new Spectrogram(Enumerable.Repeat(-30f, Mel.NMels * 10).ToArray(), Mel.NMels, 10);
-        var white = conditions.AddNoise(silence, NoiseKind.White, 0);
-        var pink = conditions.AddNoise(silence, NoiseKind.Pink, 0);
+        var white = _conditions.AddNoise(silence, NoiseKind.White, 0);
+        var pink = _conditions.AddNoise(silence, NoiseKind.Pink, 0);
         double Tilt(Spectrogram s) => s.Data[(Mel.NMels - 1) * 10] - s.Data[2 * 10];
         Assert.True(Tilt(white) > Tilt(pink) + 6, $"white tilt {Tilt(white):0.0} dB, pink {Tilt(pink):0.0} dB");
     }
@@ -48,17 +48,17 @@ public sealed class RecordingConditionsTests
     public void Babble_from_other_clips_is_added_at_the_ratio_asked_for()
     {
         var clean = Speech(seed: 1);
-        var noisy = conditions.AddBabble(clean, [Speech(150, 2), Speech(90, 3)], 10, new Random(4));
+        var noisy = _conditions.AddBabble(clean, [Speech(150, 2), Speech(90, 3)], 10, new Random(4));
         double added = TotalPower(noisy) - TotalPower(clean);
         Assert.Equal(10, 10 * Math.Log10(TotalPower(clean) / added), 2);
-        Assert.Throws<ArgumentException>(() => conditions.AddBabble(clean, [], 10, new Random(1)));
+        Assert.Throws<ArgumentException>(() => _conditions.AddBabble(clean, [], 10, new Random(1)));
     }
 
     [Fact]
     public void The_telephone_band_keeps_300_to_3400_Hz_and_cuts_the_rest_by_40_dB()
     {
         var flat = new Spectrogram(Enumerable.Repeat(0f, Mel.NMels * 4).ToArray(), Mel.NMels, 4);
-        var phone = conditions.Telephone(flat);
+        var phone = _conditions.Telephone(flat);
         for (int b = 0; b < Mel.NMels; b++)
         {
             double centre = MelFilterbank.MelToHz(MelFilterbank.HzToMel(Mel.SampleRate / 2, Mel.Scale) * (b + 1) / (Mel.NMels + 1), Mel.Scale);
@@ -76,12 +76,12 @@ public sealed class RecordingConditionsTests
         for (int b = 0; b < Mel.NMels; b++)
             for (int t = 0; t < 100; t++) data[b * 100 + t] = t < 10 ? 0 : -60;
         var burst = new Spectrogram(data, Mel.NMels, 100);
-        var hall = conditions.Reverberate(burst, 1.0, 0);
-        var dry = conditions.Reverberate(burst, 0.2, 0);
+        var hall = _conditions.Reverberate(burst, 1.0, 0);
+        var dry = _conditions.Reverberate(burst, 0.2, 0);
         Assert.True(hall.Data[30] > -60 + 10, $"30 frames after the burst the hall is at {hall.Data[30]} dB");
         Assert.True(hall.Data[30] > dry.Data[30] + 10);
         Assert.Equal(0, hall.Data[0], 0.5); // the direct sound stays (the tail starts after it)
-        Assert.Throws<ArgumentOutOfRangeException>(() => conditions.Reverberate(burst, 0, 0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => _conditions.Reverberate(burst, 0, 0));
     }
 
     [Fact]
@@ -89,12 +89,12 @@ public sealed class RecordingConditionsTests
     {
         var clean = Speech();
         var others = new[] { Speech(120, 5), Speech(80, 6) };
-        var a = Enumerable.Range(0, 50).Select(i => conditions.Apply(clean, new Random(i), others)).ToList();
-        var b = Enumerable.Range(0, 50).Select(i => conditions.Apply(clean, new Random(i), others)).ToList();
+        var a = Enumerable.Range(0, 50).Select(i => _conditions.Apply(clean, new Random(i), others)).ToList();
+        var b = Enumerable.Range(0, 50).Select(i => _conditions.Apply(clean, new Random(i), others)).ToList();
         Assert.All(a.Zip(b), p => Assert.Equal(p.First.Data, p.Second.Data));
         Assert.All(a, s => Assert.Equal((clean.Bins, clean.Frames), (s.Bins, s.Frames)));
         int unchanged = a.Count(s => s.Data.SequenceEqual(clean.Data));
         Assert.InRange(unchanged, 3, 25);
-        Assert.Throws<ArgumentException>(() => conditions.AddNoise(new Spectrogram(new float[10], 10, 1), NoiseKind.White, 10));
+        Assert.Throws<ArgumentException>(() => _conditions.AddNoise(new Spectrogram(new float[10], 10, 1), NoiseKind.White, 10));
     }
 }

@@ -18,7 +18,6 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Xunit;
-using Xunit.Abstractions;
 
 namespace EmotionCluster.Management.Tests;
 
@@ -36,7 +35,7 @@ public sealed class MetricsScrapeTests(ITestOutputHelper output) : IAsyncLifetim
     private ActorSystem _system = null!;
     private string _url = "";
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         var builder = WebApplication.CreateBuilder();
         builder.WebHost.UseUrls($"http://127.0.0.1:{NodeProcess.FreePort()}");
@@ -60,7 +59,7 @@ public sealed class MetricsScrapeTests(ITestOutputHelper output) : IAsyncLifetim
         await up.Task.WaitAsync(TimeSpan.FromSeconds(60));
     }
 
-    public async Task DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         await _app.StopAsync();
         await _app.DisposeAsync();

@@ -1,6 +1,5 @@
 using EmotionCluster.Testing;
 using Xunit;
-using Xunit.Abstractions;
 
 namespace EmotionCluster.Management.Tests;
 

@@ -5,7 +5,6 @@ using EmotionCluster.Cli;
 using EmotionCluster.Cluster;
 using EmotionCluster.Testing;
 using Xunit;
-using Xunit.Abstractions;
 
 namespace EmotionCluster.Management.Tests;
 

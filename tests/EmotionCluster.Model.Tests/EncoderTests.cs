@@ -19,7 +19,7 @@ public sealed class EncoderTests : IDisposable
 
     private static string[] EmoDbClips(int n)
     {
-        Skip.IfNot(Datasets.HasEmoDb || Datasets.IsCi, "EMO-DB is missing");
+        Assert.SkipUnless(Datasets.HasEmoDb || Datasets.IsCi, "EMO-DB is missing");
         return Directory.GetFiles(Path.Combine(Datasets.RequireEmoDb(), "wav"), "03a0*.wav").Order(StringComparer.Ordinal).Take(n).ToArray();
     }
 
@@ -34,7 +34,7 @@ public sealed class EncoderTests : IDisposable
     private static EncoderSettings Resolve(string path, EncoderInput input = EncoderInput.Waveform, string? output = "embeddings", int mels = 64) =>
         OnnxEncoder.Resolve(path, input, 16_000, output, timeMajor: false, new MelSettings { NMels = mels });
 
-    [SkippableFact]
+    [Fact]
     public void A_waveform_encoder_turns_each_clip_into_the_embedding_sequence_its_graph_computes()
     {
         string[] wavs = EmoDbClips(3);
@@ -68,7 +68,7 @@ public sealed class EncoderTests : IDisposable
         }
     }
 
-    [SkippableFact]
+    [Fact]
     public void A_waveform_encoder_of_a_fixed_input_length_runs_on_consecutive_segments_the_last_one_padded()
     {
         string wav = EmoDbClips(1)[0];
@@ -97,7 +97,7 @@ public sealed class EncoderTests : IDisposable
             }
     }
 
-    [SkippableFact]
+    [Fact]
     public void A_log_mel_encoder_runs_on_the_log_mel_spectrogram_of_the_feature_settings()
     {
         string[] wavs = EmoDbClips(2);
@@ -131,7 +131,7 @@ public sealed class EncoderTests : IDisposable
         }
     }
 
-    [SkippableFact]
+    [Fact]
     public void Feature_store_keys_follow_the_encoder_file_not_where_it_lies_and_never_mix_with_log_mel()
     {
         string[] wavs = EmoDbClips(1);
@@ -171,7 +171,7 @@ public sealed class EncoderTests : IDisposable
         Assert.NotEqual(embedded.Features.Data, other.Features!.Data);
     }
 
-    [SkippableFact]
+    [Fact]
     public void A_missing_or_different_encoder_file_is_refused_naming_the_fix()
     {
         string a = TestEncoders.Waveform(_dir.File("a.onnx"), seed: 1);
@@ -192,7 +192,7 @@ public sealed class EncoderTests : IDisposable
         Assert.Contains("uses no encoder", none.Message);
     }
 
-    [SkippableFact]
+    [Fact]
     public void A_wrong_output_name_lists_the_graphs_outputs()
     {
         string path = TestEncoders.Waveform(_dir.File("wave.onnx"));
@@ -210,7 +210,7 @@ public sealed class EncoderTests : IDisposable
         Assert.Equal("embeddings", Resolve(TestEncoders.LogMel(_dir.File("mel.onnx")), EncoderInput.LogMel, output: null).Output);
     }
 
-    [SkippableFact]
+    [Fact]
     public void A_wrong_input_kind_is_refused_saying_which_kind_the_graph_takes()
     {
         string wave = TestEncoders.Waveform(_dir.File("wave.onnx"));
@@ -236,7 +236,7 @@ public sealed class EncoderTests : IDisposable
         Assert.Contains("not an ONNX graph", junk.Message);
     }
 
-    [SkippableFact]
+    [Fact]
     public void An_encoder_recipe_counts_its_lengths_in_embedding_frames_and_is_kept_whole_in_the_model_file()
     {
         string path = TestEncoders.Waveform(_dir.File("wave.onnx"));

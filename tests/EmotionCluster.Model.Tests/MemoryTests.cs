@@ -3,7 +3,6 @@ using System.Runtime.InteropServices;
 using EmotionCluster.Model;
 using TorchSharp;
 using Xunit;
-using Xunit.Abstractions;
 using EmotionCluster.Testing;
 
 namespace EmotionCluster.Model.Tests;

@@ -10,16 +10,16 @@ public sealed class ModelArtifactTests : IDisposable
     private static readonly CnnSettings Cnn = ToyData.SmallCnn;
     private static readonly string[] Labels = ["low", "mid", "high"];
     private static readonly Recipe ToyRecipe = ToyData.SmallRecipe(3);
-    private readonly string dir = Directory.CreateTempSubdirectory("ec-model-").FullName;
+    private readonly string _dir = Directory.CreateTempSubdirectory("ec-model-").FullName;
 
-    public void Dispose() => Directory.Delete(dir, recursive: true);
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
 
     [Fact]
     public void A_loaded_model_reproduces_the_training_time_probabilities_exactly()
     {
         var train = ToyData.Bands(10, Cnn, seed: 20);
         var validation = ToyData.Bands(15, Cnn, seed: 21); // 45 examples: more than one inference batch
-        string path = Path.Combine(dir, "nested", "model.ecm");
+        string path = Path.Combine(_dir, "nested", "model.ecm");
         using (var result = SmallModels.Train(train, validation, ToyData.FastTraining(3), Cnn))
         {
             result.Save(path, Labels, ToyRecipe, runId: "train-0123456789abcdef");
@@ -67,7 +67,7 @@ public sealed class ModelArtifactTests : IDisposable
     [Fact]
     public void Predictor_rejects_features_of_another_size()
     {
-        string path = Path.Combine(dir, "m.ecm");
+        string path = Path.Combine(_dir, "m.ecm");
         using (var trainer = new Trainer(Cnn, ToyData.FastTraining(1))) ModelArtifact.Save(path, trainer.Model, Labels, ToyRecipe);
         using var predictor = Predictor.Load(path);
         var e = Assert.Throws<ArgumentException>(() => predictor.Predict(EmotionCluster.Features.Spectrogram.Create(new float[16 * 31], 16, 31)));
@@ -77,16 +77,16 @@ public sealed class ModelArtifactTests : IDisposable
     [Fact]
     public void Missing_damaged_or_foreign_files_are_clear_errors()
     {
-        string missing = Path.Combine(dir, "none.ecm");
+        string missing = Path.Combine(_dir, "none.ecm");
         Assert.Contains("does not exist", Assert.Throws<ModelArtifactException>(() => Predictor.Load(missing)).Message);
 
-        string text = Path.Combine(dir, "text.ecm");
+        string text = Path.Combine(_dir, "text.ecm");
         File.WriteAllText(text, "not a zip");
         var notZip = Assert.Throws<ModelArtifactException>(() => Predictor.Load(text));
         Assert.Equal(text, notZip.Path);
         Assert.Contains("not a zip", notZip.Message);
 
-        string good = Path.Combine(dir, "good.ecm");
+        string good = Path.Combine(_dir, "good.ecm");
         using (var trainer = new Trainer(Cnn, ToyData.FastTraining(1))) ModelArtifact.Save(good, trainer.Model, Labels, ToyRecipe);
 
         string noWeights = Rewrite(good, "no-weights.ecm", (name, bytes) => name == "weights.bin" ? null : bytes);
@@ -116,9 +116,9 @@ public sealed class ModelArtifactTests : IDisposable
             : bytes);
         Assert.Contains("newer build", Assert.Throws<ModelArtifactException>(() => Predictor.Load(future)).Message);
 
-        Assert.Throws<ArgumentException>(() => ModelArtifact.Save(Path.Combine(dir, "x.ecm"), new SerCnn(Cnn), ["only one"], ToyRecipe));
+        Assert.Throws<ArgumentException>(() => ModelArtifact.Save(Path.Combine(_dir, "x.ecm"), new SerCnn(Cnn), ["only one"], ToyRecipe));
         // a recipe whose input is not the model's
-        Assert.Throws<ArgumentException>(() => ModelArtifact.Save(Path.Combine(dir, "y.ecm"), new SerCnn(Cnn), Labels, ToyRecipe with { Input = new() { Frames = 31 } }));
+        Assert.Throws<ArgumentException>(() => ModelArtifact.Save(Path.Combine(_dir, "y.ecm"), new SerCnn(Cnn), Labels, ToyRecipe with { Input = new() { Frames = 31 } }));
     }
 
     [Theory]
@@ -126,7 +126,7 @@ public sealed class ModelArtifactTests : IDisposable
     [InlineData("""{"Mel":{"NMels":16}}""", false)]
     public void Version_1_model_files_keep_loading_in_both_of_their_forms(string featureSettings, bool standardized)
     {
-        string good = Path.Combine(dir, "v2.ecm");
+        string good = Path.Combine(_dir, "v2.ecm");
         using (var trainer = new Trainer(Cnn, ToyData.FastTraining(1))) ModelArtifact.Save(good, trainer.Model, Labels, ToyRecipe);
         // what builds before the one recipe wrote: version 1, feature settings in the manifest, no recipe.json
         string v1 = Rewrite(good, "v1.ecm", (name, bytes) => name switch
@@ -149,7 +149,7 @@ public sealed class ModelArtifactTests : IDisposable
     [Fact]
     public void An_entry_that_decompresses_past_the_cap_is_refused_before_it_is_read()
     {
-        string good = Path.Combine(dir, "cap.ecm");
+        string good = Path.Combine(_dir, "cap.ecm");
         using (var trainer = new Trainer(Cnn, ToyData.FastTraining(1))) ModelArtifact.Save(good, trainer.Model, Labels, ToyRecipe);
         // a zip bomb's shape: a small file whose weights entry inflates to more than the cap
         string bomb = Rewrite(good, "bomb.ecm", (name, bytes) => name == "weights.bin" ? new byte[ModelArtifact.MaxWeightsBytes + 1] : bytes);
@@ -162,7 +162,7 @@ public sealed class ModelArtifactTests : IDisposable
     public void The_training_sets_input_prior_is_kept_in_the_model_file_and_a_damaged_one_is_refused()
     {
         var prior = new EmotionCluster.Features.BandStatistics(Enumerable.Range(0, 16).Select(b => -3.0 + b).ToArray(), Enumerable.Repeat(2.0, 16).ToArray()) { Frames = 12_345 };
-        string path = Path.Combine(dir, "prior.ecm");
+        string path = Path.Combine(_dir, "prior.ecm");
         using (var trainer = new Trainer(Cnn, ToyData.FastTraining(1))) ModelArtifact.Save(path, trainer.Model, Labels, ToyRecipe, inputPrior: prior);
         using (var predictor = Predictor.Load(path))
         {
@@ -179,7 +179,7 @@ public sealed class ModelArtifactTests : IDisposable
         var e = Assert.Throws<ModelArtifactException>(() => Predictor.Load(bad));
         Assert.Contains("inputPrior", e.Message);
         // a model without a prior (files from before it): lone clips normalized by themselves, as then
-        string none = Path.Combine(dir, "none.ecm");
+        string none = Path.Combine(_dir, "none.ecm");
         using (var trainer = new Trainer(Cnn, ToyData.FastTraining(1))) ModelArtifact.Save(none, trainer.Model, Labels, ToyRecipe);
         using (var predictor = Predictor.Load(none)) Assert.Null(predictor.Input.Prior);
     }
@@ -187,7 +187,7 @@ public sealed class ModelArtifactTests : IDisposable
     /// <summary>A copy of a model file with entries replaced (null drops the entry).</summary>
     private string Rewrite(string source, string name, Func<string, byte[], byte[]?> change)
     {
-        string target = Path.Combine(dir, name);
+        string target = Path.Combine(_dir, name);
         using var input = ZipFile.OpenRead(source);
         using var output = ZipFile.Open(target, ZipArchiveMode.Create);
         foreach (var entry in input.Entries)

@@ -17,9 +17,9 @@ public sealed class OnnxTests : IDisposable
     private static readonly CnnSettings Cnn = ToyData.SmallCnn;
     private static readonly string[] Labels = ["low", "mid", "high"];
     private static readonly Recipe ToyRecipe = ToyData.SmallRecipe(2);
-    private readonly string dir = Directory.CreateTempSubdirectory("ec-onnx-").FullName;
+    private readonly string _dir = Directory.CreateTempSubdirectory("ec-onnx-").FullName;
 
-    public void Dispose() => Directory.Delete(dir, recursive: true);
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
 
     /// <summary>Debian's python3-onnx (deploy/install-deps.sh); null when it is missing.</summary>
     internal static string? PythonWithOnnx()
@@ -34,25 +34,25 @@ public sealed class OnnxTests : IDisposable
     internal static string RequirePythonOnnx()
     {
         string? python = PythonWithOnnx();
-        if (python is null && !Datasets.IsCi) Skip.If(true, "python3-onnx is not installed (deploy/install-deps.sh installs it)");
+        if (python is null && !Datasets.IsCi) Assert.SkipWhen(true, "python3-onnx is not installed (deploy/install-deps.sh installs it)");
         return python ?? throw new InvalidOperationException("python3-onnx is not installed; run deploy/install-deps.sh (it installs Debian's python3-onnx)");
     }
 
     private string TrainToy(string name, string? runId = "train-00112233445566ff", CnnSettings? cnn = null)
     {
         cnn ??= Cnn;
-        string path = Path.Combine(dir, name);
+        string path = Path.Combine(_dir, name);
         using var result = SmallModels.Train(ToyData.Bands(8, cnn, seed: 30), [], ToyData.FastTraining(2), cnn);
         result.Save(path, Labels, ToyRecipe with { Cnn = cnn }, runId);
         return path;
     }
 
-    [SkippableFact]
+    [Fact]
     public void The_export_passes_the_onnx_checker_and_carries_labels_run_and_input_contract()
     {
         RequirePythonOnnx();
         string ecm = TrainToy("model.ecm");
-        string onnx = Path.Combine(dir, "model.onnx");
+        string onnx = Path.Combine(_dir, "model.onnx");
         OnnxExport.Export(ecm, onnx);
 
         var (code, stdout, stderr) = Python.Run("""
@@ -92,7 +92,7 @@ public sealed class OnnxTests : IDisposable
     public void Onnx_runtime_gives_torch_probabilities_and_the_same_model_description()
     {
         string ecm = TrainToy("model.ecm");
-        string onnx = Path.Combine(dir, "model.onnx");
+        string onnx = Path.Combine(_dir, "model.onnx");
         OnnxExport.Export(ecm, onnx);
         var examples = ToyData.Bands(6, Cnn, seed: 31).Xs();
 
@@ -139,7 +139,7 @@ public sealed class OnnxTests : IDisposable
             using (var writer = new StreamWriter(zip.CreateEntry("extra.json").Open())) writer.Write("""{"prior":[1,2,3]}""");
             using (var binary = zip.CreateEntry("blob.bin").Open()) binary.Write([0xff, 0xfe, 0x00, 0x80]);
         }
-        string onnx = Path.Combine(dir, "model.onnx");
+        string onnx = Path.Combine(_dir, "model.onnx");
         OnnxExport.Export(ecm, onnx);
         using var session = new Microsoft.ML.OnnxRuntime.InferenceSession(onnx);
         var meta = session.ModelMetadata.CustomMetadataMap;
@@ -154,23 +154,23 @@ public sealed class OnnxTests : IDisposable
     public void Files_that_are_not_our_onnx_models_are_refused_with_the_fix()
     {
         string ecm = TrainToy("model.ecm");
-        string onnx = Path.Combine(dir, "model.onnx");
+        string onnx = Path.Combine(_dir, "model.onnx");
         OnnxExport.Export(ecm, onnx);
 
         var torch = Assert.Throws<ModelArtifactException>(() => Predictors.Load(onnx, ModelRuntime.Torch));
         Assert.Contains("ONNX Runtime only", torch.Message);
 
-        string text = Path.Combine(dir, "notes.onnx");
+        string text = Path.Combine(_dir, "notes.onnx");
         File.WriteAllText(text, "not a model");
         Assert.Contains("ONNX Runtime cannot read it", Assert.Throws<ModelArtifactException>(() => Predictors.Load(text)).Message);
 
         // a valid ONNX graph from elsewhere: no emotioncluster metadata
         var foreign = new OnnxGraph("identity", [new OnnxNode("Relu", ["x"], ["y"])], [], "x", [1, 4], "y", [1, 4], []).ToBytes("1", "");
-        string other = Path.Combine(dir, "other.onnx");
+        string other = Path.Combine(_dir, "other.onnx");
         File.WriteAllBytes(other, foreign);
         Assert.Contains("not one exported by emotioncluster", Assert.Throws<ModelArtifactException>(() => Predictors.Load(other)).Message);
 
-        Assert.Contains("does not exist", Assert.Throws<ModelArtifactException>(() => Predictors.Load(Path.Combine(dir, "missing.onnx"))).Message);
+        Assert.Contains("does not exist", Assert.Throws<ModelArtifactException>(() => Predictors.Load(Path.Combine(_dir, "missing.onnx"))).Message);
         Assert.Contains("auto, torch or onnx", Assert.Throws<ArgumentException>(() => Predictors.ParseRuntime("tensorflow", "--runtime")).Message);
         Assert.Equal(ModelRuntime.Onnx, Predictors.ParseRuntime("ONNX", "--runtime"));
     }
@@ -189,10 +189,10 @@ public sealed class OnnxTests : IDisposable
         var labels = new[] { "W", "L", "E", "A", "F", "T", "N" };
         var clips = wavs.Select(w => (X: featurizer.Extract(File.ReadAllBytes(w), w), Y: Array.IndexOf(labels, Path.GetFileName(w)[5..6]))).ToList();
         var shaped = clips.Select(c => (input.Shape(c.X), c.Y)).ToArray();
-        string ecm = Path.Combine(dir, "emodb.ecm");
+        string ecm = Path.Combine(_dir, "emodb.ecm");
         using (var result = SmallModels.Train(shaped, [], recipe.Training, recipe.Cnn))
             result.Save(ecm, ["anger", "boredom", "disgust", "fear", "happiness", "sadness", "neutral"], recipe, "train-emodbparity0000");
-        string onnx = Path.Combine(dir, "emodb.onnx");
+        string onnx = Path.Combine(_dir, "emodb.onnx");
         OnnxExport.Export(ecm, onnx);
 
         using var torch = Predictors.Load(ecm);

@@ -2,7 +2,6 @@ using EmotionCluster.Evaluation;
 using EmotionCluster.Features;
 using EmotionCluster.Model;
 using Xunit;
-using Xunit.Abstractions;
 using EmotionCluster.Testing;
 
 namespace EmotionCluster.Model.Tests;

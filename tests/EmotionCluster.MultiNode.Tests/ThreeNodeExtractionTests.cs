@@ -2,7 +2,6 @@ using System.Text.Json;
 using EmotionCluster.Extraction;
 using EmotionCluster.Testing;
 using Xunit;
-using Xunit.Abstractions;
 
 namespace EmotionCluster.MultiNode.Tests;
 
@@ -57,8 +56,11 @@ public sealed class ThreeNodeExtractionTests(ITestOutputHelper output) : IDispos
         return c;
     }
 
+    // the node's JSON summary, property for property (camelCase names, read case-sensitively)
+#pragma warning disable IDE1006
     private sealed record Result(string clip, string node, bool cached, string? error, string? contentHash, string? settingsHash, int attempts);
     private sealed record Summary(int total, int succeeded, int retries, int duplicateReplies, Dictionary<string, int> clipsPerNode, List<Result> results);
+#pragma warning restore IDE1006
 
     private static Summary ReadSummary(string path) => JsonSerializer.Deserialize<Summary>(File.ReadAllText(path))!;
 

@@ -8,21 +8,21 @@ namespace EmotionCluster.Reporting.Tests;
 
 public sealed class ResearchReportTests : IDisposable
 {
-    private readonly TempDir dir = new();
-    private readonly SyntheticRun run;
+    private readonly TempDir _dir = new();
+    private readonly SyntheticRun _run;
 
-    public ResearchReportTests() => run = new SyntheticRun(dir.Path);
+    public ResearchReportTests() => _run = new SyntheticRun(_dir.Path);
 
-    public void Dispose() => dir.Dispose();
+    public void Dispose() => _dir.Dispose();
 
-    private string Write(ReportInput input) => ResearchReport.WriteMarkdown(input, run.ReportPath);
+    private string Write(ReportInput input) => ResearchReport.WriteMarkdown(input, _run.ReportPath);
 
     [Fact]
     public void Full_input_fills_every_section_and_leaves_nothing_unfilled()
     {
-        string md = Write(run.Input);
+        string md = Write(_run.Input);
 
-        Assert.Equal(md, File.ReadAllText(run.ReportPath));
+        Assert.Equal(md, File.ReadAllText(_run.ReportPath));
         foreach (string heading in ResearchReport.Headings) Assert.Contains($"\n## {heading}\n", md);
         Assert.StartsWith("# Speech emotion recognition on emodb: CNN on log-mel spectrogram (dB)\n", md);
         Assert.Empty(ResearchReport.FindUnfilled(md));
@@ -33,8 +33,8 @@ public sealed class ResearchReportTests : IDisposable
     [Fact]
     public void Every_input_number_appears_in_the_report()
     {
-        string md = Write(run.Input);
-        var input = run.Input;
+        string md = Write(_run.Input);
+        var input = _run.Input;
         var s = input.Dataset.Stats;
 
         // dataset
@@ -87,7 +87,7 @@ public sealed class ResearchReportTests : IDisposable
             Assert.Contains($"| {i + 1} | {f.TestSpeaker} | {f.TestClips} | {Percent(f.Accuracy)} | {Percent(f.Uar)} |", md);
         Assert.Contains($"| Mean ± std | all 10 | {s.Samples} | {MeanStd(cv.MeanAccuracy, cv.StdAccuracy)} | {MeanStd(cv.MeanUar, cv.StdUar)} |", md);
         for (int e = 0; e < 7; e++)
-            Assert.Contains($"| {SyntheticRun.Labels[e]} | {run.Pooled[e][e]} | {run.Pooled[e].Sum()} |", md);
+            Assert.Contains($"| {SyntheticRun.Labels[e]} | {_run.Pooled[e][e]} | {_run.Pooled[e].Sum()} |", md);
 
         // human baseline, MFCC, run
         Assert.Contains("| Listeners | mean recognition over the " + s.Samples + " corpus files | 93.5% |", md);
@@ -105,8 +105,8 @@ public sealed class ResearchReportTests : IDisposable
     [Fact]
     public void Image_links_are_relative_and_resolve_to_the_images()
     {
-        string md = Write(run.Input);
-        string reportDir = Path.GetDirectoryName(run.ReportPath)!;
+        string md = Write(_run.Input);
+        string reportDir = Path.GetDirectoryName(_run.ReportPath)!;
         var links = Regex.Matches(md, @"!\[[^\]]*\]\(([^)]+)\)").Select(m => m.Groups[1].Value).ToList();
 
         Assert.Equal(7, links.Count);
@@ -120,7 +120,7 @@ public sealed class ResearchReportTests : IDisposable
         Assert.Contains("figures/example%20spectrogram.png", links); // outside: copied, the space escaped
         Assert.Contains("figures/cm.png", links);               // test-set confusion matrix ...
         Assert.Contains("figures/cm-2.png", links);             // ... and the LOSO one with the same file name
-        Assert.Equal(File.ReadAllBytes(Path.Combine(dir.Path, "run", "loso", "cm.png")), File.ReadAllBytes(Path.Combine(reportDir, "figures", "cm-2.png")));
+        Assert.Equal(File.ReadAllBytes(Path.Combine(_dir.Path, "run", "loso", "cm.png")), File.ReadAllBytes(Path.Combine(reportDir, "figures", "cm-2.png")));
         Assert.False(File.Exists(Path.Combine(reportDir, "figures", "learning.png")));
         foreach (string link in links) // every figure has its SVG twin next to it, the copied ones too
             Assert.True(File.Exists(Charts.SvgPath(Path.Combine(reportDir, Uri.UnescapeDataString(link)))), link);
@@ -130,31 +130,31 @@ public sealed class ResearchReportTests : IDisposable
     [Fact]
     public void A_copied_image_never_overwrites_an_input_image_in_the_figures_folder()
     {
-        string reportDir = Path.GetDirectoryName(run.ReportPath)!;
+        string reportDir = Path.GetDirectoryName(_run.ReportPath)!;
         string inPlace = Path.Combine(reportDir, ResearchReport.FiguresFolder, "cm.png");
         Directory.CreateDirectory(Path.GetDirectoryName(inPlace)!);
-        File.Copy(run.Input.Dataset.DistributionImage, inPlace);
-        var input = run.Input with { Dataset = run.Input.Dataset with { DistributionImage = inPlace } };
+        File.Copy(_run.Input.Dataset.DistributionImage, inPlace);
+        var input = _run.Input with { Dataset = _run.Input.Dataset with { DistributionImage = inPlace } };
 
         string md = Write(input);
 
         Assert.Contains("](figures/cm.png)", md);   // the in-place distribution chart
         Assert.Contains("](figures/cm-2.png)", md); // the test-set confusion matrix, copied beside it
         Assert.Contains("](figures/cm-3.png)", md); // the LOSO one
-        Assert.Equal(File.ReadAllBytes(run.Input.Dataset.DistributionImage), File.ReadAllBytes(inPlace));
+        Assert.Equal(File.ReadAllBytes(_run.Input.Dataset.DistributionImage), File.ReadAllBytes(inPlace));
     }
 
     [Fact]
     public void Writing_twice_gives_the_same_report()
     {
-        string first = Write(run.Input);
-        Assert.Equal(first, Write(run.Input));
+        string first = Write(_run.Input);
+        Assert.Equal(first, Write(_run.Input));
     }
 
     [Fact]
     public void Partial_input_says_what_was_not_run_and_how_to_run_it()
     {
-        var input = run.Input with { Training = null, Evaluation = null, CrossValidation = null, HumanBaseline = null, Mfcc = null };
+        var input = _run.Input with { Training = null, Evaluation = null, CrossValidation = null, HumanBaseline = null, Mfcc = null };
         string md = Write(input);
 
         foreach (string heading in ResearchReport.Headings) Assert.Contains($"\n## {heading}\n", md);
@@ -172,7 +172,7 @@ public sealed class ResearchReportTests : IDisposable
     [Fact]
     public void Without_cross_validation_the_results_come_from_the_test_set()
     {
-        string md = Write(run.Input with { CrossValidation = null, Mfcc = null });
+        string md = Write(_run.Input with { CrossValidation = null, Mfcc = null });
         string results = Section(md, "9. Results");
 
         Assert.Contains("On the held-out test set (10%), sadness is recognised best (recall 100.0%, 10 of 10 clips) and happiness worst (recall 40.0%, 4 of 10 clips).", results);
@@ -181,22 +181,22 @@ public sealed class ResearchReportTests : IDisposable
         Assert.Contains("the model's accuracy on the held-out test set (10%), 78.5%, is 15.1 points below that.", results); // 0.9354 - 51/65 = 0.1508
         Assert.Contains("**Headline.** UAR", md);
         Assert.Contains("Speaker-independent evaluation: not run in this report", md);
-        Assert.Contains("the matching log-mel run is not part of this report", Write(run.Input with { CrossValidation = null }));
+        Assert.Contains("the matching log-mel run is not part of this report", Write(_run.Input with { CrossValidation = null }));
     }
 
     [Fact]
     public void With_cross_validation_the_results_use_the_pooled_folds()
     {
-        string md = Write(run.Input);
+        string md = Write(_run.Input);
         string results = Section(md, "9. Results");
-        var cv = run.Input.CrossValidation!;
+        var cv = _run.Input.CrossValidation!;
         var pooled = ConfusionAnalysis.Analyze(cv.Labels, cv.PooledConfusion);
 
         Assert.Contains($"mean UAR of {MeanStd(cv.MeanUar, cv.StdUar)}", results);
         Assert.Contains($"Pooled over the 10 folds, {ResultsText.ClassSentence(pooled)} {ResultsText.ConfusionSentence(pooled)}", results);
-        Assert.Contains($"pooled over the folds (the same {run.Stats.Samples} files), {Percent(pooled.Accuracy)}", results);
-        var majority = run.Stats.PerEmotion.MaxBy(p => p.Count)!;
-        Assert.Contains($"({majority.Label}, {majority.Count} of {run.Stats.Samples} clips)", results);
+        Assert.Contains($"pooled over the folds (the same {_run.Stats.Samples} files), {Percent(pooled.Accuracy)}", results);
+        var majority = _run.Stats.PerEmotion.MaxBy(p => p.Count)!;
+        Assert.Contains($"({majority.Label}, {majority.Count} of {_run.Stats.Samples} clips)", results);
         Assert.Contains("An MFCC run was done (40 MFCCs from the same mel filterbank, same CNN)", Section(md, "10. Future work"));
         Assert.Contains($"With MFCC features (40 MFCCs from the same mel filterbank, same CNN) the UAR is 59.9% (mean over the speaker-independent folds), " +
                         $"{Points(cv.MeanUar - 0.5987)} points below the log-mel figure of {Percent(cv.MeanUar)}.", results);
@@ -206,37 +206,37 @@ public sealed class ResearchReportTests : IDisposable
     [Fact]
     public void A_missing_image_is_a_clear_error_and_nothing_is_written()
     {
-        string missing = run.Input.Evaluation!.ConfusionImage;
+        string missing = _run.Input.Evaluation!.ConfusionImage;
         File.Delete(missing);
 
-        var e = Assert.Throws<ReportInputException>(() => Write(run.Input));
+        var e = Assert.Throws<ReportInputException>(() => Write(_run.Input));
         Assert.Equal("Evaluation.ConfusionImage", e.Field);
         Assert.Contains(missing, e.Message);
         Assert.Contains("does not exist", e.Message);
-        Assert.False(File.Exists(run.ReportPath));
+        Assert.False(File.Exists(_run.ReportPath));
     }
 
     [Fact]
     public void Inconsistent_input_is_rejected_naming_the_field()
     {
         ReportInputException Reject(ReportInput input) => Assert.Throws<ReportInputException>(() => Write(input));
-        var ev = run.Input.Evaluation!;
-        var cv = run.Input.CrossValidation!;
+        var ev = _run.Input.Evaluation!;
+        var cv = _run.Input.CrossValidation!;
 
-        Assert.Equal("Evaluation.Accuracy", Reject(run.Input with { Evaluation = ev with { Accuracy = 78.5 } }).Field);
-        Assert.Contains("0.724 for 72.4%", Reject(run.Input with { Mfcc = run.Input.Mfcc! with { Uar = 59.9 } }).Message);
-        Assert.Equal("Evaluation.Accuracy", Reject(run.Input with { Evaluation = ev with { Accuracy = 0.5 } }).Field);
-        Assert.Equal("Evaluation.PerClass[4].Support", Reject(run.Input with
+        Assert.Equal("Evaluation.Accuracy", Reject(_run.Input with { Evaluation = ev with { Accuracy = 78.5 } }).Field);
+        Assert.Contains("0.724 for 72.4%", Reject(_run.Input with { Mfcc = _run.Input.Mfcc! with { Uar = 59.9 } }).Message);
+        Assert.Equal("Evaluation.Accuracy", Reject(_run.Input with { Evaluation = ev with { Accuracy = 0.5 } }).Field);
+        Assert.Equal("Evaluation.PerClass[4].Support", Reject(_run.Input with
         {
             Evaluation = ev with { PerClass = ev.PerClass.Select((c, i) => i == 4 ? c with { Support = 11 } : c).ToList() },
         }).Field);
-        Assert.Equal("Model.TotalParameters", Reject(run.Input with { Model = run.Input.Model with { TotalParameters = 1 } }).Field);
-        Assert.Equal("CrossValidation.MeanUar", Reject(run.Input with { CrossValidation = cv with { MeanUar = cv.MeanUar + 0.01 } }).Field);
-        Assert.Equal("CrossValidation.PooledConfusion", Reject(run.Input with { CrossValidation = cv with { Folds = cv.Folds.Skip(1).ToList(), MeanAccuracy = cv.Folds.Skip(1).Average(f => f.Accuracy), MeanUar = cv.Folds.Skip(1).Average(f => f.Uar) } }).Field);
-        Assert.Equal("Training.BestEpoch", Reject(run.Input with { Training = run.Input.Training! with { BestEpoch = 40 } }).Field);
-        Assert.Equal("Run.Versions", Reject(run.Input with { Run = run.Input.Run with { Versions = [] } }).Field);
-        Assert.Equal("Features.ExampleCaption", Reject(run.Input with { Features = run.Input.Features with { ExampleCaption = " " } }).Field);
-        Assert.False(File.Exists(run.ReportPath));
+        Assert.Equal("Model.TotalParameters", Reject(_run.Input with { Model = _run.Input.Model with { TotalParameters = 1 } }).Field);
+        Assert.Equal("CrossValidation.MeanUar", Reject(_run.Input with { CrossValidation = cv with { MeanUar = cv.MeanUar + 0.01 } }).Field);
+        Assert.Equal("CrossValidation.PooledConfusion", Reject(_run.Input with { CrossValidation = cv with { Folds = cv.Folds.Skip(1).ToList(), MeanAccuracy = cv.Folds.Skip(1).Average(f => f.Accuracy), MeanUar = cv.Folds.Skip(1).Average(f => f.Uar) } }).Field);
+        Assert.Equal("Training.BestEpoch", Reject(_run.Input with { Training = _run.Input.Training! with { BestEpoch = 40 } }).Field);
+        Assert.Equal("Run.Versions", Reject(_run.Input with { Run = _run.Input.Run with { Versions = [] } }).Field);
+        Assert.Equal("Features.ExampleCaption", Reject(_run.Input with { Features = _run.Input.Features with { ExampleCaption = " " } }).Field);
+        Assert.False(File.Exists(_run.ReportPath));
     }
 
     [Fact]
@@ -247,10 +247,10 @@ public sealed class ResearchReportTests : IDisposable
         confusion[0][0] = 11;
         var ev = SyntheticRun.Metrics(confusion) with
         {
-            ConfusionImage = run.Input.Evaluation!.ConfusionImage,
-            NormalizedConfusionImage = run.Input.Evaluation.NormalizedConfusionImage,
+            ConfusionImage = _run.Input.Evaluation!.ConfusionImage,
+            NormalizedConfusionImage = _run.Input.Evaluation.NormalizedConfusionImage,
         };
-        string md = Write(run.Input with { Evaluation = ev });
+        string md = Write(_run.Input with { Evaluation = ev });
 
         Assert.Contains("| neutral | 0.0% | no clips | no clips | 0 |", md);
         Assert.Empty(ResearchReport.FindUnfilled(md));
@@ -272,8 +272,8 @@ public sealed class ResearchReportTests : IDisposable
     [Fact]
     public void No_ratings_no_human_baseline()
     {
-        Assert.Null(HumanBaseline.FromStats(run.Stats with { HumanRecognitionMean = null, HumanRecognitionUar = null, RatedRecognitionMean = null }));
-        Assert.Null(HumanBaseline.FromStats(run.Stats with { Corpus = "aesdd" })!.Note);
+        Assert.Null(HumanBaseline.FromStats(_run.Stats with { HumanRecognitionMean = null, HumanRecognitionUar = null, RatedRecognitionMean = null }));
+        Assert.Null(HumanBaseline.FromStats(_run.Stats with { Corpus = "aesdd" })!.Note);
     }
 
     /// <summary>The text of a level-2 section, up to the next level-2 heading.</summary>

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using EmotionCluster.Audio;
 using EmotionCluster.Testing;
-using Xunit.Abstractions;
+using Xunit;
 
 namespace EmotionCluster.Streaming.Tests;
 
@@ -9,10 +9,10 @@ namespace EmotionCluster.Streaming.Tests;
 [Collection(StreamingNodeCollection.Name)]
 public sealed class BrowserTests(StreamingNode node, ITestOutputHelper output)
 {
-    [SkippableFact]
+    [Fact]
     public async Task The_live_page_streams_the_microphone_and_shows_predictions()
     {
-        if (Chromium.Executable is null && !Datasets.IsCi) Skip.If(true, "chromium is not installed (deploy/install-deps.sh installs it)");
+        if (Chromium.Executable is null && !Datasets.IsCi) Assert.SkipWhen(true, "chromium is not installed (deploy/install-deps.sh installs it)");
         var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(120)).Token;
         string wav = Path.Combine(node.Models.Dir, "microphone.wav");
         WavWriter.Write(wav, new AudioClip([.. TinyModel.Clip(0, 2, 1, 48000), .. TinyModel.Clip(1, 2, 2, 48000)], 48000));
@@ -56,10 +56,10 @@ public sealed class BrowserTests(StreamingNode node, ITestOutputHelper output)
     /// chart's canvas has a backing store at the device's density, nothing is wider than the screen, every window is
     /// flagged too quiet, the emotions have the report's colours, and an uncertain hop shows "uncertain".
     /// </summary>
-    [SkippableFact]
+    [Fact]
     public async Task On_a_narrow_dense_screen_a_quiet_microphone_is_flagged_and_an_uncertain_hop_says_so()
     {
-        if (Chromium.Executable is null && !Datasets.IsCi) Skip.If(true, "chromium is not installed (deploy/install-deps.sh installs it)");
+        if (Chromium.Executable is null && !Datasets.IsCi) Assert.SkipWhen(true, "chromium is not installed (deploy/install-deps.sh installs it)");
         var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(150)).Token;
         string wav = Path.Combine(node.Models.Dir, "quiet-microphone.wav");
         float[] quiet = [.. TinyModel.Clip(0, 2, 1, 48000), .. TinyModel.Clip(1, 2, 2, 48000)];
@@ -133,7 +133,7 @@ public sealed class BrowserTests(StreamingNode node, ITestOutputHelper output)
                 cls: document.getElementById('current').className, levelHidden: document.getElementById('level').hidden }); })()
             """;
         var shown = await browser.EvaluateAsync(uncertainHop, cancel);
-        output.WriteLine(shown.GetString());
+        output.WriteLine(shown.GetString() ?? "");
         var u = JsonDocument.Parse(shown.GetString()!).RootElement;
         Assert.Equal("uncertain", u.GetProperty("emotion").GetString());
         Assert.StartsWith("leaning neutral 36 % (below 40 %)", u.GetProperty("detail").GetString());

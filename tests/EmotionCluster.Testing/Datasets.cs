@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Xunit;
 
 namespace EmotionCluster.Testing;
@@ -56,24 +57,4 @@ public static class Datasets
             if (File.Exists(Path.Combine(d.FullName, "EmotionCluster.sln"))) return d.FullName;
         throw new InvalidOperationException($"EmotionCluster.sln not found above {AppContext.BaseDirectory}");
     }
-}
-
-/// <summary>A fact that needs EMO-DB: skipped with the reason when it is missing, failing under CI=true.</summary>
-public sealed class EmoDbFactAttribute : FactAttribute
-{
-    public EmoDbFactAttribute() =>
-        Skip = Datasets.SkipReason(Datasets.HasEmoDb, "EMO-DB", Path.Combine(Datasets.EmoDbDir, "wav"));
-}
-
-public sealed class EmoDbTheoryAttribute : TheoryAttribute
-{
-    public EmoDbTheoryAttribute() =>
-        Skip = Datasets.SkipReason(Datasets.HasEmoDb, "EMO-DB", Path.Combine(Datasets.EmoDbDir, "wav"));
-}
-
-/// <summary>A fact that needs the AESDD file list.</summary>
-public sealed class AesddFactAttribute : FactAttribute
-{
-    public AesddFactAttribute() =>
-        Skip = Datasets.SkipReason(Datasets.HasAesddFileList, "AESDD file list", Datasets.AesddFileList);
 }

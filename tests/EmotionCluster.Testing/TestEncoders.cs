@@ -68,7 +68,7 @@ public static class TestEncoders
     public static void RequirePython()
     {
         bool has = File.Exists(Python) && Run("import onnx, numpy").Code == 0;
-        if (!has && !Datasets.IsCi) Skip.If(true, "python3-onnx is not installed (deploy/install-deps.sh installs it)");
+        if (!has && !Datasets.IsCi) Assert.SkipWhen(true, "python3-onnx is not installed (deploy/install-deps.sh installs it)");
         if (!has) throw new InvalidOperationException("python3-onnx and python3-numpy are not installed; run deploy/install-deps.sh");
     }
 

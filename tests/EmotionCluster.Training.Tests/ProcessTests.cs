@@ -1,7 +1,6 @@
 using System.Globalization;
 using EmotionCluster.Testing;
 using Xunit;
-using Xunit.Abstractions;
 
 namespace EmotionCluster.Training.Tests;
 
@@ -22,7 +21,7 @@ public class ProcessTests(ITestOutputHelper output)
         ["Training:StartTimeout"] = "00:00:40",
     };
 
-    private void Dump(params TrainerProcess[] nodes)
+    private void Dump(params NodeProcess[] nodes)
     {
         foreach (var n in nodes)
         {
@@ -40,8 +39,8 @@ public class ProcessTests(ITestOutputHelper output)
         using var first = TrainerProcess.Start("t1", ports[0], null, settings[0]);
         await first.WaitForLine(l => l.StartsWith("member up"), Patience);
         Assert.Contains("pool-thread=false", await first.WaitForLine(l => l.StartsWith("trainer ready"), Patience)); // pinned dispatcher
-        using var second = TrainerProcess.Start("t2", ports[1], first.Address, settings[1]);
-        using var third = TrainerProcess.Start("t3", ports[2], first.Address, settings[2]);
+        using var second = TrainerProcess.Start("t2", ports[1], NodeProcess.Address(first.Port), settings[1]);
+        using var third = TrainerProcess.Start("t3", ports[2], NodeProcess.Address(first.Port), settings[2]);
         try
         {
             // all three take part
@@ -66,7 +65,7 @@ public class ProcessTests(ITestOutputHelper output)
             Assert.Equal(TrainerProcess.Field(coordinatorEpoch, "checksum"), TrainerProcess.Field(survivorEpoch, "checksum"));
 
             // every epoch end both survivors printed: same weights, before and after the kill
-            static Dictionary<string, string> Sums(TrainerProcess p) => p.Lines.Where(l => l.StartsWith("epoch "))
+            static Dictionary<string, string> Sums(NodeProcess p) => p.Lines.Where(l => l.StartsWith("epoch "))
                 .ToDictionary(l => l.Split(' ')[1], l => TrainerProcess.Field(l, "checksum"));
             var a = Sums(first);
             var b = Sums(second);
@@ -94,7 +93,7 @@ public class ProcessTests(ITestOutputHelper output)
         }).ToList();
         using var first = TrainerProcess.Start("t1", ports[0], null, settings[0]);
         await first.WaitForLine(l => l.StartsWith("member up"), Patience);
-        using var second = TrainerProcess.Start("t2", ports[1], first.Address, settings[1]);
+        using var second = TrainerProcess.Start("t2", ports[1], NodeProcess.Address(first.Port), settings[1]);
         try
         {
             await first.WaitForLine(l => l.StartsWith("step ") && l.Contains("replicas=2") && TrainerProcess.StepOf(l) >= 8, Patience);

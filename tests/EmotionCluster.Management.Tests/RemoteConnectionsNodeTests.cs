@@ -3,50 +3,8 @@ using Akka.Actor;
 using Akka.Remote;
 using EmotionCluster.Cli;
 using Xunit;
-using Xunit.Abstractions;
 
 namespace EmotionCluster.Management.Tests;
-
-/// <summary>The association record behind <c>ctl remote connections</c>, event by event.</summary>
-public sealed class RemoteAssociationsTests
-{
-    private static readonly Address Self = Address.Parse("akka.tcp://emotioncluster@127.0.0.1:4053");
-    private static readonly Address Other = Address.Parse("akka.tcp://emotioncluster@127.0.0.1:4054");
-
-    [Fact]
-    public void States_follow_the_events_with_since_kept_for_a_repeated_state_and_the_uid_from_membership_or_quarantine()
-    {
-        var record = new RemoteAssociations();
-        var t0 = DateTimeOffset.UnixEpoch;
-        record.Record(new AssociatedEvent(Self, Other, inbound: false), t0);
-        var view = record.View(Self.ToString(), 7, new Dictionary<string, (string, long)> { [Other.ToString()] = ("Up", 42) });
-        var c = Assert.Single(view.Connections);
-        Assert.Equal((Other.ToString(), "outbound", "associated", t0, 42L, "Up"), (c.Address, c.Direction, c.State, c.Since, c.Uid, c.MemberStatus));
-
-        record.Record(new AssociationErrorEvent(new InvalidOperationException("connection\nrefused"), Self, Other, false, Akka.Event.LogLevel.WarningLevel), t0.AddSeconds(1));
-        record.Record(new AssociationErrorEvent(new InvalidOperationException("connection refused"), Self, Other, false, Akka.Event.LogLevel.WarningLevel), t0.AddSeconds(5));
-        c = Assert.Single(record.View(Self.ToString(), 7, new Dictionary<string, (string, long)>()).Connections); // no longer a member
-        Assert.Equal(("error", t0.AddSeconds(1), (long?)42, (string?)null, "connection refused"), (c.State, c.Since, c.Uid, c.MemberStatus, c.Detail));
-
-        record.Record(new QuarantinedEvent(Other, 43), t0.AddSeconds(9));
-        c = Assert.Single(record.View(Self.ToString(), 7, new Dictionary<string, (string, long)>()).Connections);
-        Assert.Equal(("quarantined", 43L), (c.State, c.Uid));
-    }
-
-    [Fact]
-    public void Ended_associations_beyond_the_capacity_are_dropped_oldest_first_and_associated_ones_listed_first()
-    {
-        var record = new RemoteAssociations(capacity: 2);
-        var t0 = DateTimeOffset.UnixEpoch;
-        Address A(int port) => Address.Parse($"akka.tcp://emotioncluster@127.0.0.1:{port}");
-        record.Record(new DisassociatedEvent(Self, A(1), false), t0);
-        record.Record(new DisassociatedEvent(Self, A(2), false), t0.AddSeconds(1));
-        record.Record(new AssociatedEvent(Self, A(3), true), t0.AddSeconds(2));
-        var view = record.View(Self.ToString(), null, new Dictionary<string, (string, long)>());
-        Assert.Equal([(A(3).ToString(), "associated", "inbound"), (A(2).ToString(), "disassociated", "outbound")],
-            view.Connections.Select(c => (c.Address, c.State, c.Direction)));
-    }
-}
 
 /// <summary>
 /// <c>ctl remote connections</c> against node processes on loopback: a node that joined another is listed with its
