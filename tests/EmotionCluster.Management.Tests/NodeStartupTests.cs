@@ -2,7 +2,6 @@ using System.Text.Json;
 using EmotionCluster.Cli;
 using EmotionCluster.Testing;
 using Xunit;
-using Xunit.Abstractions;
 
 namespace EmotionCluster.Management.Tests;
 

@@ -7,7 +7,6 @@ using EmotionCluster.Model;
 using EmotionCluster.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Xunit;
-using Xunit.Abstractions;
 
 namespace EmotionCluster.Training.Tests;
 
@@ -40,13 +39,13 @@ public class CoordinatorProcessTests(ITestOutputHelper output)
         int[] ports = [NodeProcess.FreePort(), NodeProcess.FreePort()];
         using var t1 = TrainerProcess.Start("t1", ports[0], null, Settings(1));
         await t1.WaitForLine(l => l.StartsWith("member up"), Patience);
-        using var t2 = TrainerProcess.Start("t2", ports[1], t1.Address, Settings(2));
+        using var t2 = TrainerProcess.Start("t2", ports[1], NodeProcess.Address(t1.Port), Settings(2));
         await t2.WaitForLine(l => l.StartsWith("member up"), Patience);
 
         string db = Path.Combine(data.Root, "journal.db");
         var requester = new NodeSettings
         {
-            Roles = [ClusterRoles.Evaluator], Port = NodeProcess.FreePort(), SeedNodes = [t1.Address], FeatureStorePath = data.Store.Root,
+            Roles = [ClusterRoles.Evaluator], Port = NodeProcess.FreePort(), SeedNodes = [NodeProcess.Address(t1.Port)], FeatureStorePath = data.Store.Root,
             // the trainer processes' failure detection and split-brain resolver (every node needs the same)
             SplitBrainStableAfter = TimeSpan.FromSeconds(3), AcceptableHeartbeatPause = TimeSpan.FromSeconds(2),
         };
@@ -69,15 +68,15 @@ public class CoordinatorProcessTests(ITestOutputHelper output)
             Assert.False(run.IsCompleted, "the run ended before its coordinator's node could be killed");
             // the oldest trainer node hosts the coordinator, and the run is running on both participants
             var before = await TrainingNode.Coordinator(system).Ask<TrainingRuns>(new GetTrainingRuns("dp-kill"), TimeSpan.FromSeconds(10));
-            Assert.Equal(t1.Address, before.Coordinator);
+            Assert.Equal(NodeProcess.Address(t1.Port), before.Coordinator);
             var running = Assert.Single(before.Runs);
-            Assert.Equal((RunStates.Running, t1.Address), (running.State, running.Coordinator));
-            Assert.Equal(new[] { t1.Address, t2.Address }.Order(), running.Participants.Order());
+            Assert.Equal((RunStates.Running, NodeProcess.Address(t1.Port)), (running.State, running.Coordinator));
+            Assert.Equal(new[] { NodeProcess.Address(t1.Port), NodeProcess.Address(t2.Port) }.Order(), running.Participants.Order());
             t1.Kill(); // SIGKILL: the coordinator and the node that reduces the gradients
 
             var outcome = await run.WaitAsync(TimeSpan.FromMinutes(4));
-            Assert.Equal(new[] { t1.Address, t2.Address }.Order(), outcome.Participants.Order());
-            Assert.Equal(t2.Address, outcome.Coordinator); // the survivor took the last step and wrote the model
+            Assert.Equal(new[] { NodeProcess.Address(t1.Port), NodeProcess.Address(t2.Port) }.Order(), outcome.Participants.Order());
+            Assert.Equal(NodeProcess.Address(t2.Port), outcome.Coordinator); // the survivor took the last step and wrote the model
             Assert.Equal(epochs, outcome.Result.EpochsRun);
             var (model, file) = ModelArtifact.Load(outcome.Result.ModelPath!);
             using (model) Assert.Equal("dp-kill", file.RunId);
@@ -85,12 +84,12 @@ public class CoordinatorProcessTests(ITestOutputHelper output)
 
             // the coordinator on the survivor adopted the run (the requester sent it again) and ended it once
             var after = updates.ToArray();
-            Assert.Contains(after, u => u.State == RunStates.Adopted && u.Coordinator == t2.Address);
+            Assert.Contains(after, u => u.State == RunStates.Adopted && u.Coordinator == NodeProcess.Address(t2.Port));
             var completed = Assert.Single(after, u => u.State == RunStates.Completed);
-            Assert.Equal(t2.Address, completed.Coordinator);
+            Assert.Equal(NodeProcess.Address(t2.Port), completed.Coordinator);
             Assert.DoesNotContain(after, u => u.State == RunStates.Failed);
             var now = await TrainingNode.Coordinator(system).Ask<TrainingRuns>(new GetTrainingRuns("dp-kill"), TimeSpan.FromSeconds(10));
-            Assert.Equal((t2.Address, RunStates.Completed), (now.Coordinator, Assert.Single(now.Runs).State));
+            Assert.Equal((NodeProcess.Address(t2.Port), RunStates.Completed), (now.Coordinator, Assert.Single(now.Runs).State));
 
             // the journal has the run once, completed, with every epoch once and in order
             await using var journal = await JournalReader.OpenAsync(new PersistenceSettings { ConnectionString = $"Data Source={db}" });
