@@ -277,7 +277,8 @@ public static class StreamBenchmark
         File.WriteAllText(settings, JsonSerializer.Serialize(new
         {
             EmotionCluster = new { Streaming = new { ModelPath = model, Runtime = Name(runtime), MaxStreams = Math.Max(256, maxStreams * 2), TorchThreads = torchThreads } },
-            Logging = new { LogLevel = new { Default = "Warning" } },
+            // quiet, but the node's own start lines ("http listening: …", what the bench waits for) are Information
+            Logging = new { LogLevel = new Dictionary<string, string> { ["Default"] = "Warning", ["EmotionCluster.Node"] = "Information" } },
         }));
         int port = FreePort(), http = FreePort();
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = Path.GetDirectoryName(config)! };
