@@ -3,8 +3,8 @@ using System.Globalization;
 using System.Text.Json;
 using Akka.Actor;
 using Akka.Serialization;
-using EmotionCluster.Cluster;
 using EmotionCluster.Extraction;
+using EmotionCluster.Hosting;
 using EmotionCluster.Testing;
 
 namespace EmotionCluster.Bench;
@@ -203,7 +203,7 @@ public static class ClusterBenchmark
     private static void MessageSizes(ClipSource clip, FeaturePipelineSettings settings, TextWriter output)
     {
         using var system = ActorSystem.Create("sizes", Akka.Configuration.ConfigurationFactory.ParseString(
-            "akka.actor.serializers.ec = \"EmotionCluster.Cluster.EmotionClusterSerializer, EmotionCluster.Cluster\""));
+            "akka.actor.serializers.ec = \"EmotionCluster.Extraction.EmotionClusterSerializer, EmotionCluster.Extraction\""));
         var serializer = new EmotionClusterSerializer((ExtendedActorSystem)system);
         var features = new ClipExtractionService(new PipelineFeaturizer(settings), new MemoryFeatureStore()).ExtractFile(clip.ClipId, clip.Path);
         int request = serializer.ToBinary(new ExtractClip(clip.ClipId, clip.Path, settings.ToJson(), false)).Length;

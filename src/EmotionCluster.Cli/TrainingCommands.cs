@@ -1,15 +1,15 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
-using EmotionCluster.Cluster;
 using EmotionCluster.Corpora;
-using EmotionCluster.Evaluation;
 using EmotionCluster.Experiments;
 using EmotionCluster.Extraction;
+using EmotionCluster.Hosting;
+using EmotionCluster.Metrics;
 using EmotionCluster.Model;
-using EmotionCluster.Training;
 using EmotionCluster.Reporting;
 using EmotionCluster.Streaming;
+using EmotionCluster.Training;
 using Microsoft.Extensions.Configuration;
 
 namespace EmotionCluster.Cli;

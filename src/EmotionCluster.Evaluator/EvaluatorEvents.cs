@@ -1,4 +1,4 @@
-using EmotionCluster.Evaluation;
+using EmotionCluster.Metrics;
 
 namespace EmotionCluster.Evaluator;
 

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Akka.Actor;
 using Akka.Hosting;
-using EmotionCluster.Cluster;
+using EmotionCluster.Hosting;
 using EmotionCluster.Management;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;

@@ -1,5 +1,5 @@
 using Akka.Actor;
-using EmotionCluster.Cluster.Wire;
+using EmotionCluster.Wire;
 
 namespace EmotionCluster.Evaluator;
 

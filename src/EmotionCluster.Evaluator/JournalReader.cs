@@ -37,7 +37,7 @@ public sealed class JournalReader : IAsyncDisposable
                 "pass --db 'Data Source=path/to/emotioncluster.db' or --provider postgresql --db 'Host=…'");
         await JournalConnectivity.CheckAsync(settings, cancellationToken: cancellationToken);
 
-        var builder = EmotionCluster.Cluster.InProcessHostLifetime.CreateBuilder();
+        var builder = EmotionCluster.Hosting.InProcessHostLifetime.CreateBuilder();
         builder.Services.AddAkka("emotioncluster-journal-reader", (akka, _) =>
         {
             akka.AddHocon("akka.loglevel = OFF\nakka.stdout-loglevel = OFF\nakka.coordinated-shutdown.run-by-clr-shutdown-hook = off", HoconAddMode.Prepend);

@@ -3,8 +3,8 @@ using Akka.Cluster.Sharding;
 using Akka.Hosting;
 using Akka.Persistence.Hosting;
 using Akka.Persistence.Sql.Hosting;
-using EmotionCluster.Cluster;
-using EmotionCluster.Cluster.Wire;
+using EmotionCluster.Hosting;
+using EmotionCluster.Wire;
 
 namespace EmotionCluster.Evaluator;
 

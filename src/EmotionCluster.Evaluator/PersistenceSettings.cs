@@ -19,7 +19,7 @@ public sealed class PersistenceSettings
     /// <summary>Accepted for <see cref="Postgresql"/> (the name the Kubernetes manifests and compose file use).</summary>
     public const string PostgresAlias = "postgres";
     /// <summary>The journal of a node (and of <c>runs list</c>) when none is set: <c>$XDG_DATA_HOME/emotioncluster/emotioncluster.db</c>, never the current folder.</summary>
-    public static string DefaultConnectionString => $"Data Source={EmotionCluster.Cluster.UserPaths.Data("emotioncluster.db")}";
+    public static string DefaultConnectionString => $"Data Source={EmotionCluster.Hosting.UserPaths.Data("emotioncluster.db")}";
     public const string ProviderVariable = "EmotionCluster__Persistence__Provider";
     public const string ConnectionStringVariable = "EmotionCluster__Persistence__ConnectionString";
 

@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using EmotionCluster.Audio;
 using EmotionCluster.Corpora;
-using EmotionCluster.Evaluation;
 using EmotionCluster.Features;
+using EmotionCluster.Metrics;
 using EmotionCluster.Model;
 using EmotionCluster.Training;
 using TrainingProgress = EmotionCluster.Experiments.TrainingProgress;
@@ -257,7 +257,7 @@ public sealed class ExperimentRunner
             var v = values.Where(x => x.HasValue).Select(x => x!.Value).ToList();
             if (v.Count > 0) means.Add(new ProtocolMean(name, v.Average(), CrossValidationSummary.Std(v), v.Count));
         }
-        Mean("lone clip", results.Select(r => (double?)r.Protocols!.LoneClip.Uar));
+        Mean(ProtocolScores.LoneClipName, results.Select(r => (double?)r.Protocols!.LoneClip.Uar));
         Mean(StreamedProtocol.Name, results.Select(r => r.Protocols!.Streamed?.Uar));
         Mean(StreamedProtocol.LastSmoothedName, results.Select(r => r.Protocols!.StreamedLastSmoothed?.Uar));
         foreach (int k in ProtocolScores.EnrollmentSizes)

@@ -1,5 +1,5 @@
-using EmotionCluster.Evaluation;
 using EmotionCluster.Evaluator;
+using EmotionCluster.Metrics;
 using EmotionCluster.Reporting;
 
 namespace EmotionCluster.Experiments;

@@ -1,6 +1,6 @@
 using EmotionCluster.Corpora;
-using EmotionCluster.Evaluation;
 using EmotionCluster.Features;
+using EmotionCluster.Metrics;
 using EmotionCluster.Model;
 using static TorchSharp.torch;
 
@@ -23,6 +23,9 @@ namespace EmotionCluster.Experiments;
 /// </summary>
 public sealed record ProtocolScores(ClassificationReport LoneClip, ClassificationReport SpeakerAll, IReadOnlyDictionary<int, double> Enrolled)
 {
+    /// <summary>The headline protocol's name in tables and the journal: each clip on its own, exactly as <c>predict FILE</c>.</summary>
+    public const string LoneClipName = "lone clip";
+
     /// <summary>Enrollment sizes k of the speaker-adapted protocol (besides all of the speaker's clips).</summary>
     public static readonly int[] EnrollmentSizes = [1, 5, 20];
     /// <summary>Random enrollment draws per k; the protocol's figure is their mean UAR.</summary>

@@ -3,10 +3,10 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using EmotionCluster.Audio;
 using EmotionCluster.Corpora;
-using EmotionCluster.Evaluation;
 using EmotionCluster.Evaluator;
 using EmotionCluster.Extraction;
 using EmotionCluster.Features;
+using EmotionCluster.Metrics;
 using EmotionCluster.Model;
 using EmotionCluster.Reporting;
 
@@ -240,7 +240,7 @@ public static class ReportParts
     /// <summary>Every protocol's UAR of one fold, the headline (lone clip) first.</summary>
     public static ProtocolUar[] ProtocolUars(ProtocolScores p) =>
     [
-        new("lone clip", p.LoneClip.Uar),
+        new(ProtocolScores.LoneClipName, p.LoneClip.Uar),
         .. (p.Streamed is { } s ? [new ProtocolUar(StreamedProtocol.Name, s.Uar)] : Array.Empty<ProtocolUar>()),
         .. (p.StreamedLastSmoothed is { } l ? [new ProtocolUar(StreamedProtocol.LastSmoothedName, l.Uar)] : Array.Empty<ProtocolUar>()),
         .. ProtocolScores.EnrollmentSizes.Where(p.Enrolled.ContainsKey).Select(k => new ProtocolUar($"speaker-adapted, k={k}", p.Enrolled[k])),
@@ -259,7 +259,7 @@ public static class ReportParts
 
     private static string ProtocolDescription(string protocol) => protocol switch
     {
-        "lone clip" => "each clip on its own, exactly as `predict FILE` (the fold table and the pooled matrix below)",
+        ProtocolScores.LoneClipName => "each clip on its own, exactly as `predict FILE` (the fold table and the pooled matrix below)",
         "speaker-adapted, all clips" => "every clip of the held-out speaker as unlabelled enrollment (how training normalizes)",
         StreamedProtocol.Name => "each clip's WAV sent through the live stream's path (windows of the model's input length every 0.5 s, a node's defaults); " +
                       "the clip's label is the mean of its windows' probabilities",

@@ -1,8 +1,8 @@
 using System.Text.Json;
 using EmotionCluster.Audio;
 using EmotionCluster.Corpora;
-using EmotionCluster.Evaluation;
 using EmotionCluster.Extraction;
+using EmotionCluster.Metrics;
 using EmotionCluster.Model;
 
 namespace EmotionCluster.Experiments;

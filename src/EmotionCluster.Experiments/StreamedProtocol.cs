@@ -1,6 +1,6 @@
 using EmotionCluster.Audio;
 using EmotionCluster.Corpora;
-using EmotionCluster.Evaluation;
+using EmotionCluster.Metrics;
 using EmotionCluster.Streaming;
 
 namespace EmotionCluster.Experiments;
@@ -93,7 +93,7 @@ public sealed record StreamedRun(IReadOnlyList<StreamedFold> Folds, CrossValidat
     public IReadOnlyList<ProtocolMean> MergeInto(IReadOnlyList<ProtocolMean> means)
     {
         var others = means.Where(m => m.Protocol is not (StreamedProtocol.Name or StreamedProtocol.LastSmoothedName)).ToList();
-        int at = others.FindIndex(m => m.Protocol == "lone clip") + 1;
+        int at = others.FindIndex(m => m.Protocol == ProtocolScores.LoneClipName) + 1;
         others.InsertRange(at, ProtocolMeans);
         return others;
     }

@@ -1,6 +1,6 @@
 using EmotionCluster.Corpora;
-using EmotionCluster.Evaluation;
 using EmotionCluster.Extraction;
+using EmotionCluster.Metrics;
 using EmotionCluster.Model;
 using EmotionCluster.Reporting;
 

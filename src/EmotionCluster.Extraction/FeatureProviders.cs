@@ -9,7 +9,7 @@ public readonly record struct BatchProgress(int Done, int Failed, int Total);
 /// <summary>
 /// Extracts features for a batch of clips. Every clip gets an outcome (features or an error); one bad clip never
 /// stops the batch. Implementations: <see cref="LocalFeatureProvider"/> (a plain parallel loop) and the cluster's
-/// sharded extraction (EmotionCluster.Cluster.ClusterFeatureProvider).
+/// sharded extraction (ClusterFeatureProvider).
 /// </summary>
 public interface IFeatureProvider
 {

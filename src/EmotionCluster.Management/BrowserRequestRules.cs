@@ -1,4 +1,4 @@
-using EmotionCluster.Cluster;
+using EmotionCluster.Hosting;
 using Microsoft.AspNetCore.Http;
 
 namespace EmotionCluster.Management;

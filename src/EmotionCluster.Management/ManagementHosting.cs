@@ -1,7 +1,7 @@
 using System.Globalization;
 using Akka.Actor;
 using Akka.Hosting;
-using EmotionCluster.Cluster;
+using EmotionCluster.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;

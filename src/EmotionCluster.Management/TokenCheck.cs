@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
-using EmotionCluster.Cluster;
+using EmotionCluster.Hosting;
 using Microsoft.AspNetCore.Http;
 
 namespace EmotionCluster.Management;

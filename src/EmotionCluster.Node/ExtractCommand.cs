@@ -2,8 +2,8 @@ using System.Text.Json;
 using Akka.Actor;
 using Akka.Cluster;
 using Akka.Hosting;
-using EmotionCluster.Cluster;
 using EmotionCluster.Extraction;
+using EmotionCluster.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace EmotionCluster.Node;

@@ -1,6 +1,7 @@
 using Akka.Hosting;
-using EmotionCluster.Cluster;
 using EmotionCluster.Evaluator;
+using EmotionCluster.Extraction;
+using EmotionCluster.Hosting;
 using EmotionCluster.Management;
 using EmotionCluster.Streaming;
 using EmotionCluster.Training;

@@ -1,6 +1,6 @@
 using Akka.Hosting;
-using EmotionCluster.Cluster;
 using EmotionCluster.Extraction;
+using EmotionCluster.Hosting;
 using EmotionCluster.Node;
 using Microsoft.Extensions.Options;
 

@@ -1,8 +1,8 @@
 using Akka.Actor;
 using Akka.Cluster.Tools.PublishSubscribe;
 using Akka.Event;
-using EmotionCluster.Cluster;
-using EmotionCluster.Cluster.Wire;
+using EmotionCluster.Hosting;
+using EmotionCluster.Wire;
 
 namespace EmotionCluster.Streaming;
 

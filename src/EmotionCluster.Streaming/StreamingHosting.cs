@@ -4,8 +4,8 @@ using System.Text;
 using Akka.Actor;
 using Akka.Cluster.Hosting;
 using Akka.Hosting;
-using EmotionCluster.Cluster;
-using EmotionCluster.Cluster.Wire;
+using EmotionCluster.Hosting;
+using EmotionCluster.Wire;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -75,15 +75,7 @@ public static class StreamingHosting
         catch (Exception e) when (e is EmotionCluster.Model.ModelArtifactException or IOException or UnauthorizedAccessException)
         {
             log.LogError("streaming: {Reason} Streams are refused until a model is published on the '{Topic}' topic.", e.Message, ModelPublishing.Topic);
-            var fallback = new StreamingSettings
-            {
-                ModelDirectory = settings.ModelDirectory, RequireModelForReadiness = settings.RequireModelForReadiness, RepublishSeconds = settings.RepublishSeconds,
-                WindowSeconds = settings.WindowSeconds, HopSeconds = settings.HopSeconds, Smoothing = settings.Smoothing,
-                MaxBufferedSeconds = settings.MaxBufferedSeconds, MaxFrameBytes = settings.MaxFrameBytes, MaxStreams = settings.MaxStreams,
-                MaxFramesInFlight = settings.MaxFramesInFlight, MaxBatch = settings.MaxBatch, ShardCount = settings.ShardCount,
-                TorchThreads = settings.TorchThreads, FeatureThreads = settings.FeatureThreads, InferenceWorkers = settings.InferenceWorkers,
-                Runtime = settings.Runtime,
-            };
+            var fallback = settings.WithoutModel();
             return StreamingServices.Create(fallback, log);
         }
     }

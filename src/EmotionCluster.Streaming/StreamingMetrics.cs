@@ -1,5 +1,6 @@
 using System.Diagnostics.Metrics;
-using EmotionCluster.Cluster;
+using EmotionCluster.Extraction;
+using EmotionCluster.Hosting;
 
 namespace EmotionCluster.Streaming;
 

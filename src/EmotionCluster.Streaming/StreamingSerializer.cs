@@ -1,6 +1,6 @@
 using Akka.Actor;
 using EmotionCluster.Audio;
-using EmotionCluster.Cluster.Wire;
+using EmotionCluster.Wire;
 
 namespace EmotionCluster.Streaming;
 

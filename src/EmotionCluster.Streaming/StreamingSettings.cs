@@ -25,7 +25,7 @@ public sealed class StreamingSettings
     /// The node's model folder. A model published on the <c>models</c> topic <em>by path</em> is loaded only when the
     /// path is inside this folder (anyone who can publish could otherwise make the predictors open any file); a model
     /// published as bytes is kept here as <see cref="PublishedModelName"/>, and loaded from here at start when
-    /// <see cref="ModelPath"/> is not set. Empty: the folder of <see cref="ModelPath"/>, else <c>$XDG_DATA_HOME/emotioncluster/models</c> (<see cref="EmotionCluster.Cluster.UserPaths"/>).
+    /// <see cref="ModelPath"/> is not set. Empty: the folder of <see cref="ModelPath"/>, else <c>$XDG_DATA_HOME/emotioncluster/models</c> (<see cref="EmotionCluster.Hosting.UserPaths"/>).
     /// </summary>
     public string ModelDirectory { get; set; } = "";
     /// <summary>
@@ -125,7 +125,7 @@ public sealed class StreamingSettings
     public string EffectiveModelDirectory => Path.GetFullPath(
         !string.IsNullOrWhiteSpace(ModelDirectory) ? ModelDirectory
         : !string.IsNullOrWhiteSpace(ModelPath) ? Path.GetDirectoryName(Path.GetFullPath(ModelPath))!
-        : EmotionCluster.Cluster.UserPaths.Data("models"));
+        : EmotionCluster.Hosting.UserPaths.Data("models"));
 
     /// <summary>The model loaded at start: <see cref="ModelPath"/>, else the last published one in <see cref="ModelDirectory"/> if any.</summary>
     public string? StartModelPath =>
@@ -155,4 +155,12 @@ public sealed class StreamingSettings
 
     public override string ToString() => string.Create(CultureInfo.InvariantCulture,
         $"window {(WindowSeconds is { } w ? $"{w}s" : "the model's input")} hop {HopSeconds}s smoothing {Smoothing} uncertain below {UncertainBelow} buffer {MaxBufferedSeconds}s");
+
+    /// <summary>These settings with no <see cref="ModelPath"/>: a node whose model cannot be loaded waits for a published one.</summary>
+    public StreamingSettings WithoutModel()
+    {
+        var copy = (StreamingSettings)MemberwiseClone();
+        copy.ModelPath = null;
+        return copy;
+    }
 }

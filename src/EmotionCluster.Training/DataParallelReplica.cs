@@ -1,5 +1,5 @@
-using EmotionCluster.Evaluation;
 using EmotionCluster.Features;
+using EmotionCluster.Metrics;
 using EmotionCluster.Model;
 
 namespace EmotionCluster.Training;

@@ -1,7 +1,7 @@
 using Akka.Actor;
 using Akka.Hosting;
-using EmotionCluster.Evaluation;
 using EmotionCluster.Evaluator;
+using EmotionCluster.Metrics;
 
 namespace EmotionCluster.Training;
 

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using Akka.Actor;
 using Akka.Cluster;
 using Akka.Event;
-using EmotionCluster.Cluster;
+using EmotionCluster.Hosting;
 
 namespace EmotionCluster.Training;
 

@@ -1,4 +1,4 @@
-using EmotionCluster.Cluster.Wire;
+using EmotionCluster.Wire;
 
 namespace EmotionCluster.Training;
 

@@ -1,7 +1,7 @@
 using Akka.Actor;
 using Akka.Event;
-using EmotionCluster.Evaluation;
 using EmotionCluster.Extraction;
+using EmotionCluster.Metrics;
 
 namespace EmotionCluster.Training;
 

@@ -1,5 +1,5 @@
-using Microsoft.Extensions.Configuration;
 using EmotionCluster.Model;
+using Microsoft.Extensions.Configuration;
 
 namespace EmotionCluster.Training;
 
@@ -17,9 +17,9 @@ public sealed class TrainerOptions
     public string Manifest { get; set; } = "";
     /// <summary>
     /// Where this trainer keeps its latest checkpoint (one directory per trainer); default under the user's data folder
-    /// (<see cref="EmotionCluster.Cluster.UserPaths.Data"/>), never the current folder.
+    /// (<see cref="EmotionCluster.Hosting.UserPaths.Data"/>), never the current folder.
     /// </summary>
-    public string CheckpointDirectory { get; set; } = EmotionCluster.Cluster.UserPaths.Data("checkpoints");
+    public string CheckpointDirectory { get; set; } = EmotionCluster.Hosting.UserPaths.Data("checkpoints");
     /// <summary>Model file the coordinator writes when the run finishes: the best validation epoch's weights (empty: none).</summary>
     public string ModelOutput { get; set; } = "";
     /// <summary>

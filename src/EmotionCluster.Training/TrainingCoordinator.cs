@@ -2,7 +2,7 @@ using Akka.Actor;
 using Akka.Cluster;
 using Akka.Cluster.Tools.PublishSubscribe;
 using Akka.Event;
-using EmotionCluster.Cluster;
+using EmotionCluster.Hosting;
 
 namespace EmotionCluster.Training;
 

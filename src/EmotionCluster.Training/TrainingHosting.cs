@@ -2,9 +2,9 @@ using Akka.Actor;
 using Akka.Cluster.Hosting;
 using Akka.Cluster.Tools.PublishSubscribe;
 using Akka.Hosting;
-using EmotionCluster.Cluster;
-using EmotionCluster.Cluster.Wire;
 using EmotionCluster.Extraction;
+using EmotionCluster.Hosting;
+using EmotionCluster.Wire;
 
 namespace EmotionCluster.Training;
 

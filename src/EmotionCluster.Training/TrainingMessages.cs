@@ -1,4 +1,4 @@
-using EmotionCluster.Cluster;
+using EmotionCluster.Hosting;
 
 namespace EmotionCluster.Training;
 

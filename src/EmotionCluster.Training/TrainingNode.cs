@@ -1,8 +1,8 @@
 using Akka.Actor;
-using EmotionCluster.Evaluator;
 using Akka.Hosting;
-using EmotionCluster.Cluster;
+using EmotionCluster.Evaluator;
 using EmotionCluster.Extraction;
+using EmotionCluster.Hosting;
 using EmotionCluster.Management;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;

@@ -4,9 +4,10 @@ using Akka.Actor;
 using Akka.Cluster;
 using Akka.Cluster.Tools.PublishSubscribe;
 using Akka.Event;
-using EmotionCluster.Cluster;
 using EmotionCluster.Extraction;
+using EmotionCluster.Hosting;
 using EmotionCluster.Model;
+using EmotionCluster.Wire;
 
 namespace EmotionCluster.Training;
 
@@ -69,7 +70,7 @@ public sealed class TrainingRunActor : ReceiveActor, IWithTimers
     private readonly Stopwatch runClock = new();
     // every epoch this node judged (as coordinator or replica): a replica that takes over sends them again after the
     // run's start, so an epoch whose record died with the old coordinator still reaches the journal (repeats are ignored there)
-    private readonly List<(EpochMetrics Metrics, Evaluation.ClassificationReport? Validation)> judged = new();
+    private readonly List<(EpochMetrics Metrics, Metrics.ClassificationReport? Validation)> judged = new();
 
     public TrainingRunActor(TrainerOptions options, TrainingJob job, IFeatureStore store, TrainingStatusBoard board, IEvaluationSink? sink, Action<string>? output)
     {
@@ -685,7 +686,7 @@ public sealed class TrainingRunActor : ReceiveActor, IWithTimers
         string line = string.Create(CultureInfo.InvariantCulture,
             $"epoch {epoch} done step={reduced.Step} loss={loss:F4} accuracy={accuracy:F3} replicas={reduced.Contributors.Length} checksum={checksum}");
         // every replica judges the epoch (the same weights give the same decision), so any of them can take over
-        (double? Loss, Evaluation.ClassificationReport Report, bool IsBest)? validation;
+        (double? Loss, Metrics.ClassificationReport Report, bool IsBest)? validation;
         using (r.Stages.Measure("validate")) validation = r.EndEpoch(epoch);
         bool stop = r.StopEarly;
         var metrics = new EpochMetrics(runId, epoch, loss, accuracy, validation?.Loss, validation?.Report.Accuracy, validation?.Report.Uar, reduced.Contributors.Length)

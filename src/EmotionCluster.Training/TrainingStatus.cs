@@ -1,6 +1,6 @@
 using System.Diagnostics.Metrics;
-using EmotionCluster.Evaluation;
 using EmotionCluster.Management;
+using EmotionCluster.Metrics;
 
 namespace EmotionCluster.Training;
 

@@ -42,7 +42,7 @@ public sealed class DataParallelCliTests(ITestOutputHelper output) : IDisposable
         Assert.Equal(2, description.Replicas); // both trainer nodes took every step from the first
         Assert.True(description.Nodes >= 2, $"{description.Nodes} trainer nodes");
         Assert.Equal("stratified-42", description.Split);
-        var saved = EmotionCluster.Evaluation.ClassificationReport.FromJson(File.ReadAllText(Path.Combine(run, "metrics_test.json")));
+        var saved = EmotionCluster.Metrics.ClassificationReport.FromJson(File.ReadAllText(Path.Combine(run, "metrics_test.json")));
         Assert.Equal(saved.Uar, trained.Completed!.Test!.Uar, 12); // the coordinator's test score is the command's
         // the coordinator wrote the model into the command's run directory; the job's manifest and checkpoints are gone
         Assert.False(Directory.Exists(Path.Combine(run, "checkpoints", "folds", trained.RunId)));

@@ -1,6 +1,6 @@
 using System.Text.Json;
-using EmotionCluster.Evaluation;
 using EmotionCluster.Extraction;
+using EmotionCluster.Metrics;
 using EmotionCluster.Model;
 using EmotionCluster.Testing;
 using Xunit;

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using EmotionCluster.Evaluation;
+using EmotionCluster.Metrics;
 using EmotionCluster.Reporting;
 using EmotionCluster.Testing;
 using Xunit;

@@ -1,5 +1,5 @@
 using System.Text.RegularExpressions;
-using EmotionCluster.Cluster;
+using EmotionCluster.Hosting;
 using EmotionCluster.Testing;
 using Xunit;
 

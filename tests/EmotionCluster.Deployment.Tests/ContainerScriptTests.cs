@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
-using EmotionCluster.Cluster;
+using EmotionCluster.Hosting;
 using EmotionCluster.Testing;
 using Xunit;
 

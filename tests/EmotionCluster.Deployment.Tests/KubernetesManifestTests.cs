@@ -1,4 +1,4 @@
-using EmotionCluster.Cluster;
+using EmotionCluster.Hosting;
 using EmotionCluster.Management;
 using EmotionCluster.Testing;
 using Xunit;
@@ -7,7 +7,7 @@ namespace EmotionCluster.Deployment.Tests;
 
 /// <summary>
 /// Every overlay of k8s/ rendered by <c>kubectl kustomize</c> and checked against the settings classes of
-/// src/EmotionCluster.Cluster: names, ports, probes, selectors, discovery RBAC, GPU scheduling.
+/// src/EmotionCluster.Hosting: names, ports, probes, selectors, discovery RBAC, GPU scheduling.
 /// </summary>
 public sealed class KubernetesManifestTests
 {

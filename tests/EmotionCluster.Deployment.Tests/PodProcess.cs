@@ -3,7 +3,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text.RegularExpressions;
-using EmotionCluster.Cluster;
+using EmotionCluster.Hosting;
 using EmotionCluster.Testing;
 
 namespace EmotionCluster.Deployment.Tests;

@@ -1,6 +1,6 @@
 using System.Collections;
 using System.Reflection;
-using EmotionCluster.Cluster;
+using EmotionCluster.Hosting;
 using Microsoft.Extensions.Configuration;
 
 namespace EmotionCluster.Deployment.Tests;

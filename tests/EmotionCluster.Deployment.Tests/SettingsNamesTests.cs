@@ -1,4 +1,4 @@
-using EmotionCluster.Cluster;
+using EmotionCluster.Hosting;
 using Xunit;
 
 namespace EmotionCluster.Deployment.Tests;

@@ -47,7 +47,7 @@ for (int epoch = next; epoch <= epochs; epoch++)
     // a deterministic, epoch-dependent confusion matrix: accuracy rises with the epoch
     int right = 10 + epoch % 7;
     int[][] confusion = [[right, 2, 1], [3, right, 2], [1, 1, right + epoch % 3]];
-    var report = EmotionCluster.Evaluation.ClassificationMetrics.FromConfusion(confusion, labels);
+    var report = EmotionCluster.Metrics.ClassificationMetrics.FromConfusion(confusion, labels);
     await Send(RecordEpoch.FromReport(runId, epoch, 2.0 / epoch, 2.2 / epoch + 0.05, report));
     Console.WriteLine($"persisted epoch {epoch}");
     if (delayMs > 0) await Task.Delay(delayMs);

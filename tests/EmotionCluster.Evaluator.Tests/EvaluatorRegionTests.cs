@@ -1,8 +1,8 @@
 using Akka.Actor;
 using Akka.Hosting;
 using Akka.Hosting.TestKit;
-using EmotionCluster.Cluster;
 using EmotionCluster.Extraction;
+using EmotionCluster.Hosting;
 using Xunit;
 
 namespace EmotionCluster.Evaluator.Tests;

@@ -15,7 +15,7 @@ public sealed class PersistenceSettingsTests
         var s = new PersistenceSettings();
         s.Validate();
         Assert.Equal("sqlite", s.Provider);
-        string file = EmotionCluster.Cluster.UserPaths.Data("emotioncluster.db");
+        string file = EmotionCluster.Hosting.UserPaths.Data("emotioncluster.db");
         Assert.Equal($"Data Source={file}", s.ConnectionString);
         Assert.Equal(file, s.SqliteFile);
         Assert.True(Path.IsPathRooted(file)); // not relative to wherever the node was started

@@ -104,7 +104,7 @@ public sealed class RunHistoryTests
         IEvaluatorCommand command = what switch
         {
             "bad shape" => new RecordEpoch("r1", 1, 1, 1, EvaluationMetrics.From(
-                EmotionCluster.Evaluation.ClassificationMetrics.FromConfusion([[1, 0], [0, 1]], ["a", "b"]))),
+                EmotionCluster.Metrics.ClassificationMetrics.FromConfusion([[1, 0], [0, 1]], ["a", "b"]))),
             "bad loss" => new RecordEpoch("r1", 1, double.NaN, 1, Samples.Metrics(0)),
             "wrong run" => new RecordEpoch("r2", 1, 1, 1, Samples.Metrics(0)),
             "no labels" => new StartRun("r9", "{}", []),
@@ -208,7 +208,7 @@ public sealed class RunHistoryTests
     [Fact]
     public void Metrics_keep_what_the_report_says()
     {
-        var report = EmotionCluster.Evaluation.ClassificationMetrics.Compute([0, 0, 1, 2], [0, 1, 1, 1], Samples.Labels);
+        var report = EmotionCluster.Metrics.ClassificationMetrics.Compute([0, 0, 1, 2], [0, 1, 1, 1], Samples.Labels);
         var m = EvaluationMetrics.From(report);
         Assert.Equal((report.Accuracy, report.Uar, report.MacroF1), (m.Accuracy, m.Uar, m.MacroF1));
         Assert.Equal(report.PerClass.Select(c => (c.Precision, c.Recall, c.F1)), m.PerClass.Select(c => (c.Precision, c.Recall, c.F1)));

@@ -13,7 +13,7 @@ public static class Samples
     public static EvaluationMetrics Metrics(int seed)
     {
         int[][] confusion = [[5 + seed % 4, 2, 1], [1, 4 + seed % 3, 2], [0, 1, 6 + seed % 5]];
-        return EvaluationMetrics.From(EmotionCluster.Evaluation.ClassificationMetrics.FromConfusion(confusion, Labels));
+        return EvaluationMetrics.From(EmotionCluster.Metrics.ClassificationMetrics.FromConfusion(confusion, Labels));
     }
 
     /// <summary>A fold of a cross-validation whose numbers depend on <paramref name="fold"/>.</summary>

@@ -11,7 +11,7 @@ public sealed class SerializerTests
 
     private static EvaluationMetrics WithAbsentClass()
     {
-        var report = EmotionCluster.Evaluation.ClassificationMetrics.Compute([0, 0, 1], [0, 2, 1], Samples.Labels);
+        var report = EmotionCluster.Metrics.ClassificationMetrics.Compute([0, 0, 1], [0, 2, 1], Samples.Labels);
         Assert.Null(report.PerClass[2].Recall); // class 2 never occurs in the truth
         return EvaluationMetrics.From(report);
     }
@@ -90,7 +90,7 @@ public sealed class SerializerTests
         Assert.All(manifests, m => Assert.Matches(@"^[A-Za-z]+\.[1-9][0-9]*$", m)); // every manifest written is Name.version
         Assert.All(new[] { "RunStarted.1", "RunStarted.2", "EpochEvaluated.1", "EpochEvaluated.2", "RunCompleted.1", "RunFailed.1", "FoldCompleted.1",
             "CrossValidationCompleted.1", "ArtifactsRecorded.1" }, m => Assert.Contains(m, EvaluatorSerializer.Manifests));
-        Assert.NotEqual(EmotionCluster.Cluster.EmotionClusterSerializer.SerializerId, EvaluatorSerializer.SerializerId);
+        Assert.NotEqual(EmotionCluster.Extraction.EmotionClusterSerializer.SerializerId, EvaluatorSerializer.SerializerId);
     }
 
     [Fact]

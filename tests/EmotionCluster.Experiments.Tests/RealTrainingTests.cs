@@ -1,9 +1,9 @@
 using EmotionCluster.Corpora;
 using EmotionCluster.Experiments;
 using EmotionCluster.Extraction;
+using EmotionCluster.Hosting;
 using EmotionCluster.Model;
 using EmotionCluster.Testing;
-using EmotionCluster.Cluster;
 using EmotionCluster.Training;
 using Xunit;
 

@@ -4,7 +4,7 @@ using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
 using EmotionCluster.Cli;
-using EmotionCluster.Cluster;
+using EmotionCluster.Hosting;
 using EmotionCluster.Testing;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging.Abstractions;

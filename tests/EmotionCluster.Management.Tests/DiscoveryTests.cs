@@ -5,13 +5,13 @@ using Akka.Discovery.Config.Hosting;
 using Akka.Hosting;
 using Akka.Management.Cluster.Bootstrap.ContactPoint;
 using Akka.Remote.Hosting;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Newtonsoft.Json;
-using EmotionCluster.Cluster;
+using EmotionCluster.Hosting;
 using EmotionCluster.Management;
 using EmotionCluster.Testing;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
+using Newtonsoft.Json;
 using Xunit;
 
 namespace EmotionCluster.Management.Tests;

@@ -3,7 +3,7 @@ using System.Diagnostics.Metrics;
 using System.Text;
 using Akka.Actor;
 using Akka.Cluster.Sharding;
-using EmotionCluster.Cluster;
+using EmotionCluster.Hosting;
 using EmotionCluster.Management;
 using Microsoft.Extensions.DependencyInjection;
 using Xunit;

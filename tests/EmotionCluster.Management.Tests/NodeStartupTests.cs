@@ -127,7 +127,7 @@ public sealed class NodeStartupTests(ITestOutputHelper output) : NodeProcessTest
         Assert.Contains(node.Lines, l => l == started.Message); // the console has the same record, word for word
 
         CtlLogLine up = Assert.Single(peek.Lines, l => l.Message.StartsWith($"member up: {address}"));
-        Assert.Equal(("info", "mel", "EmotionCluster.Cluster.RebalanceReporter"), (up.Level, up.Source, up.Category)); // an actor's ILogger
+        Assert.Equal(("info", "mel", "EmotionCluster.Extraction.RebalanceReporter"), (up.Level, up.Source, up.Category)); // an actor's ILogger
         Assert.Equal(up.Message, memberUp);
 
         // Akka.NET's own records, through Akka's logging: the cluster's welcome of this node.

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using EmotionCluster.Cluster;
+using EmotionCluster.Hosting;
 using EmotionCluster.Management;
 using Microsoft.AspNetCore.Http;
 using Xunit;

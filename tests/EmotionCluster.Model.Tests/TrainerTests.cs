@@ -1,8 +1,8 @@
-using EmotionCluster.Evaluation;
 using EmotionCluster.Features;
+using EmotionCluster.Metrics;
 using EmotionCluster.Model;
-using Xunit;
 using EmotionCluster.Testing;
+using Xunit;
 
 namespace EmotionCluster.Model.Tests;
 

@@ -290,7 +290,7 @@ public sealed class ModelHolderTests(TinyModel models)
         {
             // what the trainer does on a new best validation UAR; the announcer (on every node) publishes the file's bytes
             system.ActorSelection("/user/model-announcer").ResolveOne(TimeSpan.FromSeconds(5)).Wait();
-            system.EventStream.Publish(new EmotionCluster.Cluster.ModelFileSaved(path, "run-1", 3, 0.5));
+            system.EventStream.Publish(new EmotionCluster.Hosting.ModelFileSaved(path, "run-1", 3, 0.5));
         }, announcer: true);
 
     private async Task SwapsAfter(Action<ActorSystem, string> publish, bool announcer = false, string? modelDirectory = null)

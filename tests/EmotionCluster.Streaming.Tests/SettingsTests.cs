@@ -16,6 +16,26 @@ public sealed class SettingsTests
         Assert.Equal(0.5, s.HopSeconds);
     }
 
+    [Fact]
+    public void A_node_without_a_loadable_model_keeps_every_other_setting()
+    {
+        // every settable property gets a value other than its default, so a copy that forgets one is caught
+        var s = new StreamingSettings();
+        foreach (var p in typeof(StreamingSettings).GetProperties().Where(p => p.CanWrite))
+            p.SetValue(s, p.PropertyType == typeof(string) ? "x-" + p.Name
+                : Nullable.GetUnderlyingType(p.PropertyType) == typeof(double) || p.PropertyType == typeof(double) ? 0.123
+                : p.PropertyType == typeof(int) ? 7
+                : p.PropertyType == typeof(bool) ? true
+                : throw new InvalidOperationException($"add a value for {p.PropertyType} ({p.Name}) to this spec"));
+
+        var copy = s.WithoutModel();
+
+        Assert.Null(copy.ModelPath);
+        Assert.Equal("x-ModelPath", s.ModelPath); // the node's own settings are untouched
+        foreach (var p in typeof(StreamingSettings).GetProperties().Where(p => p.CanWrite && p.Name != nameof(StreamingSettings.ModelPath)))
+            Assert.True(Equals(p.GetValue(s), p.GetValue(copy)), $"{p.Name} was not carried over");
+    }
+
     [Theory]
     [InlineData(nameof(StreamingSettings.HopSeconds), "HopSeconds")]
     [InlineData(nameof(StreamingSettings.MaxBufferedSeconds), "MaxBufferedSeconds")]

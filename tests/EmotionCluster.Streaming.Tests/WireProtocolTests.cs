@@ -2,10 +2,11 @@ using System.Text.Json;
 using Akka.Actor;
 using Akka.Hosting;
 using EmotionCluster.Audio;
-using EmotionCluster.Cluster;
-using EmotionCluster.Cluster.Wire;
 using EmotionCluster.Evaluator;
+using EmotionCluster.Extraction;
+using EmotionCluster.Hosting;
 using EmotionCluster.Training;
+using EmotionCluster.Wire;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
@@ -18,7 +19,7 @@ namespace EmotionCluster.Streaming.Tests;
 /// </summary>
 public sealed class WireProtocolTests : IDisposable
 {
-    private static readonly WireProtocol[] All = [ClusterWire.Protocol, TrainingWire.Protocol, EvaluatorWire.Protocol, StreamingWire.Protocol];
+    private static readonly WireProtocol[] All = [ExtractionWire.Protocol, TrainingWire.Protocol, EvaluatorWire.Protocol, StreamingWire.Protocol];
 
     private static readonly System.Reflection.Assembly[] Assemblies =
         [typeof(IEmotionClusterMessage).Assembly, typeof(ITrainingMessage).Assembly, typeof(IEvaluatorMessage).Assembly, typeof(IStreamingMessage).Assembly,
@@ -114,7 +115,7 @@ public sealed class WireProtocolTests : IDisposable
     public void Every_message_round_trips_and_the_manifests_from_before_versioning_read_the_same_bytes()
     {
         var samples = Samples();
-        foreach (var protocol in new[] { ClusterWire.Protocol, TrainingWire.Protocol, StreamingWire.Protocol })
+        foreach (var protocol in new[] { ExtractionWire.Protocol, TrainingWire.Protocol, StreamingWire.Protocol })
             Assert.Empty(protocol.MessageTypes.Except(samples.Select(s => s.GetType())));
         var legacyRead = new HashSet<string>();
         foreach (object sample in samples)
@@ -136,7 +137,7 @@ public sealed class WireProtocolTests : IDisposable
             }
         }
         // every old manifest of these three contexts is the same layout under its new name
-        Assert.Equal(new[] { ClusterWire.Protocol, TrainingWire.Protocol, StreamingWire.Protocol }.SelectMany(p => p.LegacyManifests).Order(), legacyRead.Order());
+        Assert.Equal(new[] { ExtractionWire.Protocol, TrainingWire.Protocol, StreamingWire.Protocol }.SelectMany(p => p.LegacyManifests).Order(), legacyRead.Order());
     }
 
     /// <summary>A <see cref="StreamStarted"/> as version 1 wrote it: without the window.</summary>

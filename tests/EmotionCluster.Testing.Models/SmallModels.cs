@@ -1,6 +1,6 @@
 using System.Diagnostics;
-using EmotionCluster.Evaluation;
 using EmotionCluster.Features;
+using EmotionCluster.Metrics;
 using EmotionCluster.Model;
 
 namespace EmotionCluster.Testing;

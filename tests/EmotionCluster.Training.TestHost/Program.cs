@@ -1,4 +1,4 @@
-using EmotionCluster.Cluster;
+using EmotionCluster.Hosting;
 using EmotionCluster.Training;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;

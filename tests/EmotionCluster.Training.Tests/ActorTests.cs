@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
-using EmotionCluster.Cluster;
-using EmotionCluster.Evaluation;
+using EmotionCluster.Hosting;
+using EmotionCluster.Metrics;
 using EmotionCluster.Model;
 using EmotionCluster.Training;
 using Microsoft.Extensions.Hosting;

@@ -1,8 +1,8 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using Akka.Actor;
-using EmotionCluster.Cluster;
 using EmotionCluster.Evaluator;
+using EmotionCluster.Hosting;
 using EmotionCluster.Model;
 using EmotionCluster.Testing;
 using Microsoft.Extensions.DependencyInjection;

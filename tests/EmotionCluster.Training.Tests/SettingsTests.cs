@@ -1,8 +1,8 @@
-using Microsoft.Extensions.Configuration;
-using EmotionCluster.Cluster;
 using EmotionCluster.Extraction;
+using EmotionCluster.Hosting;
 using EmotionCluster.Model;
 using EmotionCluster.Training;
+using Microsoft.Extensions.Configuration;
 using Xunit;
 
 namespace EmotionCluster.Training.Tests;
