@@ -21,6 +21,28 @@ namespace EmotionCluster.Cli;
 /// </summary>
 public static class TrainingCommands
 {
+    /// <summary>The setting behind <c>--trainers</c>'s default (environment <c>EmotionCluster__Training__Trainers</c>).</summary>
+    public const string TrainersVariable = "EmotionCluster__Training__Trainers";
+
+    /// <summary><c>EmotionCluster:Training:Trainers</c> from the environment, bound as a trainer node binds it (<see cref="TrainerOptions.From"/>).</summary>
+    public static int DefaultTrainers(IConfiguration environment)
+    {
+        int n;
+        try
+        {
+            n = TrainerOptions.From(environment).Trainers;
+        }
+        catch (InvalidOperationException e) // not a number
+        {
+            throw new CliException($"{TrainersVariable}: {e.Message} Use a whole number of trainer nodes, 1 or more.");
+        }
+        catch (ArgumentException e) // a key of the section that is not a setting, named with the fix
+        {
+            throw new CliException(e.Message);
+        }
+        return n >= 1 ? n : throw new CliException($"{TrainersVariable}={n}: use a whole number of trainer nodes, 1 or more");
+    }
+
     private sealed class Common
     {
         public readonly Option<string[]> Data = new("--data")
@@ -64,24 +86,13 @@ public static class TrainingCommands
                           "with trainer nodes Up there, crossval spreads its folds over them (each reads the features from its --store).",
         };
 
-        /// <summary>The setting behind <c>--trainers</c>'s default (environment <c>EmotionCluster__Training__Trainers</c>).</summary>
-        public const string TrainersVariable = "EmotionCluster__Training__Trainers";
-
         public readonly Option<int> Trainers = new("--trainers")
         {
             Description = "Train each run data-parallel across N trainer nodes of the cluster joined with --join (each reads the features " +
                           "from its --store); 1 (default): on this command's node, a cross-validation's folds spread over the trainer nodes. " +
                           $"Default from {TrainersVariable}.",
-            DefaultValueFactory = _ => DefaultTrainers(),
+            DefaultValueFactory = _ => DefaultTrainers(RunsCommands.EnvironmentConfiguration()),
         };
-
-        private static int DefaultTrainers()
-        {
-            string? value = Environment.GetEnvironmentVariable(TrainersVariable);
-            if (string.IsNullOrWhiteSpace(value)) return 1;
-            return int.TryParse(value, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out int n) && n >= 1 ? n
-                : throw new CliException($"{TrainersVariable}={value}: use a whole number of trainer nodes, 1 or more");
-        }
 
         public void AddTo(Command c)
         {
