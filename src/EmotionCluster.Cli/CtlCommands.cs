@@ -73,7 +73,7 @@ public static class CtlCommands
                     ResolveToken(parseResult.GetValue(token), Environment.GetEnvironmentVariable, parseResult.GetValue(tokenFile)));
                 try
                 {
-                    return run(parseResult, client, ConsoleFor(output), output, parseResult.GetValue(json), cancel);
+                    return run(parseResult, client, CliConsole.For(output, plainWidth: null), output, parseResult.GetValue(json), cancel);
                 }
                 catch (Exception e) when (e is not (CliException or OperationCanceledException))
                 {
@@ -505,18 +505,6 @@ public static class CtlCommands
 
     private static string Esc(string s) => Markup.Escape(s);
 
-    private static IAnsiConsole ConsoleFor(TextWriter output)
-    {
-        bool terminal = ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected;
-        var console = AnsiConsole.Create(new AnsiConsoleSettings
-        {
-            Ansi = terminal ? AnsiSupport.Detect : AnsiSupport.No,
-            ColorSystem = terminal ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
-            Out = new AnsiConsoleOutput(output),
-            Interactive = InteractionSupport.No,
-        });
-        return console; // not a terminal: the printers write plain lines (Rows, Line), nothing is wrapped or padded
-    }
 }
 
 /// <summary>An answer of the management API: the request URL and the JSON body.</summary>

@@ -156,7 +156,7 @@ public static class DatasetCommands
             output.WriteLine(stats.ToJson());
             return CliErrors.Ok;
         }
-        IAnsiConsole console = ConsoleFor(output);
+        IAnsiConsole console = CliConsole.For(output);
         Print(console, stats);
         foreach (var d in corpus.Dropped) console.WriteLine($"Dropped by --map: {d.Count} {d.Label} clips");
         console.WriteLine();
@@ -249,19 +249,4 @@ public static class DatasetCommands
     }
 
     private static string Percent(double share) => (share * 100).ToString("0.0", CultureInfo.InvariantCulture) + "%";
-
-    /// <summary>Spectre console on <paramref name="output"/>: colours on a real terminal, plain 120-column text otherwise.</summary>
-    private static IAnsiConsole ConsoleFor(TextWriter output)
-    {
-        bool terminal = ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected;
-        var console = AnsiConsole.Create(new AnsiConsoleSettings
-        {
-            Ansi = terminal ? AnsiSupport.Detect : AnsiSupport.No,
-            ColorSystem = terminal ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
-            Out = new AnsiConsoleOutput(output),
-            Interactive = InteractionSupport.No,
-        });
-        if (!terminal) console.Profile.Width = 120;
-        return console;
-    }
 }

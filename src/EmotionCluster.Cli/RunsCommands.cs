@@ -120,7 +120,7 @@ public static class RunsCommands
             table.AddRow(Markup.Escape(r.RunId), Status(r.Status, r.FailureReason), Time(r.StartedAt), Num(r.Epochs),
                 r.BestEpoch is { } b ? Num(b) : "-", r.BestUar is { } u ? Fixed(u) : "-",
                 r.TestUar is { } t ? Fixed(t) + (r.Folds > 0 ? $" (mean of {r.Folds} folds)" : "") : "-");
-        ConsoleFor(output).Write(table);
+        CliConsole.For(output).Write(table);
         return CliErrors.Ok;
     }
 
@@ -136,7 +136,7 @@ public static class RunsCommands
             return CliErrors.Ok;
         }
 
-        IAnsiConsole console = ConsoleFor(output);
+        IAnsiConsole console = CliConsole.For(output);
         var head = new Table().HideHeaders().AddColumn("what").AddColumn("value").Title($"Run [bold]{Markup.Escape(run.RunId)}[/]");
         head.AddRow("Status", Status(run.Status, run.Failed?.Reason));
         head.AddRow("Started", Time(run.Started?.StartedAt));
@@ -214,18 +214,4 @@ public static class RunsCommands
     private static string Time(DateTimeOffset? t) => t is { } x ? x.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture) : "-";
     private static string Num(int n) => n.ToString(CultureInfo.InvariantCulture);
     private static string Fixed(double v) => v.ToString("0.0000", CultureInfo.InvariantCulture);
-
-    private static IAnsiConsole ConsoleFor(TextWriter output)
-    {
-        bool terminal = ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected;
-        var console = AnsiConsole.Create(new AnsiConsoleSettings
-        {
-            Ansi = terminal ? AnsiSupport.Detect : AnsiSupport.No,
-            ColorSystem = terminal ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
-            Out = new AnsiConsoleOutput(output),
-            Interactive = InteractionSupport.No,
-        });
-        if (!terminal) console.Profile.Width = 120;
-        return console;
-    }
 }

@@ -5,6 +5,7 @@ using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
 using EmotionCluster.Audio;
+using EmotionCluster.Streaming;
 
 namespace EmotionCluster.Cli;
 
@@ -44,7 +45,7 @@ public static class StreamCommands
         if (!File.Exists(wavPath)) throw new CliException($"{wavPath}: file not found");
         var (clip, info) = WavReader.Read(wavPath);
         if (clip.Samples.Length == 0) throw new CliException($"{wavPath}: the file holds no audio");
-        byte[] pcm = Pcm16(clip.Samples);
+        byte[] pcm = StreamClient.Pcm16(clip.Samples);
         var uri = new UriBuilder(node) { Scheme = node.Scheme == "https" ? "wss" : "ws", Path = Path }.Uri;
 
         using var socket = new ClientWebSocket();
@@ -187,17 +188,5 @@ public static class StreamCommands
                 return doc.RootElement.Clone();
             }
         }
-    }
-
-    private static byte[] Pcm16(float[] samples)
-    {
-        var bytes = new byte[samples.Length * 2];
-        for (int i = 0; i < samples.Length; i++)
-        {
-            short v = (short)Math.Clamp(Math.Round(samples[i] * 32768.0), short.MinValue, short.MaxValue);
-            bytes[2 * i] = (byte)v;
-            bytes[2 * i + 1] = (byte)(v >> 8);
-        }
-        return bytes;
     }
 }
