@@ -10,68 +10,68 @@ namespace EmotionCluster.Training;
 /// </summary>
 public sealed class TrainingStatusBoard : ITrainingStatusSource
 {
-    private readonly Lock gate = new();
-    private string state = "idle";
-    private string? runId, message;
-    private int? epoch, maxEpochs;
-    private double? trainLoss, validationLoss, validationUar;
-    private DateTimeOffset? startedAt;
-    private DateTimeOffset updatedAt = DateTimeOffset.UtcNow;
+    private readonly Lock _gate = new();
+    private string _state = "idle";
+    private string? _runId, _message;
+    private int? _epoch, _maxEpochs;
+    private double? _trainLoss, _validationLoss, _validationUar;
+    private DateTimeOffset? _startedAt;
+    private DateTimeOffset _updatedAt = DateTimeOffset.UtcNow;
 
     public TrainingProgress? LastProgress { get; private set; }
     public EpochMetrics? LastEpoch { get; private set; }
 
     public void SetState(string newState, string? run, string? text)
     {
-        lock (gate)
+        lock (_gate)
         {
-            if (run is not null && run != runId) Reset(run);
-            if (newState == "running" && state != "running") startedAt ??= DateTimeOffset.UtcNow;
-            state = newState;
-            message = text;
-            updatedAt = DateTimeOffset.UtcNow;
+            if (run is not null && run != _runId) Reset(run);
+            if (newState == "running" && _state != "running") _startedAt ??= DateTimeOffset.UtcNow;
+            _state = newState;
+            _message = text;
+            _updatedAt = DateTimeOffset.UtcNow;
         }
     }
 
     public void Report(TrainingProgress p)
     {
-        lock (gate)
+        lock (_gate)
         {
             // The coordinator reports its own progress and also receives it back through DistributedPubSub; a report
             // not newer than the last one must not overwrite what came after it (e.g. the run's end).
-            if (p.RunId == runId && LastProgress is { } last && p.Step <= last.Step) return;
-            if (p.RunId != runId) Reset(p.RunId);
-            if (state is "idle" or "loading") state = "running";
-            startedAt ??= p.At;
+            if (p.RunId == _runId && LastProgress is { } last && p.Step <= last.Step) return;
+            if (p.RunId != _runId) Reset(p.RunId);
+            if (_state is "idle" or "loading") _state = "running";
+            _startedAt ??= p.At;
             LastProgress = p;
-            epoch = p.Epoch;
-            maxEpochs = p.MaxEpochs;
-            if (double.IsFinite(p.Loss)) trainLoss = p.Loss;
-            message = $"step {p.Step}/{p.TotalSteps}, {p.Replicas} replica(s), {p.SamplesPerSecond:F1} samples/s (coordinator {p.Node})";
-            if (p.Step >= p.TotalSteps) state = "finished";
-            updatedAt = DateTimeOffset.UtcNow;
+            _epoch = p.Epoch;
+            _maxEpochs = p.MaxEpochs;
+            if (double.IsFinite(p.Loss)) _trainLoss = p.Loss;
+            _message = $"step {p.Step}/{p.TotalSteps}, {p.Replicas} replica(s), {p.SamplesPerSecond:F1} samples/s (coordinator {p.Node})";
+            if (p.Step >= p.TotalSteps) _state = "finished";
+            _updatedAt = DateTimeOffset.UtcNow;
         }
     }
 
     public void Report(EpochMetrics m)
     {
-        lock (gate)
+        lock (_gate)
         {
-            if (m.RunId != runId) Reset(m.RunId);
+            if (m.RunId != _runId) Reset(m.RunId);
             LastEpoch = m;
-            trainLoss = m.TrainLoss;
-            validationLoss = m.ValidationLoss;
-            validationUar = m.ValidationUar;
-            updatedAt = DateTimeOffset.UtcNow;
+            _trainLoss = m.TrainLoss;
+            _validationLoss = m.ValidationLoss;
+            _validationUar = m.ValidationUar;
+            _updatedAt = DateTimeOffset.UtcNow;
         }
     }
 
     private void Reset(string run)
     {
-        runId = run;
-        epoch = maxEpochs = null;
-        trainLoss = validationLoss = validationUar = null;
-        startedAt = null;
+        _runId = run;
+        _epoch = _maxEpochs = null;
+        _trainLoss = _validationLoss = _validationUar = null;
+        _startedAt = null;
         LastProgress = null;
         LastEpoch = null;
     }
@@ -80,8 +80,8 @@ public sealed class TrainingStatusBoard : ITrainingStatusSource
     {
         get
         {
-            lock (gate)
-                return new TrainingStatus(state, runId, 1, 1, epoch, maxEpochs, trainLoss, validationLoss, validationUar, startedAt, updatedAt, message);
+            lock (_gate)
+                return new TrainingStatus(_state, _runId, 1, 1, _epoch, _maxEpochs, _trainLoss, _validationLoss, _validationUar, _startedAt, _updatedAt, _message);
         }
     }
 
@@ -140,16 +140,16 @@ public static class TrainingMetrics
     public static readonly Histogram<double> StepDuration = Meter.CreateHistogram<double>("step.duration", "s",
         "Time of one global step on this trainer (compute, all-reduce, update), by role");
 
-    private static double lastLoss = double.NaN, lastValidationLoss = double.NaN, lastValidationUar = double.NaN;
+    private static double LastLoss = double.NaN, LastValidationLoss = double.NaN, LastValidationUar = double.NaN;
 
     /// <summary>Mean training loss of the latest step applied on this trainer (the same on every replica of the step).</summary>
-    public static readonly ObservableGauge<double> Loss = Meter.CreateObservableGauge("loss", () => Observe(ref lastLoss),
+    public static readonly ObservableGauge<double> Loss = Meter.CreateObservableGauge("loss", () => Observe(ref LastLoss),
         description: "Training loss of the latest global step applied by this trainer");
 
     /// <summary>Validation loss and UAR at the latest epoch end (coordinator, when the run has a validation set).</summary>
-    public static readonly ObservableGauge<double> ValidationLoss = Meter.CreateObservableGauge("validation_loss", () => Observe(ref lastValidationLoss),
+    public static readonly ObservableGauge<double> ValidationLoss = Meter.CreateObservableGauge("validation_loss", () => Observe(ref LastValidationLoss),
         description: "Validation loss at the latest epoch end (coordinator)");
-    public static readonly ObservableGauge<double> ValidationUar = Meter.CreateObservableGauge("validation_uar", () => Observe(ref lastValidationUar),
+    public static readonly ObservableGauge<double> ValidationUar = Meter.CreateObservableGauge("validation_uar", () => Observe(ref LastValidationUar),
         description: "Validation unweighted average recall at the latest epoch end (coordinator)");
 
     /// <summary>A step was applied: counts it and its examples, and keeps its loss for <see cref="Loss"/>.</summary>
@@ -157,7 +157,7 @@ public static class TrainingMetrics
     {
         Steps.Add(1);
         Samples.Add(samples);
-        if (double.IsFinite(loss)) Volatile.Write(ref lastLoss, loss);
+        if (double.IsFinite(loss)) Volatile.Write(ref LastLoss, loss);
     }
 
     /// <summary>Records one step's duration (see <see cref="StepDuration"/>).</summary>
@@ -167,8 +167,8 @@ public static class TrainingMetrics
     /// <summary>An epoch was validated on the coordinator.</summary>
     public static void EpochEvaluated(EpochMetrics m)
     {
-        if (m.ValidationLoss is { } l && double.IsFinite(l)) Volatile.Write(ref lastValidationLoss, l);
-        if (m.ValidationUar is { } u && double.IsFinite(u)) Volatile.Write(ref lastValidationUar, u);
+        if (m.ValidationLoss is { } l && double.IsFinite(l)) Volatile.Write(ref LastValidationLoss, l);
+        if (m.ValidationUar is { } u && double.IsFinite(u)) Volatile.Write(ref LastValidationUar, u);
     }
 
     /// <summary>No measurement until a value was set (a gauge of NaN would be exported as a value).</summary>
