@@ -53,16 +53,42 @@ public static class TrainingHosting
     }
 }
 
-/// <summary>Subscribes to <see cref="TrainingTopics.Progress"/> and <see cref="TrainingTopics.Evaluation"/> and feeds a <see cref="TrainingStatusBoard"/>.</summary>
-public sealed class TrainingStatusListener : ReceiveActor
+/// <summary>
+/// Feeds a <see cref="TrainingStatusBoard"/>: subscribes to <see cref="TrainingTopics.Progress"/>,
+/// <see cref="TrainingTopics.Evaluation"/> and <see cref="TrainingTopics.Runs"/>, and asks the training coordinator for
+/// the runs it knows (<see cref="GetTrainingRuns"/>) every <see cref="AskEvery"/> while a trainer node is Up, so a node
+/// that joins while runs are under way (or missed an update) lists them too.
+/// </summary>
+public sealed class TrainingStatusListener : ReceiveActor, IWithTimers
 {
+    /// <summary>How often the listener asks the training coordinator for its runs.</summary>
+    public static readonly TimeSpan AskEvery = TimeSpan.FromSeconds(5);
+
     public TrainingStatusListener(TrainingStatusBoard board)
     {
         var mediator = DistributedPubSub.Get(Context.System).Mediator;
         mediator.Tell(new Subscribe(TrainingTopics.Progress, Self));
         mediator.Tell(new Subscribe(TrainingTopics.Evaluation, Self));
+        mediator.Tell(new Subscribe(TrainingTopics.Runs, Self));
         Receive<TrainingProgress>(board.Report);
         Receive<EpochMetrics>(board.Report);
+        Receive<TrainingRunUpdate>(board.Report);
+        Receive<TrainingRuns>(board.Report);
         Receive<SubscribeAck>(_ => { });
+        Receive<AskRuns>(_ => AskCoordinator());
+    }
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    private sealed record AskRuns;
+
+    protected override void PreStart() => Timers.StartPeriodicTimer("ask-runs", new AskRuns(), TimeSpan.FromSeconds(1), AskEvery);
+
+    private void AskCoordinator()
+    {
+        // only while a trainer node (the singleton's host) is Up: the proxy would buffer the questions until one is
+        var cluster = Akka.Cluster.Cluster.Get(Context.System);
+        if (!cluster.State.Members.Any(m => m.Status == Akka.Cluster.MemberStatus.Up && m.HasRole(ClusterRoles.Trainer))) return;
+        if (ActorRegistry.For(Context.System).TryGet<TrainingCoordinatorKey>(out var coordinator)) coordinator.Tell(new GetTrainingRuns());
     }
 }

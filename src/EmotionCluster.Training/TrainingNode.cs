@@ -14,7 +14,7 @@ namespace EmotionCluster.Training;
 /// <summary>
 /// The trainer as a part of a node: <see cref="AddServices"/> binds <see cref="TrainerOptions"/> from
 /// <c>EmotionCluster:Training</c> and registers the <see cref="TrainingStatusBoard"/> (also as
-/// <see cref="ITrainingStatusSource"/> on <c>trainer</c> nodes); <see cref="ConfigureAkka"/> adds the actors. <see cref="StartAsync"/> runs a
+/// <see cref="ITrainingStatusSource"/>: every node lists the cluster's training runs); <see cref="ConfigureAkka"/> adds the actors. <see cref="StartAsync"/> runs a
 /// stand-alone trainer node (tests, benchmarks).
 /// </summary>
 public static class TrainingNode
@@ -28,9 +28,8 @@ public static class TrainingNode
             if (trainer) options.Validate();
         });
         services.AddSingleton<TrainingStatusBoard>();
-        // GET /api/train/status answers on trainer nodes only (404 elsewhere, the management API's convention)
-        if (settings.Has(ClusterRoles.Trainer))
-            services.AddSingleton<ITrainingStatusSource>(sp => sp.GetRequiredService<TrainingStatusBoard>());
+        // GET /api/train/status answers on every node: the board follows the cluster's runs from the topics
+        services.AddSingleton<ITrainingStatusSource>(sp => sp.GetRequiredService<TrainingStatusBoard>());
     }
 
     public static void ConfigureAkka(AkkaConfigurationBuilder akka, IServiceProvider services, NodeSettings settings) =>

@@ -6,7 +6,9 @@ namespace EmotionCluster.Training;
 
 /// <summary>
 /// The latest training state seen by this node (its own trainer, or the coordinator's <see cref="TrainingProgress"/>
-/// and <see cref="EpochMetrics"/> from DistributedPubSub): what <c>GET /api/train/status</c> and <c>ctl train status</c> show.
+/// and <see cref="EpochMetrics"/> from DistributedPubSub) and the cluster's training runs (the
+/// <see cref="TrainingCoordinator"/>'s <see cref="TrainingRunUpdate"/>s and its answer to <see cref="GetTrainingRuns"/>,
+/// with each run's latest step): what <c>GET /api/train/status</c> and <c>ctl train status</c> show, on any node.
 /// </summary>
 public sealed class TrainingStatusBoard : ITrainingStatusSource
 {
@@ -17,6 +19,10 @@ public sealed class TrainingStatusBoard : ITrainingStatusSource
     private double? _trainLoss, _validationLoss, _validationUar;
     private DateTimeOffset? _startedAt;
     private DateTimeOffset _updatedAt = DateTimeOffset.UtcNow;
+    private readonly Dictionary<string, TrainingRunStatus> _runs = new();
+
+    /// <summary>How many runs <see cref="Runs"/> keeps (the most recently updated).</summary>
+    public const int MaxRuns = 50;
 
     public TrainingProgress? LastProgress { get; private set; }
     public EpochMetrics? LastEpoch { get; private set; }
@@ -39,6 +45,7 @@ public sealed class TrainingStatusBoard : ITrainingStatusSource
         {
             // The coordinator reports its own progress and also receives it back through DistributedPubSub; a report
             // not newer than the last one must not overwrite what came after it (e.g. the run's end).
+            Track(p);
             if (p.RunId == _runId && LastProgress is { } last && p.Step <= last.Step) return;
             if (p.RunId != _runId) Reset(p.RunId);
             if (_state is "idle" or "loading") _state = "running";
@@ -66,6 +73,51 @@ public sealed class TrainingStatusBoard : ITrainingStatusSource
         }
     }
 
+    /// <summary>A run's change as the training coordinator publishes it (or answers it): state, coordinator, participants.</summary>
+    public void Report(TrainingRunUpdate u)
+    {
+        lock (_gate)
+        {
+            var known = _runs.GetValueOrDefault(u.RunId);
+            _runs[u.RunId] = new TrainingRunStatus(u.RunId, u.State, u.Coordinator, u.Participants, u.Detail == "" ? null : u.Detail,
+                known?.Epoch, known?.MaxEpochs, known?.Step, known?.TotalSteps, DateTimeOffset.UtcNow);
+            Trim();
+        }
+    }
+
+    /// <summary>The training coordinator's answer to <see cref="GetTrainingRuns"/>: every run it knows.</summary>
+    public void Report(TrainingRuns answer)
+    {
+        foreach (var u in answer.Runs) Report(u);
+    }
+
+    /// <summary>The cluster's training runs this node knows, the most recently updated first.</summary>
+    public IReadOnlyList<TrainingRunStatus> Runs
+    {
+        get
+        {
+            lock (_gate) return _runs.Values.OrderByDescending(r => r.UpdatedAt).ThenBy(r => r.RunId, StringComparer.Ordinal).ToList();
+        }
+    }
+
+    // under _gate: a step of a run (the coordinator's progress) updates its entry; a run not announced by the training
+    // coordinator (e.g. the CLI's own job) is listed from its progress alone
+    private void Track(TrainingProgress p)
+    {
+        var known = _runs.GetValueOrDefault(p.RunId);
+        if (known?.Step is { } step && p.Step <= step) return;
+        string state = p.Step >= p.TotalSteps && known?.State is null or RunStates.Running ? "finished" : known?.State ?? RunStates.Running;
+        _runs[p.RunId] = new TrainingRunStatus(p.RunId, state, known?.Coordinator ?? p.Node, known?.Participants ?? [p.Node], known?.Detail,
+            p.Epoch, p.MaxEpochs, p.Step, p.TotalSteps, DateTimeOffset.UtcNow);
+        Trim();
+    }
+
+    private void Trim()
+    {
+        if (_runs.Count <= MaxRuns) return;
+        foreach (var old in _runs.Values.OrderByDescending(r => r.UpdatedAt).Skip(MaxRuns).ToList()) _runs.Remove(old.RunId);
+    }
+
     private void Reset(string run)
     {
         _runId = run;
@@ -81,7 +133,8 @@ public sealed class TrainingStatusBoard : ITrainingStatusSource
         get
         {
             lock (_gate)
-                return new TrainingStatus(_state, _runId, 1, 1, _epoch, _maxEpochs, _trainLoss, _validationLoss, _validationUar, _startedAt, _updatedAt, _message);
+                return new TrainingStatus(_state, _runId, 1, 1, _epoch, _maxEpochs, _trainLoss, _validationLoss, _validationUar, _startedAt, _updatedAt, _message,
+                    _runs.Values.OrderByDescending(r => r.UpdatedAt).ThenBy(r => r.RunId, StringComparer.Ordinal).ToList());
         }
     }
 
