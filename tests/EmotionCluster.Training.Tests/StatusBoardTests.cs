@@ -44,6 +44,17 @@ public class StatusBoardTests
         try
         {
             var system = requester.Services.GetRequiredService<ActorSystem>();
+            // the requester's subscriptions reach the trainer node by gossip: wait until a step published there arrives
+            var trainerSystem = trainer.Services.GetRequiredService<ActorSystem>();
+            var mediator = Akka.Cluster.Tools.PublishSubscribe.DistributedPubSub.Get(trainerSystem).Mediator;
+            var clock = Stopwatch.StartNew();
+            while (!board.Runs.Any(r => r.RunId == "warm-up"))
+            {
+                if (clock.Elapsed > TimeSpan.FromSeconds(30)) throw new TimeoutException("the requester did not hear the trainer node's topic within 30 s");
+                mediator.Tell(new Akka.Cluster.Tools.PublishSubscribe.Publish(TrainingTopics.Progress,
+                    new TrainingProgress("warm-up", 1, 1, 1, 1, 0.5, 1, 1, seed, DateTimeOffset.UtcNow)));
+                await Task.Delay(200);
+            }
             var job = new FoldJob("status-run", manifest, Path.Combine(data.Root, "model.ecm"), Path.Combine(data.Root, "job"));
             var outcome = await Task.Run(() => new ClusterFoldTrainer(system).TrainDataParallel(job, replicas: 1)).WaitAsync(TimeSpan.FromMinutes(2));
             Assert.Equal(2, outcome.Result.EpochsRun);
@@ -55,7 +66,7 @@ public class StatusBoardTests
             Assert.NotNull(run.Step);
             Assert.Equal(run.TotalSteps, run.Step);
             Assert.Equal((2, 2), (run.Epoch, run.MaxEpochs));
-            Assert.Equal("status-run", Assert.Single(board.Current.Runs!).RunId); // what GET /api/train/status answers
+            Assert.Equal(["status-run", "warm-up"], board.Current.Runs!.Select(r => r.RunId)); // what GET /api/train/status answers, newest first
 
             // a node that joins after the run learns it from the coordinator's answer to GetTrainingRuns
             var lateBoard = new TrainingStatusBoard();
