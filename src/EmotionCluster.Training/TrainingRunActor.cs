@@ -6,22 +6,23 @@ using Akka.Cluster.Tools.PublishSubscribe;
 using Akka.Event;
 using EmotionCluster.Cluster;
 using EmotionCluster.Extraction;
-using EmotionCluster.Model;
 
 namespace EmotionCluster.Training;
 
 /// <summary>
 /// One training run on this node: a child of the node's <see cref="TrainerActor"/> (which routes the run's messages
-/// to it by run id), on its own pinned thread (<see cref="TrainerActor.DispatcherId"/>). The oldest Up trainer is the coordinator: at the start of each global step it takes
-/// the Up, reachable, ready trainers as that step's replicas (rank = order of address), sends each a
-/// <see cref="StepStart"/>, computes its own slice, collects the others' <see cref="GradientFrame"/>s, drops those
-/// that die or stall past <see cref="TrainerOptions.StepTimeout"/>, averages (weighted by slice weight) and sends the
-/// result to every replica of the step, which all apply the same update. A replica whose state does not match the
-/// step (a restart, a missed result) asks for the coordinator's state (<see cref="NeedState"/>). Every trainer
-/// checkpoints at epoch ends and resumes from its checkpoint when restarted. The logic is in
-/// <see cref="DataParallelReplica"/>, <see cref="StepReducer"/> and <see cref="GradientFrameAssembler"/>. When the run
-/// ends (its last step, or early stopping) the coordinator restores the best epoch's weights, writes the model, scores
-/// the test clips and tells its parent (<see cref="RunEnded"/>); a run that cannot start tells it <see cref="RunFailed"/>.
+/// to it by run id), on its own pinned thread (<see cref="TrainerActor.DispatcherId"/>). It loads the run's examples and
+/// checkpoint and hands the model to its child <see cref="ReplicaActor"/>, which trains (computes and applies steps,
+/// judges epochs, checkpoints); this actor coordinates. The oldest Up trainer is the coordinator: at the start of each
+/// global step it takes the Up, reachable, ready trainers' replica actors and its own as that step's replicas (rank =
+/// order of address), sends each a <see cref="StepStart"/>, collects their <see cref="GradientFrame"/>s, drops those
+/// that die or stall past <see cref="TrainerOptions.StepTimeout"/>, averages (weighted by slice weight, in
+/// <see cref="StepReducer"/> and <see cref="GradientFrameAssembler"/>) and sends the result to every replica of the
+/// step, which all apply the same update. A replica whose state does not match the step (a restart, a missed result)
+/// asks for the coordinator's state (<see cref="NeedState"/>), which the coordinator's own replica provides. The
+/// coordinator publishes progress and epochs, records them through the evaluator sink and, when the run ends (its last
+/// step, or early stopping), has its replica restore the best epoch's weights, write the model and score the test clips,
+/// then tells its parent (<see cref="RunEnded"/>); a run that cannot start tells it <see cref="RunFailed"/>.
 /// </summary>
 public sealed class TrainingRunActor : ReceiveActor, IWithTimers
 {
@@ -38,18 +39,18 @@ public sealed class TrainingRunActor : ReceiveActor, IWithTimers
     private readonly CheckpointStore _checkpoints;
     private readonly Dictionary<Address, Member> _trainers = new();
     private readonly HashSet<Address> _unreachable = new();
-    private DataParallelReplica? _replica;
     private string _runId = "";
     private Address? _coordinator;
     private bool _finished;
 
-    // replica side
-    private readonly GradientFrameAssembler _resultFrames = new();
-    private readonly Dictionary<long, float[]> _results = new();
-    private readonly ChunkAssembler _stateChunks = new();
-    private readonly Dictionary<string, byte[]> _states = new();
-    private DateTime _lastStepStart = DateTime.MinValue;
-    private bool _inStep;
+    // the run's replica (this node's ReplicaActor) and what it last reported; what does not change during the run
+    private IActorRef? _replica;
+    private ReplicaActor.Status _replicaStatus = new(0, 0, false, 0, false);
+    private TrainingData? _data;
+    private DataParallelStep? _plan;
+    private int _epochs;
+    private long _totalSteps;
+    private int _vectorLength;
 
     // coordinator side
     private readonly Dictionary<Address, IActorRef> _ready = new();
@@ -57,16 +58,21 @@ public sealed class TrainingRunActor : ReceiveActor, IWithTimers
     private readonly GradientFrameAssembler _contributionFrames = new();
     private readonly Dictionary<int, float[]> _contributed = new();
     private StepReducer? _step;
-    private List<(Address Address, IActorRef? Ref)> _participants = [];
+    private List<(Address Address, IActorRef Ref)> _participants = [];
+    private int _ownRank;
     private bool _started;
+    private bool _replicaSynced; // its answer to Coordinate arrived: every step it applied before is known
+    private long? _awaitingApplied; // the step the coordinator's own replica is applying
+    private bool _awaitingSnapshot;
+    private ReplicaActor.Snapshot? _finalState;
     private DateTime _coordinatorSince;
     private readonly Stopwatch _stepClock = new();
     private readonly Stopwatch _epochClock = new();
+    private readonly StageTimes _stages = new();
     private long _epochSamples;
     private double _allReduceMs;
+    private double _ownDoneMs;
     private long _stepBytes;
-    private ThreadUsage _runUsage;
-    private readonly Stopwatch _runClock = new();
     // every epoch this node judged (as coordinator or replica): a replica that takes over sends them again after the
     // run's start, so an epoch whose record died with the old coordinator still reaches the journal (repeats are ignored there)
     private readonly List<(EpochMetrics Metrics, Evaluation.ClassificationReport? Validation)> _judged = new();
@@ -110,12 +116,18 @@ public sealed class TrainingRunActor : ReceiveActor, IWithTimers
             Context.Parent.Tell(m.Ended);
         });
 
-        Receive<StepStart>(m => Mine(m), OnStepStart);
-        Receive<GradientFrame>(m => Mine(m) && m.Rank == GradientFrameAssembler.ResultRank, OnResultFrame);
-        Receive<StepCompleted>(m => Mine(m), OnStepCompleted);
-        Receive<DataChunk>(OnStateChunk);
-        Receive<StateSnapshot>(m => Mine(m), OnStateSnapshot);
-        Receive<TrainingFinished>(m => Mine(m), OnFinished);
+        // from this node's replica
+        Receive<ReplicaActor.Coordinated>(m => FromReplica(), m =>
+        {
+            _replicaStatus = m.Status;
+            if (IsCoordinator) _replicaSynced = true;
+        });
+        Receive<ReplicaActor.Applied>(m => FromReplica(), OnApplied);
+        Receive<ReplicaActor.Synchronized>(m => FromReplica(), m => _replicaStatus = m.Status);
+        Receive<ReplicaActor.Snapshot>(m => FromReplica(), OnSnapshot);
+        Receive<ReplicaActor.Finished>(m => FromReplica(), OnReplicaFinished);
+        Receive<ReplicaActor.Ended>(m => FromReplica(), OnEnded);
+
         Receive<ITrainingMessage>(m => _log.Warning("ignoring {0} of run {1}; this trainer runs {2} (are all trainers given the same manifest and settings?)",
             m.GetType().Name, m.RunId, _runId == "" ? "nothing" : _runId));
     }
@@ -136,12 +148,20 @@ public sealed class TrainingRunActor : ReceiveActor, IWithTimers
     private string Node => _cluster.SelfAddress.ToString();
     private bool IsCoordinator => _coordinator is not null && _coordinator.Equals(_cluster.SelfAddress);
     private bool Mine(IWithTrainingRunId m) => _replica is not null && m.RunId == _runId;
+    private bool FromReplica() => _replica is not null && Sender.Equals(_replica);
+
+    /// <summary>
+    /// A failure of the replica (e.g. from torch) fails the run actor: its supervisor restarts it, the new instance reloads
+    /// the data and resumes from this trainer's last checkpoint (see <see cref="PreRestart"/>).
+    /// </summary>
+    protected override SupervisorStrategy SupervisorStrategy() => new OneForOneStrategy(_ => Directive.Escalate);
 
     protected override void PreStart()
     {
         _cluster.Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsEvents,
             typeof(ClusterEvent.IMemberEvent), typeof(ClusterEvent.IReachabilityEvent));
         Timers.StartPeriodicTimer("tick", new Tick(), TimeSpan.FromMilliseconds(250));
+        DataParallelReplica? replica = null;
         try
         {
             _board.SetState("loading", _job.RunId, _job.Data is null ? $"loading {_job.ManifestPath}" : "preparing the examples");
@@ -157,26 +177,38 @@ public sealed class TrainingRunActor : ReceiveActor, IWithTimers
                 data = TrainingData.Load(manifest, _store, _options.ForThisNode(manifest.GetRecipe(_job.ManifestPath!)));
                 _runId = _job.RunId ?? RunIdentity.Of(manifest); // a CLI's fold names its run (one per invocation)
             }
-            _replica = new DataParallelReplica(_runId, data);
+            replica = new DataParallelReplica(_runId, data);
             Context.Parent.Tell(new TrainerActor.RunIdentified(_runId));
             _runSink = _sink?.ForRun(Context, _checkpoints.Directory);
             var checkpoint = _checkpoints.TryLoad();
             if (checkpoint is not null)
             {
-                _replica.Restore(checkpoint, restoreRandom: true);
+                replica.Restore(checkpoint, restoreRandom: true);
                 _output($"resumed from checkpoint epoch={checkpoint.Epoch} step={checkpoint.Step} run={_runId} dir={_checkpoints.Directory}");
             }
+            _data = replica.Data;
+            _plan = replica.Plan;
+            _epochs = replica.Settings.Epochs;
+            _totalSteps = replica.TotalSteps;
+            _vectorLength = replica.VectorLength;
+            _replicaStatus = new ReplicaActor.Status(replica.AppliedStep, replica.CompletedEpochs, replica.Finished, replica.BestEpoch, replica.StopEarly);
             // a run restored at its end is not marked finished here: the coordinator's first step finds it finished and
             // completes it (best weights, model file, test, journal, requester) again, idempotently; a replica learns
             // it from the coordinator
-            _board.SetState(_replica.Finished ? "finishing" : "running", _runId, $"{data.TrainX.Length} training examples, {_replica.TotalSteps} steps");
-            _output($"trainer ready run={_runId} examples={data.TrainX.Length} parameters={_replica.ParameterCount} vector={_replica.VectorLength} " +
-                   $"steps={_replica.TotalSteps} applied={_replica.AppliedStep} device={_options.Device} " +
+            _board.SetState(replica.Finished ? "finishing" : "running", _runId, $"{data.TrainX.Length} training examples, {replica.TotalSteps} steps");
+            _output($"trainer ready run={_runId} examples={data.TrainX.Length} parameters={replica.ParameterCount} vector={replica.VectorLength} " +
+                   $"steps={replica.TotalSteps} applied={replica.AppliedStep} device={_options.Device} " +
                    $"torch-threads={TorchSharp.torch.get_num_threads()} thread={Environment.CurrentManagedThreadId} pool-thread={Thread.CurrentThread.IsThreadPoolThread.ToString().ToLowerInvariant()}");
+            // the replica owns the model from here on (and disposes it)
+            string? bestModel = _job.Data is not null || _job.Solo || string.IsNullOrWhiteSpace(_options.BestModelOutput)
+                ? null // a CLI job's model (or fold's) is its own
+                : Path.GetFullPath(_options.BestModelOutput);
+            _replica = Context.ActorOf(ReplicaActor.PropsFor(replica, _checkpoints, _options, bestModel, _output), ReplicaActor.Name);
+            replica = null;
         }
         catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException or InvalidOperationException or UnauthorizedAccessException)
         {
-            _replica?.Dispose();
+            replica?.Dispose();
             _replica = null;
             _board.SetState("failed", _runId == "" ? null : _runId, e.Message);
             _output($"training failed: {e.Message}");
@@ -185,8 +217,8 @@ public sealed class TrainingRunActor : ReceiveActor, IWithTimers
     }
 
     /// <summary>
-    /// After an exception (e.g. from torch) the default supervision restarts the actor: the new instance reloads the data
-    /// and resumes from this trainer's last checkpoint; a replica that is behind is then re-synchronized by the coordinator.
+    /// After an exception (e.g. from torch, in the replica) the default supervision restarts the actor: the new instance
+    /// reloads the data and resumes from its last checkpoint; a replica that is behind is then re-synchronized by the coordinator.
     /// </summary>
     protected override void PreRestart(Exception reason, object message)
     {
@@ -194,11 +226,7 @@ public sealed class TrainingRunActor : ReceiveActor, IWithTimers
         base.PreRestart(reason, message);
     }
 
-    protected override void PostStop()
-    {
-        _cluster.Unsubscribe(Self);
-        _replica?.Dispose();
-    }
+    protected override void PostStop() => _cluster.Unsubscribe(Self);
 
     // ---- membership ----
 
@@ -236,75 +264,95 @@ public sealed class TrainingRunActor : ReceiveActor, IWithTimers
         if (IsCoordinator)
         {
             _started = false;
+            _replicaSynced = false;
             _coordinatorSince = DateTime.UtcNow;
-            _results.Clear();
         }
         else
         {
             AbandonStep();
-            _inStep = false;
-            SendReady();
         }
+        // the replica takes steps from the coordinator (this actor, or another node's, where it announces itself)
+        _replica.Tell(new ReplicaActor.Coordinate(oldest, IsCoordinator));
     }
 
     private void OnTick()
     {
-        if (_replica is null || _coordinator is null) return;
-        if (IsCoordinator)
+        if (_replica is null || _coordinator is null || !IsCoordinator || _started || _finished || !_replicaSynced) return;
+        int readyCount = 1 + _ready.Keys.Count(Eligible);
+        // a named participant that already left the cluster is not waited for (a coordinator that took over)
+        int wanted = _job.Solo ? 1
+            : _job.Participants is { Count: > 0 } p ? Math.Max(1, p.Count(a => _trainers.TryGetValue(Address.Parse(a), out var m) && m.Status == MemberStatus.Up))
+            : _options.MinReplicas;
+        if (readyCount < wanted && DateTime.UtcNow - _coordinatorSince < _options.StartTimeout) return;
+        _started = true;
+        _epochClock.Restart();
+        // at every start, not only at step 0: idempotent in the journal, and a coordinator that resumes (or takes
+        // over) after the first start never reached the journal still records the run
+        // the run as it was planned: a coordinator that took over describes it with the participants it was started with
+        _runSink?.RunStarted(_runId, _data!.Recipe.PortableJson(), _data.Labels,
+            Describe(_job.Participants is { Count: > 0 } planned ? planned.Count : readyCount));
+        foreach (var (metrics, validation) in _judged)
         {
-            if (_started || _finished) return;
-            int readyCount = 1 + _ready.Keys.Count(Eligible);
-            // a named participant that already left the cluster is not waited for (a coordinator that took over)
-            int wanted = _job.Solo ? 1
-                : _job.Participants is { Count: > 0 } p ? Math.Max(1, p.Count(a => _trainers.TryGetValue(Address.Parse(a), out var m) && m.Status == MemberStatus.Up))
-                : _options.MinReplicas;
-            if (readyCount >= wanted || DateTime.UtcNow - _coordinatorSince >= _options.StartTimeout)
-            {
-                _started = true;
-                _epochClock.Restart();
-                _runUsage = ThreadUsage.Now();
-                _runClock.Restart();
-                // at every start, not only at step 0: idempotent in the journal, and a coordinator that resumes (or takes
-                // over) after the first start never reached the journal still records the run
-                // the run as it was planned: a coordinator that took over describes it with the participants it was started with
-                _runSink?.RunStarted(_runId, _replica.Data.Recipe.PortableJson(), _replica.Data.Labels,
-                    Describe(_job.Participants is { Count: > 0 } planned ? planned.Count : readyCount));
-                foreach (var (metrics, validation) in _judged)
-                {
-                    _runSink?.EpochEvaluated(metrics, validation);
-                    // and on the topic: an epoch the old coordinator judged but did not publish before it died still reaches
-                    // the requester's progress (RunEpochs replaces a repeated epoch)
-                    _mediator.Tell(new Publish(TrainingTopics.Evaluation, metrics));
-                }
-                _output($"starting at step {_replica.AppliedStep + 1} with {readyCount} replica(s)");
-                StartNextStep();
-            }
+            _runSink?.EpochEvaluated(metrics, validation);
+            // and on the topic: an epoch the old coordinator judged but did not publish before it died still reaches
+            // the requester's progress (RunEpochs replaces a repeated epoch)
+            _mediator.Tell(new Publish(TrainingTopics.Evaluation, metrics));
         }
-        else if (!_finished && DateTime.UtcNow - _lastStepStart > (_inStep ? 2 * _options.StepTimeout : TimeSpan.FromSeconds(1)))
-        {
-            SendReady();
-        }
+        _output($"starting at step {_replicaStatus.AppliedStep + 1} with {readyCount} replica(s)");
+        StartNextStep();
     }
 
     /// <summary>What the run is, for the journal: the recipe's hash, where the examples come from, the seed, the trainer nodes Up now and the replicas.</summary>
     private Evaluator.RunDescription Describe(int replicas)
     {
-        var data = _replica!.Data;
+        var data = _data!;
         int nodes = Math.Max(1, _trainers.Values.Count(m => m.Status == MemberStatus.Up));
         return new Evaluator.RunDescription(data.Recipe.Hash(), data.Origin.Corpus, data.Origin.CorpusPath, data.Origin.Split,
             data.Recipe.Training.Seed, nodes, replicas);
-    }
-
-    private void SendReady()
-    {
-        if (_replica is null || _coordinator is null || IsCoordinator || _finished) return;
-        Context.ActorSelection(new RootActorPath(_coordinator) / "user" / TrainerActor.Name).Tell(new ReplicaReady(_runId, _replica.AppliedStep, Node));
     }
 
     private bool Eligible(Address a) => _trainers.TryGetValue(a, out var m) && m.Status == MemberStatus.Up && !_unreachable.Contains(a) && Participates(a);
 
     /// <summary>Whether the trainer at <paramref name="a"/> is one of this run's replicas (every trainer, unless the job names them).</summary>
     private bool Participates(Address a) => _job.Participants is not { Count: > 0 } p || p.Contains(a.ToString());
+
+    // ---- this node's replica ----
+
+    private void OnApplied(ReplicaActor.Applied m)
+    {
+        _replicaStatus = m.Status;
+        if (m.Epoch is { } judged)
+        {
+            var metrics = judged.Metrics;
+            if (IsCoordinator) metrics = metrics with { Seconds = _epochClock.Elapsed.TotalSeconds };
+            _judged.RemoveAll(j => j.Metrics.Epoch >= metrics.Epoch); // a resumed or resynchronized run judges an epoch again
+            _judged.Add((metrics, judged.Validation));
+            if (IsCoordinator)
+            {
+                _board.Report(metrics);
+                TrainingMetrics.EpochEvaluated(metrics);
+                _mediator.Tell(new Publish(TrainingTopics.Evaluation, metrics));
+                // into the run's outbox (on disk) before the replica's checkpoint: a checkpointed epoch's record is never lost
+                _runSink?.EpochEvaluated(metrics, judged.Validation);
+                _replica!.Tell(new ReplicaActor.EpochRecorded(m.Step.Step));
+            }
+        }
+        if (IsCoordinator && _awaitingApplied == m.Step.Step)
+        {
+            _awaitingApplied = null;
+            StepDone(m.Step);
+        }
+    }
+
+    private void OnEnded(ReplicaActor.Ended m)
+    {
+        if (_finished) return;
+        _finished = true;
+        _replicaStatus = m.Status;
+        _board.SetState("finished", _runId, $"finished {m.Status.AppliedStep} steps, {m.Status.CompletedEpochs} epochs");
+        // this replica's part is done: its node may take the next job (the coordinator writes the model and answers with it)
+        Context.Parent.Tell(new RunEnded(_runId, null, m.Status.BestEpoch, m.Status.CompletedEpochs, m.Status.StopEarly, null));
+    }
 
     // ---- coordinator ----
 
@@ -316,68 +364,80 @@ public sealed class TrainingRunActor : ReceiveActor, IWithTimers
         _ready[address] = Sender;
         if (_finished)
         {
-            if (m.AppliedStep != _replica!.AppliedStep) SendState(Sender); // a late replica ends with the final weights too
-            Sender.Tell(new TrainingFinished(_runId, _replica.AppliedStep, _replica.CompletedEpochs));
+            if (_finalState is not { } final)
+            {
+                _needState[address] = Sender; // it gets the final state and the end with the others
+                return;
+            }
+            if (m.AppliedStep != final.Step) SendState(Sender, final); // a late replica ends with the final weights too
+            Sender.Tell(new TrainingFinished(_runId, final.Step, _replicaStatus.CompletedEpochs));
             return;
         }
-        if (m.AppliedStep != _replica!.AppliedStep) _needState[address] = Sender;
+        if (m.AppliedStep != _replicaStatus.AppliedStep) _needState[address] = Sender;
     }
 
     private void StartNextStep()
     {
-        var r = _replica!;
-        if (!IsCoordinator || _step is not null || _finished) return;
-        if (r.Finished)
+        if (!IsCoordinator || _step is not null || _finished || _awaitingApplied is not null || _awaitingSnapshot) return;
+        var own = _replica!;
+        if (_replicaStatus.Finished)
         {
             Finish();
             return;
         }
-        foreach (var (address, actor) in _needState.ToList())
+        if (_needState.Keys.Any(Eligible))
         {
-            if (!Eligible(address)) continue;
-            SendState(actor);
-            _output($"sent state at step {r.AppliedStep} to {address}");
+            _awaitingSnapshot = true; // the replicas that are behind get this node's replica's state first
+            own.Tell(new ReplicaActor.TakeSnapshot());
+            return;
         }
         _needState.Clear();
 
-        _participants = _ready.Where(kv => Eligible(kv.Key)).Select(kv => (kv.Key, (IActorRef?)kv.Value))
-            .Append((_cluster.SelfAddress, null))
+        _participants = _ready.Where(kv => Eligible(kv.Key)).Select(kv => (kv.Key, kv.Value))
+            .Append((_cluster.SelfAddress, own))
             .OrderBy(p => p.Item1.ToString(), StringComparer.Ordinal)
             .ToList();
-        long s = r.AppliedStep + 1;
+        _ownRank = _participants.FindIndex(p => p.Ref.Equals(own));
+        long s = _replicaStatus.AppliedStep + 1;
         _contributed.Clear();
         _stepClock.Restart();
         _stepBytes = 0;
+        _allReduceMs = 0;
+        _ownDoneMs = 0;
         if (_participants.Count == 1)
         {
             // alone in this step: gradients applied in place, no vector to flatten, average and copy back
-            ReducedStep alone;
-            using (r.Stages.Measure("compute")) alone = r.TrainAlone(s);
-            _allReduceMs = 0;
-            StepDone(alone, 0);
+            _awaitingApplied = s;
+            own.Tell(new ReplicaActor.TrainAlone(s));
             return;
         }
-        _step = new StepReducer(s, Enumerable.Range(0, _participants.Count), r.VectorLength);
-        int self = 0;
+        _step = new StepReducer(s, Enumerable.Range(0, _participants.Count), _vectorLength);
         for (int rank = 0; rank < _participants.Count; rank++)
-        {
-            if (_participants[rank].Ref is { } actor) actor.Tell(new StepStart(_runId, s, rank, _participants.Count));
-            else self = rank;
-        }
+            _participants[rank].Ref.Tell(new StepStart(_runId, s, rank, _participants.Count));
         Timers.StartSingleTimer("step-timeout", new StepTimedOut(s), _options.StepTimeout);
-        Contribution own;
-        using (r.Stages.Measure("compute")) own = r.Compute(s, self, _participants.Count);
-        var ownDone = _stepClock.Elapsed;
-        _step.Add(own);
-        _allReduceMs = -ownDone.TotalMilliseconds;
-        TryFinishStep();
+    }
+
+    private void OnSnapshot(ReplicaActor.Snapshot m)
+    {
+        _awaitingSnapshot = false;
+        foreach (var (address, actor) in _needState.ToList())
+        {
+            if (!Eligible(address)) continue;
+            SendState(actor, m);
+            _output($"sent state at step {m.Step} to {address}");
+        }
+        _needState.Clear();
+        StartNextStep();
     }
 
     private void OnContributionFrame(GradientFrame f)
     {
         if (_step is null || f.Step != _step.Step || !IsParticipant(f.Rank)) return;
-        TrainingMetrics.AllReduceBytes.Add(f.Bytes.Length);
-        _stepBytes += f.Bytes.Length;
+        if (f.Rank != _ownRank)
+        {
+            TrainingMetrics.AllReduceBytes.Add(f.Bytes.Length);
+            _stepBytes += f.Bytes.Length;
+        }
         try
         {
             if (_contributionFrames.Add(f) is { } values) _contributed[f.Rank] = values;
@@ -401,16 +461,17 @@ public sealed class TrainingRunActor : ReceiveActor, IWithTimers
         else
         {
             _step.Add(new Contribution(m.Rank, m.Weight, values, m.LossSum, m.Correct, m.Samples));
+            if (m.Rank == _ownRank) _ownDoneMs = _stepClock.Elapsed.TotalMilliseconds;
         }
         TryFinishStep();
     }
 
     private bool IsParticipant(int rank) =>
-        rank >= 0 && rank < _participants.Count && _participants[rank].Ref is { } actor && actor.Path.Address.Equals(Sender.Path.Address);
+        rank >= 0 && rank < _participants.Count && _participants[rank].Ref.Path.Address.Equals(Sender.Path.Address);
 
     private void OnNeedState(NeedState m)
     {
-        if (!IsCoordinator) return;
+        if (!IsCoordinator || Sender.Equals(_replica)) return;
         var address = Sender.Path.Address;
         _needState[address] = Sender;
         _ready[address] = Sender;
@@ -427,6 +488,7 @@ public sealed class TrainingRunActor : ReceiveActor, IWithTimers
         if (_step is null || _step.Step != s) return;
         foreach (int rank in _step.Missing.ToList())
         {
+            if (rank == _ownRank) continue; // this node's replica is not dropped: the step waits for it
             _step.Drop(rank);
             TrainingMetrics.DroppedReplicas.Add(1);
             var address = _participants[rank].Address;
@@ -440,7 +502,7 @@ public sealed class TrainingRunActor : ReceiveActor, IWithTimers
     {
         if (_step is null || !IsCoordinator) return;
         int rank = _participants.FindIndex(p => p.Address.Equals(address));
-        if (rank < 0 || _participants[rank].Ref is null) return;
+        if (rank < 0 || rank == _ownRank) return;
         if (_step.Drop(rank))
         {
             TrainingMetrics.DroppedReplicas.Add(1);
@@ -453,53 +515,48 @@ public sealed class TrainingRunActor : ReceiveActor, IWithTimers
     private void TryFinishStep()
     {
         if (_step is null || !_step.IsComplete) return;
-        var stageScope = _replica!.Stages.Measure("reduce");
+        var stageScope = _stages.Measure("reduce");
         var reduced = _step.Reduce();
-        var r = _replica!;
         _step = null;
         Timers.Cancel("step-timeout");
         _contributionFrames.DiscardBefore(reduced.Step + 1);
         _contributed.Clear();
-        _allReduceMs += _stepClock.Elapsed.TotalMilliseconds;
+        _allReduceMs = _stepClock.Elapsed.TotalMilliseconds - _ownDoneMs;
         TrainingMetrics.AllReduceMilliseconds.Record(_allReduceMs);
-        double reduceMs = _allReduceMs;
 
         var frames = reduced.Values is { } v ? GradientFrameAssembler.Split(_runId, reduced.Step, GradientFrameAssembler.ResultRank, v).ToList() : [];
         var done = new StepCompleted(_runId, reduced.Step, reduced.Values is not null, reduced.Contributors, reduced.Dropped, reduced.Weight, reduced.Loss, reduced.Correct, reduced.Samples);
         foreach (var (_, actor) in _participants)
         {
-            if (actor is null) continue;
+            bool remote = !actor.Equals(_replica);
             foreach (var f in frames)
             {
                 actor.Tell(f);
+                if (!remote) continue;
                 TrainingMetrics.AllReduceBytes.Add(f.Bytes.Length);
                 _stepBytes += f.Bytes.Length;
             }
             actor.Tell(done);
         }
         stageScope.Dispose();
-        using (r.Stages.Measure("apply")) r.Apply(reduced);
-        StepDone(reduced, reduceMs);
+        _awaitingApplied = reduced.Step; // this node's replica applies it too, then StepDone
     }
 
-    /// <summary>The coordinator's step is applied: metrics, epoch end, progress publication, then the next step.</summary>
-    private void StepDone(ReducedStep reduced, double reduceMs)
+    /// <summary>The coordinator's replica applied the step: metrics, epoch end, progress publication, then the next step.</summary>
+    private void StepDone(ReducedStep reduced)
     {
-        var r = _replica!;
         TrainingMetrics.StepTook(_stepClock.Elapsed, coordinator: true);
-        using (r.Stages.Measure("after-apply")) AfterApply(reduced);
-        var stageScope = r.Stages.Measure("publish");
-
+        var stageScope = _stages.Measure("publish");
         _epochSamples += reduced.Samples;
-        var (epoch, _) = r.Plan.Locate(reduced.Step);
+        var (epoch, _) = _plan!.Locate(reduced.Step);
         double rate = _epochSamples / Math.Max(_epochClock.Elapsed.TotalSeconds, 1e-9);
-        var progress = new TrainingProgress(_runId, epoch, r.Settings.Epochs, reduced.Step, r.TotalSteps, reduced.Loss, rate,
+        var progress = new TrainingProgress(_runId, epoch, _epochs, reduced.Step, _totalSteps, reduced.Loss, rate,
             reduced.Contributors.Length, Node, DateTimeOffset.UtcNow);
         _board.Report(progress);
         _mediator.Tell(new Publish(TrainingTopics.Progress, progress));
         _output(string.Create(CultureInfo.InvariantCulture,
-            $"step {reduced.Step} epoch={epoch} replicas={reduced.Contributors.Length} dropped={reduced.Dropped.Length} loss={reduced.Loss:F4} ms={_stepClock.Elapsed.TotalMilliseconds:F1} allreduce_ms={reduceMs:F1} bytes={_stepBytes}"));
-        if (r.IsEpochEnd(reduced.Step))
+            $"step {reduced.Step} epoch={epoch} replicas={reduced.Contributors.Length} dropped={reduced.Dropped.Length} loss={reduced.Loss:F4} ms={_stepClock.Elapsed.TotalMilliseconds:F1} allreduce_ms={_allReduceMs:F1} bytes={_stepBytes}"));
+        if (reduced.Step % _plan.StepsPerEpoch == 0)
         {
             _epochSamples = 0;
             _epochClock.Restart();
@@ -508,211 +565,53 @@ public sealed class TrainingRunActor : ReceiveActor, IWithTimers
         stageScope.Dispose();
     }
 
-    private void SendState(IActorRef actor)
+    private void SendState(IActorRef actor, ReplicaActor.Snapshot state)
     {
-        var bytes = _replica!.CreateCheckpoint().ToBytes();
-        string transfer = $"{_runId}/state/{_replica.AppliedStep}/{Guid.NewGuid():N}";
-        foreach (var chunk in ChunkAssembler.Split(transfer, bytes)) actor.Tell(chunk);
-        actor.Tell(new StateSnapshot(_runId, _replica.AppliedStep, transfer));
+        string transfer = $"{_runId}/state/{state.Step}/{Guid.NewGuid():N}";
+        foreach (var chunk in ChunkAssembler.Split(transfer, state.Bytes)) actor.Tell(chunk);
+        actor.Tell(new StateSnapshot(_runId, state.Step, transfer));
     }
 
+    /// <summary>The run's last step is applied (or early stopping ended it): this node's replica writes the model and scores the test clips.</summary>
     private void Finish()
     {
         if (_finished) return;
         _finished = true;
-        var r = _replica!;
+        if (_replicaStatus.StopEarly)
+            _output($"early stopping after epoch {_replicaStatus.CompletedEpochs}: {_data!.Recipe.Training.EarlyStoppingPatience} epochs without a better validation UAR (best epoch {_replicaStatus.BestEpoch})");
+        _replica!.Tell(new ReplicaActor.Finish(ModelOutput));
+    }
+
+    private string ModelOutput => _job.ModelOutput ?? _options.ModelOutput;
+
+    private void OnReplicaFinished(ReplicaActor.Finished m)
+    {
+        var status = _replicaStatus = m.Status;
+        _finalState = new ReplicaActor.Snapshot(status.AppliedStep, m.State);
         foreach (var (address, actor) in _needState)
-            if (Eligible(address)) SendState(actor);
+            if (Eligible(address)) SendState(actor, _finalState);
         _needState.Clear();
-        foreach (var actor in _ready.Values) actor.Tell(new TrainingFinished(_runId, r.AppliedStep, r.CompletedEpochs));
-        r.RestoreBest(); // the recipe's model selection: the best validation epoch's weights
-        string modelOutput = _job.ModelOutput ?? _options.ModelOutput;
-        if (!string.IsNullOrWhiteSpace(modelOutput))
-            ModelArtifact.Save(modelOutput, r.Trainer.Model, r.Data.Labels, r.Data.Recipe, _runId, r.Data.Input.Prior);
-        var test = r.Test();
-        if (test is { } t)
-            _output(string.Create(CultureInfo.InvariantCulture, $"test accuracy={t.Report.Accuracy:F3} uar={t.Report.Uar:F3} clips={r.Data.TestY.Length} best_epoch={r.BestEpoch}"));
-        _runSink?.RunCompleted(_runId, r.BestEpoch > 0 ? r.BestEpoch : null, test?.Report);
+        foreach (var actor in _ready.Values) actor.Tell(new TrainingFinished(_runId, status.AppliedStep, status.CompletedEpochs));
+        if (m.Test is { } t)
+            _output(string.Create(CultureInfo.InvariantCulture, $"test accuracy={t.Accuracy:F3} uar={t.Uar:F3} clips={_data!.TestY.Length} best_epoch={status.BestEpoch}"));
+        _runSink?.RunCompleted(_runId, status.BestEpoch > 0 ? status.BestEpoch : null, m.Test);
         // the end is announced once the journal has the run's records (a bounded wait): whoever then stops this actor,
         // or deletes the job's folder with the outbox, loses nothing
-        Self.Tell(new AnnounceEnd(new RunEnded(_runId, string.IsNullOrWhiteSpace(modelOutput) ? null : Path.GetFullPath(modelOutput), r.BestEpoch,
-            r.CompletedEpochs, r.StopEarly, test?.Report), DateTime.UtcNow + RecordsDrainTimeout));
-        _board.SetState("finished", _runId, $"finished {r.AppliedStep} steps, {r.CompletedEpochs} epochs");
-        var used = ThreadUsage.Now() - _runUsage;
-        _output(string.Create(CultureInfo.InvariantCulture,
-            $"stage times thread wall_ms={_runClock.Elapsed.TotalMilliseconds:F1} cpu_ms={used.Cpu.TotalMilliseconds:F1} sys_ms={used.Kernel.TotalMilliseconds:F1} faults={used.MinorFaults}; ") + r.Stages.Summary());
-        _output($"training finished steps={r.AppliedStep} epochs={r.CompletedEpochs} checksum={r.Trainer.WeightChecksum()}");
-    }
-
-    /// <summary>Writes the new best model and announces it on the node's event stream.</summary>
-    private void SaveBestModel(DataParallelReplica r, int epoch, double uar)
-    {
-        if (_job.Data is not null || _job.Solo || string.IsNullOrWhiteSpace(_options.BestModelOutput)) return; // a CLI job's model (or fold's) is its own
-        string path = Path.GetFullPath(_options.BestModelOutput);
-        try
-        {
-            ModelArtifact.Save(path, r.Trainer.Model, r.Data.Labels, r.Data.Recipe, _runId, r.Data.Input.Prior); // atomic: temporary file, then rename
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            _log.Warning("could not write the best model to {0} ({1}); training goes on", path, e.Message);
-            return;
-        }
-        Context.System.EventStream.Publish(new ModelFileSaved(path, _runId, epoch, uar));
-        _output(string.Create(CultureInfo.InvariantCulture, $"best model epoch {epoch} val_uar={uar:F3} saved to {path}"));
-    }
-
-    // ---- replica ----
-
-    private void OnStepStart(StepStart m)
-    {
-        _lastStepStart = DateTime.UtcNow;
-        var r = _replica!;
-        if (m.Step != r.AppliedStep + 1)
-        {
-            _inStep = false;
-            Sender.Tell(new NeedState(_runId, m.Step, r.AppliedStep, Node));
-            return;
-        }
-        _inStep = true;
-        var contribution = r.Compute(m.Step, m.Rank, m.Replicas);
-        foreach (var f in GradientFrameAssembler.Split(_runId, m.Step, m.Rank, contribution.Values))
-        {
-            Sender.Tell(f);
-            TrainingMetrics.AllReduceBytes.Add(f.Bytes.Length);
-        }
-        Sender.Tell(new GradientContributed(_runId, m.Step, m.Rank, contribution.Weight, contribution.LossSum, contribution.Correct, contribution.Samples));
-    }
-
-    private void OnResultFrame(GradientFrame f)
-    {
-        if (f.Step <= _replica!.AppliedStep) return;
-        TrainingMetrics.AllReduceBytes.Add(f.Bytes.Length);
-        try
-        {
-            if (_resultFrames.Add(f) is { } values) _results[f.Step] = values;
-        }
-        catch (InvalidDataException e)
-        {
-            _log.Warning("{0}; waiting for the coordinator's state", e.Message);
-        }
-    }
-
-    private void OnStepCompleted(StepCompleted m)
-    {
-        var r = _replica!;
-        var stepStarted = _lastStepStart;
-        _lastStepStart = DateTime.UtcNow;
-        _inStep = false;
-        if (m.Step != r.AppliedStep + 1)
-        {
-            _log.Info("step {0} completed but this replica is at step {1}; it will ask for the coordinator's state", m.Step, r.AppliedStep);
-            return;
-        }
-        float[]? values = null;
-        if (m.Update && !_results.Remove(m.Step, out values))
-        {
-            _log.Warning("step {0} completed but its averaged gradients did not arrive; asking for the coordinator's state", m.Step);
-            Sender.Tell(new NeedState(_runId, m.Step + 1, r.AppliedStep, Node));
-            return;
-        }
-        var reduced = new ReducedStep(m.Step, values, m.Contributors, m.Dropped, m.Weight, m.Loss, m.Correct, m.Samples);
-        r.Apply(reduced);
-        TrainingMetrics.StepTook(DateTime.UtcNow - stepStarted, coordinator: false);
-        foreach (var stale in _results.Keys.Where(k => k <= m.Step).ToList()) _results.Remove(stale);
-        _resultFrames.DiscardBefore(m.Step + 1);
-        AfterApply(reduced);
-    }
-
-    private void OnStateChunk(DataChunk chunk)
-    {
-        try
-        {
-            if (_stateChunks.Add(chunk) is { } bytes) _states[chunk.TransferId] = bytes;
-        }
-        catch (InvalidDataException e)
-        {
-            _log.Warning("state transfer: {0}", e.Message);
-        }
-    }
-
-    private void OnStateSnapshot(StateSnapshot m)
-    {
-        if (!_states.Remove(m.TransferId, out var bytes))
-        {
-            _log.Warning("state snapshot {0} arrived without its data", m.TransferId);
-            return;
-        }
-        var r = _replica!;
-        var checkpoint = TrainingCheckpoint.FromBytes(bytes, $"state from {Sender.Path.Address}");
-        r.Restore(checkpoint, restoreRandom: false);
-        _results.Clear();
-        _resultFrames.DiscardBefore(long.MaxValue);
-        _checkpoints.Save(r.CreateCheckpoint());
-        _output($"synchronized to step {checkpoint.Step} (epoch {checkpoint.Epoch}) from {Sender.Path.Address} checksum={r.Trainer.WeightChecksum()}");
-    }
-
-    private void OnFinished(TrainingFinished m)
-    {
-        if (_finished) return;
-        _finished = true;
-        var r = _replica!;
-        _board.SetState("finished", _runId, $"finished {m.Steps} steps, {m.Epochs} epochs");
-        _output($"training finished steps={r.AppliedStep} epochs={r.CompletedEpochs} checksum={r.Trainer.WeightChecksum()}");
-        // this replica's part is done: its node may take the next job (the coordinator writes the model and answers with it)
-        Context.Parent.Tell(new RunEnded(_runId, null, r.BestEpoch, r.CompletedEpochs, r.StopEarly, null));
+        string modelOutput = ModelOutput;
+        Self.Tell(new AnnounceEnd(new RunEnded(_runId, string.IsNullOrWhiteSpace(modelOutput) ? null : Path.GetFullPath(modelOutput), status.BestEpoch,
+            status.CompletedEpochs, status.StopEarly, m.Test), DateTime.UtcNow + RecordsDrainTimeout));
+        _board.SetState("finished", _runId, $"finished {status.AppliedStep} steps, {status.CompletedEpochs} epochs");
+        _output(m.StageTimes + " " + _stages.Summary());
+        _output($"training finished steps={status.AppliedStep} epochs={status.CompletedEpochs} checksum={m.Checksum}");
     }
 
     private void AbandonStep()
     {
         _step = null;
+        _awaitingApplied = null;
+        _awaitingSnapshot = false;
         _contributed.Clear();
         _contributionFrames.DiscardBefore(long.MaxValue);
         Timers.Cancel("step-timeout");
-    }
-
-    // ---- both ----
-
-    private void AfterApply(ReducedStep reduced)
-    {
-        var r = _replica!;
-        TrainingMetrics.StepApplied(reduced.Samples, reduced.Loss);
-        if (!r.IsEpochEnd(reduced.Step)) return;
-        int epoch = r.CompletedEpochs;
-        var (loss, accuracy) = r.TakeEpochMetrics();
-        string checksum;
-        using (r.Stages.Measure("checksum")) checksum = r.Trainer.WeightChecksum();
-        string line = string.Create(CultureInfo.InvariantCulture,
-            $"epoch {epoch} done step={reduced.Step} loss={loss:F4} accuracy={accuracy:F3} replicas={reduced.Contributors.Length} checksum={checksum}");
-        // every replica judges the epoch (the same weights give the same decision), so any of them can take over
-        (double? Loss, Evaluation.ClassificationReport Report, bool IsBest)? validation;
-        using (r.Stages.Measure("validate")) validation = r.EndEpoch(epoch);
-        bool stop = r.StopEarly;
-        var metrics = new EpochMetrics(_runId, epoch, loss, accuracy, validation?.Loss, validation?.Report.Accuracy, validation?.Report.Uar, reduced.Contributors.Length)
-        {
-            LearningRate = r.EpochLearningRate, Seconds = _epochClock.Elapsed.TotalSeconds, IsBest = r.BestEpoch == epoch,
-        };
-        _judged.RemoveAll(j => j.Metrics.Epoch >= epoch); // a resumed or resynchronized run judges an epoch again
-        _judged.Add((metrics, validation?.Report));
-        if (IsCoordinator)
-        {
-            if (validation is { IsBest: true } v) SaveBestModel(r, epoch, v.Report.Uar);
-            _board.Report(metrics);
-            TrainingMetrics.EpochEvaluated(metrics);
-            _mediator.Tell(new Publish(TrainingTopics.Evaluation, metrics));
-            // into the run's outbox (on disk) before the checkpoint below: a checkpointed epoch's record is never lost
-            _runSink?.EpochEvaluated(metrics, validation?.Report);
-            if (validation is { } val) line += string.Create(CultureInfo.InvariantCulture, $" val_uar={val.Report.Uar:F3}");
-        }
-        if (epoch % _options.CheckpointEveryEpochs == 0 || r.Finished || stop)
-            using (r.Stages.Measure("checkpoint")) _checkpoints.Save(r.CreateCheckpoint());
-        if (stop && IsCoordinator)
-        {
-            _output(line);
-            _output($"early stopping after epoch {epoch}: {r.Settings.EarlyStoppingPatience} epochs without a better validation UAR (best epoch {r.BestEpoch})");
-            Finish();
-            return;
-        }
-        _output(line);
     }
 }
