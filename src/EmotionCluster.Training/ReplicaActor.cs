@@ -5,6 +5,7 @@ using Akka.Event;
 using EmotionCluster.Cluster;
 using EmotionCluster.Evaluation;
 using EmotionCluster.Model;
+using Microsoft.Extensions.Logging;
 
 namespace EmotionCluster.Training;
 
@@ -78,7 +79,7 @@ public sealed class ReplicaActor : ReceiveActor, IWithTimers
     private readonly CheckpointStore _checkpoints;
     private readonly TrainerOptions _options;
     private readonly string? _bestModelPath;
-    private readonly Action<string> _output;
+    private readonly ILogger _logger;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly string _node;
     private readonly GradientFrameAssembler _resultFrames = new();
@@ -95,14 +96,14 @@ public sealed class ReplicaActor : ReceiveActor, IWithTimers
     private readonly System.Diagnostics.Stopwatch _clock = new();
 
     /// <param name="bestModelPath">Where the coordinator writes each new best model (null: nowhere, e.g. a CLI job).</param>
-    public ReplicaActor(DataParallelReplica replica, CheckpointStore checkpoints, TrainerOptions options, string? bestModelPath, Action<string> output)
+    public ReplicaActor(DataParallelReplica replica, CheckpointStore checkpoints, TrainerOptions options, string? bestModelPath, ILoggerFactory? loggers)
     {
         _replica = replica;
         _runId = replica.RunId;
         _checkpoints = checkpoints;
         _options = options;
         _bestModelPath = bestModelPath;
-        _output = output;
+        _logger = TrainingLog.OrNull(loggers).CreateLogger<ReplicaActor>();
         _node = Akka.Cluster.Cluster.Get(Context.System).SelfAddress.ToString();
 
         Receive<Coordinate>(OnCoordinate);
@@ -130,8 +131,8 @@ public sealed class ReplicaActor : ReceiveActor, IWithTimers
 
     private sealed record Tick;
 
-    public static Props PropsFor(DataParallelReplica replica, CheckpointStore checkpoints, TrainerOptions options, string? bestModelPath, Action<string> output) =>
-        Props.Create(() => new ReplicaActor(replica, checkpoints, options, bestModelPath, output)).WithDispatcher(TrainerActor.DispatcherId);
+    public static Props PropsFor(DataParallelReplica replica, CheckpointStore checkpoints, TrainerOptions options, string? bestModelPath, ILoggerFactory? loggers = null) =>
+        Props.Create(() => new ReplicaActor(replica, checkpoints, options, bestModelPath, loggers)).WithDispatcher(TrainerActor.DispatcherId);
 
     private Status Current => new(_replica.AppliedStep, _replica.CompletedEpochs, _replica.Finished, _replica.BestEpoch, _replica.StopEarly);
 
@@ -269,7 +270,7 @@ public sealed class ReplicaActor : ReceiveActor, IWithTimers
         _results.Clear();
         _resultFrames.DiscardBefore(long.MaxValue);
         _checkpoints.Save(r.CreateCheckpoint());
-        _output($"synchronized to step {checkpoint.Step} (epoch {checkpoint.Epoch}) from {Sender.Path.Address} checksum={r.Trainer.WeightChecksum()}");
+        _logger.Line($"synchronized to step {checkpoint.Step} (epoch {checkpoint.Epoch}) from {Sender.Path.Address} checksum={r.Trainer.WeightChecksum()}");
         Context.Parent.Tell(new Synchronized(Current));
     }
 
@@ -278,7 +279,7 @@ public sealed class ReplicaActor : ReceiveActor, IWithTimers
         if (_finished) return;
         _finished = true;
         var r = _replica;
-        _output($"training finished steps={r.AppliedStep} epochs={r.CompletedEpochs} checksum={r.Trainer.WeightChecksum()}");
+        _logger.Line($"training finished steps={r.AppliedStep} epochs={r.CompletedEpochs} checksum={r.Trainer.WeightChecksum()}");
         Context.Parent.Tell(new Ended(Current));
     }
 
@@ -330,7 +331,7 @@ public sealed class ReplicaActor : ReceiveActor, IWithTimers
                 if (_here) _checkpointPending = true;
                 else SaveCheckpoint();
             }
-            _output(line);
+            _logger.Line(line);
         }
         Context.Parent.Tell(new Applied(reduced with { Values = null }, Current, judged));
     }
@@ -355,6 +356,6 @@ public sealed class ReplicaActor : ReceiveActor, IWithTimers
             return;
         }
         Context.System.EventStream.Publish(new ModelFileSaved(_bestModelPath, _runId, epoch, uar));
-        _output(string.Create(CultureInfo.InvariantCulture, $"best model epoch {epoch} val_uar={uar:F3} saved to {_bestModelPath}"));
+        _logger.Line(string.Create(CultureInfo.InvariantCulture, $"best model epoch {epoch} val_uar={uar:F3} saved to {_bestModelPath}"));
     }
 }

@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Event;
 using EmotionCluster.Evaluation;
 using EmotionCluster.Extraction;
+using Microsoft.Extensions.Logging;
 
 namespace EmotionCluster.Training;
 
@@ -60,7 +61,8 @@ public sealed class TrainerActor : ReceiveActor
     private readonly IFeatureStore _store;
     private readonly TrainingStatusBoard _board;
     private readonly IEvaluationSink? _sink;
-    private readonly Action<string>? _output;
+    private readonly ILoggerFactory _loggers;
+    private readonly ILogger _logger;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Dictionary<string, IActorRef> _runs = new(); // run id → child
     private IActorRef? _current;
@@ -71,13 +73,14 @@ public sealed class TrainerActor : ReceiveActor
     private bool _remoteRequester; // the requester is a fold dispatcher on another node: it gets FoldTrained / FoldFailed
     private int _started;
 
-    public TrainerActor(TrainerOptions options, IFeatureStore store, TrainingStatusBoard board, IEvaluationSink? sink, Action<string>? output)
+    public TrainerActor(TrainerOptions options, IFeatureStore store, TrainingStatusBoard board, IEvaluationSink? sink, ILoggerFactory? loggers)
     {
         _options = options;
         _store = store;
         _board = board;
         _sink = sink;
-        _output = output;
+        _loggers = TrainingLog.OrNull(loggers);
+        _logger = _loggers.CreateLogger<TrainerActor>();
 
         Receive<StartTraining>(OnStart);
         Receive<RunEnded>(m => Sender.Equals(_current), m =>
@@ -120,7 +123,7 @@ public sealed class TrainerActor : ReceiveActor
             EndCurrent();
             _requester = Sender;
             _remoteRequester = true;
-            output?.Invoke($"fold job run={m.RunId} manifest={m.ManifestPath} from {Sender.Path.Address}");
+            _logger.Line($"fold job run={m.RunId} manifest={m.ManifestPath} from {Sender.Path.Address}");
             Run(job);
         });
         Receive<TrainReplicated>(m =>
@@ -152,14 +155,14 @@ public sealed class TrainerActor : ReceiveActor
             EndCurrent();
             _requester = Sender;
             _remoteRequester = true;
-            output?.Invoke($"data-parallel job run={m.RunId} manifest={m.ManifestPath} replicas={m.Participants.Length} from {Sender.Path.Address}");
+            _logger.Line($"data-parallel job run={m.RunId} manifest={m.ManifestPath} replicas={m.Participants.Length} from {Sender.Path.Address}");
             Run(job);
             Sender.Tell(new JobAccepted(m.RunId, self));
         });
         Receive<CancelRun>(m =>
         {
             if (_current is null || _currentEnded || _currentRunId != m.RunId) return;
-            output?.Invoke($"run {m.RunId} cancelled: {m.Reason}");
+            _logger.Line($"run {m.RunId} cancelled: {m.Reason}");
             board.SetState("cancelled", m.RunId, m.Reason);
             _requester = null;
             EndCurrent();
@@ -184,8 +187,8 @@ public sealed class TrainerActor : ReceiveActor
 
     public const int MaxRestarts = 3;
 
-    public static Props PropsFor(TrainerOptions options, IFeatureStore store, TrainingStatusBoard board, IEvaluationSink? sink = null, Action<string>? output = null) =>
-        Props.Create(() => new TrainerActor(options, store, board, sink, output));
+    public static Props PropsFor(TrainerOptions options, IFeatureStore store, TrainingStatusBoard board, IEvaluationSink? sink = null, ILoggerFactory? loggers = null) =>
+        Props.Create(() => new TrainerActor(options, store, board, sink, loggers));
 
     protected override void PreStart()
     {
@@ -228,7 +231,7 @@ public sealed class TrainerActor : ReceiveActor
 
     private void Run(TrainingJob job)
     {
-        var child = Context.ActorOf(TrainingRunActor.PropsFor(_options, job, _store, _board, _sink, _output), $"run-{++_started}");
+        var child = Context.ActorOf(TrainingRunActor.PropsFor(_options, job, _store, _board, _sink, _loggers), $"run-{++_started}");
         Context.Watch(child);
         _current = child;
         _currentRunId = job.RunId;

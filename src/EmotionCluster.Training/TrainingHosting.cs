@@ -5,6 +5,7 @@ using Akka.Hosting;
 using EmotionCluster.Cluster;
 using EmotionCluster.Cluster.Wire;
 using EmotionCluster.Extraction;
+using Microsoft.Extensions.Logging;
 
 namespace EmotionCluster.Training;
 
@@ -15,7 +16,8 @@ public sealed class TrainerActorKey;
 /// Akka.Hosting wiring of the trainer: the pinned dispatcher, DistributedPubSub, the training messages' serializer, the
 /// <see cref="TrainerActor"/> at <c>/user/trainer</c> (only on <c>trainer</c>-role nodes), the
 /// <see cref="TrainingCoordinator"/> singleton (hosted by <c>trainer</c>-role nodes, its proxy on every node) and a listener that keeps
-/// <see cref="TrainingStatusBoard"/> up to date from the <c>training-progress</c> topic (on every node). Without an
+/// <see cref="TrainingStatusBoard"/> up to date from the <c>training-progress</c> topic (on every node). The trainer
+/// logs through the host's <see cref="ILoggerFactory"/> (<see cref="TrainingLog"/>). Without an
 /// explicit <see cref="IEvaluationSink"/> the trainer reports to the evaluator region (<see cref="EvaluatorRegionSink"/>)
 /// when the node has one.
 /// </summary>
@@ -28,7 +30,7 @@ public static class TrainingHosting
         """;
 
     public static AkkaConfigurationBuilder AddEmotionClusterTraining(this AkkaConfigurationBuilder builder, NodeSettings node,
-        TrainerOptions options, IFeatureStore store, TrainingStatusBoard board, IEvaluationSink? sink = null, Action<string>? output = null)
+        TrainerOptions options, IFeatureStore store, TrainingStatusBoard board, IEvaluationSink? sink = null)
     {
         ArgumentNullException.ThrowIfNull(node);
         ArgumentNullException.ThrowIfNull(options);
@@ -42,11 +44,13 @@ public static class TrainingHosting
         var singleton = new ClusterSingletonOptions { Role = ClusterRoles.Trainer };
         if (trainer) builder.WithSingleton<TrainingCoordinatorKey>(TrainingCoordinator.Name, TrainingCoordinator.PropsFor(options), singleton, createProxyToo: true);
         else builder.WithSingletonProxy<TrainingCoordinatorKey>(TrainingCoordinator.Name, singleton);
-        builder.WithActors((system, registry) =>
+        builder.WithActors((system, registry, resolver) =>
             {
                 system.ActorOf(Props.Create(() => new TrainingStatusListener(board)), "training-status");
                 if (!trainer) return;
-                var actor = system.ActorOf(TrainerActor.PropsFor(options, store, board, sink ?? new EvaluatorRegionSink(registry), output), TrainerActor.Name);
+                // the trainer logs through the host's ILoggerFactory (categories EmotionCluster.Training.*): the node's console and log ring
+                var loggers = resolver.GetService<ILoggerFactory>();
+                var actor = system.ActorOf(TrainerActor.PropsFor(options, store, board, sink ?? new EvaluatorRegionSink(registry), loggers), TrainerActor.Name);
                 registry.Register<TrainerActorKey>(actor);
             });
         return builder;

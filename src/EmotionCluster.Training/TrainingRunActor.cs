@@ -6,6 +6,7 @@ using Akka.Cluster.Tools.PublishSubscribe;
 using Akka.Event;
 using EmotionCluster.Cluster;
 using EmotionCluster.Extraction;
+using Microsoft.Extensions.Logging;
 
 namespace EmotionCluster.Training;
 
@@ -32,7 +33,8 @@ public sealed class TrainingRunActor : ReceiveActor, IWithTimers
     private readonly TrainingStatusBoard _board;
     private readonly IEvaluationSink? _sink;
     private IEvaluationSink? _runSink;
-    private readonly Action<string> _output;
+    private readonly ILoggerFactory _loggers;
+    private readonly ILogger _logger;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Akka.Cluster.Cluster _cluster = Akka.Cluster.Cluster.Get(Context.System);
     private readonly IActorRef _mediator = DistributedPubSub.Get(Context.System).Mediator;
@@ -77,14 +79,15 @@ public sealed class TrainingRunActor : ReceiveActor, IWithTimers
     // run's start, so an epoch whose record died with the old coordinator still reaches the journal (repeats are ignored there)
     private readonly List<(EpochMetrics Metrics, Evaluation.ClassificationReport? Validation)> _judged = new();
 
-    public TrainingRunActor(TrainerOptions options, TrainingJob job, IFeatureStore store, TrainingStatusBoard board, IEvaluationSink? sink, Action<string>? output)
+    public TrainingRunActor(TrainerOptions options, TrainingJob job, IFeatureStore store, TrainingStatusBoard board, IEvaluationSink? sink, ILoggerFactory? loggers)
     {
         _options = options;
         _job = job;
         _store = store;
         _board = board;
         _sink = sink;
-        _output = output ?? (line => _log.Info(line));
+        _loggers = TrainingLog.OrNull(loggers);
+        _logger = _loggers.CreateLogger<TrainingRunActor>();
         _checkpoints = new CheckpointStore(job.CheckpointDirectory ?? options.CheckpointDirectory);
 
         Receive<ClusterEvent.MemberUp>(e => OnMember(e.Member));
@@ -134,8 +137,8 @@ public sealed class TrainingRunActor : ReceiveActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public static Props PropsFor(TrainerOptions options, TrainingJob job, IFeatureStore store, TrainingStatusBoard board, IEvaluationSink? sink = null, Action<string>? output = null) =>
-        Props.Create(() => new TrainingRunActor(options, job, store, board, sink, output)).WithDispatcher(TrainerActor.DispatcherId);
+    public static Props PropsFor(TrainerOptions options, TrainingJob job, IFeatureStore store, TrainingStatusBoard board, IEvaluationSink? sink = null, ILoggerFactory? loggers = null) =>
+        Props.Create(() => new TrainingRunActor(options, job, store, board, sink, loggers)).WithDispatcher(TrainerActor.DispatcherId);
 
     private sealed record Tick;
     private sealed record AnnounceEnd(RunEnded Ended, DateTime Deadline);
@@ -184,7 +187,7 @@ public sealed class TrainingRunActor : ReceiveActor, IWithTimers
             if (checkpoint is not null)
             {
                 replica.Restore(checkpoint, restoreRandom: true);
-                _output($"resumed from checkpoint epoch={checkpoint.Epoch} step={checkpoint.Step} run={_runId} dir={_checkpoints.Directory}");
+                _logger.Line($"resumed from checkpoint epoch={checkpoint.Epoch} step={checkpoint.Step} run={_runId} dir={_checkpoints.Directory}");
             }
             _data = replica.Data;
             _plan = replica.Plan;
@@ -196,14 +199,14 @@ public sealed class TrainingRunActor : ReceiveActor, IWithTimers
             // completes it (best weights, model file, test, journal, requester) again, idempotently; a replica learns
             // it from the coordinator
             _board.SetState(replica.Finished ? "finishing" : "running", _runId, $"{data.TrainX.Length} training examples, {replica.TotalSteps} steps");
-            _output($"trainer ready run={_runId} examples={data.TrainX.Length} parameters={replica.ParameterCount} vector={replica.VectorLength} " +
+            _logger.Line($"trainer ready run={_runId} examples={data.TrainX.Length} parameters={replica.ParameterCount} vector={replica.VectorLength} " +
                    $"steps={replica.TotalSteps} applied={replica.AppliedStep} device={_options.Device} " +
                    $"torch-threads={TorchSharp.torch.get_num_threads()} thread={Environment.CurrentManagedThreadId} pool-thread={Thread.CurrentThread.IsThreadPoolThread.ToString().ToLowerInvariant()}");
             // the replica owns the model from here on (and disposes it)
             string? bestModel = _job.Data is not null || _job.Solo || string.IsNullOrWhiteSpace(_options.BestModelOutput)
                 ? null // a CLI job's model (or fold's) is its own
                 : Path.GetFullPath(_options.BestModelOutput);
-            _replica = Context.ActorOf(ReplicaActor.PropsFor(replica, _checkpoints, _options, bestModel, _output), ReplicaActor.Name);
+            _replica = Context.ActorOf(ReplicaActor.PropsFor(replica, _checkpoints, _options, bestModel, _loggers), ReplicaActor.Name);
             replica = null;
         }
         catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException or InvalidOperationException or UnauthorizedAccessException)
@@ -211,7 +214,7 @@ public sealed class TrainingRunActor : ReceiveActor, IWithTimers
             replica?.Dispose();
             _replica = null;
             _board.SetState("failed", _runId == "" ? null : _runId, e.Message);
-            _output($"training failed: {e.Message}");
+            _logger.Line($"training failed: {e.Message}");
             Context.Parent.Tell(new RunFailed(_job.RunId ?? (_runId == "" ? null : _runId), e.Message));
         }
     }
@@ -222,7 +225,7 @@ public sealed class TrainingRunActor : ReceiveActor, IWithTimers
     /// </summary>
     protected override void PreRestart(Exception reason, object message)
     {
-        _output($"trainer restarting after {reason.GetType().Name}: {reason.Message.Split('\n')[0]}; it resumes from its last checkpoint");
+        _logger.Line($"trainer restarting after {reason.GetType().Name}: {reason.Message.Split('\n')[0]}; it resumes from its last checkpoint");
         base.PreRestart(reason, message);
     }
 
@@ -260,7 +263,7 @@ public sealed class TrainingRunActor : ReceiveActor, IWithTimers
         if (oldest is null || oldest.Equals(_coordinator)) return;
         _coordinator = oldest;
         if (_replica is null) return;
-        _output($"coordinator {oldest}{(IsCoordinator ? " (this node)" : "")}");
+        _logger.Line($"coordinator {oldest}{(IsCoordinator ? " (this node)" : "")}");
         if (IsCoordinator)
         {
             _started = false;
@@ -298,7 +301,7 @@ public sealed class TrainingRunActor : ReceiveActor, IWithTimers
             // the requester's progress (RunEpochs replaces a repeated epoch)
             _mediator.Tell(new Publish(TrainingTopics.Evaluation, metrics));
         }
-        _output($"starting at step {_replicaStatus.AppliedStep + 1} with {readyCount} replica(s)");
+        _logger.Line($"starting at step {_replicaStatus.AppliedStep + 1} with {readyCount} replica(s)");
         StartNextStep();
     }
 
@@ -360,7 +363,7 @@ public sealed class TrainingRunActor : ReceiveActor, IWithTimers
     {
         if (!IsCoordinator) return;
         var address = Sender.Path.Address;
-        if (!_ready.ContainsKey(address)) _output($"replica ready {address} applied={m.AppliedStep}");
+        if (!_ready.ContainsKey(address)) _logger.Line($"replica ready {address} applied={m.AppliedStep}");
         _ready[address] = Sender;
         if (_finished)
         {
@@ -424,7 +427,7 @@ public sealed class TrainingRunActor : ReceiveActor, IWithTimers
         {
             if (!Eligible(address)) continue;
             SendState(actor, m);
-            _output($"sent state at step {m.Step} to {address}");
+            _logger.Line($"sent state at step {m.Step} to {address}");
         }
         _needState.Clear();
         StartNextStep();
@@ -478,7 +481,7 @@ public sealed class TrainingRunActor : ReceiveActor, IWithTimers
         if (_step is not null && m.Step == _step.Step)
         {
             int rank = _participants.FindIndex(p => p.Address.Equals(address));
-            if (rank >= 0 && _step.Drop(rank)) _output($"step {m.Step}: rank {rank} ({address}) is at step {m.AppliedStep}; it gets the state after this step");
+            if (rank >= 0 && _step.Drop(rank)) _logger.Line($"step {m.Step}: rank {rank} ({address}) is at step {m.AppliedStep}; it gets the state after this step");
             TryFinishStep();
         }
     }
@@ -493,7 +496,7 @@ public sealed class TrainingRunActor : ReceiveActor, IWithTimers
             TrainingMetrics.DroppedReplicas.Add(1);
             var address = _participants[rank].Address;
             _ready.Remove(address);
-            _output($"step {s}: dropped rank {rank} ({address}): no gradients within {_options.StepTimeout.TotalSeconds:0.###} s");
+            _logger.Line($"step {s}: dropped rank {rank} ({address}): no gradients within {_options.StepTimeout.TotalSeconds:0.###} s");
         }
         TryFinishStep();
     }
@@ -506,7 +509,7 @@ public sealed class TrainingRunActor : ReceiveActor, IWithTimers
         if (_step.Drop(rank))
         {
             TrainingMetrics.DroppedReplicas.Add(1);
-            _output($"step {_step.Step}: dropped rank {rank} ({address}): it {why}");
+            _logger.Line($"step {_step.Step}: dropped rank {rank} ({address}): it {why}");
         }
         _ready.Remove(address);
         TryFinishStep();
@@ -554,7 +557,7 @@ public sealed class TrainingRunActor : ReceiveActor, IWithTimers
             reduced.Contributors.Length, Node, DateTimeOffset.UtcNow);
         _board.Report(progress);
         _mediator.Tell(new Publish(TrainingTopics.Progress, progress));
-        _output(string.Create(CultureInfo.InvariantCulture,
+        _logger.Line(string.Create(CultureInfo.InvariantCulture,
             $"step {reduced.Step} epoch={epoch} replicas={reduced.Contributors.Length} dropped={reduced.Dropped.Length} loss={reduced.Loss:F4} ms={_stepClock.Elapsed.TotalMilliseconds:F1} allreduce_ms={_allReduceMs:F1} bytes={_stepBytes}"));
         if (reduced.Step % _plan.StepsPerEpoch == 0)
         {
@@ -578,7 +581,7 @@ public sealed class TrainingRunActor : ReceiveActor, IWithTimers
         if (_finished) return;
         _finished = true;
         if (_replicaStatus.StopEarly)
-            _output($"early stopping after epoch {_replicaStatus.CompletedEpochs}: {_data!.Recipe.Training.EarlyStoppingPatience} epochs without a better validation UAR (best epoch {_replicaStatus.BestEpoch})");
+            _logger.Line($"early stopping after epoch {_replicaStatus.CompletedEpochs}: {_data!.Recipe.Training.EarlyStoppingPatience} epochs without a better validation UAR (best epoch {_replicaStatus.BestEpoch})");
         _replica!.Tell(new ReplicaActor.Finish(ModelOutput));
     }
 
@@ -593,7 +596,7 @@ public sealed class TrainingRunActor : ReceiveActor, IWithTimers
         _needState.Clear();
         foreach (var actor in _ready.Values) actor.Tell(new TrainingFinished(_runId, status.AppliedStep, status.CompletedEpochs));
         if (m.Test is { } t)
-            _output(string.Create(CultureInfo.InvariantCulture, $"test accuracy={t.Accuracy:F3} uar={t.Uar:F3} clips={_data!.TestY.Length} best_epoch={status.BestEpoch}"));
+            _logger.Line(string.Create(CultureInfo.InvariantCulture, $"test accuracy={t.Accuracy:F3} uar={t.Uar:F3} clips={_data!.TestY.Length} best_epoch={status.BestEpoch}"));
         _runSink?.RunCompleted(_runId, status.BestEpoch > 0 ? status.BestEpoch : null, m.Test);
         // the end is announced once the journal has the run's records (a bounded wait): whoever then stops this actor,
         // or deletes the job's folder with the outbox, loses nothing
@@ -601,8 +604,8 @@ public sealed class TrainingRunActor : ReceiveActor, IWithTimers
         Self.Tell(new AnnounceEnd(new RunEnded(_runId, string.IsNullOrWhiteSpace(modelOutput) ? null : Path.GetFullPath(modelOutput), status.BestEpoch,
             status.CompletedEpochs, status.StopEarly, m.Test), DateTime.UtcNow + RecordsDrainTimeout));
         _board.SetState("finished", _runId, $"finished {status.AppliedStep} steps, {status.CompletedEpochs} epochs");
-        _output(m.StageTimes + " " + _stages.Summary());
-        _output($"training finished steps={status.AppliedStep} epochs={status.CompletedEpochs} checksum={m.Checksum}");
+        _logger.Line(m.StageTimes + " " + _stages.Summary());
+        _logger.Line($"training finished steps={status.AppliedStep} epochs={status.CompletedEpochs} checksum={m.Checksum}");
     }
 
     private void AbandonStep()

@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Hosting;
 using Akka.Hosting.TestKit;
+using Microsoft.Extensions.Logging;
 using EmotionCluster.Cluster;
 using Xunit;
 
@@ -42,10 +43,29 @@ public sealed class ReplicaActorTests : TestKit
         public Relay(IActorRef test) => ReceiveAny(m => test.Forward(m));
     }
 
+    /// <summary>Keeps every record the replica logs: its category, level and text.</summary>
+    private sealed class Recorder : ILoggerProvider
+    {
+        public System.Collections.Concurrent.ConcurrentQueue<(string Category, LogLevel Level, string Text)> Records { get; } = new();
+        public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
+        public void Dispose() { }
+
+        private sealed class Logger(Recorder owner, string category) : ILogger
+        {
+            public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+            public bool IsEnabled(LogLevel logLevel) => true;
+            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+                owner.Records.Enqueue((category, logLevel, formatter(state, exception)));
+        }
+    }
+
+    private readonly Recorder _log = new();
+
     private (IActorRef Parent, string RunId) Start(int epochs = 2)
     {
         var replica = _data.Replica(Synthetic.Recipe(epochs: epochs)); // 24 examples, batch 8: 3 steps an epoch
-        var props = ReplicaActor.PropsFor(replica, new CheckpointStore(Checkpoints), new TrainerOptions(), bestModelPath: null, output: _ => { });
+        var loggers = LoggerFactory.Create(b => b.AddProvider(_log).SetMinimumLevel(LogLevel.Trace));
+        var props = ReplicaActor.PropsFor(replica, new CheckpointStore(Checkpoints), new TrainerOptions(), bestModelPath: null, loggers);
         return (Sys.ActorOf(Props.Create(() => new Parent(props, TestActor))), replica.RunId);
     }
 
@@ -67,6 +87,9 @@ public sealed class ReplicaActorTests : TestKit
         parent.Tell(new ReplicaActor.TrainAlone(3));
         var end = await ExpectMsgAsync<ReplicaActor.Applied>(TimeSpan.FromSeconds(30));
         var epoch = Assert.IsType<ReplicaActor.JudgedEpoch>(end.Epoch);
+        // the epoch's line is a record of the node's log (ILogger), category per class: the console and ctl log peek show it
+        Assert.Contains(_log.Records, r => r.Category == "EmotionCluster.Training.ReplicaActor" && r.Level == LogLevel.Information
+                                           && r.Text.StartsWith("epoch 1 done step=3 ", StringComparison.Ordinal));
         Assert.Equal((1, 3L, 1), (epoch.Metrics.Epoch, end.Status.AppliedStep, end.Status.CompletedEpochs));
         Assert.NotNull(epoch.Validation); // judged on the validation clips
         Assert.Null(new CheckpointStore(Checkpoints).TryLoad()); // not before the parent recorded the epoch
