@@ -479,11 +479,34 @@ public static class CtlCommands
         if (!IsTerminal(console))
         {
             foreach (var (k, v) in rows) console.Profile.Out.Writer.WriteLine($"{k}\t{v}");
+        }
+        else
+        {
+            var grid = new Grid().AddColumn().AddColumn();
+            foreach (var (k, v) in rows) grid.AddRow(Esc(k), Esc(v));
+            console.Write(grid);
+        }
+        PrintTrainingRuns(console, s.Runs);
+    }
+
+    /// <summary>The cluster's training runs of <c>ctl train status</c> (none from a node that does not list them).</summary>
+    private static void PrintTrainingRuns(IAnsiConsole console, List<CtlTrainingRun>? runs)
+    {
+        if (runs is null) return;
+        Line(console, "");
+        if (runs.Count == 0)
+        {
+            Line(console, "no training runs in the cluster");
             return;
         }
-        var grid = new Grid().AddColumn().AddColumn();
-        foreach (var (k, v) in rows) grid.AddRow(Esc(k), Esc(v));
-        console.Write(grid);
+        var table = new Rows("Run", "State", "Epoch", "Step", "Participants", "Coordinator", "Updated").RightAligned(2, 3);
+        foreach (CtlTrainingRun r in runs)
+            table.Add(r.RunId, r.State,
+                r.Epoch is null ? "-" : r.MaxEpochs is null ? $"{r.Epoch}" : $"{r.Epoch}/{r.MaxEpochs}",
+                r.Step is null ? "-" : r.TotalSteps is null ? $"{r.Step}" : $"{r.Step}/{r.TotalSteps}",
+                r.Participants.Count == 0 ? "-" : string.Join(' ', r.Participants),
+                r.Coordinator ?? "-", r.UpdatedAt.UtcDateTime.ToString("u", CultureInfo.InvariantCulture));
+        table.WriteTo(console);
     }
 
     public static void PrintRuns(IAnsiConsole console, List<CtlRun> runs)
@@ -633,6 +656,9 @@ public sealed record CtlActorTree(int Depth, bool Truncated, int Count, List<Ctl
 public sealed record CtlLogLine(DateTimeOffset Timestamp, string Level, string Source, string Category, string Message);
 public sealed record CtlLogPeek(int Capacity, long Total, List<CtlLogLine> Lines);
 public sealed record CtlTrainingStatus(string State, string? RunId, int? Fold, int? Folds, int? Epoch, int? MaxEpochs, double? TrainLoss,
-    double? ValidationLoss, double? ValidationUar, DateTimeOffset? StartedAt, DateTimeOffset UpdatedAt, string? Message);
+    double? ValidationLoss, double? ValidationUar, DateTimeOffset? StartedAt, DateTimeOffset UpdatedAt, string? Message,
+    List<CtlTrainingRun>? Runs = null);
+public sealed record CtlTrainingRun(string RunId, string State, string? Coordinator, List<string> Participants, string? Detail, int? Epoch,
+    int? MaxEpochs, long? Step, long? TotalSteps, DateTimeOffset UpdatedAt);
 public sealed record CtlRun(string RunId, string State, DateTimeOffset StartedAt, DateTimeOffset? FinishedAt, string? Corpus,
     Dictionary<string, double> Metrics, string? ArtifactPath);

@@ -18,11 +18,11 @@ namespace EmotionCluster.Training;
 /// </summary>
 public sealed class DataParallelReplica : IDisposable
 {
-    private readonly float[]? classWeights;
-    private readonly ExplicitScalarAdamW optimizer;
-    private LearningRateSchedule schedule;
-    private double epochLossSum, epochWeight;
-    private int epochCorrect, epochSamples;
+    private readonly float[]? _classWeights;
+    private readonly ExplicitScalarAdamW _optimizer;
+    private LearningRateSchedule _schedule;
+    private double _epochLossSum, _epochWeight;
+    private int _epochCorrect, _epochSamples;
 
     /// <summary>A replica of run <paramref name="runId"/> training <paramref name="data"/> by its recipe (CNN and optimization).</summary>
     public DataParallelReplica(string runId, TrainingData data)
@@ -43,15 +43,15 @@ public sealed class DataParallelReplica : IDisposable
         Data = data;
         Settings = settings;
         Trainer = new Trainer(cnn, settings);
-        selection = new ModelSelection(settings);
+        _selection = new ModelSelection(settings);
         // the updates are ours (same arithmetic as Trainer.ApplyGradients, see ExplicitScalarAdamW); Trainer computes gradients
-        optimizer = new ExplicitScalarAdamW(Trainer.Model.parameters(), settings.WeightDecay);
+        _optimizer = new ExplicitScalarAdamW(Trainer.Model.parameters(), settings.WeightDecay);
         Plan = new DataParallelStep(data.TrainX.Length, settings.BatchSize, settings.Seed);
-        schedule = new LearningRateSchedule(settings, Plan.StepsPerEpoch);
+        _schedule = new LearningRateSchedule(settings, Plan.StepsPerEpoch);
         if (settings.BalancedClassWeights)
         {
-            classWeights = ClassWeights.Balanced(data.TrainY, cnn.Classes);
-            Trainer.SetClassWeights(classWeights);
+            _classWeights = ClassWeights.Balanced(data.TrainY, cnn.Classes);
+            Trainer.SetClassWeights(_classWeights);
         }
         ParameterCount = (int)Trainer.ParameterCount;
         VectorLength = ParameterCount + (int)Trainer.BufferCount;
@@ -126,7 +126,7 @@ public sealed class DataParallelReplica : IDisposable
         {
             // as Trainer.SetGradients does for a parameter without a gradient: it gets zeros (and weight decay)
             Trainer.ZeroMissingGradients();
-            using (Stages.Measure("adamw")) optimizer.Step(schedule.Current);
+            using (Stages.Measure("adamw")) _optimizer.Step(_schedule.Current);
         }
         Count(reduced);
         return reduced;
@@ -149,7 +149,7 @@ public sealed class DataParallelReplica : IDisposable
                 Trainer.SetGradients(values.AsSpan(0, ParameterCount));
                 if (VectorLength > ParameterCount) Trainer.SetBuffers(values.AsSpan(ParameterCount));
             }
-            using (Stages.Measure("adamw")) optimizer.Step(schedule.Current);
+            using (Stages.Measure("adamw")) _optimizer.Step(_schedule.Current);
         }
         Count(reduced);
     }
@@ -189,29 +189,29 @@ public sealed class DataParallelReplica : IDisposable
         return new Random((int)(h >> 33));
     }
 
-    private double Weight(int[] ys) => classWeights is null ? ys.Length : ys.Sum(y => (double)classWeights[y]);
+    private double Weight(int[] ys) => _classWeights is null ? ys.Length : ys.Sum(y => (double)_classWeights[y]);
 
     /// <summary>After the update (or none): the schedule advances, the step counts, its loss statistics are kept.</summary>
     private void Count(ReducedStep reduced)
     {
-        if ((reduced.Step - 1) % Plan.StepsPerEpoch == 0) EpochLearningRate = schedule.Current;
-        schedule.AfterStep();
+        if ((reduced.Step - 1) % Plan.StepsPerEpoch == 0) EpochLearningRate = _schedule.Current;
+        _schedule.AfterStep();
         AppliedStep = reduced.Step;
         if (reduced.Weight > 0 && double.IsFinite(reduced.Loss))
         {
-            epochLossSum += reduced.Loss * reduced.Weight;
-            epochWeight += reduced.Weight;
+            _epochLossSum += reduced.Loss * reduced.Weight;
+            _epochWeight += reduced.Weight;
         }
-        epochCorrect += reduced.Correct;
-        epochSamples += reduced.Samples;
+        _epochCorrect += reduced.Correct;
+        _epochSamples += reduced.Samples;
     }
 
     /// <summary>Mean training loss and accuracy since the last call (the epoch just finished), then resets.</summary>
     public (double Loss, double Accuracy) TakeEpochMetrics()
     {
-        var result = (epochWeight > 0 ? epochLossSum / epochWeight : double.NaN, epochSamples > 0 ? (double)epochCorrect / epochSamples : double.NaN);
-        epochLossSum = epochWeight = 0;
-        epochCorrect = epochSamples = 0;
+        var result = (_epochWeight > 0 ? _epochLossSum / _epochWeight : double.NaN, _epochSamples > 0 ? (double)_epochCorrect / _epochSamples : double.NaN);
+        _epochLossSum = _epochWeight = 0;
+        _epochCorrect = _epochSamples = 0;
         return result;
     }
 
@@ -223,13 +223,13 @@ public sealed class DataParallelReplica : IDisposable
         return (output.Loss, ClassificationMetrics.Compute(Data.ValidationY, output.Predicted, Data.Labels));
     }
 
-    private readonly ModelSelection selection;
+    private readonly ModelSelection _selection;
 
     /// <summary>The epoch whose weights <see cref="RestoreBest"/> brings back (0: none judged yet).</summary>
-    public int BestEpoch => selection.BestEpoch;
+    public int BestEpoch => _selection.BestEpoch;
 
     /// <summary>The recipe's early stopping says stop: <see cref="TrainingSettings.EarlyStoppingPatience"/> epochs without a better validation UAR.</summary>
-    public bool StopEarly => selection.StopEarly;
+    public bool StopEarly => _selection.StopEarly;
 
     /// <summary>
     /// The end of epoch <paramref name="epoch"/> as the recipe's model selection sees it, on every replica (their weights
@@ -242,14 +242,14 @@ public sealed class DataParallelReplica : IDisposable
     {
         if (Settings.PreciseBatchNorm) Trainer.RecalibrateBatchNorm(Data.TrainX);
         var validation = Validate();
-        bool isBest = selection.Judge(epoch, validation?.Report.Uar, validation?.Loss, Trainer.SaveState);
+        bool isBest = _selection.Judge(epoch, validation?.Report.Uar, validation?.Loss, Trainer.SaveState);
         return validation is { } r ? (r.Loss, r.Report, isBest) : null;
     }
 
     /// <summary>Loads the best epoch's weights (<see cref="EndEpoch"/>) when they are not the current ones; the run is over.</summary>
     public void RestoreBest()
     {
-        if (selection.BestState is { } best && BestEpoch != CompletedEpochs) Trainer.LoadState(best);
+        if (_selection.BestState is { } best && BestEpoch != CompletedEpochs) Trainer.LoadState(best);
         Trainer.Model.eval();
     }
 
@@ -262,9 +262,9 @@ public sealed class DataParallelReplica : IDisposable
     }
 
     public TrainingCheckpoint CreateCheckpoint() => new(RunId, CompletedEpochs, AppliedStep, Settings.Seed,
-        Trainer.SaveState(), optimizer.SaveState(), Trainer.GetRandomState(), DateTimeOffset.UtcNow)
+        Trainer.SaveState(), _optimizer.SaveState(), Trainer.GetRandomState(), DateTimeOffset.UtcNow)
     {
-        Selection = new ModelSelectionState(selection.BestEpoch, selection.BestUar, selection.BestLoss, selection.EpochsWithoutGain, selection.BestState ?? []),
+        Selection = new ModelSelectionState(_selection.BestEpoch, _selection.BestUar, _selection.BestLoss, _selection.EpochsWithoutGain, _selection.BestState ?? []),
     };
 
     /// <summary>
@@ -280,19 +280,19 @@ public sealed class DataParallelReplica : IDisposable
         if (checkpoint.Seed != Settings.Seed)
             throw new InvalidDataException($"the checkpoint was made with seed {checkpoint.Seed}, the run uses {Settings.Seed}");
         Trainer.LoadState(checkpoint.ModelState);
-        optimizer.LoadState(checkpoint.OptimizerState);
+        _optimizer.LoadState(checkpoint.OptimizerState);
         if (restoreRandom && checkpoint.RandomState.Length > 0) Trainer.SetRandomState(checkpoint.RandomState);
-        schedule = new LearningRateSchedule(Settings, Plan.StepsPerEpoch);
-        for (long s = 0; s < checkpoint.Step; s++) schedule.AfterStep();
+        _schedule = new LearningRateSchedule(Settings, Plan.StepsPerEpoch);
+        for (long s = 0; s < checkpoint.Step; s++) _schedule.AfterStep();
         AppliedStep = checkpoint.Step;
         TakeEpochMetrics();
         if (checkpoint.Selection is { } m)
-            selection.Restore(m.BestEpoch, m.BestUar, m.BestLoss, m.EpochsWithoutGain, m.BestState, CompletedEpochs); // a stopped run stays stopped
+            _selection.Restore(m.BestEpoch, m.BestUar, m.BestLoss, m.EpochsWithoutGain, m.BestState, CompletedEpochs); // a stopped run stays stopped
     }
 
     public void Dispose()
     {
-        optimizer.Dispose();
+        _optimizer.Dispose();
         Trainer.Dispose();
     }
 }

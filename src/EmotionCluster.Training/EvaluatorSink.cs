@@ -14,9 +14,9 @@ namespace EmotionCluster.Training;
 /// </summary>
 public sealed class EvaluatorRegionSink(IReadOnlyActorRegistry registry) : IEvaluationSink
 {
-    private IActorRef? region;
+    private IActorRef? _region;
 
-    private IActorRef? Region => region ??= registry.TryGet<EvaluatorRegion>(out var r) ? r : null;
+    private IActorRef? Region => _region ??= registry.TryGet<EvaluatorRegion>(out var r) ? r : null;
 
     public void RunStarted(string runId, string settingsJson, string[] labels, RunDescription? description) =>
         Region?.Tell(new StartRun(runId, settingsJson, labels) { Description = description });

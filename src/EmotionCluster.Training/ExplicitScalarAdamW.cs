@@ -24,19 +24,19 @@ public sealed class ExplicitScalarAdamW : IDisposable
     private const int Version = 1;
     private const double Beta1 = 0.9, Beta2 = 0.999, Eps = 1e-8;
 
-    private readonly Parameter[] parameters;
-    private readonly Tensor[] expAvg;
-    private readonly Tensor[] expAvgSq;
-    private readonly double weightDecay;
+    private readonly Parameter[] _parameters;
+    private readonly Tensor[] _expAvg;
+    private readonly Tensor[] _expAvgSq;
+    private readonly double _weightDecay;
 
     public ExplicitScalarAdamW(IEnumerable<Parameter> parameters, double weightDecay)
     {
         ArgumentNullException.ThrowIfNull(parameters);
         ArgumentOutOfRangeException.ThrowIfNegative(weightDecay);
-        this.parameters = parameters.ToArray();
-        this.weightDecay = weightDecay;
-        expAvg = this.parameters.Select(p => zeros_like(p).DetachFromDisposeScope()).ToArray();
-        expAvgSq = this.parameters.Select(p => zeros_like(p).DetachFromDisposeScope()).ToArray();
+        _parameters = parameters.ToArray();
+        _weightDecay = weightDecay;
+        _expAvg = _parameters.Select(p => zeros_like(p).DetachFromDisposeScope()).ToArray();
+        _expAvgSq = _parameters.Select(p => zeros_like(p).DetachFromDisposeScope()).ToArray();
     }
 
     /// <summary>Optimizer steps taken.</summary>
@@ -50,7 +50,7 @@ public sealed class ExplicitScalarAdamW : IDisposable
         double biasCorrection2 = 1 - Math.Pow(Beta2, Steps);
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        using var decay = (1 - lr * weightDecay).ToScalar();
+        using var decay = (1 - lr * _weightDecay).ToScalar();
         using var beta1 = Beta1.ToScalar();
         using var oneMinusBeta1 = (1 - Beta1).ToScalar();
         using var beta2 = Beta2.ToScalar();
@@ -58,16 +58,16 @@ public sealed class ExplicitScalarAdamW : IDisposable
         using var sqrtBias2 = Math.Sqrt(biasCorrection2).ToScalar();
         using var eps = Eps.ToScalar();
         using var negativeStep = (-(lr / biasCorrection1)).ToScalar();
-        for (int i = 0; i < parameters.Length; i++)
+        for (int i = 0; i < _parameters.Length; i++)
         {
-            var p = parameters[i];
+            var p = _parameters[i];
             var grad = p.grad;
             if (grad is null) continue;
             p.mul_(decay);
-            expAvg[i].mul_(beta1).add_(grad, alpha: oneMinusBeta1);
-            expAvgSq[i].mul_(beta2).addcmul_(grad, grad, value: oneMinusBeta2);
-            var denom = expAvgSq[i].sqrt().div_(sqrtBias2).add_(eps);
-            p.addcdiv_(expAvg[i], denom, value: negativeStep);
+            _expAvg[i].mul_(beta1).add_(grad, alpha: oneMinusBeta1);
+            _expAvgSq[i].mul_(beta2).addcmul_(grad, grad, value: oneMinusBeta2);
+            var denom = _expAvgSq[i].sqrt().div_(sqrtBias2).add_(eps);
+            p.addcdiv_(_expAvg[i], denom, value: negativeStep);
         }
         GC.KeepAlive(this);
     }
@@ -81,10 +81,10 @@ public sealed class ExplicitScalarAdamW : IDisposable
             w.Write(Magic);
             w.Write(Version);
             w.Write(Steps);
-            w.Write(parameters.Length);
-            for (int i = 0; i < parameters.Length; i++)
+            w.Write(_parameters.Length);
+            for (int i = 0; i < _parameters.Length; i++)
             {
-                foreach (var t in new[] { expAvg[i], expAvgSq[i] })
+                foreach (var t in new[] { _expAvg[i], _expAvgSq[i] })
                 {
                     var values = new float[t.numel()];
                     Batches.CopyTo(t, values);
@@ -107,11 +107,11 @@ public sealed class ExplicitScalarAdamW : IDisposable
                 throw new InvalidDataException("the optimizer state is not an ExplicitScalarAdamW state of this version");
             long steps = r.ReadInt64();
             int count = r.ReadInt32();
-            if (count != parameters.Length)
-                throw new InvalidDataException($"the optimizer state has {count} parameters; the model has {parameters.Length}");
-            for (int i = 0; i < parameters.Length; i++)
+            if (count != _parameters.Length)
+                throw new InvalidDataException($"the optimizer state has {count} parameters; the model has {_parameters.Length}");
+            for (int i = 0; i < _parameters.Length; i++)
             {
-                foreach (var t in new[] { expAvg[i], expAvgSq[i] })
+                foreach (var t in new[] { _expAvg[i], _expAvgSq[i] })
                 {
                     int n = r.ReadInt32();
                     if (n != t.numel()) throw new InvalidDataException($"parameter {i}: {n} values in the optimizer state, {t.numel()} in the model");
@@ -130,6 +130,6 @@ public sealed class ExplicitScalarAdamW : IDisposable
 
     public void Dispose()
     {
-        foreach (var t in expAvg.Concat(expAvgSq)) t.Dispose();
+        foreach (var t in _expAvg.Concat(_expAvgSq)) t.Dispose();
     }
 }

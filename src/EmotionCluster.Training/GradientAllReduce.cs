@@ -97,24 +97,24 @@ public sealed record ReducedStep(long Step, float[]? Values, int[] Contributors,
 /// </summary>
 public sealed class StepReducer
 {
-    private readonly Dictionary<int, Contribution> contributions = new();
-    private readonly HashSet<int> dropped = new();
-    private readonly int[] expected;
+    private readonly Dictionary<int, Contribution> _contributions = new();
+    private readonly HashSet<int> _dropped = new();
+    private readonly int[] _expected;
 
     public StepReducer(long step, IEnumerable<int> expectedRanks, int length)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(length);
         Step = step;
-        expected = expectedRanks.Distinct().OrderBy(r => r).ToArray();
-        if (expected.Length == 0) throw new ArgumentException("A step needs at least one replica.", nameof(expectedRanks));
+        _expected = expectedRanks.Distinct().OrderBy(r => r).ToArray();
+        if (_expected.Length == 0) throw new ArgumentException("A step needs at least one replica.", nameof(expectedRanks));
         Length = length;
     }
 
     public long Step { get; }
     public int Length { get; }
-    public IReadOnlyList<int> Expected => expected;
+    public IReadOnlyList<int> Expected => _expected;
 
-    public IEnumerable<int> Missing => expected.Where(r => !contributions.ContainsKey(r) && !dropped.Contains(r));
+    public IEnumerable<int> Missing => _expected.Where(r => !_contributions.ContainsKey(r) && !_dropped.Contains(r));
 
     public bool IsComplete => !Missing.Any();
 
@@ -122,27 +122,27 @@ public sealed class StepReducer
     public bool Add(Contribution contribution)
     {
         ArgumentNullException.ThrowIfNull(contribution);
-        if (Array.IndexOf(expected, contribution.Rank) < 0)
-            throw new ArgumentException($"Step {Step}: rank {contribution.Rank} is not a participant ({string.Join(", ", expected)}).");
+        if (Array.IndexOf(_expected, contribution.Rank) < 0)
+            throw new ArgumentException($"Step {Step}: rank {contribution.Rank} is not a participant ({string.Join(", ", _expected)}).");
         if (contribution.Values.Length != Length)
             throw new ArgumentException($"Step {Step}: rank {contribution.Rank} sent {contribution.Values.Length} values, expected {Length}; is every trainer running the same model settings?");
-        if (dropped.Contains(contribution.Rank)) return false;
-        if (!contributions.TryAdd(contribution.Rank, contribution))
+        if (_dropped.Contains(contribution.Rank)) return false;
+        if (!_contributions.TryAdd(contribution.Rank, contribution))
             throw new ArgumentException($"Step {Step}: rank {contribution.Rank} contributed twice.");
         return true;
     }
 
     /// <summary>Drops a rank that has not contributed yet; true if it was dropped now.</summary>
-    public bool Drop(int rank) => Array.IndexOf(expected, rank) >= 0 && !contributions.ContainsKey(rank) && dropped.Add(rank);
+    public bool Drop(int rank) => Array.IndexOf(_expected, rank) >= 0 && !_contributions.ContainsKey(rank) && _dropped.Add(rank);
 
     public ReducedStep Reduce()
     {
         if (!IsComplete) throw new InvalidOperationException($"Step {Step} still waits for ranks {string.Join(", ", Missing)}.");
-        var list = contributions.Values.OrderBy(c => c.Rank).ToList();
+        var list = _contributions.Values.OrderBy(c => c.Rank).ToList();
         float[]? values = list.Count == 0 ? null : GradientAllReduce.WeightedAverage(list);
         double weight = list.Sum(c => c.Weight);
         double loss = weight > 0 ? list.Sum(c => c.LossSum) / weight : double.NaN;
-        return new ReducedStep(Step, values, list.Select(c => c.Rank).ToArray(), dropped.OrderBy(r => r).ToArray(),
+        return new ReducedStep(Step, values, list.Select(c => c.Rank).ToArray(), _dropped.OrderBy(r => r).ToArray(),
             weight, loss, list.Sum(c => c.Correct), list.Sum(c => c.Samples));
     }
 }

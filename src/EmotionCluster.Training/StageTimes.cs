@@ -48,8 +48,8 @@ public readonly record struct ThreadUsage(TimeSpan User, TimeSpan Kernel, long M
 /// </summary>
 public sealed class StageTimes
 {
-    private readonly Dictionary<string, Totals> totals = new(StringComparer.Ordinal);
-    private readonly List<string> order = [];
+    private readonly Dictionary<string, Totals> _totals = new(StringComparer.Ordinal);
+    private readonly List<string> _order = [];
 
     private sealed class Totals
     {
@@ -60,20 +60,20 @@ public sealed class StageTimes
 
     public readonly struct Scope : IDisposable
     {
-        private readonly StageTimes? owner;
-        private readonly string stage;
-        private readonly long started;
-        private readonly ThreadUsage usage;
+        private readonly StageTimes? _owner;
+        private readonly string _stage;
+        private readonly long _started;
+        private readonly ThreadUsage _usage;
 
         internal Scope(StageTimes owner, string stage)
         {
-            this.owner = owner;
-            this.stage = stage;
-            usage = ThreadUsage.Now();
-            started = Stopwatch.GetTimestamp();
+            _owner = owner;
+            _stage = stage;
+            _usage = ThreadUsage.Now();
+            _started = Stopwatch.GetTimestamp();
         }
 
-        public void Dispose() => owner?.Add(stage, Stopwatch.GetElapsedTime(started), ThreadUsage.Now() - usage);
+        public void Dispose() => _owner?.Add(_stage, Stopwatch.GetElapsedTime(_started), ThreadUsage.Now() - _usage);
     }
 
     /// <summary>Times the work until the returned scope is disposed, under <paramref name="stage"/>.</summary>
@@ -81,10 +81,10 @@ public sealed class StageTimes
 
     public void Add(string stage, TimeSpan wall, ThreadUsage usage)
     {
-        if (!totals.TryGetValue(stage, out var t))
+        if (!_totals.TryGetValue(stage, out var t))
         {
-            totals[stage] = t = new Totals();
-            order.Add(stage);
+            _totals[stage] = t = new Totals();
+            _order.Add(stage);
         }
         t.Count++;
         t.Wall += wall;
@@ -94,23 +94,23 @@ public sealed class StageTimes
     }
 
     /// <summary>Thread CPU seconds of <paramref name="stage"/> so far (0 if never measured).</summary>
-    public double CpuSeconds(string stage) => totals.TryGetValue(stage, out var t) ? (t.User + t.Kernel).TotalSeconds : 0;
+    public double CpuSeconds(string stage) => _totals.TryGetValue(stage, out var t) ? (t.User + t.Kernel).TotalSeconds : 0;
 
-    public IReadOnlyList<string> Stages => order;
+    public IReadOnlyList<string> Stages => _order;
 
     public void Reset()
     {
-        totals.Clear();
-        order.Clear();
+        _totals.Clear();
+        _order.Clear();
     }
 
     /// <summary>One line: per stage "name n=… wall_ms=… cpu_ms=… (sys …) faults=…", totals in milliseconds.</summary>
     public string Summary()
     {
         var sb = new StringBuilder();
-        foreach (string stage in order)
+        foreach (string stage in _order)
         {
-            var t = totals[stage];
+            var t = _totals[stage];
             if (sb.Length > 0) sb.Append("; ");
             sb.Append(CultureInfo.InvariantCulture,
                 $"{stage} n={t.Count} wall_ms={t.Wall.TotalMilliseconds:F1} cpu_ms={(t.User + t.Kernel).TotalMilliseconds:F1} sys_ms={t.Kernel.TotalMilliseconds:F1} faults={t.MinorFaults}");

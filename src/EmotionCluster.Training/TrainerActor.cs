@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Event;
 using EmotionCluster.Extraction;
 using EmotionCluster.Metrics;
+using Microsoft.Extensions.Logging;
 
 namespace EmotionCluster.Training;
 
@@ -56,42 +57,44 @@ public sealed class TrainerActor : ReceiveActor
     public const string Name = "trainer";
     public const string DispatcherId = "emotioncluster-trainer-dispatcher";
 
-    private readonly TrainerOptions options;
-    private readonly IFeatureStore store;
-    private readonly TrainingStatusBoard board;
-    private readonly IEvaluationSink? sink;
-    private readonly Action<string>? output;
-    private readonly ILoggingAdapter log = Context.GetLogger();
-    private readonly Dictionary<string, IActorRef> runs = new(); // run id → child
-    private IActorRef? current;
-    private string? currentRunId;
-    private FoldTrained? lastAnswer; // a remote job's answer, kept to answer a coordinator that asks again for the same run
-    private bool currentEnded; // the current run ended (it stays to answer late replicas until the next run)
-    private IActorRef? requester;
-    private bool remoteRequester; // the requester is a fold dispatcher on another node: it gets FoldTrained / FoldFailed
-    private int started;
+    private readonly TrainerOptions _options;
+    private readonly IFeatureStore _store;
+    private readonly TrainingStatusBoard _board;
+    private readonly IEvaluationSink? _sink;
+    private readonly ILoggerFactory _loggers;
+    private readonly ILogger _logger;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly Dictionary<string, IActorRef> _runs = new(); // run id → child
+    private IActorRef? _current;
+    private string? _currentRunId;
+    private FoldTrained? _lastAnswer; // a remote job's answer, kept to answer a coordinator that asks again for the same run
+    private bool _currentEnded; // the current run ended (it stays to answer late replicas until the next run)
+    private IActorRef? _requester;
+    private bool _remoteRequester; // the requester is a fold dispatcher on another node: it gets FoldTrained / FoldFailed
+    private int _started;
 
-    public TrainerActor(TrainerOptions options, IFeatureStore store, TrainingStatusBoard board, IEvaluationSink? sink, Action<string>? output)
+    public TrainerActor(TrainerOptions options, IFeatureStore store, TrainingStatusBoard board, IEvaluationSink? sink, ILoggerFactory? loggers)
     {
-        this.options = options;
-        this.store = store;
-        this.board = board;
-        this.sink = sink;
-        this.output = output;
+        _options = options;
+        _store = store;
+        _board = board;
+        _sink = sink;
+        _loggers = TrainingLog.OrNull(loggers);
+        _logger = _loggers.CreateLogger<TrainerActor>();
 
         Receive<StartTraining>(OnStart);
-        Receive<RunEnded>(m => Sender.Equals(current), m =>
+        Receive<RunEnded>(m => Sender.Equals(_current), m =>
         {
-            currentEnded = true;
-            lastAnswer = new FoldTrained(m.RunId, m.ModelPath, m.BestEpoch, m.EpochsRun, m.StoppedEarly);
-            requester?.Tell(remoteRequester
+            _currentEnded = true;
+            _lastAnswer = new FoldTrained(m.RunId, m.ModelPath, m.BestEpoch, m.EpochsRun, m.StoppedEarly);
+            _requester?.Tell(_remoteRequester
                 ? new FoldTrained(m.RunId, m.ModelPath, m.BestEpoch, m.EpochsRun, m.StoppedEarly)
                 : new TrainingCompleted(m.RunId, m.ModelPath, m.BestEpoch, m.EpochsRun, m.StoppedEarly, m.Test));
-            requester = null;
+            _requester = null;
         });
-        Receive<RunFailed>(m => Sender.Equals(current), m =>
+        Receive<RunFailed>(m => Sender.Equals(_current), m =>
         {
-            currentEnded = true;
+            _currentEnded = true;
             Fail($"training failed: {m.Reason}", m.RunId);
             EndCurrent();
         });
@@ -99,48 +102,48 @@ public sealed class TrainerActor : ReceiveActor
         Receive<RunFailed>(_ => { });
         Receive<Terminated>(t =>
         {
-            foreach (var id in runs.Where(kv => kv.Value.Equals(t.ActorRef)).Select(kv => kv.Key).ToList()) runs.Remove(id);
-            if (!t.ActorRef.Equals(current)) return;
-            if (!currentEnded)
+            foreach (var id in _runs.Where(kv => kv.Value.Equals(t.ActorRef)).Select(kv => kv.Key).ToList()) _runs.Remove(id);
+            if (!t.ActorRef.Equals(_current)) return;
+            if (!_currentEnded)
             {
                 // stopped by its supervisor after failing again and again: whoever waits for it hears so
                 board.SetState("failed", null, "the training run kept failing and was stopped; see the node's log");
                 Fail("training failed: the run kept failing and was stopped; see the node's log", null);
             }
-            current = null;
+            _current = null;
         });
         Receive<TrainFold>(m =>
         {
             var job = new TrainingJob(ManifestPath: m.ManifestPath, RunId: m.RunId, ModelOutput: m.ModelOutput, CheckpointDirectory: m.CheckpointDirectory, Solo: true);
-            if (current is not null && !currentEnded)
+            if (_current is not null && !_currentEnded)
             {
                 Sender.Tell(new FoldFailed(m.RunId, Busy));
                 return;
             }
             EndCurrent();
-            requester = Sender;
-            remoteRequester = true;
-            output?.Invoke($"fold job run={m.RunId} manifest={m.ManifestPath} from {Sender.Path.Address}");
+            _requester = Sender;
+            _remoteRequester = true;
+            _logger.Line($"fold job run={m.RunId} manifest={m.ManifestPath} from {Sender.Path.Address}");
             Run(job);
         });
         Receive<TrainReplicated>(m =>
         {
             string self = Akka.Cluster.Cluster.Get(Context.System).SelfAddress.ToString();
-            if (current is not null && currentRunId == m.RunId)
+            if (_current is not null && _currentRunId == m.RunId)
             {
                 // the same run again (a resend, or a training coordinator that took over): a run is trained once per
                 // node; the new requester gets its answer (now, if the run already ended here)
-                requester = Sender;
-                remoteRequester = true;
+                _requester = Sender;
+                _remoteRequester = true;
                 Sender.Tell(new JobAccepted(m.RunId, self));
-                if (currentEnded && lastAnswer?.RunId == m.RunId)
+                if (_currentEnded && _lastAnswer?.RunId == m.RunId)
                 {
-                    Sender.Tell(lastAnswer);
-                    requester = null;
+                    Sender.Tell(_lastAnswer);
+                    _requester = null;
                 }
                 return;
             }
-            if (current is not null && !currentEnded)
+            if (_current is not null && !_currentEnded)
             {
                 Sender.Tell(new FoldFailed(m.RunId, Busy));
                 return;
@@ -150,26 +153,26 @@ public sealed class TrainerActor : ReceiveActor
             var job = new TrainingJob(ManifestPath: m.ManifestPath, RunId: m.RunId, ModelOutput: m.ModelOutput,
                 CheckpointDirectory: Path.Combine(m.CheckpointDirectory, folder)) { Participants = m.Participants };
             EndCurrent();
-            requester = Sender;
-            remoteRequester = true;
-            output?.Invoke($"data-parallel job run={m.RunId} manifest={m.ManifestPath} replicas={m.Participants.Length} from {Sender.Path.Address}");
+            _requester = Sender;
+            _remoteRequester = true;
+            _logger.Line($"data-parallel job run={m.RunId} manifest={m.ManifestPath} replicas={m.Participants.Length} from {Sender.Path.Address}");
             Run(job);
             Sender.Tell(new JobAccepted(m.RunId, self));
         });
         Receive<CancelRun>(m =>
         {
-            if (current is null || currentEnded || currentRunId != m.RunId) return;
-            output?.Invoke($"run {m.RunId} cancelled: {m.Reason}");
+            if (_current is null || _currentEnded || _currentRunId != m.RunId) return;
+            _logger.Line($"run {m.RunId} cancelled: {m.Reason}");
             board.SetState("cancelled", m.RunId, m.Reason);
-            requester = null;
+            _requester = null;
             EndCurrent();
         });
         Receive<ITrainingMessage>(m =>
         {
-            if (runs.TryGetValue(m.RunId, out var run)) run.Forward(m);
-            else log.Debug("ignoring {0} of run {1}: this node does not train it (are all trainers given the same manifest?)", m.GetType().Name, m.RunId);
+            if (_runs.TryGetValue(m.RunId, out var run)) run.Forward(m);
+            else _log.Debug("ignoring {0} of run {1}: this node does not train it (are all trainers given the same manifest?)", m.GetType().Name, m.RunId);
         });
-        Receive<RunIdentified>(m => runs[m.RunId] = Sender);
+        Receive<RunIdentified>(m => _runs[m.RunId] = Sender);
     }
 
     /// <summary>Run actor → parent, once it knows its run id (a manifest's id is known only after loading it).</summary>
@@ -184,17 +187,17 @@ public sealed class TrainerActor : ReceiveActor
 
     public const int MaxRestarts = 3;
 
-    public static Props PropsFor(TrainerOptions options, IFeatureStore store, TrainingStatusBoard board, IEvaluationSink? sink = null, Action<string>? output = null) =>
-        Props.Create(() => new TrainerActor(options, store, board, sink, output));
+    public static Props PropsFor(TrainerOptions options, IFeatureStore store, TrainingStatusBoard board, IEvaluationSink? sink = null, ILoggerFactory? loggers = null) =>
+        Props.Create(() => new TrainerActor(options, store, board, sink, loggers));
 
     protected override void PreStart()
     {
-        if (string.IsNullOrWhiteSpace(options.Manifest))
+        if (string.IsNullOrWhiteSpace(_options.Manifest))
         {
-            board.SetState("idle", null, "no training manifest configured (EmotionCluster:Training:Manifest); waiting for a job");
+            _board.SetState("idle", null, "no training manifest configured (EmotionCluster:Training:Manifest); waiting for a job");
             return;
         }
-        Run(new TrainingJob(ManifestPath: options.Manifest));
+        Run(new TrainingJob(ManifestPath: _options.Manifest));
     }
 
     private void OnStart(StartTraining m)
@@ -205,14 +208,14 @@ public sealed class TrainerActor : ReceiveActor
             Sender.Tell(new Status.Failure(e));
             return;
         }
-        if (current is not null && !currentEnded)
+        if (_current is not null && !_currentEnded)
         {
             Sender.Tell(new Status.Failure(new InvalidOperationException("this node's trainer is busy with another run; wait for it to end")));
             return;
         }
         EndCurrent(); // an ended run (kept to answer late replicas) makes way
-        requester = Sender;
-        remoteRequester = false;
+        _requester = Sender;
+        _remoteRequester = false;
         Run(m.Job);
     }
 
@@ -221,26 +224,26 @@ public sealed class TrainerActor : ReceiveActor
 
     private void Fail(string reason, string? runId)
     {
-        if (requester is null) return;
-        requester.Tell(remoteRequester ? new FoldFailed(runId ?? "", reason) : new Status.Failure(new InvalidOperationException(reason)));
-        requester = null;
+        if (_requester is null) return;
+        _requester.Tell(_remoteRequester ? new FoldFailed(runId ?? "", reason) : new Status.Failure(new InvalidOperationException(reason)));
+        _requester = null;
     }
 
     private void Run(TrainingJob job)
     {
-        var child = Context.ActorOf(TrainingRunActor.PropsFor(options, job, store, board, sink, output), $"run-{++started}");
+        var child = Context.ActorOf(TrainingRunActor.PropsFor(_options, job, _store, _board, _sink, _loggers), $"run-{++_started}");
         Context.Watch(child);
-        current = child;
-        currentRunId = job.RunId;
-        currentEnded = false;
-        if (job.RunId is { } id) runs[id] = child;
+        _current = child;
+        _currentRunId = job.RunId;
+        _currentEnded = false;
+        if (job.RunId is { } id) _runs[id] = child;
     }
 
     private void EndCurrent()
     {
-        if (current is null) return;
-        Context.Stop(current);
-        current = null;
-        currentRunId = null;
+        if (_current is null) return;
+        Context.Stop(_current);
+        _current = null;
+        _currentRunId = null;
     }
 }

@@ -14,7 +14,7 @@ namespace EmotionCluster.Training;
 /// <summary>
 /// The trainer as a part of a node: <see cref="AddServices"/> binds <see cref="TrainerOptions"/> from
 /// <c>EmotionCluster:Training</c> and registers the <see cref="TrainingStatusBoard"/> (also as
-/// <see cref="ITrainingStatusSource"/> on <c>trainer</c> nodes); <see cref="ConfigureAkka"/> adds the actors. <see cref="StartAsync"/> runs a
+/// <see cref="ITrainingStatusSource"/>: every node lists the cluster's training runs); <see cref="ConfigureAkka"/> adds the actors. <see cref="StartAsync"/> runs a
 /// stand-alone trainer node (tests, benchmarks).
 /// </summary>
 public static class TrainingNode
@@ -28,14 +28,13 @@ public static class TrainingNode
             if (trainer) options.Validate();
         });
         services.AddSingleton<TrainingStatusBoard>();
-        // GET /api/train/status answers on trainer nodes only (404 elsewhere, the management API's convention)
-        if (settings.Has(ClusterRoles.Trainer))
-            services.AddSingleton<ITrainingStatusSource>(sp => sp.GetRequiredService<TrainingStatusBoard>());
+        // GET /api/train/status answers on every node: the board follows the cluster's runs from the topics
+        services.AddSingleton<ITrainingStatusSource>(sp => sp.GetRequiredService<TrainingStatusBoard>());
     }
 
     public static void ConfigureAkka(AkkaConfigurationBuilder akka, IServiceProvider services, NodeSettings settings) =>
         akka.AddEmotionClusterTraining(settings, services.GetRequiredService<TrainerOptions>(), services.GetRequiredService<IFeatureStore>(),
-            services.GetRequiredService<TrainingStatusBoard>(), services.GetService<IEvaluationSink>(), Console.WriteLine);
+            services.GetRequiredService<TrainingStatusBoard>(), services.GetService<IEvaluationSink>()); // its log: the node's ILogger (console and ring)
 
     /// <summary>
     /// The CLI's embedded node (<see cref="EmbeddedNode"/>: every role, a cluster of one unless seeds are given) with the
@@ -56,6 +55,7 @@ public static class TrainingNode
     public static IActorRef Coordinator(ActorSystem system) => ActorRegistry.For(system).Get<TrainingCoordinatorKey>();
 
     /// <summary>A node with the trainer (no HTTP), started; dispose the host to leave the cluster.</summary>
+    /// <param name="output">Gets the trainer's log records (Information and up, <see cref="TrainingLog"/>) as lines; null: they go nowhere.</param>
     /// <param name="journal">With it (and the evaluator role), the node's evaluator persists the runs there. A node without
     /// the evaluator role reports its runs to the cluster's evaluators (a proxy to their region).</param>
     public static async Task<IHost> StartAsync(NodeSettings settings, TrainerOptions options, Action<string>? output = null,
@@ -66,6 +66,7 @@ public static class TrainingNode
         var store = new DirectoryFeatureStore(settings.FeatureStorePath);
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = [], DisableDefaults = true });
         builder.Logging.ClearProviders();
+        if (output is not null) builder.Logging.AddProvider(new TrainingLineProvider(output)); // the trainer's lines (TrainingLog)
         board ??= new TrainingStatusBoard();
         builder.Services.AddSingleton(board).AddSingleton<ITrainingStatusSource>(board);
         builder.Services.AddAkka(settings.ActorSystemName, (akka, _) =>
@@ -74,7 +75,7 @@ public static class TrainingNode
             akka.AddEmotionClusterNode(settings, new PipelineServiceFactory(store), new ExtractorNodeStats());
             // the evaluator (with a journal and the role) or, on a node without the role, the proxy to the cluster's evaluators
             if (journal is not null || !settings.Has(ClusterRoles.Evaluator)) akka.AddEmotionClusterEvaluator(settings, journal ?? new PersistenceSettings());
-            akka.AddEmotionClusterTraining(settings, options, store, board, sink, output);
+            akka.AddEmotionClusterTraining(settings, options, store, board, sink);
         });
         var host = builder.Build();
         await host.StartAsync(cancellationToken);

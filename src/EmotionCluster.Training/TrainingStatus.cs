@@ -6,72 +6,124 @@ namespace EmotionCluster.Training;
 
 /// <summary>
 /// The latest training state seen by this node (its own trainer, or the coordinator's <see cref="TrainingProgress"/>
-/// and <see cref="EpochMetrics"/> from DistributedPubSub): what <c>GET /api/train/status</c> and <c>ctl train status</c> show.
+/// and <see cref="EpochMetrics"/> from DistributedPubSub) and the cluster's training runs (the
+/// <see cref="TrainingCoordinator"/>'s <see cref="TrainingRunUpdate"/>s and its answer to <see cref="GetTrainingRuns"/>,
+/// with each run's latest step): what <c>GET /api/train/status</c> and <c>ctl train status</c> show, on any node.
 /// </summary>
 public sealed class TrainingStatusBoard : ITrainingStatusSource
 {
-    private readonly Lock gate = new();
-    private string state = "idle";
-    private string? runId, message;
-    private int? epoch, maxEpochs;
-    private double? trainLoss, validationLoss, validationUar;
-    private DateTimeOffset? startedAt;
-    private DateTimeOffset updatedAt = DateTimeOffset.UtcNow;
+    private readonly Lock _gate = new();
+    private string _state = "idle";
+    private string? _runId, _message;
+    private int? _epoch, _maxEpochs;
+    private double? _trainLoss, _validationLoss, _validationUar;
+    private DateTimeOffset? _startedAt;
+    private DateTimeOffset _updatedAt = DateTimeOffset.UtcNow;
+    private readonly Dictionary<string, TrainingRunStatus> _runs = new();
+
+    /// <summary>How many runs <see cref="Runs"/> keeps (the most recently updated).</summary>
+    public const int MaxRuns = 50;
 
     public TrainingProgress? LastProgress { get; private set; }
     public EpochMetrics? LastEpoch { get; private set; }
 
     public void SetState(string newState, string? run, string? text)
     {
-        lock (gate)
+        lock (_gate)
         {
-            if (run is not null && run != runId) Reset(run);
-            if (newState == "running" && state != "running") startedAt ??= DateTimeOffset.UtcNow;
-            state = newState;
-            message = text;
-            updatedAt = DateTimeOffset.UtcNow;
+            if (run is not null && run != _runId) Reset(run);
+            if (newState == "running" && _state != "running") _startedAt ??= DateTimeOffset.UtcNow;
+            _state = newState;
+            _message = text;
+            _updatedAt = DateTimeOffset.UtcNow;
         }
     }
 
     public void Report(TrainingProgress p)
     {
-        lock (gate)
+        lock (_gate)
         {
             // The coordinator reports its own progress and also receives it back through DistributedPubSub; a report
             // not newer than the last one must not overwrite what came after it (e.g. the run's end).
-            if (p.RunId == runId && LastProgress is { } last && p.Step <= last.Step) return;
-            if (p.RunId != runId) Reset(p.RunId);
-            if (state is "idle" or "loading") state = "running";
-            startedAt ??= p.At;
+            Track(p);
+            if (p.RunId == _runId && LastProgress is { } last && p.Step <= last.Step) return;
+            if (p.RunId != _runId) Reset(p.RunId);
+            if (_state is "idle" or "loading") _state = "running";
+            _startedAt ??= p.At;
             LastProgress = p;
-            epoch = p.Epoch;
-            maxEpochs = p.MaxEpochs;
-            if (double.IsFinite(p.Loss)) trainLoss = p.Loss;
-            message = $"step {p.Step}/{p.TotalSteps}, {p.Replicas} replica(s), {p.SamplesPerSecond:F1} samples/s (coordinator {p.Node})";
-            if (p.Step >= p.TotalSteps) state = "finished";
-            updatedAt = DateTimeOffset.UtcNow;
+            _epoch = p.Epoch;
+            _maxEpochs = p.MaxEpochs;
+            if (double.IsFinite(p.Loss)) _trainLoss = p.Loss;
+            _message = $"step {p.Step}/{p.TotalSteps}, {p.Replicas} replica(s), {p.SamplesPerSecond:F1} samples/s (coordinator {p.Node})";
+            if (p.Step >= p.TotalSteps) _state = "finished";
+            _updatedAt = DateTimeOffset.UtcNow;
         }
     }
 
     public void Report(EpochMetrics m)
     {
-        lock (gate)
+        lock (_gate)
         {
-            if (m.RunId != runId) Reset(m.RunId);
+            if (m.RunId != _runId) Reset(m.RunId);
             LastEpoch = m;
-            trainLoss = m.TrainLoss;
-            validationLoss = m.ValidationLoss;
-            validationUar = m.ValidationUar;
-            updatedAt = DateTimeOffset.UtcNow;
+            _trainLoss = m.TrainLoss;
+            _validationLoss = m.ValidationLoss;
+            _validationUar = m.ValidationUar;
+            _updatedAt = DateTimeOffset.UtcNow;
         }
+    }
+
+    /// <summary>A run's change as the training coordinator publishes it (or answers it): state, coordinator, participants.</summary>
+    public void Report(TrainingRunUpdate u)
+    {
+        lock (_gate)
+        {
+            var known = _runs.GetValueOrDefault(u.RunId);
+            _runs[u.RunId] = new TrainingRunStatus(u.RunId, u.State, u.Coordinator, u.Participants, u.Detail == "" ? null : u.Detail,
+                known?.Epoch, known?.MaxEpochs, known?.Step, known?.TotalSteps, DateTimeOffset.UtcNow);
+            Trim();
+        }
+    }
+
+    /// <summary>The training coordinator's answer to <see cref="GetTrainingRuns"/>: every run it knows.</summary>
+    public void Report(TrainingRuns answer)
+    {
+        foreach (var u in answer.Runs) Report(u);
+    }
+
+    /// <summary>The cluster's training runs this node knows, the most recently updated first.</summary>
+    public IReadOnlyList<TrainingRunStatus> Runs
+    {
+        get
+        {
+            lock (_gate) return _runs.Values.OrderByDescending(r => r.UpdatedAt).ThenBy(r => r.RunId, StringComparer.Ordinal).ToList();
+        }
+    }
+
+    // under _gate: a step of a run (the coordinator's progress) updates its entry; a run not announced by the training
+    // coordinator (e.g. the CLI's own job) is listed from its progress alone
+    private void Track(TrainingProgress p)
+    {
+        var known = _runs.GetValueOrDefault(p.RunId);
+        if (known?.Step is { } step && p.Step <= step) return;
+        string state = p.Step >= p.TotalSteps && known?.State is null or RunStates.Running ? "finished" : known?.State ?? RunStates.Running;
+        _runs[p.RunId] = new TrainingRunStatus(p.RunId, state, known?.Coordinator ?? p.Node, known?.Participants ?? [p.Node], known?.Detail,
+            p.Epoch, p.MaxEpochs, p.Step, p.TotalSteps, DateTimeOffset.UtcNow);
+        Trim();
+    }
+
+    private void Trim()
+    {
+        if (_runs.Count <= MaxRuns) return;
+        foreach (var old in _runs.Values.OrderByDescending(r => r.UpdatedAt).Skip(MaxRuns).ToList()) _runs.Remove(old.RunId);
     }
 
     private void Reset(string run)
     {
-        runId = run;
-        epoch = maxEpochs = null;
-        trainLoss = validationLoss = validationUar = null;
-        startedAt = null;
+        _runId = run;
+        _epoch = _maxEpochs = null;
+        _trainLoss = _validationLoss = _validationUar = null;
+        _startedAt = null;
         LastProgress = null;
         LastEpoch = null;
     }
@@ -80,8 +132,9 @@ public sealed class TrainingStatusBoard : ITrainingStatusSource
     {
         get
         {
-            lock (gate)
-                return new TrainingStatus(state, runId, 1, 1, epoch, maxEpochs, trainLoss, validationLoss, validationUar, startedAt, updatedAt, message);
+            lock (_gate)
+                return new TrainingStatus(_state, _runId, 1, 1, _epoch, _maxEpochs, _trainLoss, _validationLoss, _validationUar, _startedAt, _updatedAt, _message,
+                    _runs.Values.OrderByDescending(r => r.UpdatedAt).ThenBy(r => r.RunId, StringComparer.Ordinal).ToList());
         }
     }
 
@@ -140,16 +193,16 @@ public static class TrainingMetrics
     public static readonly Histogram<double> StepDuration = Meter.CreateHistogram<double>("step.duration", "s",
         "Time of one global step on this trainer (compute, all-reduce, update), by role");
 
-    private static double lastLoss = double.NaN, lastValidationLoss = double.NaN, lastValidationUar = double.NaN;
+    private static double LastLoss = double.NaN, LastValidationLoss = double.NaN, LastValidationUar = double.NaN;
 
     /// <summary>Mean training loss of the latest step applied on this trainer (the same on every replica of the step).</summary>
-    public static readonly ObservableGauge<double> Loss = Meter.CreateObservableGauge("loss", () => Observe(ref lastLoss),
+    public static readonly ObservableGauge<double> Loss = Meter.CreateObservableGauge("loss", () => Observe(ref LastLoss),
         description: "Training loss of the latest global step applied by this trainer");
 
     /// <summary>Validation loss and UAR at the latest epoch end (coordinator, when the run has a validation set).</summary>
-    public static readonly ObservableGauge<double> ValidationLoss = Meter.CreateObservableGauge("validation_loss", () => Observe(ref lastValidationLoss),
+    public static readonly ObservableGauge<double> ValidationLoss = Meter.CreateObservableGauge("validation_loss", () => Observe(ref LastValidationLoss),
         description: "Validation loss at the latest epoch end (coordinator)");
-    public static readonly ObservableGauge<double> ValidationUar = Meter.CreateObservableGauge("validation_uar", () => Observe(ref lastValidationUar),
+    public static readonly ObservableGauge<double> ValidationUar = Meter.CreateObservableGauge("validation_uar", () => Observe(ref LastValidationUar),
         description: "Validation unweighted average recall at the latest epoch end (coordinator)");
 
     /// <summary>A step was applied: counts it and its examples, and keeps its loss for <see cref="Loss"/>.</summary>
@@ -157,7 +210,7 @@ public static class TrainingMetrics
     {
         Steps.Add(1);
         Samples.Add(samples);
-        if (double.IsFinite(loss)) Volatile.Write(ref lastLoss, loss);
+        if (double.IsFinite(loss)) Volatile.Write(ref LastLoss, loss);
     }
 
     /// <summary>Records one step's duration (see <see cref="StepDuration"/>).</summary>
@@ -167,8 +220,8 @@ public static class TrainingMetrics
     /// <summary>An epoch was validated on the coordinator.</summary>
     public static void EpochEvaluated(EpochMetrics m)
     {
-        if (m.ValidationLoss is { } l && double.IsFinite(l)) Volatile.Write(ref lastValidationLoss, l);
-        if (m.ValidationUar is { } u && double.IsFinite(u)) Volatile.Write(ref lastValidationUar, u);
+        if (m.ValidationLoss is { } l && double.IsFinite(l)) Volatile.Write(ref LastValidationLoss, l);
+        if (m.ValidationUar is { } u && double.IsFinite(u)) Volatile.Write(ref LastValidationUar, u);
     }
 
     /// <summary>No measurement until a value was set (a gauge of NaN would be exported as a value).</summary>

@@ -95,6 +95,17 @@ public sealed class CtlFormatterTests
         Assert.Matches(@"epoch\s+5/40", status);
         Assert.Matches(@"train loss\s+0\.9123", status);
         Assert.Matches(@"validation loss\s+-", status);
+        Assert.DoesNotContain("training runs", status); // a node that does not list the cluster's runs (an older one)
+
+        var (consoleRuns, outputRuns) = Plain();
+        CtlCommands.PrintTrainingStatus(consoleRuns, new CtlTrainingStatus("idle", null, 1, 1, null, null, null, null, null, null, at, null,
+            [new CtlTrainingRun("dp-1", "running", "akka.tcp://emotioncluster@10.0.0.1:4053", ["akka.tcp://emotioncluster@10.0.0.1:4053", "akka.tcp://emotioncluster@10.0.0.2:4053"],
+                null, 3, 40, 120, 1600, at)]));
+        Assert.Matches(@"dp-1\s+running\s+3/40\s+120/1600\s+akka\.tcp://emotioncluster@10\.0\.0\.1:4053 akka\.tcp://emotioncluster@10\.0\.0\.2:4053\s+akka\.tcp://emotioncluster@10\.0\.0\.1:4053\s+2026-11-25 10:00:00Z",
+            outputRuns.ToString());
+        var (consoleNone, outputNone) = Plain();
+        CtlCommands.PrintTrainingStatus(consoleNone, new CtlTrainingStatus("idle", null, 1, 1, null, null, null, null, null, null, at, null, []));
+        Assert.EndsWith("no training runs in the cluster", outputNone.ToString().Trim());
 
         var (console2, output2) = Plain();
         CtlCommands.PrintRuns(console2, [new CtlRun("run-7", "finished", at, at.AddHours(1), "emodb", new() { ["uar"] = 0.61, ["accuracy"] = 0.7 }, "out/run-7")]);

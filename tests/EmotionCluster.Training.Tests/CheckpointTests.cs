@@ -5,7 +5,7 @@ namespace EmotionCluster.Training.Tests;
 
 public class CheckpointTests : IDisposable
 {
-    private readonly string dir = Path.Combine(Path.GetTempPath(), "ec-ckpt-" + Guid.NewGuid().ToString("N")[..12]);
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), "ec-ckpt-" + Guid.NewGuid().ToString("N")[..12]);
 
     private static TrainingCheckpoint Sample(int epoch) =>
         new("train-abc", epoch, epoch * 10L, 7, [1, 2, 3], [4, 5], [6], DateTimeOffset.FromUnixTimeMilliseconds(1_700_000_000_000));
@@ -13,7 +13,7 @@ public class CheckpointTests : IDisposable
     [Fact]
     public void Round_trips_and_replaces_atomically_without_leftovers()
     {
-        var store = new CheckpointStore(dir);
+        var store = new CheckpointStore(_dir);
         Assert.Null(store.TryLoad());
         store.Save(Sample(1));
         store.Save(Sample(2));
@@ -25,14 +25,14 @@ public class CheckpointTests : IDisposable
         Assert.Equal([4, 5], loaded.OptimizerState);
         Assert.Equal([6], loaded.RandomState);
         Assert.Equal(Sample(2).SavedAt, loaded.SavedAt);
-        Assert.Equal([CheckpointStore.FileName], Directory.GetFiles(dir).Select(Path.GetFileName));
+        Assert.Equal([CheckpointStore.FileName], Directory.GetFiles(_dir).Select(Path.GetFileName));
         Assert.Null(loaded.Selection);
     }
 
     [Fact]
     public void The_model_selection_travels_with_the_checkpoint_and_version_1_files_still_load()
     {
-        var store = new CheckpointStore(dir);
+        var store = new CheckpointStore(_dir);
         store.Save(Sample(3) with { Selection = new ModelSelectionState(2, 0.75, 0.5, 1, [9, 8, 7]) });
         var m = store.TryLoad()!.Selection!;
         Assert.Equal((2, 0.75, 0.5, 1), (m.BestEpoch, m.BestUar, m.BestLoss, m.EpochsWithoutGain));
@@ -51,7 +51,7 @@ public class CheckpointTests : IDisposable
     [Fact]
     public void Damaged_truncated_or_foreign_files_are_named_in_the_error()
     {
-        var store = new CheckpointStore(dir);
+        var store = new CheckpointStore(_dir);
         store.Save(Sample(1));
         var bytes = File.ReadAllBytes(store.FilePath);
         bytes[bytes.Length / 2] ^= 0xFF;
@@ -68,6 +68,6 @@ public class CheckpointTests : IDisposable
 
     public void Dispose()
     {
-        if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+        if (Directory.Exists(_dir)) Directory.Delete(_dir, recursive: true);
     }
 }
