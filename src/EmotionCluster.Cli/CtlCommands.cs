@@ -6,6 +6,7 @@ using System.Net.Http.Json;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
+using EmotionCluster.Management;
 using Spectre.Console;
 
 namespace EmotionCluster.Cli;
@@ -114,22 +115,22 @@ public static class CtlCommands
         var sharding = new Command("sharding", "Shard regions and where their shards are.")
         {
             Verb("regions", "Shard region types started on the node, with the shards and entities it hosts.",
-                (_, c, con, o, j) => Show<CtlRegions>(c.Get("/api/sharding/regions"), j, o, con, PrintRegions)),
+                (_, c, con, o, j) => Show<RegionsView>(c.Get("/api/sharding/regions"), j, o, con, PrintRegions)),
             Verb("stats", "Shards and entities per node of one region type (asks every region through the coordinator).",
-                (p, c, con, o, j) => Show<CtlShardingStats>(c.Get($"/api/sharding/regions/{Uri.EscapeDataString(p.GetValue(type)!)}/stats"), j, o, con, PrintShardingStats), type),
+                (p, c, con, o, j) => Show<ShardingStatsView>(c.Get($"/api/sharding/regions/{Uri.EscapeDataString(p.GetValue(type)!)}/stats"), j, o, con, PrintShardingStats), type),
         };
         var cluster = new Command("cluster", "Cluster membership and sharding.")
         {
             Verb("show", "Members (address, roles, status, up number, reachability), the leader and this node.",
-                (_, c, con, o, j) => Show<CtlCluster>(c.Get("/api/cluster"), j, o, con, PrintCluster)),
+                (_, c, con, o, j) => Show<ClusterView>(c.Get("/api/cluster"), j, o, con, PrintCluster)),
             Verb("leave", "Ask a member to leave gracefully: its shards are handed over, then it shuts down.",
-                (p, c, con, o, j) => Show<CtlMembershipCommand>(c.Post("/api/cluster/leave", p.GetValue(address)!), j, o, con, PrintMembershipCommand), address),
+                (p, c, con, o, j) => Show<MembershipCommandResult>(c.Post("/api/cluster/leave", p.GetValue(address)!), j, o, con, PrintMembershipCommand), address),
             Verb("down", "Mark a member down (for a node that is gone and cannot leave): it is removed without a hand-over.",
-                (p, c, con, o, j) => Show<CtlMembershipCommand>(c.Post("/api/cluster/down", p.GetValue(downAddress)!), j, o, con, PrintMembershipCommand), downAddress),
+                (p, c, con, o, j) => Show<MembershipCommandResult>(c.Post("/api/cluster/down", p.GetValue(downAddress)!), j, o, con, PrintMembershipCommand), downAddress),
             Verb("down-unreachable", "Mark every member this node sees as unreachable down.",
-                (_, c, con, o, j) => Show<CtlDownUnreachable>(c.Post("/api/cluster/down-unreachable", new { }), j, o, con, PrintDownUnreachable)),
+                (_, c, con, o, j) => Show<DownUnreachableResult>(c.Post("/api/cluster/down-unreachable", new { }), j, o, con, PrintDownUnreachable)),
             Verb("join", "Make the node join the cluster of ADDR (when its seeds were wrong or down); a member already is refused (409).",
-                (p, c, con, o, j) => Show<CtlMembershipCommand>(c.Post("/api/cluster/join", p.GetValue(joinAddress)!), j, o, con, PrintMembershipCommand), joinAddress),
+                (p, c, con, o, j) => Show<MembershipCommandResult>(c.Post("/api/cluster/join", p.GetValue(joinAddress)!), j, o, con, PrintMembershipCommand), joinAddress),
             FollowingVerb("tail", "Membership events as the node sees them (joined, up, leaving, unreachable, downed, removed, leader), from now on.",
                 (p, c, con, o, j, cancel) => Tail(c, con, o, j, p.GetValue(count), p.GetValue(tailDuration), cancel), count, tailDuration),
             sharding,
@@ -137,30 +138,30 @@ public static class CtlCommands
         var actor = new Command("actor", "The node's actors.")
         {
             Verb("hierarchy", "The actor tree under /user and /system (bounded depth and time).",
-                (p, c, con, o, j) => Show<CtlActorTree>(c.Get($"/api/actors?depth={p.GetValue(depth)}"), j, o, con, PrintActorTree), depth),
+                (p, c, con, o, j) => Show<ActorTreeView>(c.Get($"/api/actors?depth={p.GetValue(depth)}"), j, o, con, PrintActorTree), depth),
         };
         var log = new Command("log", "The node's recent log lines (Akka.NET and ASP.NET Core).")
         {
             FollowingVerb("peek", "The newest log lines, oldest first; with --follow, then the new ones as they come.",
                 (p, c, con, o, j, cancel) => p.GetValue(follow)
                     ? FollowLogs(c, con, o, j, p.GetValue(lines), p.GetValue(duration), cancel)
-                    : Show<CtlLogPeek>(c.Get($"/api/logs?lines={p.GetValue(lines)}"), j, o, con, PrintLogs), lines, follow, duration),
+                    : Show<LogPeekView>(c.Get($"/api/logs?lines={p.GetValue(lines)}"), j, o, con, PrintLogs), lines, follow, duration),
         };
         var train = new Command("train", "Training on a trainer node.")
         {
             Verb("status", "What the node's trainer is doing: run, fold, epoch, loss, validation UAR.",
-                (_, c, con, o, j) => Show<CtlTrainingStatus>(c.Get("/api/train/status"), j, o, con, PrintTrainingStatus)),
+                (_, c, con, o, j) => Show<TrainingStatus>(c.Get("/api/train/status"), j, o, con, PrintTrainingStatus)),
         };
         var runs = new Command("runs", "Training and evaluation runs the node knows.")
         {
             Verb("list", "Runs with their state, times and headline metrics.",
-                (_, c, con, o, j) => Show<List<CtlRun>>(c.Get("/api/runs"), j, o, con, PrintRuns)),
+                (_, c, con, o, j) => Show<List<RunInfo>>(c.Get("/api/runs"), j, o, con, PrintRuns)),
         };
         var remote = new Command("remote", "The node's remoting (Akka.Remote) associations.")
         {
             Verb("connections", "This node's remoting associations: remote address, direction, state (associated, disassociated, error, quarantined) " +
                                 "and since when, the remote system's uid and cluster status, what went wrong.",
-                (_, c, con, o, j) => Show<CtlRemoteConnections>(c.Get("/api/remote/connections"), j, o, con, PrintRemoteConnections)),
+                (_, c, con, o, j) => Show<RemoteConnectionsView>(c.Get("/api/remote/connections"), j, o, con, PrintRemoteConnections)),
         };
         foreach (Command group in new[] { cluster, remote, actor, log, train, runs }) ctl.Subcommands.Add(group);
         return ctl;
@@ -250,15 +251,15 @@ public static class CtlCommands
     public static int FollowLogs(CtlClient client, IAnsiConsole console, TextWriter output, bool json, int lines, double seconds, CancellationToken cancel)
     {
         DateTime until = Deadline(seconds);
-        void Emit(IEnumerable<CtlLogLine> batch)
+        void Emit(IEnumerable<LogLine> batch)
         {
             if (!json) PrintLogLines(console, batch);
-            else foreach (CtlLogLine line in batch) output.WriteLine(JsonSerializer.Serialize(line, Json));
+            else foreach (LogLine line in batch) output.WriteLine(JsonSerializer.Serialize(line, Json));
             output.Flush();
         }
         try
         {
-            CtlLogPeek first = Parse<CtlLogPeek>(client.Get($"/api/logs?lines={lines}", cancel));
+            LogPeekView first = Parse<LogPeekView>(client.Get($"/api/logs?lines={lines}", cancel));
             Emit(first.Lines);
             long total = first.Total;
             while (DateTime.UtcNow < until)
@@ -267,7 +268,7 @@ public static class CtlCommands
                 if (until - DateTime.UtcNow < pause) pause = until - DateTime.UtcNow;
                 if (pause > TimeSpan.Zero) cancel.WaitHandle.WaitOne(pause);
                 cancel.ThrowIfCancellationRequested();
-                CtlLogPeek next = Parse<CtlLogPeek>(client.Get($"/api/logs?after={total}", cancel));
+                LogPeekView next = Parse<LogPeekView>(client.Get($"/api/logs?after={total}", cancel));
                 if (next.Total < total && !json) Line(console, "(the node restarted; its log starts again)");
                 Emit(next.Lines);
                 total = next.Total;
@@ -287,12 +288,12 @@ public static class CtlCommands
         int seen = 0;
         try
         {
-            long last = Parse<CtlMembershipEvents>(client.Get("/api/cluster/events", cancel)).Last;
+            long last = Parse<MembershipEventsView>(client.Get("/api/cluster/events", cancel)).Last;
             while (DateTime.UtcNow < until && (count <= 0 || seen < count))
             {
                 int wait = (int)Math.Clamp(Math.Ceiling((until - DateTime.UtcNow).TotalSeconds), 0, 10);
-                CtlMembershipEvents next = Parse<CtlMembershipEvents>(client.Get($"/api/cluster/events?after={last}&wait={wait}", cancel));
-                foreach (CtlMembershipEvent e in next.Events)
+                MembershipEventsView next = Parse<MembershipEventsView>(client.Get($"/api/cluster/events?after={last}&wait={wait}", cancel));
+                foreach (MembershipEventView e in next.Events)
                 {
                     if (count > 0 && seen >= count) break;
                     if (json) output.WriteLine(JsonSerializer.Serialize(e, Json));
@@ -355,10 +356,10 @@ public static class CtlCommands
         else console.Profile.Out.Writer.WriteLine(text);
     }
 
-    public static void PrintCluster(IAnsiConsole console, CtlCluster c)
+    public static void PrintCluster(IAnsiConsole console, ClusterView c)
     {
         var table = new Rows("Address", "Roles", "Status", "Up #", "Reachable", "").RightAligned(3);
-        foreach (CtlMember m in c.Members)
+        foreach (MemberView m in c.Members)
         {
             var notes = new List<string>();
             if (m.Address == c.Leader) notes.Add("leader");
@@ -371,21 +372,21 @@ public static class CtlCommands
                           $"leader {c.Leader ?? "none"}; this node {c.Self} ({c.SelfStatus})");
     }
 
-    public static void PrintMembershipCommand(IAnsiConsole console, CtlMembershipCommand r) => Line(console, r.Message);
+    public static void PrintMembershipCommand(IAnsiConsole console, MembershipCommandResult r) => Line(console, r.Message);
 
-    public static void PrintDownUnreachable(IAnsiConsole console, CtlDownUnreachable r) => Line(console, r.Message);
+    public static void PrintDownUnreachable(IAnsiConsole console, DownUnreachableResult r) => Line(console, r.Message);
 
     /// <summary>One membership event per line: time, kind, address, detail.</summary>
-    public static void PrintMembershipEvent(IAnsiConsole console, CtlMembershipEvent e) =>
+    public static void PrintMembershipEvent(IAnsiConsole console, MembershipEventView e) =>
         Line(console, $"{e.Timestamp.UtcDateTime:HH:mm:ss.fff} {e.Kind,-11} {e.Address} ({e.Detail})");
 
-    public static void PrintRemoteConnections(IAnsiConsole console, CtlRemoteConnections r)
+    public static void PrintRemoteConnections(IAnsiConsole console, RemoteConnectionsView r)
     {
         string Uid(long? uid) => uid?.ToString(CultureInfo.InvariantCulture) ?? "-";
         if (r.Connections.Count > 0)
         {
             var table = new Rows("Address", "Direction", "State", "Since", "Uid", "Member", "Detail").RightAligned(4);
-            foreach (CtlRemoteConnection c in r.Connections)
+            foreach (RemoteConnectionView c in r.Connections)
                 table.Add(c.Address, c.Direction, c.State, c.Since.UtcDateTime.ToString("u", CultureInfo.InvariantCulture), Uid(c.Uid),
                     c.MemberStatus ?? "-", c.Detail ?? "");
             table.WriteTo(console);
@@ -395,7 +396,7 @@ public static class CtlCommands
                       $"recorded since {r.TrackingSince?.UtcDateTime.ToString("u", CultureInfo.InvariantCulture) ?? "-"}");
     }
 
-    public static void PrintRegions(IAnsiConsole console, CtlRegions r)
+    public static void PrintRegions(IAnsiConsole console, RegionsView r)
     {
         if (r.Regions.Count == 0)
         {
@@ -403,17 +404,17 @@ public static class CtlCommands
             return;
         }
         var table = new Rows("Region type", "Shards here", "Entities here", "Note").RightAligned(1, 2);
-        foreach (CtlRegion region in r.Regions)
+        foreach (RegionView region in r.Regions)
             table.Add(region.TypeName, region.LocalShards.ToString(CultureInfo.InvariantCulture),
                 region.LocalEntities.ToString(CultureInfo.InvariantCulture), region.Problem ?? "");
         table.WriteTo(console);
         Line(console, $"node {r.Node}");
     }
 
-    public static void PrintShardingStats(IAnsiConsole console, CtlShardingStats s)
+    public static void PrintShardingStats(IAnsiConsole console, ShardingStatsView s)
     {
         var table = new Rows("Node", "Shards", "Entities", "Shard ids").RightAligned(1, 2);
-        foreach (CtlNodeShards n in s.Nodes)
+        foreach (NodeShardsView n in s.Nodes)
             table.Add(n.Address, n.ShardCount.ToString(CultureInfo.InvariantCulture), n.EntityCount.ToString(CultureInfo.InvariantCulture),
                 string.Join(',', n.Shards.Select(x => x.ShardId)));
         table.WriteTo(console);
@@ -421,47 +422,47 @@ public static class CtlCommands
                           (s.FailedShards.Count > 0 ? $"; shards that did not answer: {string.Join(',', s.FailedShards)}" : ""));
     }
 
-    public static void PrintActorTree(IAnsiConsole console, CtlActorTree t)
+    public static void PrintActorTree(IAnsiConsole console, ActorTreeView t)
     {
-        foreach (CtlActorNode root in t.Roots)
+        foreach (ActorNode root in t.Roots)
         {
             if (!IsTerminal(console)) // plain: two spaces per level, no guides
             {
                 TextWriter w = console.Profile.Out.Writer;
                 w.WriteLine(root.Path);
-                void Plain(CtlActorNode node, int level)
+                void Plain(ActorNode node, int level)
                 {
                     w.WriteLine(new string(' ', 2 * level) + node.Name);
-                    foreach (CtlActorNode c in node.Children) Plain(c, level + 1);
+                    foreach (ActorNode c in node.Children) Plain(c, level + 1);
                 }
-                foreach (CtlActorNode c in root.Children) Plain(c, 1);
+                foreach (ActorNode c in root.Children) Plain(c, 1);
                 continue;
             }
             var tree = new Tree(Esc(root.Path));
-            void Add(IHasTreeNodes parent, CtlActorNode node)
+            void Add(IHasTreeNodes parent, ActorNode node)
             {
                 TreeNode child = parent.AddNode(Esc(node.Name));
-                foreach (CtlActorNode c in node.Children) Add(child, c);
+                foreach (ActorNode c in node.Children) Add(child, c);
             }
-            foreach (CtlActorNode c in root.Children) Add(tree, c);
+            foreach (ActorNode c in root.Children) Add(tree, c);
             console.Write(tree);
         }
         Line(console, $"{t.Count} actors, depth {t.Depth}{(t.Truncated ? " (truncated: more actors than shown)" : "")}");
     }
 
-    public static void PrintLogs(IAnsiConsole console, CtlLogPeek l)
+    public static void PrintLogs(IAnsiConsole console, LogPeekView l)
     {
         PrintLogLines(console, l.Lines);
         Line(console, $"({l.Lines.Count} of {l.Total} lines logged since start; the node keeps the last {l.Capacity})");
     }
 
-    public static void PrintLogLines(IAnsiConsole console, IEnumerable<CtlLogLine> lines)
+    public static void PrintLogLines(IAnsiConsole console, IEnumerable<LogLine> lines)
     {
-        foreach (CtlLogLine line in lines)
+        foreach (LogLine line in lines)
             Line(console, $"{line.Timestamp.UtcDateTime:HH:mm:ss.fff} {line.Level.ToUpperInvariant(),-7} [{line.Category}] {line.Message}");
     }
 
-    public static void PrintTrainingStatus(IAnsiConsole console, CtlTrainingStatus s)
+    public static void PrintTrainingStatus(IAnsiConsole console, TrainingStatus s)
     {
         static string N(double? v) => v?.ToString("0.####", CultureInfo.InvariantCulture) ?? "-";
         var rows = new List<(string Key, string Value)>();
@@ -490,7 +491,7 @@ public static class CtlCommands
     }
 
     /// <summary>The cluster's training runs of <c>ctl train status</c> (none from a node that does not list them).</summary>
-    private static void PrintTrainingRuns(IAnsiConsole console, List<CtlTrainingRun>? runs)
+    private static void PrintTrainingRuns(IAnsiConsole console, IReadOnlyList<TrainingRunStatus>? runs)
     {
         if (runs is null) return;
         Line(console, "");
@@ -500,7 +501,7 @@ public static class CtlCommands
             return;
         }
         var table = new Rows("Run", "State", "Epoch", "Step", "Participants", "Coordinator", "Updated").RightAligned(2, 3);
-        foreach (CtlTrainingRun r in runs)
+        foreach (TrainingRunStatus r in runs)
             table.Add(r.RunId, r.State,
                 r.Epoch is null ? "-" : r.MaxEpochs is null ? $"{r.Epoch}" : $"{r.Epoch}/{r.MaxEpochs}",
                 r.Step is null ? "-" : r.TotalSteps is null ? $"{r.Step}" : $"{r.Step}/{r.TotalSteps}",
@@ -509,7 +510,7 @@ public static class CtlCommands
         table.WriteTo(console);
     }
 
-    public static void PrintRuns(IAnsiConsole console, List<CtlRun> runs)
+    public static void PrintRuns(IAnsiConsole console, List<RunInfo> runs)
     {
         if (runs.Count == 0)
         {
@@ -517,7 +518,7 @@ public static class CtlCommands
             return;
         }
         var table = new Rows("Run", "State", "Started", "Finished", "Corpus", "Metrics", "Artifacts");
-        foreach (CtlRun r in runs.OrderByDescending(r => r.StartedAt))
+        foreach (RunInfo r in runs.OrderByDescending(r => r.StartedAt))
             table.Add(r.RunId, r.State, r.StartedAt.UtcDateTime.ToString("u", CultureInfo.InvariantCulture),
                 r.FinishedAt?.UtcDateTime.ToString("u", CultureInfo.InvariantCulture) ?? "-", r.Corpus ?? "-",
                 string.Join(' ', r.Metrics.OrderBy(m => m.Key, StringComparer.Ordinal)
@@ -637,28 +638,3 @@ public sealed class CtlClient : IDisposable
     public void Dispose() => _http.Dispose();
 }
 
-// The JSON shapes of the management API as the client reads them (src/EmotionCluster.Management/ManagementModels.cs).
-public sealed record CtlMember(string Address, List<string> Roles, string Status, int? UpNumber, bool Reachable);
-public sealed record CtlCluster(string Self, string SelfStatus, string? Leader, List<CtlMember> Members, List<string> Unreachable);
-public sealed record CtlMembershipCommand(string Action, string Address, string Message);
-public sealed record CtlDownUnreachable(List<string> Downed, string Message);
-public sealed record CtlMembershipEvent(long Seq, DateTimeOffset Timestamp, string Kind, string Address, string Detail);
-public sealed record CtlMembershipEvents(long Last, List<CtlMembershipEvent> Events);
-public sealed record CtlRemoteConnection(string Address, string Direction, string State, DateTimeOffset Since, long? Uid, string? MemberStatus, string? Detail);
-public sealed record CtlRemoteConnections(string Self, long? SelfUid, DateTimeOffset? TrackingSince, List<CtlRemoteConnection> Connections);
-public sealed record CtlRegion(string TypeName, int LocalShards, int LocalEntities, string? Problem);
-public sealed record CtlRegions(string Node, List<CtlRegion> Regions);
-public sealed record CtlShard(string ShardId, int Entities);
-public sealed record CtlNodeShards(string Address, int ShardCount, int EntityCount, List<CtlShard> Shards);
-public sealed record CtlShardingStats(string TypeName, List<CtlNodeShards> Nodes, List<string> FailedShards);
-public sealed record CtlActorNode(string Name, string Path, List<CtlActorNode> Children);
-public sealed record CtlActorTree(int Depth, bool Truncated, int Count, List<CtlActorNode> Roots);
-public sealed record CtlLogLine(DateTimeOffset Timestamp, string Level, string Source, string Category, string Message);
-public sealed record CtlLogPeek(int Capacity, long Total, List<CtlLogLine> Lines);
-public sealed record CtlTrainingStatus(string State, string? RunId, int? Fold, int? Folds, int? Epoch, int? MaxEpochs, double? TrainLoss,
-    double? ValidationLoss, double? ValidationUar, DateTimeOffset? StartedAt, DateTimeOffset UpdatedAt, string? Message,
-    List<CtlTrainingRun>? Runs = null);
-public sealed record CtlTrainingRun(string RunId, string State, string? Coordinator, List<string> Participants, string? Detail, int? Epoch,
-    int? MaxEpochs, long? Step, long? TotalSteps, DateTimeOffset UpdatedAt);
-public sealed record CtlRun(string RunId, string State, DateTimeOffset StartedAt, DateTimeOffset? FinishedAt, string? Corpus,
-    Dictionary<string, double> Metrics, string? ArtifactPath);

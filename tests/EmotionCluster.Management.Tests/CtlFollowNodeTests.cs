@@ -24,8 +24,8 @@ public sealed class CtlFollowNodeTests(ITestOutputHelper output) : NodeProcessTe
         throw new TimeoutException($"{what}: not reached within {Startup}");
     }
 
-    private CtlCluster Cluster(string url) =>
-        JsonSerializer.Deserialize<CtlCluster>(Ctl(url, "--json", "cluster", "show").Out, new JsonSerializerOptions(JsonSerializerDefaults.Web))!;
+    private ClusterView Cluster(string url) =>
+        JsonSerializer.Deserialize<ClusterView>(Ctl(url, "--json", "cluster", "show").Out, new JsonSerializerOptions(JsonSerializerDefaults.Web))!;
 
     [Fact]
     public async Task Join_tail_follow_and_down_unreachable()
@@ -72,7 +72,7 @@ public sealed class CtlFollowNodeTests(ITestOutputHelper output) : NodeProcessTe
         await Until(() => Cluster(url1).Unreachable.Contains(address2), "node2 unreachable");
         var downed = Ctl(url1, "--json", "cluster", "down-unreachable");
         Assert.Equal(0, downed.Code);
-        Assert.Equal([address2], JsonSerializer.Deserialize<CtlDownUnreachable>(downed.Out, new JsonSerializerOptions(JsonSerializerDefaults.Web))!.Downed);
+        Assert.Equal([address2], JsonSerializer.Deserialize<DownUnreachableResult>(downed.Out, new JsonSerializerOptions(JsonSerializerDefaults.Web))!.Downed);
         await Until(() => Cluster(url1).Members.Select(m => m.Address).SequenceEqual([address1]), "node2 removed");
     }
 }

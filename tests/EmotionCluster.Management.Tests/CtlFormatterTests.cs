@@ -25,10 +25,10 @@ public sealed class CtlFormatterTests
     public void Cluster_show_marks_leader_self_and_unreachable_members_and_sums_up()
     {
         var (console, output) = Plain();
-        CtlCommands.PrintCluster(console, new CtlCluster(B, "Up", A,
+        CtlCommands.PrintCluster(console, new ClusterView(B, "Up", A,
         [
-            new CtlMember(A, ["extractor"], "Up", 1, true),
-            new CtlMember(B, ["extractor", "trainer"], "Leaving", null, false),
+            new MemberView(A, ["extractor"], "Up", 1, true),
+            new MemberView(B, ["extractor", "trainer"], "Leaving", null, false),
         ], [B]));
         string[] lines = output.ToString().Split('\n');
         string rowA = Assert.Single(lines, l => l.TrimStart().StartsWith(A));
@@ -42,10 +42,10 @@ public sealed class CtlFormatterTests
     public void Sharding_stats_list_each_node_with_its_shard_ids_and_a_total()
     {
         var (console, output) = Plain();
-        CtlCommands.PrintShardingStats(console, new CtlShardingStats("clip-extractor",
+        CtlCommands.PrintShardingStats(console, new ShardingStatsView("clip-extractor",
         [
-            new CtlNodeShards(A, 2, 5, [new CtlShard("1", 2), new CtlShard("7", 3)]),
-            new CtlNodeShards(B, 1, 0, [new CtlShard("4", 0)]),
+            new NodeShardsView(A, 2, 5, [new ShardView("1", 2), new ShardView("7", 3)]),
+            new NodeShardsView(B, 1, 0, [new ShardView("4", 0)]),
         ], ["9"]));
         string text = output.ToString();
         Assert.Matches(@$"{A.Replace(".", @"\.")}\s+2\s+5\s+1,7", text);
@@ -57,10 +57,10 @@ public sealed class CtlFormatterTests
     public void Actor_hierarchy_is_drawn_as_a_tree_per_root()
     {
         var (console, output) = Plain();
-        CtlCommands.PrintActorTree(console, new CtlActorTree(3, true, 3,
+        CtlCommands.PrintActorTree(console, new ActorTreeView(3, true, 3,
         [
-            new CtlActorNode("user", "/user", [new CtlActorNode("extraction", "/user/extraction", [new CtlActorNode("$a", "/user/extraction/$a", [])])]),
-            new CtlActorNode("system", "/system", [new CtlActorNode("sharding", "/system/sharding", [])]),
+            new ActorNode("user", "/user", [new ActorNode("extraction", "/user/extraction", [new ActorNode("$a", "/user/extraction/$a", [])])]),
+            new ActorNode("system", "/system", [new ActorNode("sharding", "/system/sharding", [])]),
         ]));
         string[] lines = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal("/user", lines[0].Trim());
@@ -75,9 +75,9 @@ public sealed class CtlFormatterTests
     public void Log_peek_prints_one_line_per_entry_with_time_level_and_category()
     {
         var (console, output) = Plain();
-        CtlCommands.PrintLogs(console, new CtlLogPeek(2000, 17,
+        CtlCommands.PrintLogs(console, new LogPeekView(2000, 17,
         [
-            new CtlLogLine(new DateTimeOffset(2026, 1, 2, 3, 4, 5, 678, TimeSpan.Zero), "warning", "akka", "Cluster", "member [x] unreachable"),
+            new LogLine(new DateTimeOffset(2026, 1, 2, 3, 4, 5, 678, TimeSpan.Zero), "warning", "akka", "Cluster", "member [x] unreachable"),
         ]));
         Assert.Equal(["03:04:05.678 WARNING [Cluster] member [x] unreachable", "(1 of 17 lines logged since start; the node keeps the last 2000)"],
             output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.TrimEnd()));
@@ -88,7 +88,7 @@ public sealed class CtlFormatterTests
     {
         var (console, output) = Plain();
         var at = new DateTimeOffset(2026, 11, 25, 10, 0, 0, TimeSpan.Zero);
-        CtlCommands.PrintTrainingStatus(console, new CtlTrainingStatus("running", "run-7", 2, 10, 5, 40, 0.91234, null, 0.5, at, at, "fold 2"));
+        CtlCommands.PrintTrainingStatus(console, new TrainingStatus("running", "run-7", 2, 10, 5, 40, 0.91234, null, 0.5, at, at, "fold 2"));
         string status = output.ToString();
         Assert.Matches(@"state\s+running", status);
         Assert.Matches(@"fold\s+2/10", status);
@@ -98,17 +98,17 @@ public sealed class CtlFormatterTests
         Assert.DoesNotContain("training runs", status); // a node that does not list the cluster's runs (an older one)
 
         var (consoleRuns, outputRuns) = Plain();
-        CtlCommands.PrintTrainingStatus(consoleRuns, new CtlTrainingStatus("idle", null, 1, 1, null, null, null, null, null, null, at, null,
-            [new CtlTrainingRun("dp-1", "running", "akka.tcp://emotioncluster@10.0.0.1:4053", ["akka.tcp://emotioncluster@10.0.0.1:4053", "akka.tcp://emotioncluster@10.0.0.2:4053"],
+        CtlCommands.PrintTrainingStatus(consoleRuns, new TrainingStatus("idle", null, 1, 1, null, null, null, null, null, null, at, null,
+            [new TrainingRunStatus("dp-1", "running", "akka.tcp://emotioncluster@10.0.0.1:4053", ["akka.tcp://emotioncluster@10.0.0.1:4053", "akka.tcp://emotioncluster@10.0.0.2:4053"],
                 null, 3, 40, 120, 1600, at)]));
         Assert.Matches(@"dp-1\s+running\s+3/40\s+120/1600\s+akka\.tcp://emotioncluster@10\.0\.0\.1:4053 akka\.tcp://emotioncluster@10\.0\.0\.2:4053\s+akka\.tcp://emotioncluster@10\.0\.0\.1:4053\s+2026-11-25 10:00:00Z",
             outputRuns.ToString());
         var (consoleNone, outputNone) = Plain();
-        CtlCommands.PrintTrainingStatus(consoleNone, new CtlTrainingStatus("idle", null, 1, 1, null, null, null, null, null, null, at, null, []));
+        CtlCommands.PrintTrainingStatus(consoleNone, new TrainingStatus("idle", null, 1, 1, null, null, null, null, null, null, at, null, []));
         Assert.EndsWith("no training runs in the cluster", outputNone.ToString().Trim());
 
         var (console2, output2) = Plain();
-        CtlCommands.PrintRuns(console2, [new CtlRun("run-7", "finished", at, at.AddHours(1), "emodb", new() { ["uar"] = 0.61, ["accuracy"] = 0.7 }, "out/run-7")]);
+        CtlCommands.PrintRuns(console2, [new RunInfo("run-7", "finished", at, at.AddHours(1), "emodb", new Dictionary<string, double> { ["uar"] = 0.61, ["accuracy"] = 0.7 }, "out/run-7")]);
         Assert.Matches(@"run-7\s+finished\s+2026-11-25 10:00:00Z\s+2026-11-25 11:00:00Z\s+emodb\s+accuracy=0\.7 uar=0\.61\s+out/run-7", output2.ToString());
         var (console3, output3) = Plain();
         CtlCommands.PrintRuns(console3, []);

@@ -57,8 +57,8 @@ public sealed class FollowSourcesTests
             Ansi = AnsiSupport.No, ColorSystem = ColorSystemSupport.NoColors, Out = new AnsiConsoleOutput(output), Interactive = InteractionSupport.No,
         });
         string longRoles = string.Join(',', Enumerable.Repeat("extractor", 30)); // far wider than any terminal
-        CtlCommands.PrintCluster(console, new CtlCluster("akka.tcp://emotioncluster@127.0.0.1:4053", "Up", "akka.tcp://emotioncluster@127.0.0.1:4053",
-            [new CtlMember("akka.tcp://emotioncluster@127.0.0.1:4053", [longRoles], "Up", 1, true)], []));
+        CtlCommands.PrintCluster(console, new ClusterView("akka.tcp://emotioncluster@127.0.0.1:4053", "Up", "akka.tcp://emotioncluster@127.0.0.1:4053",
+            [new MemberView("akka.tcp://emotioncluster@127.0.0.1:4053", [longRoles], "Up", 1, true)], []));
         Assert.Equal(
         [
             "Address\tRoles\tStatus\tUp #\tReachable",

@@ -120,18 +120,18 @@ public sealed class NodeStartupTests(ITestOutputHelper output) : NodeProcessTest
 
         var (code, json, err) = Ctl($"http://127.0.0.1:{http}", "--json", "log", "peek", "--lines", "2000");
         Assert.True(code == 0, err);
-        CtlLogPeek peek = JsonSerializer.Deserialize<CtlLogPeek>(json, new JsonSerializerOptions(JsonSerializerDefaults.Web))!;
+        LogPeekView peek = JsonSerializer.Deserialize<LogPeekView>(json, new JsonSerializerOptions(JsonSerializerDefaults.Web))!;
 
-        CtlLogLine started = Assert.Single(peek.Lines, l => l.Message.StartsWith("node started:"));
+        LogLine started = Assert.Single(peek.Lines, l => l.Message.StartsWith("node started:"));
         Assert.Equal(("info", "mel", "EmotionCluster.Node"), (started.Level, started.Source, started.Category));
         Assert.Contains(node.Lines, l => l == started.Message); // the console has the same record, word for word
 
-        CtlLogLine up = Assert.Single(peek.Lines, l => l.Message.StartsWith($"member up: {address}"));
+        LogLine up = Assert.Single(peek.Lines, l => l.Message.StartsWith($"member up: {address}"));
         Assert.Equal(("info", "mel", "EmotionCluster.Extraction.RebalanceReporter"), (up.Level, up.Source, up.Category)); // an actor's ILogger
         Assert.Equal(up.Message, memberUp);
 
         // Akka.NET's own records, through Akka's logging: the cluster's welcome of this node.
-        CtlLogLine joining = Assert.Single(peek.Lines, l => l.Message.Contains($"Node [{address}] is JOINING itself"));
+        LogLine joining = Assert.Single(peek.Lines, l => l.Message.Contains($"Node [{address}] is JOINING itself"));
         Assert.Equal(("info", "akka"), (joining.Level, joining.Source));
         Assert.Contains(node.Lines, l => l.StartsWith("[INFO]") && l.EndsWith(joining.Message)); // Akka's format on the console
     }

@@ -16,11 +16,11 @@ public sealed class RemoteConnectionsNodeTests(ITestOutputHelper output) : NodeP
     private static readonly TimeSpan Startup = TimeSpan.FromSeconds(90);
     private static readonly JsonSerializerOptions Web = new(JsonSerializerDefaults.Web);
 
-    private CtlRemoteConnections Connections(string url)
+    private RemoteConnectionsView Connections(string url)
     {
         var (code, json, error) = Ctl(url, "--json", "remote", "connections");
         Assert.True(code == 0, error);
-        return JsonSerializer.Deserialize<CtlRemoteConnections>(json, Web)!;
+        return JsonSerializer.Deserialize<RemoteConnectionsView>(json, Web)!;
     }
 
     private async Task Until(Func<bool> condition, string what)
@@ -54,7 +54,7 @@ public sealed class RemoteConnectionsNodeTests(ITestOutputHelper output) : NodeP
         await Until(() => Connections(url2).Connections.Any(c => c.Address == address1 && c.State == "associated" && c.MemberStatus == "Up"),
             "node2 sees node1 associated and Up (gossip reached it)");
 
-        CtlRemoteConnections on1 = Connections(url1), on2 = Connections(url2);
+        RemoteConnectionsView on1 = Connections(url1), on2 = Connections(url2);
         Assert.Equal(address1, on1.Self);
         Assert.NotNull(on2.SelfUid);
         var seen = on1.Connections.Where(c => c.Address == address2 && c.State == "associated").ToList();

@@ -48,12 +48,12 @@ public sealed class RemotingTlsTests(ITestOutputHelper output) : NodeProcessTest
         return (p, $"http://127.0.0.1:{http}");
     }
 
-    private CtlCluster Cluster(string url)
+    private ClusterView Cluster(string url)
     {
         var o = new StringWriter();
         int code = CliApp.Run(["ctl", "--node", url, "--json", "cluster", "show"], o, new StringWriter());
         Assert.Equal(0, code);
-        return JsonSerializer.Deserialize<CtlCluster>(o.ToString(), new JsonSerializerOptions(JsonSerializerDefaults.Web))!;
+        return JsonSerializer.Deserialize<ClusterView>(o.ToString(), new JsonSerializerOptions(JsonSerializerDefaults.Web))!;
     }
 
     private static async Task Until(Func<bool> condition, string what)
