@@ -7,7 +7,7 @@ using EmotionCluster.Extraction;
 using EmotionCluster.Features;
 using EmotionCluster.Hosting;
 using EmotionCluster.Model;
-using EmotionCluster.Training;
+using EmotionCluster.TrainingActors;
 using Microsoft.Extensions.Hosting;
 
 namespace EmotionCluster.Bench;

@@ -9,7 +9,7 @@ using EmotionCluster.Metrics;
 using EmotionCluster.Model;
 using EmotionCluster.Reporting;
 using EmotionCluster.Streaming;
-using EmotionCluster.Training;
+using EmotionCluster.TrainingActors;
 using Microsoft.Extensions.Configuration;
 
 namespace EmotionCluster.Cli;
@@ -379,7 +379,7 @@ public static class TrainingCommands
             // the recipe, the train and validation parts to train on, and the test part (its audio joins its speakers'
             // statistics; it is scored with the final model, never trained on)
             var (corpusName, corpusPath) = Workflow.Identity(prepared.Corpus);
-            var manifest = EmotionCluster.Training.TrainingManifest.Create(prepared.Labels, settings,
+            var manifest = EmotionCluster.TrainingActors.TrainingManifest.Create(prepared.Labels, settings,
                 split.Train.Select(Example).ToArray(), split.Validation.Select(Example).ToArray(), split.Test.Select(Example).ToArray())
                 with { Corpus = corpusName, CorpusPath = corpusPath, Split = split.Name }; // recorded with the run in the journal
             manifest.Save(path);

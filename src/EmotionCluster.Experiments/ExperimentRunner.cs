@@ -4,7 +4,7 @@ using EmotionCluster.Corpora;
 using EmotionCluster.Features;
 using EmotionCluster.Metrics;
 using EmotionCluster.Model;
-using EmotionCluster.Training;
+using EmotionCluster.TrainingActors;
 using TrainingProgress = EmotionCluster.Experiments.TrainingProgress;
 
 namespace EmotionCluster.Experiments;

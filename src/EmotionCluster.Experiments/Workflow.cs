@@ -34,8 +34,8 @@ public sealed record PreparedCorpus(Corpus Corpus, DatasetStats Stats, string[] 
 /// summaries, where each run's results went), so <c>report --run-id</c> can rebuild the report; null records nothing.</param>
 /// <param name="job">This command's job id (shared by the runs of one command); null makes a new one.</param>
 /// <param name="foldTrainer">Trainer nodes of the cluster: with any Up, cross-validation spreads its folds over them.</param>
-public sealed class Workflow(ExperimentSettings settings, IFeatureProvider provider, RunDirectory run, IRunObserver observer, EmotionCluster.Training.IModelTrainer? trainer = null,
-    EmotionCluster.Training.IRunJournal? journal = null, string? job = null, EmotionCluster.Training.IFoldTrainer? foldTrainer = null, int trainers = 1)
+public sealed class Workflow(ExperimentSettings settings, IFeatureProvider provider, RunDirectory run, IRunObserver observer, EmotionCluster.TrainingActors.IModelTrainer? trainer = null,
+    EmotionCluster.TrainingActors.IRunJournal? journal = null, string? job = null, EmotionCluster.TrainingActors.IFoldTrainer? foldTrainer = null, int trainers = 1)
 {
 
     public const string DistributionChart = "emotion_distribution.png";

@@ -52,7 +52,7 @@ public sealed class TrainingResult(SerCnn model, IReadOnlyList<EpochReport> hist
 
 /// <summary>
 /// Trains a <see cref="SerCnn"/> with AdamW, one step at a time: the engine under the trainer actor's replicas
-/// (src/EmotionCluster.Training: <see cref="ComputeGradients"/> on each replica, average <see cref="GetGradients"/>,
+/// (src/EmotionCluster.TrainingActors: <see cref="ComputeGradients"/> on each replica, average <see cref="GetGradients"/>,
 /// <see cref="SetGradients"/>, then <see cref="ApplyGradients"/>), the only training path of the product. The loop
 /// over epochs, model selection and early stopping (<see cref="ModelSelection"/>) is the actor's.
 /// <para>

@@ -4,7 +4,7 @@ using EmotionCluster.Extraction;
 using EmotionCluster.Hosting;
 using EmotionCluster.Management;
 using EmotionCluster.Streaming;
-using EmotionCluster.Training;
+using EmotionCluster.TrainingActors;
 
 namespace EmotionCluster.Node;
 

@@ -98,7 +98,7 @@ public static class StreamingHosting
             akka.WithShardRegionProxy<PredictorRegion>(RegionName, ClusterRoles.Predictor, extractor);
         }
         // trainer's best models → predictors (and, with RepublishSeconds, again now and then for predictors started since)
-        string? best = services.GetService<IConfiguration>()?["EmotionCluster:Training:BestModelOutput"];
+        string? best = services.GetService<BestModelFile>()?.Path; // registered with the trainer's settings
         akka.WithActors((system, _) => system.ActorOf(ModelAnnouncerActor.PropsFor(best, TimeSpan.FromSeconds(settings.RepublishSeconds)), "model-announcer"));
         return akka;
     }

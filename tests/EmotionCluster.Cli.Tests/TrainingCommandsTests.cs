@@ -403,7 +403,7 @@ public class TrainingCommandsTests
         Assert.True(code == 0, error + output);
         Assert.Contains("EmotionCluster__Training__Manifest=", output);
 
-        var manifest = EmotionCluster.Training.TrainingManifest.Load(manifestPath);
+        var manifest = EmotionCluster.TrainingActors.TrainingManifest.Load(manifestPath);
         Assert.Equal(["anger", "sadness", "neutral"], manifest.Labels);
         Assert.Equal(30, manifest.Train.Length + manifest.Validation.Length + manifest.Test!.Length); // 70/20/10 of 3 x 10 clips
         Assert.Equal(21, manifest.Train.Length);
@@ -413,7 +413,7 @@ public class TrainingCommandsTests
         // the one recipe: what the CLI trains is what the trainer nodes train
         Assert.Equal(new EmotionCluster.Experiments.ExperimentSettings().RecipeJson(), manifest.GetRecipe().RecipeJson());
         // the trainer reads every example from the store the extraction filled and shapes it by the recipe
-        var data = EmotionCluster.Training.TrainingData.Load(manifest, new EmotionCluster.Extraction.DirectoryFeatureStore(store));
+        var data = EmotionCluster.TrainingActors.TrainingData.Load(manifest, new EmotionCluster.Extraction.DirectoryFeatureStore(store));
         Assert.Equal(21, data.TrainX.Length);
         Assert.Equal(6, data.ValidationX.Length);
         Assert.Equal(3, data.TestCrops.Length);

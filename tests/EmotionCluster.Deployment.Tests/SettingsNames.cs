@@ -19,7 +19,7 @@ public static class SettingsNames
     [
         typeof(NodeSettings).Assembly,
         typeof(EmotionCluster.Evaluator.PersistenceSettings).Assembly,
-        typeof(EmotionCluster.Training.TrainerOptions).Assembly,
+        typeof(EmotionCluster.TrainingActors.TrainerOptions).Assembly,
         typeof(EmotionCluster.Streaming.StreamingSettings).Assembly,
     ];
 

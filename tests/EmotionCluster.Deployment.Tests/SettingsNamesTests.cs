@@ -13,7 +13,7 @@ public sealed class SettingsNamesTests
         Assert.Equal(typeof(HttpSettings), SettingsNames.Sections["Http"]);
         Assert.Equal(typeof(DiscoverySettings), SettingsNames.Sections["Discovery"]);
         Assert.Equal(typeof(EmotionCluster.Evaluator.PersistenceSettings), SettingsNames.Sections["Persistence"]);
-        Assert.Equal(typeof(EmotionCluster.Training.TrainerOptions), SettingsNames.Sections["Training"]);
+        Assert.Equal(typeof(EmotionCluster.TrainingActors.TrainerOptions), SettingsNames.Sections["Training"]);
         Assert.Equal(typeof(EmotionCluster.Streaming.StreamingSettings), SettingsNames.Sections["Streaming"]);
     }
 

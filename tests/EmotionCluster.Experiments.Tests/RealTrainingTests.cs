@@ -4,7 +4,7 @@ using EmotionCluster.Extraction;
 using EmotionCluster.Hosting;
 using EmotionCluster.Model;
 using EmotionCluster.Testing;
-using EmotionCluster.Training;
+using EmotionCluster.TrainingActors;
 using Xunit;
 
 namespace EmotionCluster.Experiments.Tests;

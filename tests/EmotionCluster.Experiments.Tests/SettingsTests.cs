@@ -1,4 +1,4 @@
-using EmotionCluster.Training;
+using EmotionCluster.TrainingActors;
 using EmotionCluster.Model;
 using EmotionCluster.Corpora;
 using EmotionCluster.Experiments;

@@ -13,7 +13,7 @@ using EmotionCluster.Extraction;
 using EmotionCluster.Hosting;
 using EmotionCluster.Streaming;
 using EmotionCluster.Testing;
-using EmotionCluster.Training;
+using EmotionCluster.TrainingActors;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;

@@ -15,8 +15,8 @@ public sealed class TrainingStatusSourceTests
     [Fact]
     public void A_progress_report_that_comes_back_late_does_not_undo_the_end_of_the_run()
     {
-        var board = new EmotionCluster.Training.TrainingStatusBoard();
-        var last = new EmotionCluster.Training.TrainingProgress("r", 3, 3, 9, 9, 0.5, 80, 1, "n", DateTimeOffset.UtcNow);
+        var board = new EmotionCluster.TrainingActors.TrainingStatusBoard();
+        var last = new EmotionCluster.TrainingActors.TrainingProgress("r", 3, 3, 9, 9, 0.5, 80, 1, "n", DateTimeOffset.UtcNow);
         board.Report(last);                                            // the coordinator's own report
         board.SetState("finished", "r", "finished 9 steps, 3 epochs"); // its end of the run
         board.Report(last);                                            // the same report, back through DistributedPubSub

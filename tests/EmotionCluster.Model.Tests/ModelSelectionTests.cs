@@ -5,7 +5,7 @@ namespace EmotionCluster.Model.Tests;
 
 /// <summary>
 /// The recipe's model selection and early stopping (<see cref="ModelSelection"/>): the rule every replica of the
-/// trainer actor applies to each epoch (src/EmotionCluster.Training/DataParallelReplica.cs), specified without training.
+/// trainer actor applies to each epoch (src/EmotionCluster.TrainingActors/DataParallelReplica.cs), specified without training.
 /// </summary>
 public sealed class ModelSelectionTests
 {

@@ -5,7 +5,7 @@ using EmotionCluster.Audio;
 using EmotionCluster.Evaluator;
 using EmotionCluster.Extraction;
 using EmotionCluster.Hosting;
-using EmotionCluster.Training;
+using EmotionCluster.TrainingActors;
 using EmotionCluster.Wire;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;

@@ -9,7 +9,7 @@ namespace EmotionCluster.Testing;
 /// Small models for tests and benchmarks that need a trained <see cref="SerCnn"/> without a cluster: a bare loop over the
 /// same engine the trainer actor's replicas use (<see cref="Trainer.ComputeGradients"/>, <see cref="Trainer.ApplyGradients"/>,
 /// <see cref="LearningRateSchedule"/>, <see cref="ModelSelection"/>). Not a training path of the product: the CLI's jobs
-/// and trainer nodes train through the trainer actor (src/EmotionCluster.Training); <c>bench trainer</c> measures the
+/// and trainer nodes train through the trainer actor (src/EmotionCluster.TrainingActors); <c>bench trainer</c> measures the
 /// actor against its own bare loop.
 /// </summary>
 public static class SmallModels
