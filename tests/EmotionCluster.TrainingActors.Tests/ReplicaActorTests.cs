@@ -115,10 +115,19 @@ public sealed class ReplicaActorTests : TestKit
         var (parent, runId) = Start();
         var self = Akka.Cluster.Cluster.Get(Sys).SelfAddress;
         parent.Tell(new ReplicaActor.Coordinate(self, Here: false)); // "another node" at this address: the relay
-        await ExpectMsgAsync<ReplicaActor.Coordinated>();
-        var ready = await ExpectMsgAsync<ReplicaReady>(TimeSpan.FromSeconds(10));
-        Assert.Equal((runId, 0L), (ready.RunId, ready.AppliedStep));
-        var replica = LastSender; // the replica actor itself: the coordinator talks to it directly
+        // the parent's answer and the replica's announcement (through the relay) come by different paths: either order
+        ReplicaReady? ready = null;
+        IActorRef? replica = null; // the replica actor itself: the coordinator talks to it directly
+        bool coordinated = false;
+        for (int i = 0; i < 2; i++)
+        {
+            var m = await ExpectMsgAsync<object>(TimeSpan.FromSeconds(10));
+            if (m is ReplicaReady r) (ready, replica) = (r, LastSender);
+            else if (m is ReplicaActor.Coordinated) coordinated = true;
+            else Assert.Fail($"unexpected {m}");
+        }
+        Assert.True(coordinated);
+        Assert.Equal((runId, 0L), (ready!.RunId, ready.AppliedStep));
 
         replica.Tell(new StepStart(runId, 1, Rank: 1, Replicas: 2));
         var frames = new List<GradientFrame>();
