@@ -11,10 +11,7 @@ namespace EmotionCluster.Cli.Tests;
 /// </summary>
 public sealed class JournalSettingsTests
 {
-    private static IConfiguration Environment(params (string Key, string Value)[] values) =>
-        new ConfigurationBuilder().AddInMemoryCollection(values.Select(v => new KeyValuePair<string, string?>(v.Key, v.Value))).Build();
-
-    private static readonly IConfiguration Postgres = Environment(
+    private static readonly IConfiguration Postgres = InMemoryEnvironment.Of(
         ("EmotionCluster:Persistence:Provider", "postgresql"), ("EmotionCluster:Persistence:ConnectionString", "Host=db.example;Database=runs;Username=ec"));
 
     [Fact]
@@ -34,7 +31,7 @@ public sealed class JournalSettingsTests
     [Fact]
     public void Without_flags_or_environment_it_is_sqlite_at_the_default_place()
     {
-        PersistenceSettings settings = RunsCommands.Settings(null, null, Environment());
+        PersistenceSettings settings = RunsCommands.Settings(null, null, InMemoryEnvironment.Of());
         string expected = File.Exists(RunsCommands.MainJobJournal) ? $"Data Source={RunsCommands.MainJobJournal}" : PersistenceSettings.DefaultConnectionString;
         Assert.Equal((PersistenceSettings.Sqlite, expected), (settings.Provider, settings.ConnectionString));
     }
@@ -42,7 +39,7 @@ public sealed class JournalSettingsTests
     [Fact]
     public void A_bad_provider_in_the_environment_is_refused_naming_the_key_and_the_fix()
     {
-        var e = Assert.Throws<ArgumentException>(() => RunsCommands.Settings(null, null, Environment(("EmotionCluster:Persistence:Provider", "oracle"))));
+        var e = Assert.Throws<ArgumentException>(() => RunsCommands.Settings(null, null, InMemoryEnvironment.Of(("EmotionCluster:Persistence:Provider", "oracle"))));
         Assert.Equal("EmotionCluster:Persistence:Provider 'oracle' is not supported; use 'sqlite' or 'postgresql' " +
                      "(EmotionCluster__Persistence__Provider or --provider)", e.Message);
     }
