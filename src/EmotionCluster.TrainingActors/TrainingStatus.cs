@@ -172,7 +172,7 @@ public interface IEvaluationSink
 /// </summary>
 public static class TrainingMetrics
 {
-    public const string MeterName = "EmotionCluster.TrainingActors";
+    public const string MeterName = "EmotionCluster.Training"; // the metrics are emotioncluster_training_* (dashboards, docs/operations.md): not renamed with the project
     /// <summary>Tag of <see cref="StepDuration"/>: which side of the step this trainer was.</summary>
     public const string CoordinatorRole = "coordinator", ReplicaRole = "replica";
 
