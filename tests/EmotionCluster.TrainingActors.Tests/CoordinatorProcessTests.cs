@@ -36,7 +36,10 @@ public class CoordinatorProcessTests(ITestOutputHelper output)
             ["Training:StepTimeout"] = "00:00:02",
             ["Training:StartTimeout"] = "00:00:40",
         };
-        int[] ports = [NodeProcess.FreePort(), NodeProcess.FreePort()];
+        // t1 (killed below) gets the higher port: when the split-brain resolver counts the two trainers alone (1 reachable
+        // against 1 unreachable; seen in CI once), keep-majority keeps the side with the lowest address, which must be the
+        // survivor's - otherwise the survivor downs itself and the spec measures the port draw, not the handover
+        int[] ports = new[] { NodeProcess.FreePort(), NodeProcess.FreePort() }.OrderDescending().ToArray();
         using var t1 = TrainerProcess.Start("t1", ports[0], null, Settings(1));
         await t1.WaitForLine(l => l.StartsWith("member up"), Patience);
         using var t2 = TrainerProcess.Start("t2", ports[1], NodeProcess.Address(t1.Port), Settings(2));
