@@ -96,9 +96,13 @@ public sealed class TrainingStatusBoard : ITrainingStatusSource
     {
         get
         {
-            lock (_gate) return _runs.Values.OrderByDescending(r => r.UpdatedAt).ThenBy(r => r.RunId, StringComparer.Ordinal).ToList();
+            lock (_gate) return OrderedRuns();
         }
     }
+
+    // under _gate: the most recently updated first
+    private List<TrainingRunStatus> OrderedRuns() =>
+        _runs.Values.OrderByDescending(r => r.UpdatedAt).ThenBy(r => r.RunId, StringComparer.Ordinal).ToList();
 
     // under _gate: a step of a run (the coordinator's progress) updates its entry; a run not announced by the training
     // coordinator (e.g. the CLI's own job) is listed from its progress alone
@@ -134,7 +138,7 @@ public sealed class TrainingStatusBoard : ITrainingStatusSource
         {
             lock (_gate)
                 return new TrainingStatus(_state, _runId, 1, 1, _epoch, _maxEpochs, _trainLoss, _validationLoss, _validationUar, _startedAt, _updatedAt, _message,
-                    _runs.Values.OrderByDescending(r => r.UpdatedAt).ThenBy(r => r.RunId, StringComparer.Ordinal).ToList());
+                    OrderedRuns());
         }
     }
 
