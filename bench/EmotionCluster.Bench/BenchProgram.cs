@@ -35,7 +35,9 @@ public static class BenchProgram
         Options (stream):
           --streams LIST   concurrent stream counts, comma separated (default 1,10,50,100,200)
           --seconds S      audio per stream and level (default 20)
-          --warmup S       first seconds of each level left out of the latencies (default 3)
+          --warmup S       first seconds of each level left out of the latencies (default 4: all streams start within
+                           half a second, so their first windows, due at 3 s with the default model, come together;
+                           their latencies are reported in the first-window columns instead)
           --model FILE     model file (default: the default architecture, trained one epoch on noise)
           --node URL       use a running node instead of starting one (node CPU is then not measured)
           --profile        only time the stages of one window in this process (features; model at batch 1..64)
@@ -43,6 +45,9 @@ public static class BenchProgram
           --runtime LIST   torch, onnx or torch,onnx: each runtime's node in turn (the model's .ecm for torch, its ONNX
                            export for onnx), one table each with the node's RSS; with both, first the model time per
                            window of each runtime in this process at batch 1 and 16 (docs/onnx.md)
+          --gate LIST      stream, window or stream,window: the node gates each stream once as it arrives (stream, a
+                           node's default) or each window on its own (window, EmotionCluster:Streaming:GateEachWindow);
+                           with both, a node of each in turn, one table each
           --no-noise-reduction  the default model's feature settings without spectral gating (a training-time choice)
           --timeline       also print each level's latency per second of the run (windows, p50, p99, max, the load
                            generator's longest wake-up delay) and the node's mean waits, on standard error

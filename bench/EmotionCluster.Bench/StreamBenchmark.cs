@@ -26,15 +26,19 @@ public static class StreamBenchmark
         /// <summary><c>--runtime torch,onnx</c>: each runtime in turn, a node of its own, one table each (default: torch).</summary>
         public ModelRuntime[] Runtimes { get; init; } = [ModelRuntime.Torch];
 
+        /// <summary><c>--gate stream,window</c>: the node gates each stream once (false, a node's default) or each window on its own (true, <c>GateEachWindow</c>); each in turn, a node of its own.</summary>
+        public bool[] GateEachWindow { get; init; } = [false];
+
         public static Options Parse(string[] args)
         {
             int[] streams = [1, 10, 50, 100, 200];
-            double seconds = 20, warmup = 3;
+            double seconds = 20, warmup = 4;
             string? model = null, node = null;
             bool profile = false;
             int torchThreads = 1;
             bool noNoiseReduction = false, timeline = false;
             ModelRuntime[] runtimes = [ModelRuntime.Torch];
+            bool[] gates = [false];
             for (int i = 0; i < args.Length; i++)
             {
                 string Value() => i + 1 < args.Length ? args[++i] : throw new BenchUsageException($"{args[i]} needs a value");
@@ -57,12 +61,21 @@ public static class StreamBenchmark
                             var other => throw new BenchUsageException($"--runtime: '{other}' is not torch or onnx"),
                         }).Distinct().ToArray();
                         break;
+                    case "--gate":
+                        gates = Value().Split(',').Select(g => g.Trim().ToLowerInvariant() switch
+                        {
+                            "stream" => false,
+                            "window" => true,
+                            var other => throw new BenchUsageException($"--gate: '{other}' is not stream or window"),
+                        }).Distinct().ToArray();
+                        break;
                     default: throw new BenchUsageException($"unknown option '{args[i]}' for stream");
                 }
             }
             if (warmup >= seconds) throw new BenchUsageException($"--warmup {warmup} must be shorter than --seconds {seconds}");
             if (node is not null && runtimes.Length > 1) throw new BenchUsageException("--runtime with two runtimes starts a node per runtime; it cannot be combined with --node");
-            return new Options(streams, seconds, model, node, warmup, profile, torchThreads, noNoiseReduction) { Timeline = timeline ? Console.Error : null, Runtimes = runtimes };
+            if (node is not null && gates.Length > 1) throw new BenchUsageException("--gate with both gates starts a node per gate; it cannot be combined with --node");
+            return new Options(streams, seconds, model, node, warmup, profile, torchThreads, noNoiseReduction) { Timeline = timeline ? Console.Error : null, Runtimes = runtimes, GateEachWindow = gates };
         }
 
         private static double Positive(string option, string text) =>
@@ -71,7 +84,8 @@ public static class StreamBenchmark
     }
 
     public sealed record Row(int Streams, long Predictions, long Expected, long Dropped, long Errors, double P50, double P99, double Max,
-        double ServerP50, double ServerP99, double NodeCores, double MeanBatch, double ModelMsPerWindow, double FeatureMs, double BenchCores);
+        double ServerP50, double ServerP99, double NodeCores, double MeanBatch, double ModelMsPerWindow, double FeatureMs, double BenchCores,
+        double FirstP99 = double.NaN, double FirstMax = double.NaN);
 
     public static int Run(Options options, TextWriter output)
     {
@@ -95,18 +109,20 @@ public static class StreamBenchmark
             var files = options.Runtimes.ToDictionary(r => r, r => ModelFor(r, model, dir));
             if (options.Runtimes.Length > 1) ModelTimes(files, options.TorchThreads, output);
             foreach (var runtime in options.Runtimes)
-            {
-                (nodeProcess, string nodeUrl) = StartNode(dir, files[runtime], runtime, options.Streams.Max(), options.TorchThreads, output);
-                output.WriteLine();
-                output.WriteLine($"runtime {Name(runtime)}: node {nodeUrl} (pid {nodeProcess.Id}, role predictor, {Path.GetFileName(files[runtime])}); {options.Seconds:0} s per level, first {options.Warmup:0} s not counted; {Environment.ProcessorCount} cores; intra-op threads {(options.TorchThreads > 0 ? options.TorchThreads.ToString(CultureInfo.InvariantCulture) : "default")}");
-                Table(nodeUrl, options, nodeProcess, output);
-                var (rss, peak, torchMapped) = Memory(nodeProcess);
-                output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"node memory after the levels ({Name(runtime)}): RSS {rss / 1024.0:0} MB, peak RSS {peak / 1024.0:0} MB; libtorch mapped: {(torchMapped ? "yes" : "no")}"));
-                output.Flush();
-                StopNode(nodeProcess);
-                nodeProcess = null;
-            }
+                foreach (bool eachWindow in options.GateEachWindow)
+                {
+                    (nodeProcess, string nodeUrl) = StartNode(dir, files[runtime], runtime, options.Streams.Max(), options.TorchThreads, eachWindow, output);
+                    string gate = eachWindow ? "each window gated on its own" : "each stream gated once";
+                    output.WriteLine();
+                    output.WriteLine($"runtime {Name(runtime)}, {gate}: node {nodeUrl} (pid {nodeProcess.Id}, role predictor, {Path.GetFileName(files[runtime])}); {options.Seconds:0} s per level, first {options.Warmup:0} s not counted; {Environment.ProcessorCount} cores; intra-op threads {(options.TorchThreads > 0 ? options.TorchThreads.ToString(CultureInfo.InvariantCulture) : "default")}");
+                    Table(nodeUrl, options, nodeProcess, output);
+                    var (rss, peak, torchMapped) = Memory(nodeProcess);
+                    output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"node memory after the levels ({Name(runtime)}, {gate}): RSS {rss / 1024.0:0} MB, peak RSS {peak / 1024.0:0} MB; libtorch mapped: {(torchMapped ? "yes" : "no")}"));
+                    output.Flush();
+                    StopNode(nodeProcess);
+                    nodeProcess = null;
+                }
             return 0;
         }
         finally
@@ -138,13 +154,13 @@ public static class StreamBenchmark
     private static void Table(string nodeUrl, Options options, Process? nodeProcess, TextWriter output)
     {
         output.WriteLine();
-        output.WriteLine("| streams | predictions | expected | dropped | errors | p50 ms | p99 ms | max ms | node p50 ms | node p99 ms | node CPU (cores) | mean batch | model ms/window | features ms/window | load generator CPU (cores) |");
-        output.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        output.WriteLine("| streams | predictions | expected | dropped | errors | p50 ms | p99 ms | max ms | node p50 ms | node p99 ms | node CPU (cores) | mean batch | model ms/window | features ms/window | load generator CPU (cores) | first window p99 ms | first window max ms |");
+        output.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (int n in options.Streams)
         {
             Row r = RunLevel(nodeUrl, n, options, nodeProcess);
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {r.Streams} | {r.Predictions} | {r.Expected} | {r.Dropped} | {r.Errors} | {r.P50:0.0} | {r.P99:0.0} | {r.Max:0.0} | {r.ServerP50:0.0} | {r.ServerP99:0.0} | {(double.IsNaN(r.NodeCores) ? "-" : r.NodeCores.ToString("0.00", CultureInfo.InvariantCulture))} | {r.MeanBatch:0.0} | {r.ModelMsPerWindow:0.00} | {r.FeatureMs:0.00} | {r.BenchCores:0.00} |"));
+                $"| {r.Streams} | {r.Predictions} | {r.Expected} | {r.Dropped} | {r.Errors} | {r.P50:0.0} | {r.P99:0.0} | {r.Max:0.0} | {r.ServerP50:0.0} | {r.ServerP99:0.0} | {(double.IsNaN(r.NodeCores) ? "-" : r.NodeCores.ToString("0.00", CultureInfo.InvariantCulture))} | {r.MeanBatch:0.0} | {r.ModelMsPerWindow:0.00} | {r.FeatureMs:0.00} | {r.BenchCores:0.00} | {r.FirstP99:0.0} | {r.FirstMax:0.0} |"));
             output.Flush();
         }
     }
@@ -248,6 +264,31 @@ public static class StreamBenchmark
         output.WriteLine($"{(model.Runtime == ModelRuntime.Onnx ? "ONNX Runtime" : $"torch threads {TorchSharp.torch.get_num_threads()}")}, {Environment.ProcessorCount} cores; per call:");
         output.WriteLine($"features, 2 s window at 16 kHz:               {Show(Time(100, () => model.Features(window, 16000)))}");
         output.WriteLine($"features, 2 s window at 44.1 kHz (resampled): {Show(Time(50, () => model.Features(window44, 44100)))}");
+        // the model's window along a stream, hop 0.5 s: each window gated on its own, then the stream gated once (a new
+        // stream every 120 s of audio, so a stream's first window, gated whole, is counted as often as it occurs)
+        int modelWindow = (int)Math.Round(model.InputSeconds * 16000), hop = 8000;
+        float[] stream = Audio(16000, 120 + model.InputSeconds);
+        int windows = (stream.Length - modelWindow) / hop + 1, next = 0;
+        var buffer = new float[modelWindow];
+        var gate = new EmotionCluster.Audio.StreamGate();
+        float[] NextWindow(out long position)
+        {
+            if (next == windows) (next, gate) = (0, new EmotionCluster.Audio.StreamGate());
+            position = (long)next++ * hop;
+            stream.AsSpan((int)position, modelWindow).CopyTo(buffer);
+            return buffer;
+        }
+        string seconds = model.InputSeconds.ToString("0.#", CultureInfo.InvariantCulture);
+        output.WriteLine($"features, {seconds} s windows of a stream, each gated on its own: {Show(Time(100, () => model.Features(NextWindow(out _), 16000)))}");
+        output.WriteLine($"features, {seconds} s windows of a stream, the stream gated once: {Show(Time(100, () => { var w = NextWindow(out long at); model.Features(w, 16000, null, gate, at); }))}");
+        var preprocess = model.Settings.Audio.Preprocess;
+        var gated = new float[modelWindow];
+        output.WriteLine($"  the spectral gate alone, each window on its own:  {Show(Time(100, () => EmotionCluster.Audio.SpectralGate.Reduce(NextWindow(out _), 16000, preprocess, gated)))}");
+        output.WriteLine($"  the stream gate alone:                            {Show(Time(100, () => { var w = NextWindow(out long at); gate.Reduce(preprocess, 16000, at, w, gated); }))}");
+        var plain = new EmotionCluster.Audio.Preprocessor(preprocess with { ReduceNoise = false });
+        output.WriteLine($"  DC, trim, normalize of a window:                  {Show(Time(100, () => System.Buffers.ArrayPool<float>.Shared.Return(plain.ApplyRented(NextWindow(out _), 16000, out _))))}");
+        var mel3 = new LogMelExtractor(model.Settings.Mel);
+        output.WriteLine($"  log-mel of a window:                              {Show(Time(100, () => mel3.Compute(NextWindow(out _))))}");
         var loader = new EmotionCluster.Audio.AudioLoader(model.Settings.Audio);
         var mel = new LogMelExtractor(model.Settings.Mel);
         var prepared = loader.Prepare(new EmotionCluster.Audio.AudioClip(window, 16000));
@@ -270,13 +311,13 @@ public static class StreamBenchmark
         return 0;
     }
 
-    private static (Process, string) StartNode(string dir, string model, ModelRuntime runtime, int maxStreams, int torchThreads, TextWriter output)
+    private static (Process, string) StartNode(string dir, string model, ModelRuntime runtime, int maxStreams, int torchThreads, bool gateEachWindow, TextWriter output)
     {
         string config = BenchProgramPaths.NodeDll();
         string settings = Path.Combine(dir, "node.json");
         File.WriteAllText(settings, JsonSerializer.Serialize(new
         {
-            EmotionCluster = new { Streaming = new { ModelPath = model, Runtime = Name(runtime), MaxStreams = Math.Max(256, maxStreams * 2), TorchThreads = torchThreads } },
+            EmotionCluster = new { Streaming = new { ModelPath = model, Runtime = Name(runtime), MaxStreams = Math.Max(256, maxStreams * 2), TorchThreads = torchThreads, GateEachWindow = gateEachWindow } },
             // quiet, but the node's own start lines ("http listening: …", what the bench waits for) are Information
             Logging = new { LogLevel = new Dictionary<string, string> { ["Default"] = "Warning", ["EmotionCluster.Node"] = "Information" } },
         }));
@@ -322,6 +363,10 @@ public static class StreamBenchmark
         public readonly List<double> ServerLatencies = new();
         public readonly List<(double SentSeconds, double Ms)> Timeline = new();
         public long Predictions, Dropped, Errors;
+        /// <summary>The node's window (its <c>started</c> message), 0 before it came.</summary>
+        public double WindowSeconds;
+        /// <summary>Latency of the stream's first prediction (warm-up or not): the window a stream gate computes whole.</summary>
+        public double? First;
     }
 
     private static Row RunLevel(string node, int streams, Options options, Process? nodeProcess)
@@ -376,11 +421,14 @@ public static class StreamBenchmark
                 {
                     switch (m.GetProperty("type").GetString())
                     {
+                        case "started": s.WindowSeconds = m.GetProperty("windowSeconds").GetDouble(); break;
                         case "prediction":
                             long now = Stopwatch.GetTimestamp();
                             double t = m.GetProperty("t").GetDouble();
                             int completing = (int)Math.Ceiling(t * rate / frame - 1e-9) - 1;
                             s.Predictions++;
+                            if (s.First is null && completing >= 0 && completing < frames && sentAt[completing] != 0)
+                                s.First = Stopwatch.GetElapsedTime(sentAt[completing], now).TotalMilliseconds;
                             if (t > options.Warmup && completing >= 0 && completing < frames && sentAt[completing] != 0)
                             {
                                 s.Latencies.Add(Stopwatch.GetElapsedTime(sentAt[completing], now).TotalMilliseconds);
@@ -435,8 +483,11 @@ public static class StreamBenchmark
         }
         var all = stats.SelectMany(s => s.Latencies).Order().ToArray();
         var server = stats.SelectMany(s => s.ServerLatencies).Order().ToArray();
-        long fullWindows = (long)Math.Floor((options.Seconds - 2.0) / 0.5 + 1e-9) + 1;
-        bool tail = Math.Abs((options.Seconds - 2.0) / 0.5 - Math.Round((options.Seconds - 2.0) / 0.5)) > 1e-9;
+        // the node's window (the model's input length unless the node sets one) and the default hop, 0.5 s
+        double window = stats.Select(s => s.WindowSeconds).FirstOrDefault(w => w > 0, 3.0);
+        long fullWindows = (long)Math.Floor((options.Seconds - window) / 0.5 + 1e-9) + 1;
+        bool tail = Math.Abs((options.Seconds - window) / 0.5 - Math.Round((options.Seconds - window) / 0.5)) > 1e-9;
+        var first = stats.Where(s => s.First is not null).Select(s => s.First!.Value).Order().ToArray();
         long expected = streams * (fullWindows + (tail ? 1 : 0)); // hops of a full window, plus a final window over the tail
         var after = Scrape(node);
         double Delta(string name) => after.GetValueOrDefault(name) - before.GetValueOrDefault(name);
@@ -446,7 +497,8 @@ public static class StreamBenchmark
         double batches = Delta("batch_size_count"), windows = Delta("batch_size_sum");
         return new Row(streams, stats.Sum(s => s.Predictions), expected, stats.Sum(s => s.Dropped), stats.Sum(s => s.Errors),
             Percentile(all, 0.5), Percentile(all, 0.99), all.Length > 0 ? all[^1] : double.NaN, Percentile(server, 0.5), Percentile(server, 0.99), cores,
-            windows / batches, Delta("batch_duration_sum") / windows, Delta("feature_duration_sum") / Delta("feature_duration_count"), benchCores);
+            windows / batches, Delta("batch_duration_sum") / windows, Delta("feature_duration_sum") / Delta("feature_duration_count"), benchCores,
+            Percentile(first, 0.99), first.Length > 0 ? first[^1] : double.NaN);
     }
 
     /// <summary>The node's streaming histograms' _sum and _count (unlabelled series) from /metrics.</summary>

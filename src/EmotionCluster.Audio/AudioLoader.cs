@@ -71,13 +71,21 @@ public sealed class AudioLoader
     /// <summary>
     /// <see cref="Prepare"/> of <paramref name="samples"/> at <paramref name="sampleRate"/> into <c>[0, length)</c> of an
     /// array rented from <see cref="System.Buffers.ArrayPool{T}.Shared"/> (the same samples, bit for bit; return the array
-    /// when done): no per-call arrays at the target rate (<see cref="Preprocessor.ApplyRented"/>).
+    /// when done): no per-call arrays at the target rate (<see cref="Preprocessor.ApplyRented(ReadOnlySpan{float}, int, out int)"/>).
     /// </summary>
-    public float[] PrepareRented(float[] samples, int sampleRate, out int length)
+    public float[] PrepareRented(float[] samples, int sampleRate, out int length) => PrepareRented(samples, sampleRate, out length, null, 0);
+
+    /// <summary>
+    /// <see cref="PrepareRented(float[], int, out int)"/> for a stream's window at <paramref name="position"/>: gated by the
+    /// stream's <paramref name="gate"/> (<see cref="Preprocessor.ApplyRented(ReadOnlySpan{float}, int, out int, StreamGate?, long)"/>)
+    /// when the stream is at the target rate; a window that must be resampled first is gated on its own.
+    /// </summary>
+    public float[] PrepareRented(float[] samples, int sampleRate, out int length, StreamGate? gate, long position)
     {
         ArgumentNullException.ThrowIfNull(samples);
         if (sampleRate <= 0) throw new ArgumentOutOfRangeException(nameof(sampleRate), sampleRate, "the clip's sample rate must be positive");
-        float[] atRate = sampleRate == Settings.TargetSampleRate ? samples : Resampler.Resample(samples, sampleRate, Settings.TargetSampleRate);
+        if (sampleRate == Settings.TargetSampleRate) return _preprocessor.ApplyRented(samples, sampleRate, out length, gate, position);
+        float[] atRate = Resampler.Resample(samples, sampleRate, Settings.TargetSampleRate);
         return _preprocessor.ApplyRented(atRate, Settings.TargetSampleRate, out length);
     }
 }

@@ -67,7 +67,16 @@ public sealed class Preprocessor
     /// when done. For callers preprocessing a stream of windows (live streaming), where <see cref="Apply"/>'s two
     /// window-sized arrays per call kept the garbage collector busy.
     /// </summary>
-    public float[] ApplyRented(ReadOnlySpan<float> samples, int sampleRate, out int length)
+    public float[] ApplyRented(ReadOnlySpan<float> samples, int sampleRate, out int length) => ApplyRented(samples, sampleRate, out length, null, 0);
+
+    /// <summary>
+    /// <see cref="ApplyRented(ReadOnlySpan{float}, int, out int)"/> for a window of a live stream at
+    /// <paramref name="position"/> (samples from the stream's start): with <paramref name="gate"/> (the stream's), noise
+    /// reduction is the stream's gate, run first on the raw samples (<see cref="StreamGate"/>: every frame gated once,
+    /// not once per overlapping window), then DC removal, trimming and normalization of the window as for a clip.
+    /// Without a gate, or for settings a stream gate does not support, the window is preprocessed as a clip.
+    /// </summary>
+    public float[] ApplyRented(ReadOnlySpan<float> samples, int sampleRate, out int length, StreamGate? gate, long position)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(sampleRate);
         PreprocessSettings s = Settings;
@@ -78,7 +87,13 @@ public sealed class Preprocessor
         try
         {
             Span<float> x = y.AsSpan(0, n);
-            if (s.DcRemoval == DcRemoval.SubtractMean && s.ReduceNoise && n > 0)
+            if (gate is not null && s.ReduceNoise && StreamGate.Supports(s, sampleRate))
+            {
+                gate.Reduce(s, sampleRate, position, samples, x);
+                if (s.DcRemoval == DcRemoval.SubtractMean && n > 0) SubtractMean(x, x);
+                else if (s.DcRemoval == DcRemoval.HighPass) HighPass(x, x, sampleRate, s.HighPassCutoffHz);
+            }
+            else if (s.DcRemoval == DcRemoval.SubtractMean && s.ReduceNoise && n > 0)
             {
                 centred = pool.Rent(n);
                 SubtractMean(samples, centred.AsSpan(0, n));

@@ -71,11 +71,11 @@ public static class SpectralGate
             return;
         }
 
-        GateFft fft = ThreadFft is { } cached && cached.Size == nFft ? cached : (ThreadFft = new GateFft(nFft));
+        GateFft fft = FftFor(nFft);
         int paddedLength = (frames - 1) * hop + nFft;
         int cells = frames * bins;
         var pool = ArrayPool<float>.Shared;
-        float[] window = ThreadWindow is { } hann && hann.Length == nFft ? hann : (ThreadWindow = HannPeriodic(nFft));
+        float[] window = WindowFor(nFft);
         float[] padded = pool.Rent(paddedLength), re = pool.Rent(cells), im = pool.Rent(cells), frame = pool.Rent(nFft), smoothed = pool.Rent(cells);
         byte[] mask = ArrayPool<byte>.Shared.Rent(cells);
         double[] energy = ArrayPool<double>.Shared.Rent(frames), output = ArrayPool<double>.Shared.Rent(paddedLength);
@@ -99,26 +99,9 @@ public static class SpectralGate
             double[] threshold = NoiseThreshold(re, im, energy.AsSpan(0, frames), bins, s);
 
             // binary mask: dB level above the bin's threshold
-            var above = new double[bins];
-            var below = new double[bins];
-            for (int b = 0; b < bins; b++)
-            {
-                above[b] = Math.Pow(10, (threshold[b] + DecisionMarginDb) / 10); // power + floor above this: clearly over
-                below[b] = Math.Pow(10, (threshold[b] - DecisionMarginDb) / 10); // below this: clearly not
-            }
+            var decision = new MaskDecision(threshold);
             for (int t = 0; t < frames; t++)
-            {
-                ReadOnlySpan<float> r = re.AsSpan(t * bins, bins), m = im.AsSpan(t * bins, bins);
-                Span<byte> row = mask.AsSpan(t * bins, bins);
-                for (int b = 0; b < row.Length; b++)
-                {
-                    double power = (double)r[b] * r[b] + (double)m[b] * m[b];
-                    double level = power + PowerFloor;
-                    row[b] = level > above[b] ? (byte)1
-                        : level < below[b] ? (byte)0
-                        : (float)(10 * Math.Log10(power + PowerFloor)) > threshold[b] ? (byte)1 : (byte)0;
-                }
-            }
+                decision.Decide(re.AsSpan(t * bins, bins), im.AsSpan(t * bins, bins), mask.AsSpan(t * bins, bins));
 
             int freqHalf = (int)Math.Round(s.NoiseSmoothingHz * nFft / sampleRate);
             int timeHalf = (int)Math.Round(s.NoiseSmoothingMs / 1000.0 * sampleRate / hop);
@@ -131,17 +114,8 @@ public static class SpectralGate
             double p = s.NoisePropDecrease;
             for (int t = 0; t < frames; t++)
             {
-                Span<float> r = re.AsSpan(t * bins, bins), m = im.AsSpan(t * bins, bins);
-                ReadOnlySpan<float> g = soft.AsSpan(t * bins, bins);
-                for (int b = 0; b < r.Length; b++)
-                {
-                    float gain = (float)(1 - p * (1 - g[b]));
-                    r[b] *= gain;
-                    m[b] *= gain;
-                }
-                fft.Inverse(r, m, frame.AsSpan(0, nFft));
-                Span<double> o = output.AsSpan(t * hop, nFft);
-                for (int i = 0; i < o.Length; i++) o[i] += frame[i] * window[i] / nFft;
+                GainAndInverse(fft, re.AsSpan(t * bins, bins), im.AsSpan(t * bins, bins), soft.AsSpan(t * bins, bins), p, frame.AsSpan(0, nFft));
+                OverlapAdd(frame.AsSpan(0, nFft), window, output.AsSpan(t * hop, nFft));
             }
             double[] norm = Norm(window.AsSpan(0, nFft), hop, frames);
             for (int i = 0; i < x.Length; i++)
@@ -158,7 +132,66 @@ public static class SpectralGate
         }
     }
 
-    private static void Multiply(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> into)
+    /// <summary>The calling thread's FFT plan of <paramref name="size"/> points (one per thread: a plan is not thread-safe).</summary>
+    internal static GateFft FftFor(int size) => ThreadFft is { } cached && cached.Size == size ? cached : (ThreadFft = new GateFft(size));
+
+    /// <summary>The periodic Hann window of <paramref name="size"/> points, cached per thread.</summary>
+    internal static float[] WindowFor(int size) => ThreadWindow is { } hann && hann.Length == size ? hann : (ThreadWindow = HannPeriodic(size));
+
+    /// <summary>Bin b of a frame gets gain 1 − p·(1 − soft[b]); then the inverse FFT of the gained bins into <paramref name="frame"/> (<paramref name="re"/> and <paramref name="im"/> are scaled in place).</summary>
+    internal static void GainAndInverse(GateFft fft, Span<float> re, Span<float> im, ReadOnlySpan<float> soft, double p, Span<float> frame)
+    {
+        for (int b = 0; b < re.Length; b++)
+        {
+            float gain = (float)(1 - p * (1 - soft[b]));
+            re[b] *= gain;
+            im[b] *= gain;
+        }
+        fft.Inverse(re, im, frame);
+    }
+
+    /// <summary>Weighted overlap-add of one inverse-transformed frame: output[i] += frame[i]·window[i] / N.</summary>
+    internal static void OverlapAdd(ReadOnlySpan<float> frame, ReadOnlySpan<float> window, Span<double> output)
+    {
+        int n = frame.Length;
+        for (int i = 0; i < output.Length; i++) output[i] += frame[i] * window[i] / n;
+    }
+
+    /// <summary>
+    /// The binary mask's decision for one threshold: a bin is signal (1) when its dB level is above its threshold. Decided
+    /// in the power domain where that is clear by more than <see cref="DecisionMarginDb"/>, with the exact dB level where
+    /// it is too close to call.
+    /// </summary>
+    internal sealed class MaskDecision
+    {
+        private readonly double[] _threshold, _above, _below;
+
+        public MaskDecision(double[] threshold)
+        {
+            _threshold = threshold;
+            _above = new double[threshold.Length];
+            _below = new double[threshold.Length];
+            for (int b = 0; b < threshold.Length; b++)
+            {
+                _above[b] = Math.Pow(10, (threshold[b] + DecisionMarginDb) / 10); // power + floor above this: clearly over
+                _below[b] = Math.Pow(10, (threshold[b] - DecisionMarginDb) / 10); // below this: clearly not
+            }
+        }
+
+        public void Decide(ReadOnlySpan<float> r, ReadOnlySpan<float> m, Span<byte> row)
+        {
+            for (int b = 0; b < row.Length; b++)
+            {
+                double power = (double)r[b] * r[b] + (double)m[b] * m[b];
+                double level = power + PowerFloor;
+                row[b] = level > _above[b] ? (byte)1
+                    : level < _below[b] ? (byte)0
+                    : (float)(10 * Math.Log10(power + PowerFloor)) > _threshold[b] ? (byte)1 : (byte)0;
+            }
+        }
+    }
+
+    internal static void Multiply(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> into)
     {
         int i = 0;
         if (Vector.IsHardwareAccelerated)
@@ -173,6 +206,19 @@ public static class SpectralGate
     /// </summary>
     private static double[] NoiseThreshold(float[] re, float[] im, ReadOnlySpan<double> energy, int bins, PreprocessSettings s)
     {
+        int[] quietest = QuietestFrames(energy, s.NoiseFrameFraction);
+        var db = new float[quietest.Length * bins];
+        for (int i = 0; i < quietest.Length; i++)
+        {
+            int offset = quietest[i] * bins;
+            Levels(re.AsSpan(offset, bins), im.AsSpan(offset, bins), db.AsSpan(i * bins, bins));
+        }
+        return ThresholdOf(db, quietest.Length, bins, s.NoiseStdThreshold);
+    }
+
+    /// <summary>The quietest <paramref name="fraction"/> of the frames (at least one), quietest first; ties in frame order.</summary>
+    internal static int[] QuietestFrames(ReadOnlySpan<double> energy, double fraction)
+    {
         int frames = energy.Length;
         var keys = energy.ToArray();
         int[] order = new int[frames];
@@ -182,17 +228,29 @@ public static class SpectralGate
             int c = keys[a].CompareTo(keys[b]);
             return c != 0 ? c : a.CompareTo(b);
         });
-        int count = Math.Clamp((int)Math.Round(s.NoiseFrameFraction * frames), 1, frames);
-        var db = new float[count * bins];
-        for (int i = 0; i < count; i++)
+        int count = Math.Clamp((int)Math.Round(fraction * frames), 1, frames);
+        return order[..count];
+    }
+
+    /// <summary>The dB level of every bin of a frame: 10·log10(|X|² + 1e-20).</summary>
+    internal static void Levels(ReadOnlySpan<float> re, ReadOnlySpan<float> im, Span<float> db)
+    {
+        for (int b = 0; b < db.Length; b++)
         {
-            int offset = order[i] * bins;
-            for (int b = 0; b < bins; b++)
-            {
-                double power = (double)re[offset + b] * re[offset + b] + (double)im[offset + b] * im[offset + b];
-                db[i * bins + b] = (float)(10 * Math.Log10(power + PowerFloor));
-            }
+            double power = (double)re[b] * re[b] + (double)im[b] * im[b];
+            db[b] = (float)(10 * Math.Log10(power + PowerFloor));
         }
+    }
+
+    /// <summary>A row of bins' power (|X|², as float) turned into their dB levels in place: 10·log10(power + 1e-20).</summary>
+    internal static void PowerToLevels(Span<float> row)
+    {
+        for (int b = 0; b < row.Length; b++) row[b] = (float)(10 * Math.Log10(row[b] + PowerFloor));
+    }
+
+    /// <summary>Per bin, μ + k·σ over the <paramref name="count"/> rows of dB levels in <paramref name="db"/>.</summary>
+    internal static double[] ThresholdOf(float[] db, int count, int bins, double k)
+    {
         var sum = new double[bins];
         var sumSq = new double[bins];
         for (int i = 0; i < count; i++)
@@ -210,7 +268,7 @@ public static class SpectralGate
         {
             double mean = sum[b] / count;
             double std = Math.Sqrt(Math.Max(0, sumSq[b] / count - mean * mean));
-            threshold[b] = mean + s.NoiseStdThreshold * std;
+            threshold[b] = mean + k * std;
         }
         return threshold;
     }
@@ -268,7 +326,7 @@ public static class SpectralGate
     }
 
     /// <summary>sum[b] += w · row[b] (row: 0/1), a vector of bytes at a time.</summary>
-    private static void AddWeighted(ReadOnlySpan<byte> row, ushort w, Span<ushort> sum)
+    internal static void AddWeighted(ReadOnlySpan<byte> row, ushort w, Span<ushort> sum)
     {
         int b = 0;
         if (Vector.IsHardwareAccelerated)

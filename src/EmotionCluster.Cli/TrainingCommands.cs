@@ -289,9 +289,10 @@ public static class TrainingCommands
         var defaults = new StreamingSettings();
         var window = new Option<double?>("--window") { Description = "Seconds of audio per prediction (a node's EmotionCluster:Streaming:WindowSeconds); default: the model's input length, as a node without the setting." };
         var hop = new Option<double>("--hop") { Description = $"A prediction every this many seconds (EmotionCluster:Streaming:HopSeconds; default {defaults.HopSeconds}).", DefaultValueFactory = _ => defaults.HopSeconds };
+        var gateEachWindow = new Option<bool>("--gate-each-window") { Description = "Noise-gate each window on its own, as predict gates a file (a node's EmotionCluster:Streaming:GateEachWindow); default: the stream is gated once as it arrives." };
         var command = new Command("streamed", "Score a crossval run's kept fold models under the streamed protocol (each clip sent through the live " +
                                               "stream's path with a node's window, hop and smoothing): crossval_streamed.json and the report's protocol table, no training.")
-            { runDir, data, window, hop };
+            { runDir, data, window, hop, gateEachWindow };
         corpusOptions.AddTo(command);
         command.SetAction(r => CliErrors.Run(r, output =>
         {
@@ -299,7 +300,7 @@ public static class TrainingCommands
             if (!Directory.Exists(dir)) throw new CliException($"--run {dir}: no such run directory; run 'emotioncluster crossval --data DIR --out {dir}' first");
             var clips = CorpusLoader.Load(r.GetValue(data)!, corpusOptions.ToOptions(r)).Clips;
             StreamedRun streamed;
-            var settings = new StreamingSettings { WindowSeconds = r.GetValue(window), HopSeconds = r.GetValue(hop) };
+            var settings = new StreamingSettings { WindowSeconds = r.GetValue(window), HopSeconds = r.GetValue(hop), GateEachWindow = r.GetValue(gateEachWindow) };
             try { settings.Validate(); }
             catch (ArgumentException e) { throw new CliException($"--window/--hop: {e.Message}"); }
             try { streamed = StreamedProtocol.ScoreRun(dir, clips, settings, output.WriteLine); }

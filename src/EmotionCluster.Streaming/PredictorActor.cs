@@ -146,12 +146,12 @@ public sealed class PredictorActor : ReceiveActor
             return;
         }
         _busy = true;
-        RunWindow(window, samples, dueAt, lease, _session!.SampleRate, _session.Normalization, _services).PipeTo(Self);
+        RunWindow(window, samples, dueAt, lease, _session!.SampleRate, _session.Normalization, _session.Gate, _services).PipeTo(Self);
     }
 
     /// <summary>Features on a feature thread, then the batched model; the lease is released when the window is done.</summary>
     private static async Task<object> RunWindow(WindowSpan window, float[] samples, long dueAt, ModelLease lease, int rate,
-        StreamNormalization normalization, StreamingServices services)
+        StreamNormalization normalization, StreamGate? gate, StreamingServices services)
     {
         try
         {
@@ -161,7 +161,7 @@ public sealed class PredictorActor : ReceiveActor
                 long started = Stopwatch.GetTimestamp();
                 StreamingMetrics.FeatureWait.Record(Stopwatch.GetElapsedTime(queued, started).TotalMilliseconds);
                 var level = InputLevel.Measure(samples, rate); // the client's raw audio, before preprocessing normalizes it
-                var f = lease.Model.Features(samples, rate, normalization);
+                var f = lease.Model.Features(samples, rate, normalization, gate, window.Start);
                 StreamingMetrics.FeatureDuration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
                 return (f, level);
             });

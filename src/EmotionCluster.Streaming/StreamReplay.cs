@@ -61,7 +61,7 @@ public static class StreamReplay
         session.End();
         Take(session, windows);
         // in stream order: each window normalized by what the stream has heard so far, as the predictor actor does
-        var features = windows.Select(w => model.Features(w.Samples, sampleRate, session.Normalization)).ToList();
+        var features = windows.Select(w => model.Features(w.Samples, sampleRate, session.Normalization, session.Gate, w.Window.Start)).ToList();
         float[][] probabilities = model.Predict(features);
         var hops = new List<HopResult>(windows.Count);
         for (int i = 0; i < windows.Count; i++)

@@ -49,10 +49,14 @@ public sealed class StreamSession : IDisposable
         _maxLag = (long)(settings.MaxLagSeconds * System.Diagnostics.Stopwatch.Frequency);
         UncertainBelow = settings.UncertainBelow;
         Normalization = new StreamNormalization((double)hop / window);
+        Gate = settings.GateEachWindow ? null : new StreamGate();
     }
 
     /// <summary>The stream's running statistics its windows are normalized by (<see cref="StreamingModel.Features"/>).</summary>
     public StreamNormalization Normalization { get; }
+
+    /// <summary>The stream's noise gate its windows are gated by (<see cref="StreamingModel.Features"/>); null when the node gates each window on its own (<see cref="StreamingSettings.GateEachWindow"/>).</summary>
+    public StreamGate? Gate { get; }
 
     private readonly long _maxLag;
     private readonly int _windowLength;

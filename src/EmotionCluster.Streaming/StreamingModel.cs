@@ -103,12 +103,14 @@ public sealed class StreamingModel
     /// <summary>
     /// Features of mono <paramref name="samples"/> at <paramref name="sampleRate"/>, shaped for the model: normalized by
     /// <paramref name="stream"/>'s running statistics (this window added), or by the window's own when null (a lone
-    /// clip, as <c>predict FILE</c>); either shrunk toward the model's training-set prior when it has one.
+    /// clip, as <c>predict FILE</c>); either shrunk toward the model's training-set prior when it has one. With
+    /// <paramref name="gate"/> (the stream's) the window at <paramref name="position"/> is noise-gated as part of its stream
+    /// (<see cref="StreamGate"/>) rather than on its own.
     /// </summary>
-    public Spectrogram Features(float[] samples, int sampleRate, StreamNormalization? stream = null)
+    public Spectrogram Features(float[] samples, int sampleRate, StreamNormalization? stream = null, StreamGate? gate = null, long position = 0)
     {
-        // preprocessed into a pooled array (the same samples as _loader.Prepare gives): a window allocates little
-        float[] prepared = _loader.PrepareRented(samples, sampleRate, out int length);
+        // preprocessed into a pooled array (the same samples as _loader.Prepare gives without a gate): a window allocates little
+        float[] prepared = _loader.PrepareRented(samples, sampleRate, out int length, gate, position);
         Spectrogram features;
         try
         {

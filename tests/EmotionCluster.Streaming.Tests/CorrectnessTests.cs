@@ -31,7 +31,7 @@ public sealed class CorrectnessTests(TinyModel models, ITestOutputHelper output)
         void Drain()
         {
             while (session.TryTakeNext(out var w, out var samples))
-                hops.Add((w, model.Predict([model.Features(samples, rate, session.Normalization)])[0]));
+                hops.Add((w, model.Predict([model.Features(samples, rate, session.Normalization, session.Gate, w.Start)])[0]));
         }
         for (int at = 0; at < clip.Length; at += frame)
         {
@@ -63,7 +63,8 @@ public sealed class CorrectnessTests(TinyModel models, ITestOutputHelper output)
         float[] clip = TinyModel.Clip(0, 1.7, seed: 99, rate: rate);
         // the PCM16 round trip the client makes, so both sides see the same samples
         float[] sent = RawPcm.DecodePcm16(StreamClient.Pcm16(clip), 1);
-        var settings = new StreamingSettings { WindowSeconds = 2, HopSeconds = 0.5 };
+        // each window gated on its own, as predict gates a file (a stream gated once is the next tests')
+        var settings = new StreamingSettings { WindowSeconds = 2, HopSeconds = 0.5, GateEachWindow = true };
         var hops = Stream(model, sent, rate, frame, settings);
         var whole = Assert.Single(hops); // shorter than a window: one final window, the whole clip
         Assert.True(whole.Window.Final);
@@ -77,7 +78,7 @@ public sealed class CorrectnessTests(TinyModel models, ITestOutputHelper output)
         var model = StreamingModel.Load(models.ModelA);
         float[] clip = [.. TinyModel.Clip(0, 1.5, 1), .. TinyModel.Clip(1, 1.5, 2), .. TinyModel.Clip(2, 1.0, 3)];
         float[] sent = RawPcm.DecodePcm16(StreamClient.Pcm16(clip), 1);
-        var hops = Stream(model, sent, 16000, 1600, new StreamingSettings { WindowSeconds = 2, HopSeconds = 0.5 });
+        var hops = Stream(model, sent, 16000, 1600, new StreamingSettings { WindowSeconds = 2, HopSeconds = 0.5, GateEachWindow = true });
         Assert.Equal(new[] { 2.0, 2.5, 3.0, 3.5, 4.0 }, hops.Select(h => h.Window.End / 16000.0));
         foreach (var (w, p) in hops)
             AssertClose(TinyModel.Reference(models.ModelA, WavWriter.ToBytes(sent.AsSpan((int)w.Start, w.Length), 16000)), p, $"window {w.Start}..{w.End}");
@@ -117,7 +118,7 @@ public sealed class CorrectnessTests(TinyModel models, ITestOutputHelper output)
         {
             var model = StreamingModel.Load(path);
             float[] clip = RawPcm.DecodePcm16(StreamClient.Pcm16(TinyModel.Clip(2, 1.2, 5)), 1);
-            var whole = Assert.Single(Stream(model, clip, 16000, 1000, new StreamingSettings()));
+            var whole = Assert.Single(Stream(model, clip, 16000, 1000, new StreamingSettings { GateEachWindow = true }));
             AssertClose(TinyModel.Reference(path, WavWriter.ToBytes(clip, 16000)), whole.Probabilities, Path.GetFileName(path));
         }
         // an input shaping this build does not know is refused, not ignored
@@ -183,7 +184,44 @@ public sealed class CorrectnessTests(TinyModel models, ITestOutputHelper output)
         string wav = Path.Combine(Datasets.RequireEmoDb(), "wav", "03a01Wa.wav");
         var model = StreamingModel.Load(models.ModelA);
         var (clip, _) = WavReader.Read(wav);
-        var hops = Stream(model, clip.Samples, clip.SampleRate, 1600, new StreamingSettings { WindowSeconds = 3, HopSeconds = 0.5 });
+        var hops = Stream(model, clip.Samples, clip.SampleRate, 1600, new StreamingSettings { WindowSeconds = 3, HopSeconds = 0.5, GateEachWindow = true });
         AssertClose(TinyModel.Reference(models.ModelA, File.ReadAllBytes(wav)), Assert.Single(hops).Probabilities, "03a01Wa");
+    }
+
+    [EmoDbFact]
+    public void A_stream_gated_once_gives_its_windows_the_features_of_each_window_gated_alone_within_the_gates_profile()
+    {
+        // long EMO-DB recordings: several overlapping windows each
+        string dir = Path.Combine(Datasets.RequireEmoDb(), "wav");
+        var model = StreamingModel.Load(models.ModelA);
+        var loader = new AudioLoader(model.Settings.Audio);
+        int windows = 0, sameTrim = 0;
+        foreach (string name in new[] { "08b03Tc.wav", "16b10Td.wav", "11b03Wb.wav" })
+        {
+            var (clip, _) = WavReader.Read(Path.Combine(dir, name));
+            var session = new StreamSession(clip.SampleRate, new StreamingSettings { WindowSeconds = 3, HopSeconds = 0.5 }, model.InputSeconds);
+            Assert.NotNull(session.Gate);
+            session.Append(clip.Samples);
+            session.End();
+            var trims = new StreamGate(); // the same stream's gate again, to see what the window's trimming kept
+            while (session.TryTakeNext(out var w, out var samples))
+            {
+                windows++;
+                var once = model.Features(samples, clip.SampleRate, null, session.Gate, w.Start).Data;
+                var alone = model.Features(samples, clip.SampleRate).Data;
+                System.Buffers.ArrayPool<float>.Shared.Return(loader.PrepareRented(samples, clip.SampleRate, out int keptOnce, trims, w.Start));
+                System.Buffers.ArrayPool<float>.Shared.Return(loader.PrepareRented(samples, clip.SampleRate, out int keptAlone));
+                double meanAbs = once.Zip(alone, (a, b) => Math.Abs(a - b)).Average();
+                double spread = Math.Sqrt(alone.Select(v => (double)v * v).Average() - Math.Pow(alone.Average(v => (double)v), 2));
+                output.WriteLine($"{name} window {w.Start}..{w.End}: trimmed to {keptOnce} / {keptAlone} samples, mean |Δ| {meanAbs:F4} of a spread of {spread:F3}");
+                Assert.True(meanAbs > 0, $"{name} window at {w.Start}: the stream gate gave exactly the window's features");
+                // where the window's silence trimming kept the same samples the frames line up: they differ by the gate's
+                // profile only (a window whose quiet end is gated a little differently may be trimmed elsewhere)
+                if (keptOnce != keptAlone) continue;
+                sameTrim++;
+                Assert.True(meanAbs < 0.15 * spread, $"{name} window at {w.Start}: mean |Δ| {meanAbs} against a spread of {spread}");
+            }
+        }
+        Assert.True(windows >= 15 && sameTrim >= 0.8 * windows, $"{sameTrim} of {windows} windows trimmed alike");
     }
 }
