@@ -46,6 +46,14 @@ public sealed class StreamGate
     private float[] _table = [];   // count → its share of the weights
     private int _tableWeights = -1;
 
+    /// <param name="windowSamples">The stream's window (samples at the rate it is gated at), the longest call expected: the
+    /// gate's buffers are sized for it once. A longer call resizes them and starts the gate afresh.</param>
+    public StreamGate(int windowSamples = 0)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(windowSamples);
+        _windowSamples = windowSamples;
+    }
+
     /// <summary>
     /// Whether a stream can be gated this way with <paramref name="settings"/>: the mask is smoothed across time only (the
     /// default), over at most 254 frames each side. Otherwise a stream's windows are gated each on its own.

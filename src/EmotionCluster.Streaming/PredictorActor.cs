@@ -15,6 +15,7 @@ public sealed class PredictorActor : ReceiveActor
 {
     private sealed record WindowDone(WindowSpan Window, long DueAt, float[] Probabilities, string ModelId, string[] Labels, InputLevel Level);
     private sealed record WindowFailed(Exception Error);
+    private sealed record AheadDone;
 
     public static readonly TimeSpan IdleTimeout = TimeSpan.FromMinutes(2);
 
@@ -54,6 +55,11 @@ public sealed class PredictorActor : ReceiveActor
             if (_session is null || Sender.Equals(_client)) Stop(); // only the stream's own client can stop it
         });
         Receive<WindowDone>(Done);
+        Receive<AheadDone>(_ =>
+        {
+            _busy = false;
+            Pump();
+        });
         Receive<WindowFailed>(f =>
         {
             _busy = false;
@@ -155,6 +161,16 @@ public sealed class PredictorActor : ReceiveActor
     {
         try
         {
+            if (window.Ahead)
+            {
+                // the audio so far, for the stream's gate ahead of the first window: no prediction
+                await services.Features.Run(() =>
+                {
+                    lease.Model.GateAhead(samples, rate, gate!);
+                    return 0;
+                });
+                return new AheadDone();
+            }
             long queued = Stopwatch.GetTimestamp();
             var (features, level) = await services.Features.Run(() =>
             {

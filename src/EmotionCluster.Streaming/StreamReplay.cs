@@ -60,8 +60,13 @@ public static class StreamReplay
         }
         session.End();
         Take(session, windows);
-        // in stream order: each window normalized by what the stream has heard so far, as the predictor actor does
-        var features = windows.Select(w => model.Features(w.Samples, sampleRate, session.Normalization, session.Gate, w.Window.Start)).ToList();
+        // in stream order: the audio ahead of the first window to the stream's gate, then each window normalized by what
+        // the stream has heard so far, as the predictor actor does
+        var features = new List<EmotionCluster.Features.Spectrogram>();
+        foreach (var w in windows)
+            if (w.Window.Ahead) model.GateAhead(w.Samples, sampleRate, session.Gate!);
+            else features.Add(model.Features(w.Samples, sampleRate, session.Normalization, session.Gate, w.Window.Start));
+        windows.RemoveAll(w => w.Window.Ahead);
         float[][] probabilities = model.Predict(features);
         var hops = new List<HopResult>(windows.Count);
         for (int i = 0; i < windows.Count; i++)

@@ -42,14 +42,14 @@ public sealed class StreamSession : IDisposable
             ?? throw new ArgumentException("a stream needs a window: set WindowSeconds, or give the model's input length", nameof(modelSeconds));
         int window = StreamingSettings.Samples(WindowSeconds, sampleRate);
         int hop = Math.Min(window, StreamingSettings.Samples(settings.HopSeconds, sampleRate));
-        _scheduler = new WindowScheduler(window, hop);
+        Gate = settings.GateEachWindow ? null : new StreamGate(window);
+        _scheduler = new WindowScheduler(window, hop, gateAhead: Gate is not null);
         _windowLength = window;
         _ring = new SampleRing(Math.Max(window, StreamingSettings.Samples(settings.MaxBufferedSeconds, sampleRate)));
         _smoother = SmoothingSpec.Parse(settings.Smoothing).Create();
         _maxLag = (long)(settings.MaxLagSeconds * System.Diagnostics.Stopwatch.Frequency);
         UncertainBelow = settings.UncertainBelow;
         Normalization = new StreamNormalization((double)hop / window);
-        Gate = settings.GateEachWindow ? null : new StreamGate();
     }
 
     /// <summary>The stream's running statistics its windows are normalized by (<see cref="StreamingModel.Features"/>).</summary>
@@ -90,7 +90,7 @@ public sealed class StreamSession : IDisposable
         if (_scheduler.Flush(_ring.Total) is { } last) _due.Enqueue((last, now));
     }
 
-    /// <summary>The oldest due window still held, with a copy of its samples.</summary>
+    /// <summary>The oldest due window still held, with a copy of its samples (or the audio so far for the gate, <see cref="WindowSpan.Ahead"/>).</summary>
     public bool TryTakeNext(out WindowSpan window, out float[] samples) => TryTakeNext(out window, out samples, out _);
 
     /// <summary>
@@ -109,12 +109,7 @@ public sealed class StreamSession : IDisposable
     {
         DropOverwritten();
         if (now != 0 && _maxLag > 0)
-            while (_due.Count > 1 && now - _due.Peek().DueAt > _maxLag)
-            {
-                _due.Dequeue();
-                DroppedHops++;
-                _unreportedDrops++;
-            }
+            while (_due.Count > 1 && now - _due.Peek().DueAt > _maxLag) Drop();
         if (_due.TryDequeue(out var next))
         {
             (window, dueAt) = next;
@@ -160,11 +155,14 @@ public sealed class StreamSession : IDisposable
 
     private void DropOverwritten()
     {
-        while (_due.TryPeek(out var next) && !_ring.Holds(next.Window.Start, next.Window.Length))
-        {
-            _due.Dequeue();
-            DroppedHops++;
-            _unreportedDrops++;
-        }
+        while (_due.TryPeek(out var next) && !_ring.Holds(next.Window.Start, next.Window.Length)) Drop();
+    }
+
+    /// <summary>Drops the oldest waiting window; a hop is counted (and reported), audio for the gate ahead of the first window is not.</summary>
+    private void Drop()
+    {
+        if (_due.Dequeue().Window.Ahead) return;
+        DroppedHops++;
+        _unreportedDrops++;
     }
 }

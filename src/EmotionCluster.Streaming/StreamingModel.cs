@@ -125,6 +125,22 @@ public sealed class StreamingModel
     }
 
     /// <summary>
+    /// A stream's audio so far (from its start, at <paramref name="sampleRate"/>) given to its <paramref name="gate"/> ahead
+    /// of the first window (<see cref="WindowSpan.Ahead"/>): the gate gates it as it would as a window and keeps what it
+    /// committed. Nothing for a model without noise reduction, or when the stream's rate or the recipe has its windows gated
+    /// each on its own (<see cref="Preprocessor.ApplyRented(ReadOnlySpan{float}, int, out int, StreamGate?, long)"/>).
+    /// </summary>
+    public void GateAhead(float[] samples, int sampleRate, StreamGate gate)
+    {
+        ArgumentNullException.ThrowIfNull(gate);
+        PreprocessSettings p = Settings.Audio.Preprocess;
+        if (!p.ReduceNoise || sampleRate != SampleRate || !StreamGate.Supports(p, sampleRate)) return;
+        float[] gated = System.Buffers.ArrayPool<float>.Shared.Rent(Math.Max(1, samples.Length));
+        try { gate.Reduce(p, sampleRate, 0, samples, gated); }
+        finally { System.Buffers.ArrayPool<float>.Shared.Return(gated); }
+    }
+
+    /// <summary>
     /// Probabilities for each example, in order: one batched forward pass over all of them in inference mode
     /// (<see cref="IPredictor.PredictBatched"/>), equal to <c>predict</c> within float rounding (tests: 1e-4).
     /// </summary>

@@ -110,6 +110,32 @@ public class StreamGateTests
     }
 
     [Fact]
+    public void The_audio_given_ahead_of_the_first_window_is_gated_once_and_kept()
+    {
+        float[] stream = Speech(5);
+        // nothing reduced: the stream's audio back, with the audio so far given at every hop before the first window
+        var exact = new PreprocessSettings { NoisePropDecrease = 0 };
+        var gate = new StreamGate(Window);
+        for (int end = Hop; end < Window; end += Hop) Gate(gate, exact, 0, stream[..end]);
+        foreach (var (start, samples) in Windows(stream))
+        {
+            float[] gated = Gate(gate, exact, start, samples);
+            for (int i = 0; i < samples.Length; i++)
+                Assert.True(Math.Abs(gated[i] - samples[i]) < 1e-5, $"window at {start}: sample {i} is {gated[i]}, the stream's is {samples[i]}");
+        }
+        Assert.Equal(1, gate.Restarts); // the growing calls continue one stream: no restart, nothing gated twice
+
+        // with the defaults, what the calls ahead committed stays as it was in the first window
+        var settings = new PreprocessSettings();
+        var ahead = new StreamGate(Window);
+        float[] early = Gate(ahead, settings, 0, stream[..(2 * Hop)]);
+        Gate(ahead, settings, 0, stream[..(4 * Hop)]);
+        float[] first = Gate(ahead, settings, 0, stream[..Window]);
+        Assert.Equal(early[..Hop], first[..Hop]);
+        Assert.NotEqual(Gate(new StreamGate(Window), settings, 0, stream[..Window]), first); // those frames had the early profile
+    }
+
+    [Fact]
     public void After_a_gap_the_gate_starts_afresh_as_for_a_new_stream()
     {
         var settings = new PreprocessSettings();

@@ -41,7 +41,7 @@ public sealed class StreamBuffersTests
     public void A_disposed_session_gives_its_ring_and_window_buffer_back()
     {
         // 1.2345 s at 1 kHz: window and ring lengths no other test uses
-        var settings = new StreamingSettings { WindowSeconds = 1.2345, HopSeconds = 0.5, MaxBufferedSeconds = 3.4567, Smoothing = "none" };
+        var settings = new StreamingSettings { WindowSeconds = 1.2345, HopSeconds = 0.5, MaxBufferedSeconds = 3.4567, Smoothing = "none", GateEachWindow = true };
         int window = StreamingSettings.Samples(1.2345, 1000), ring = StreamingSettings.Samples(3.4567, 1000);
         int windowsBefore = StreamBuffers.Retained(window), ringsBefore = StreamBuffers.Retained(ring);
         var s = new StreamSession(1000, settings);
