@@ -50,7 +50,7 @@ public sealed class StreamingSettings
     /// <summary>
     /// Noise reduction (for models trained with it) of each window on its own, exactly as <c>predict</c> gates a file.
     /// False (default): a stream at the model's sample rate is gated once as it arrives (<see cref="EmotionCluster.Audio.StreamGate"/>),
-    /// each frame with its window's noise profile: about a sixth of the work at the default window and hop, and the
+    /// each frame with its window's noise profile: about a quarter of the gate's work at the default window and hop, and the
     /// same streamed accuracy on EMO-DB (docs/streaming.md, docs/accuracy.md). Streams at another rate are always gated
     /// per window.
     /// </summary>
