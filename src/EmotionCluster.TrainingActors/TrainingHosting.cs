@@ -41,7 +41,11 @@ public static class TrainingHosting
             .WithDistributedPubSub(null!);
         // the training coordinator: one per cluster, on the oldest trainer node; every node (the CLI's too) reaches it
         // through its proxy in the registry (TrainingCoordinatorKey)
-        var singleton = new ClusterSingletonOptions { Role = ClusterRoles.Trainer };
+        // no proxy warning "failed to find an associated singleton": Akka.NET's proxy logs it falsely whenever it starts
+        // looking (akkadotnet/akka.net#8568, open: the detection timer's first tick fires at once), which put it on every
+        // main job's console; a cluster without a trainer node is reported by the requester instead
+        // (DataParallelRequester.AcceptTimeout: the run fails saying that no coordinator accepted it)
+        var singleton = new ClusterSingletonOptions { Role = ClusterRoles.Trainer, LogSingletonIdentificationFailure = false };
         if (trainer) builder.WithSingleton<TrainingCoordinatorKey>(TrainingCoordinator.Name, TrainingCoordinator.PropsFor(options), singleton, createProxyToo: true);
         else builder.WithSingletonProxy<TrainingCoordinatorKey>(TrainingCoordinator.Name, singleton);
         builder.WithActors((system, registry, resolver) =>
