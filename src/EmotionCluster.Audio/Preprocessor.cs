@@ -90,8 +90,7 @@ public sealed class Preprocessor
             if (gate is not null && s.ReduceNoise && StreamGate.Supports(s, sampleRate))
             {
                 gate.Reduce(s, sampleRate, position, samples, x);
-                if (s.DcRemoval == DcRemoval.SubtractMean && n > 0) SubtractMean(x, x);
-                else if (s.DcRemoval == DcRemoval.HighPass) HighPass(x, x, sampleRate, s.HighPassCutoffHz);
+                RemoveDc(x, x, sampleRate, s);
             }
             else if (s.DcRemoval == DcRemoval.SubtractMean && s.ReduceNoise && n > 0)
             {
@@ -101,9 +100,7 @@ public sealed class Preprocessor
             }
             else
             {
-                if (s.DcRemoval == DcRemoval.SubtractMean && n > 0) SubtractMean(samples, x);
-                else if (s.DcRemoval == DcRemoval.HighPass) HighPass(samples, x, sampleRate, s.HighPassCutoffHz);
-                else samples.CopyTo(x);
+                RemoveDc(samples, x, sampleRate, s);
                 if (s.ReduceNoise) SpectralGate.Reduce(x, sampleRate, s, x);
             }
             (int from, int to) = s.TrimSilence ? TrimRange(x, sampleRate, s) : (0, n);
@@ -121,6 +118,14 @@ public sealed class Preprocessor
         {
             if (centred is not null) pool.Return(centred);
         }
+    }
+
+    /// <summary>The DC removal of <paramref name="s"/> from <paramref name="from"/> into <paramref name="into"/> (it may be the same span); a copy without one.</summary>
+    private static void RemoveDc(ReadOnlySpan<float> from, Span<float> into, int sampleRate, PreprocessSettings s)
+    {
+        if (s.DcRemoval == DcRemoval.SubtractMean && from.Length > 0) SubtractMean(from, into);
+        else if (s.DcRemoval == DcRemoval.HighPass) HighPass(from, into, sampleRate, s.HighPassCutoffHz);
+        else from.CopyTo(into);
     }
 
     private static float[] SubtractMean(float[] x)

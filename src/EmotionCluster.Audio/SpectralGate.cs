@@ -284,49 +284,65 @@ public static class SpectralGate
             for (int i = 0; i < frames * bins; i++) into[i] = mask[i];
             return;
         }
-        // A frame's weights sum to at most (half + 1)²; up to 65535 the weighted counts fit 16-bit lanes, summed a vector
-        // at a time, and each count k becomes (float)((double)k / weights) through a table: the same values as dividing
-        // every cell, without a division per cell.
-        long most = (long)(half + 1) * (half + 1);
-        if (most > ushort.MaxValue)
+        // a frame's weights sum to at most (half + 1)²: beyond 65535 the 16-bit counts of MaskSmoother would overflow
+        if (!MaskSmoother.Fits(half))
         {
             SmoothBinaryAcrossTimeWide(mask, into, frames, bins, half);
             return;
         }
-        ushort[] sums = ArrayPool<ushort>.Shared.Rent(bins);
-        float[] table = ArrayPool<float>.Shared.Rent((int)most + 1);
-        try
+        var smoother = new MaskSmoother(bins, half);
+        Func<long, int> offsetOf = u => (int)u * bins;
+        for (int t = 0; t < frames; t++)
+            smoother.Row(mask, offsetOf, t, Math.Max(t - half, 0), Math.Min(t + half, frames - 1), into.AsSpan(t * bins, bins));
+    }
+
+    /// <summary>
+    /// One frame's soft mask at a time: its 0/1 mask smoothed across time with weights half + 1 − |d|, renormalized over
+    /// the frames that exist (<see cref="SmoothBinaryAcrossTime"/>, and the stream gate's frames as they arrive). The
+    /// weighted counts are summed in 16-bit lanes ((half + 1)² ≤ 65535, <see cref="Fits"/>) and each count k becomes
+    /// (float)((double)k / weights) through a table: the same values as dividing every cell, without a division per cell.
+    /// </summary>
+    internal sealed class MaskSmoother
+    {
+        private readonly int _half;
+        private readonly ushort[] _sums;
+        private readonly float[] _table;
+        private int _tableWeights = -1;
+
+        public MaskSmoother(int bins, int half)
         {
-            int tableWeights = -1;
-            for (int t = 0; t < frames; t++)
-            {
-                Span<ushort> sum = sums.AsSpan(0, bins);
-                sum.Clear();
-                int weights = 0;
-                for (int d = Math.Max(-half, -t); d <= Math.Min(half, frames - 1 - t); d++)
-                {
-                    int w = half + 1 - Math.Abs(d);
-                    weights += w;
-                    AddWeighted(mask.AsSpan((t + d) * bins, bins), (ushort)w, sum);
-                }
-                if (weights != tableWeights)
-                {
-                    for (int k = 0; k <= weights; k++) table[k] = (float)((double)k / weights);
-                    tableWeights = weights;
-                }
-                Span<float> result = into.AsSpan(t * bins, bins);
-                for (int b = 0; b < result.Length; b++) result[b] = table[sum[b]];
-            }
+            if (!Fits(half)) throw new ArgumentOutOfRangeException(nameof(half), half, "(half + 1)² must fit 16 bits");
+            _half = half;
+            _sums = new ushort[bins];
+            _table = new float[(half + 1) * (half + 1) + 1];
         }
-        finally
+
+        /// <summary>Whether a frame's weights, (half + 1)² at most, fit the 16-bit counts.</summary>
+        public static bool Fits(long half) => (half + 1) * (half + 1) <= ushort.MaxValue;
+
+        /// <summary>Frame <paramref name="t"/>'s soft mask into <paramref name="into"/>; frames <paramref name="lo"/>..<paramref name="hi"/> exist, frame u's mask row starts at <paramref name="offsetOf"/>(u).</summary>
+        public void Row(byte[] mask, Func<long, int> offsetOf, long t, long lo, long hi, Span<float> into)
         {
-            ArrayPool<ushort>.Shared.Return(sums);
-            ArrayPool<float>.Shared.Return(table);
+            Span<ushort> sums = _sums.AsSpan(0, into.Length);
+            sums.Clear();
+            int weights = 0;
+            for (long u = lo; u <= hi; u++)
+            {
+                int w = _half + 1 - (int)Math.Abs(u - t);
+                weights += w;
+                AddWeighted(mask.AsSpan(offsetOf(u), into.Length), (ushort)w, sums);
+            }
+            if (weights != _tableWeights)
+            {
+                for (int k = 0; k <= weights; k++) _table[k] = (float)((double)k / weights);
+                _tableWeights = weights;
+            }
+            for (int b = 0; b < into.Length; b++) into[b] = _table[sums[b]];
         }
     }
 
     /// <summary>sum[b] += w · row[b] (row: 0/1), a vector of bytes at a time.</summary>
-    internal static void AddWeighted(ReadOnlySpan<byte> row, ushort w, Span<ushort> sum)
+    private static void AddWeighted(ReadOnlySpan<byte> row, ushort w, Span<ushort> sum)
     {
         int b = 0;
         if (Vector.IsHardwareAccelerated)
@@ -390,16 +406,27 @@ public static class SpectralGate
         return result;
     }
 
-    /// <summary>Σ over frames of the squared window at every sample (the overlap-add normalization), cached per thread for the last clip length.</summary>
+    /// <summary><see cref="OverlapNorm"/>, cached per thread for the last clip length.</summary>
     private static double[] Norm(ReadOnlySpan<float> window, int hop, int frames)
     {
         int nFft = window.Length;
         if (ThreadNorm is { } c && c.FftSize == nFft && c.Hop == hop && c.Frames == frames) return c.Norm;
+        double[] norm = OverlapNorm(window, hop, frames);
+        ThreadNorm = new NormCache(nFft, hop, frames, norm);
+        return norm;
+    }
+
+    /// <summary>
+    /// Σ over <paramref name="frames"/> frames (hop apart, the first at 0) of the squared window at every sample: the
+    /// overlap-add normalization, added frame by frame in order.
+    /// </summary>
+    internal static double[] OverlapNorm(ReadOnlySpan<float> window, int hop, int frames)
+    {
+        int nFft = window.Length;
         var norm = new double[(frames - 1) * hop + nFft];
         for (int t = 0; t < frames; t++)
             for (int i = 0; i < nFft; i++)
                 norm[t * hop + i] += window[i] * window[i];
-        ThreadNorm = new NormCache(nFft, hop, frames, norm);
         return norm;
     }
 

@@ -42,9 +42,8 @@ public sealed class StreamGate
     private long _start = -1, _end; // the last window
     private long _firstFrame;      // the first frame since the gate (re)started
     private long _committed;       // frames before this one are committed
-    private ushort[] _sums = [];   // a frame's weighted mask counts
-    private float[] _table = [];   // count → its share of the weights
-    private int _tableWeights = -1;
+    private SpectralGate.MaskSmoother? _smoother; // a frame's soft mask, as the clip gate smooths it
+    private Func<long, int>? _rowOf;               // frame → where its mask row starts
 
     /// <param name="windowSamples">The stream's window (samples at the rate it is gated at), the longest call expected: the
     /// gate's buffers are sized for it once. A longer call resizes them and starts the gate afresh.</param>
@@ -62,7 +61,7 @@ public sealed class StreamGate
     {
         ArgumentNullException.ThrowIfNull(settings);
         long half = (long)Math.Round(settings.NoiseSmoothingMs / 1000.0 * sampleRate / settings.NoiseHop);
-        return (int)Math.Round(settings.NoiseSmoothingHz * settings.NoiseFftSize / sampleRate) == 0 && (half + 1) * (half + 1) <= ushort.MaxValue;
+        return (int)Math.Round(settings.NoiseSmoothingHz * settings.NoiseFftSize / sampleRate) == 0 && SpectralGate.MaskSmoother.Fits(half);
     }
 
     /// <summary>Windows that started the gate afresh (the first one of a stream, and any after a gap or going back).</summary>
@@ -112,12 +111,16 @@ public sealed class StreamGate
                 SpectralGate.Multiply(frame.AsSpan(0, _n), _window, frame.AsSpan(0, _n));
                 Span<float> r = re.AsSpan(i * _bins, _bins), m = im.AsSpan(i * _bins, _bins);
                 fft.Direct(frame.AsSpan(0, _n), r, m);
-                double energy = 0;
-                for (int b = 0; b < _bins; b++) energy += (double)r[b] * r[b] + (double)m[b] * m[b];
                 int slot = Slot(t);
-                _energy[slot] = energy;
                 Span<float> power = _levels.AsSpan(slot * _bins, _bins);
-                for (int b = 0; b < _bins; b++) power[b] = (float)((double)r[b] * r[b] + (double)m[b] * m[b]);
+                double energy = 0;
+                for (int b = 0; b < _bins; b++)
+                {
+                    double p = (double)r[b] * r[b] + (double)m[b] * m[b];
+                    energy += p;
+                    power[b] = (float)p;
+                }
+                _energy[slot] = energy;
                 _isDb[slot] = false;
             }
 
@@ -136,7 +139,7 @@ public sealed class StreamGate
             {
                 if (t == commit) Commit(acc, origin, commit, s0);
                 int i = (int)(t - from);
-                Soften(t, tLast, soft.AsSpan(0, _bins));
+                _smoother!.Row(_mask, _rowOf!, t, Math.Max(t - _half, _firstFrame), Math.Min(t + _half, tLast), soft.AsSpan(0, _bins));
                 SpectralGate.GainAndInverse(fft, re.AsSpan(i * _bins, _bins), im.AsSpan(i * _bins, _bins), soft.AsSpan(0, _bins), _settings!.NoisePropDecrease, frame.AsSpan(0, _n));
                 SpectralGate.OverlapAdd(frame.AsSpan(0, _n), _window, acc.AsSpan((int)(t * _hop - _pad - origin), _n));
             }
@@ -214,27 +217,6 @@ public sealed class StreamGate
         }
     }
 
-    /// <summary>Frame t's soft mask: its binary mask smoothed across time as the clip gate does (weights half + 1 − |d|, renormalized where the frames end).</summary>
-    private void Soften(long t, long tLast, Span<float> soft)
-    {
-        long lo = Math.Max(t - _half, _firstFrame), hi = Math.Min(t + _half, tLast);
-        int weights = 0;
-        Span<ushort> sums = _sums.AsSpan(0, _bins);
-        sums.Clear();
-        for (long u = lo; u <= hi; u++)
-        {
-            int w = _half + 1 - (int)Math.Abs(u - t);
-            weights += w;
-            SpectralGate.AddWeighted(_mask.AsSpan(Slot(u) * _bins, _bins), (ushort)w, sums);
-        }
-        if (weights != _tableWeights)
-        {
-            for (int k = 0; k <= weights; k++) _table[k] = (float)((double)k / weights);
-            _tableWeights = weights;
-        }
-        for (int b = 0; b < _bins; b++) soft[b] = _table[sums[b]];
-    }
-
     private long FirstFrame(long sample) => Math.Max(0, FloorDiv(sample + _pad - _n, _hop) + 1); // frame end > sample
     private long LastFrame(long end) => FloorDiv(end - 1 + _pad, _hop);                          // frame start < end
     private static long FloorDiv(long a, long b) => a >= 0 ? a / b : -((-a + b - 1) / b);
@@ -286,20 +268,16 @@ public sealed class StreamGate
         _mask = new byte[_frameCapacity * _bins];
         _gated = new float[_sampleCapacity];
         _carry = new double[_n - _hop];
-        _sums = new ushort[_bins];
-        _table = new float[(_half + 1) * (_half + 1) + 1];
-        _tableWeights = -1;
-        _startNorm = new double[_n - _pad];
-        for (int i = 0; i < _startNorm.Length; i++)
-            for (long t = 0; t * _hop - _pad <= i; t++)
-            {
-                long j = i - (t * _hop - _pad);
-                if (j < _n) _startNorm[i] += _window[j] * _window[j];
-            }
+        _smoother = new SpectralGate.MaskSmoother(_bins, _half);
+        int bins = _bins;
+        _rowOf = u => Slot(u) * bins;
+        // the overlap-add normalization of frames from the stream's start (its sample i is index i + N/2 there): the first
+        // N − N/2 samples are covered by fewer frames; from there on it depends on (i + N/2) mod hop only, taken where
+        // every frame covering an index exists (indices N..N + hop)
+        double[] norm = SpectralGate.OverlapNorm(_window, _hop, 2 * (_n / _hop + 1) + 1);
+        _startNorm = norm.AsSpan(_pad, _n - _pad).ToArray();
         _phaseNorm = new double[_hop];
-        for (int phase = 0; phase < _hop; phase++)
-            for (int j = phase + (_n - 1 - phase) / _hop * _hop; j >= 0; j -= _hop) // frames in stream order: the window index falls
-                _phaseNorm[phase] += _window[j] * _window[j];
+        for (int j = _n; j < _n + _hop; j++) _phaseNorm[j % _hop] = norm[j];
         _start = -1;
     }
 
