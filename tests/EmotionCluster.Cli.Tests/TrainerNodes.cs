@@ -33,7 +33,24 @@ internal sealed class TrainerNodes(ITestOutputHelper output) : IDisposable
             _nodes.Add(NodeProcess.Start($"trainer{i + 1}", ports[i],
                 ["run", "--port", ports[i].ToString(), "--seed", NodeProcess.Address(ports[0]), "--roles", "trainer", "--store", store, "--http-port", "-1"], Log));
         foreach (var n in _nodes) await n.WaitForLine(l => l.StartsWith("node started:"), Startup);
+        // "node started" is the process; a node is up once the cluster's leader has moved it to Up. One started before
+        // the seed listened joins seconds later, and a command joining meanwhile saw one trainer fewer (seen in CI: both
+        // folds of a two-trainer cross-validation went to the seed)
+        foreach (int port in ports) await UpAsync(NodeProcess.Address(port));
         return _nodes;
+    }
+
+    /// <summary>Waits until a node (the leader of the moment) logs that it moved <paramref name="address"/> to Up.</summary>
+    private async Task UpAsync(string address)
+    {
+        string line = $"moving node [{address}] to [Up]";
+        var deadline = DateTime.UtcNow + Startup;
+        while (!_nodes.Any(n => n.Lines.Any(l => l.Contains(line, StringComparison.Ordinal))))
+        {
+            if (DateTime.UtcNow > deadline)
+                throw new TimeoutException($"{address} was not Up within {Startup}:\n" + string.Join("\n", _nodes.Select(n => n.Output)));
+            await Task.Delay(100);
+        }
     }
 
     /// <summary>The runs in the SQLite journal a training command wrote.</summary>
