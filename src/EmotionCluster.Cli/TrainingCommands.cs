@@ -372,16 +372,14 @@ public static class TrainingCommands
             var workflow = new Workflow(settings, provider.Provider, new RunDirectory(r.GetValue(common.Out)!), observer);
             PreparedCorpus prepared = await workflow.PrepareAsync(common.Source(r), commandLine, r.GetValue(common.Limit), ct);
             var split = Splits.Stratified(prepared.Features.Clips, settings.Training.Seed);
-            string settingsHash = settings.Features.Hash();
-            ManifestExample Example(ClipInfo c) =>
-                new(c.Id, FeatureKey.HashContent(File.ReadAllBytes(c.Path)), settingsHash, Array.IndexOf(prepared.Labels, c.Emotion),
-                    c.Speaker == ClipInfo.UnknownSpeaker ? null : c.Speaker);
             string path = r.GetValue(manifestPath) ?? Path.Combine(r.GetValue(common.Out)!, "training-manifest.json");
             // the recipe, the train and validation parts to train on, and the test part (its audio joins its speakers'
             // statistics; it is scored with the final model, never trained on)
             var (corpusName, corpusPath) = Workflow.Identity(prepared.Corpus);
             var manifest = EmotionCluster.TrainingActors.TrainingManifest.Create(prepared.Labels, settings,
-                split.Train.Select(Example).ToArray(), split.Validation.Select(Example).ToArray(), split.Test.Select(Example).ToArray())
+                ExperimentRunner.ManifestPart(prepared.Features, split.Train, prepared.Labels, settings, train: true),
+                ExperimentRunner.ManifestPart(prepared.Features, split.Validation, prepared.Labels, settings),
+                ExperimentRunner.ManifestPart(prepared.Features, split.Test, prepared.Labels, settings))
                 with { Corpus = corpusName, CorpusPath = corpusPath, Split = split.Name }; // recorded with the run in the journal
             manifest.Save(path);
             output.WriteLine($"training manifest: {Path.GetFullPath(path)} ({manifest.Train.Length} train, {manifest.Validation.Length} validation, " +
@@ -399,6 +397,7 @@ public static class TrainingCommands
         var observer = new ConsoleObserver(output, Console.Error);
         var mfcc = w.With(s, new RunDirectory(Path.Combine(w.Run.Root, "mfcc")));
         var features = await FeatureSet.ExtractAsync(prepared.Features.Clips, s.Features, w.Provider, new SyncProgress<BatchProgress>(observer.Extraction), ct);
+        features = await TrainingVariants.AddAsync(features, s, w.Provider, new SyncProgress<BatchProgress>(observer.Extraction), observer.Line, ct);
         using var trained = mfcc.TrainSplit(prepared with { Features = features }, saveModel: false, ct);
         string setup = $"{s.Features.MfccCount} MFCCs from the same {s.Features.Mel.NMels} mel bands, same CNN, split and training";
         w.Run.Save("mfcc", new MfccComparison(setup, EvaluationProtocol.HeldOutTest, trained.Test.Accuracy, trained.Test.Uar));

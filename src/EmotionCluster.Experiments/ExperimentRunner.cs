@@ -185,9 +185,13 @@ public sealed class ExperimentRunner
     /// </summary>
     public TrainingData Data(FeatureSet features, Split split, string[] labels)
     {
-        IReadOnlyList<LabelledFeatures> Part(IReadOnlyList<ClipInfo> clips) =>
-            clips.Zip(LabelIndices(clips, labels), (c, y) => new LabelledFeatures(c.Id, features[c], y, EmotionCluster.Experiments.SpeakerStatistics.SpeakerOf(c))).ToList();
-        return TrainingData.Build(Settings, labels, Part(split.Train), Part(split.Validation), Part(split.Test))
+        // recorded variants (multi-condition training) go with the training part only
+        IReadOnlyList<LabelledFeatures> Part(IReadOnlyList<ClipInfo> clips, bool train = false) =>
+            clips.Zip(LabelIndices(clips, labels), (c, y) => new LabelledFeatures(c.Id, features[c], y, EmotionCluster.Experiments.SpeakerStatistics.SpeakerOf(c))
+            {
+                Variants = train ? features.VariantsOf(c).Select(v => v.Features).ToArray() : [],
+            }).ToList();
+        return TrainingData.Build(Settings, labels, Part(split.Train, train: true), Part(split.Validation), Part(split.Test))
             with { Origin = new DataOrigin(Corpus.Name, Corpus.Path, split.Name) };
     }
 
@@ -309,6 +313,7 @@ public sealed class ExperimentRunner
         }
     }
 
+    /// <summary>
     /// The split as a manifest (the recipe and its clips by feature key, read by the trainer nodes from their feature
     /// store) trained data-parallel across <see cref="Trainers"/> trainer nodes; the model they wrote, with the run's epochs.
     /// </summary>
@@ -317,7 +322,7 @@ public sealed class ExperimentRunner
     {
         if (_folds is null || _foldDirectory is null)
             throw new InvalidOperationException($"--trainers {Trainers} trains across trainer nodes of a cluster; join one (--join SEED)");
-        var job = WriteJob(split, labels, runId);
+        var job = WriteJob(features, split, labels, runId);
         try
         {
             var outcome = _folds.TrainDataParallel(job, Trainers, progress, cancellationToken);
@@ -332,19 +337,31 @@ public sealed class ExperimentRunner
     }
 
     /// <summary>Writes <paramref name="split"/> as the training manifest of run <paramref name="runId"/> in a folder of its own below the fold directory.</summary>
-    private FoldJob WriteJob(Split split, string[] labels, string runId)
+    private FoldJob WriteJob(FeatureSet features, Split split, string[] labels, string runId)
     {
-        string settingsHash = Settings.Features.Hash();
-        ManifestExample[] Part(IReadOnlyList<ClipInfo> clips) => clips.Zip(LabelIndices(clips, labels), (c, y) =>
-            new ManifestExample(c.Id, EmotionCluster.Extraction.FeatureKey.HashContent(File.ReadAllBytes(c.Path)), settingsHash, y,
-                c.Speaker == ClipInfo.UnknownSpeaker ? null : c.Speaker)).ToArray();
         string dir = Path.Combine(Path.GetFullPath(_foldDirectory!), runId);
         if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
         Directory.CreateDirectory(dir);
         string manifestPath = Path.Combine(dir, "manifest.json");
-        (TrainingManifest.Create(labels, Settings, Part(split.Train), Part(split.Validation), Part(split.Test))
+        (TrainingManifest.Create(labels, Settings, ManifestPart(features, split.Train, labels, Settings, train: true),
+                ManifestPart(features, split.Validation, labels, Settings), ManifestPart(features, split.Test, labels, Settings))
             with { Corpus = Corpus.Name, CorpusPath = Corpus.Path, Split = split.Name }).Save(manifestPath);
         return new FoldJob(runId, manifestPath, Path.Combine(dir, "model.ecm"), Path.Combine(dir, "checkpoint"));
+    }
+
+    /// <summary>
+    /// A part of a split as a manifest's examples (the clips' features by key in the feature store, their labels and
+    /// speakers); a training part also lists each clip's recorded variants (<see cref="TrainingVariants"/>).
+    /// </summary>
+    public static ManifestExample[] ManifestPart(FeatureSet features, IReadOnlyList<ClipInfo> clips, string[] labels, EmotionCluster.Model.Recipe recipe, bool train = false)
+    {
+        string settingsHash = recipe.Features.Hash();
+        return clips.Zip(LabelIndices(clips, labels), (c, y) =>
+            new ManifestExample(c.Id, EmotionCluster.Extraction.FeatureKey.HashContent(File.ReadAllBytes(c.Path)), settingsHash, y,
+                c.Speaker == ClipInfo.UnknownSpeaker ? null : c.Speaker)
+            {
+                Variants = train && features.VariantsOf(c) is { Count: > 0 } v ? v.Select(x => x.Key.ContentHash).ToArray() : null,
+            }).ToArray();
     }
 
     /// <summary>
@@ -361,7 +378,7 @@ public sealed class ExperimentRunner
             if (fold.Test.Count == 0) throw new ArgumentException($"split {fold.Name}: the test part is empty");
             string runId = RunIdentity.ForJob(Settings, labels, fold.Train.Select(c => c.Id), fold.Validation.Select(c => c.Id), fold.Test.Select(c => c.Id),
                 $"{_invocation}/{fold.Name}");
-            jobs.Add(WriteJob(fold, labels, runId));
+            jobs.Add(WriteJob(features, fold, labels, runId));
         }
         var outcomes = _folds!.TrainFolds(jobs, cancellationToken: cancellationToken);
         var results = new List<FoldResult>();

@@ -15,13 +15,16 @@ public sealed record ClipFailure(ClipInfo Clip, string Error);
 public sealed class FeatureSet
 {
     private readonly Dictionary<string, Spectrogram> _features;
+    private readonly IReadOnlyDictionary<string, IReadOnlyList<RecordedVariantFeatures>> _variants;
 
-    private FeatureSet(IReadOnlyList<ClipInfo> clips, Dictionary<string, Spectrogram> features, IReadOnlyList<ClipFailure> failures, int cached)
+    private FeatureSet(IReadOnlyList<ClipInfo> clips, Dictionary<string, Spectrogram> features, IReadOnlyList<ClipFailure> failures, int cached,
+        IReadOnlyDictionary<string, IReadOnlyList<RecordedVariantFeatures>>? variants = null)
     {
         Clips = clips;
         _features = features;
         Failures = failures;
         Cached = cached;
+        _variants = variants ?? new Dictionary<string, IReadOnlyList<RecordedVariantFeatures>>();
     }
 
     /// <summary>Clips with features, in the input order.</summary>
@@ -33,9 +36,20 @@ public sealed class FeatureSet
     public Spectrogram this[ClipInfo clip] => _features.TryGetValue(clip.Id, out var s) ? s
         : throw new KeyNotFoundException($"no features for clip {clip.Id} ({clip.Path})");
 
+    /// <summary>The clip's recorded variants (<see cref="TrainingVariants"/>; none unless the recipe asks for them).</summary>
+    public IReadOnlyList<RecordedVariantFeatures> VariantsOf(ClipInfo clip) => _variants.TryGetValue(clip.Id, out var v) ? v : [];
+
+    /// <summary>These features with each clip's recorded variants (by clip id).</summary>
+    public FeatureSet WithVariants(IReadOnlyDictionary<string, IReadOnlyList<RecordedVariantFeatures>> variants) =>
+        new(Clips, _features, Failures, Cached, variants);
+
     /// <summary>The clips in <paramref name="keep"/> only (input order kept).</summary>
-    public FeatureSet Subset(IReadOnlySet<ClipInfo> keep) =>
-        new(Clips.Where(keep.Contains).ToList(), Clips.Where(keep.Contains).ToDictionary(c => c.Id, c => _features[c.Id]), Failures, Cached);
+    public FeatureSet Subset(IReadOnlySet<ClipInfo> keep)
+    {
+        var clips = Clips.Where(keep.Contains).ToList();
+        return new(clips, clips.ToDictionary(c => c.Id, c => _features[c.Id]), Failures, Cached,
+            clips.Where(c => _variants.ContainsKey(c.Id)).ToDictionary(c => c.Id, c => _variants[c.Id]));
+    }
 
     public static FeatureSet FromMemory(IReadOnlyList<(ClipInfo Clip, Spectrogram Features)> items) =>
         new(items.Select(i => i.Clip).ToList(), items.ToDictionary(i => i.Clip.Id, i => i.Features), [], 0);
@@ -67,3 +81,6 @@ public sealed class FeatureSet
         return new FeatureSet(ok, features, failures, cached);
     }
 }
+
+/// <summary>One recorded variant of a clip (<see cref="TrainingVariants"/>): its conditions, its features and their key in the feature store.</summary>
+public sealed record RecordedVariantFeatures(string Conditions, FeatureKey Key, Spectrogram Features);

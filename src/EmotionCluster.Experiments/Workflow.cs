@@ -92,6 +92,7 @@ public sealed class Workflow(ExperimentSettings settings, IFeatureProvider provi
         observer.Line($"features: {features.Clips.Count} clips ({features.Cached} from the feature store), {features.Failures.Count} failed");
         foreach (var f in features.Failures) observer.Line($"  failed: {f.Clip.Path}: {f.Error}");
         if (features.Clips.Count == 0) throw new InvalidDataException($"{source}: no clip produced features; see the errors above");
+        features = await TrainingVariants.AddAsync(features, settings, provider, new SyncProgress<BatchProgress>(observer.Extraction), observer.Line, ct);
         run.Save("failures", features.Failures.Select(f => new { f.Clip.Id, f.Clip.Path, f.Error }).ToList());
 
         string[] labels = ExperimentRunner.LabelsOf(features.Clips);

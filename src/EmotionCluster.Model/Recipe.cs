@@ -96,14 +96,39 @@ public sealed record AugmentationSettings
     /// </summary>
     public bool RecordingConditions { get; init; }
 
+    /// <summary>
+    /// Multi-condition training on the waveform: each training clip is also recorded again this many times under random
+    /// conditions (<see cref="EmotionCluster.Audio.RecordedVariant"/>: a room, white/pink noise or babble of its own
+    /// speaker's other clips at 5–30 dB SNR, a telephone line), each variant extracted by the feature pipeline like any
+    /// file (the run's extraction, cached in the feature store). Each time an example enters a batch, one of its variants
+    /// takes the clip's place with probability <see cref="VariantShare"/>. 0 (the default): none.
+    /// </summary>
+    public int RecordedVariants { get; init; }
+
+    /// <summary>With <see cref="RecordedVariants"/>: how often an example is drawn as one of its variants instead of as recorded.</summary>
+    public double VariantShare { get; init; } = 0.5;
+
+    /// <summary>With <see cref="RecordedVariants"/>: the lowest signal-to-noise ratio of a variant's noise (drawn uniformly up to 30 dB).</summary>
+    public double VariantMinSnrDb { get; init; } = EmotionCluster.Audio.RecordedVariant.MinSnrDb;
+
+    /// <summary>With <see cref="RecordedVariants"/>: whether variants may be recorded in a reverberant room (false: noise and telephone lines only).</summary>
+    public bool VariantRooms { get; init; } = true;
+
     public void Validate()
     {
         if (MaxShiftFrames < 0 || FrequencyMasks < 0 || MaxFrequencyWidth < 0 || TimeMasks < 0 || MaxTimeWidth < 0)
             throw new ArgumentException("Augmentation counts and widths must be zero or more.");
+        if (RecordedVariants is < 0 or > 16)
+            throw new ArgumentException($"Augmentation.RecordedVariants {RecordedVariants} is outside 0..16; 0 turns multi-condition training off.");
+        if (!(VariantShare is > 0 and <= 1))
+            throw new ArgumentException($"Augmentation.VariantShare {VariantShare} is outside (0, 1]: it is the probability that an example is drawn as one of its recorded variants.");
+        if (!(VariantMinSnrDb is >= -10 and <= EmotionCluster.Audio.RecordedVariant.MaxSnrDb))
+            throw new ArgumentException($"Augmentation.VariantMinSnrDb {VariantMinSnrDb} is outside -10..{EmotionCluster.Audio.RecordedVariant.MaxSnrDb} dB: it is the lowest SNR of a recorded variant's noise.");
     }
 
     public string Describe() => !Enabled ? "none"
         : (RecordingConditions ? "simulated recording conditions (noise 5–30 dB SNR: white, pink, babble; reverberation; telephone band; gain); " : "") +
+          (RecordedVariants > 0 ? $"each clip also recorded again {RecordedVariants} times under random conditions ({(VariantRooms ? "room, " : "")}noise {VariantMinSnrDb:0.#}–{EmotionCluster.Audio.RecordedVariant.MaxSnrDb:0} dB SNR, telephone line), drawn instead of the clip {VariantShare:0%} of the time; " : "") +
           (SpeakerContexts ? "speaker statistics from a random context of the speaker's clips (alone, a few, all, one emotion's); " : "") +
           $"random time shift up to ±{MaxShiftFrames} frames; SpecAugment: {TimeMasks} time masks up to {MaxTimeWidth} frames, " +
           $"{FrequencyMasks} frequency masks up to {MaxFrequencyWidth} bands (fresh draw every epoch)";

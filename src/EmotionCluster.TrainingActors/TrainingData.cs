@@ -14,6 +14,17 @@ namespace EmotionCluster.TrainingActors;
 public sealed record ManifestExample(string ClipId, string ContentHash, string SettingsHash, int Label, string? Speaker = null)
 {
     public FeatureKey Key => new(ContentHash, SettingsHash);
+
+    /// <summary>
+    /// A training example's recorded variants (the recipe's <c>Augmentation.RecordedVariants</c>): the content hashes of
+    /// the clip recorded again under random conditions, extracted with the same settings; null or empty: none.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string[]? Variants { get; init; }
+
+    /// <summary>The variants' keys in the feature store.</summary>
+    [JsonIgnore]
+    public IEnumerable<FeatureKey> VariantKeys => (Variants ?? []).Select(h => new FeatureKey(h, SettingsHash));
 }
 
 /// <summary>
@@ -114,7 +125,11 @@ public sealed record DataOrigin(string Corpus, string CorpusPath, string Split)
 }
 
 /// <summary>A clip's raw features (as extracted), its class index and speaker, before the recipe shapes them.</summary>
-public sealed record LabelledFeatures(string ClipId, Spectrogram Features, int Label, string? Speaker);
+public sealed record LabelledFeatures(string ClipId, Spectrogram Features, int Label, string? Speaker)
+{
+    /// <summary>The features of the clip's recorded variants (multi-condition training; training examples only), as extracted.</summary>
+    public IReadOnlyList<Spectrogram> Variants { get; init; } = [];
+}
 
 /// <summary>
 /// A run's examples shaped by its <see cref="Model.Recipe"/> (<see cref="ModelInput"/>: speaker normalization,
@@ -185,7 +200,8 @@ public sealed record TrainingData(
         var augmentation = recipe.Augmentation;
         bool contexts = augmentation.Enabled && input.Prior is not null && augmentation.SpeakerContexts;
         var conditions = augmentation.Enabled && augmentation.RecordingConditions ? new RecordingConditions(recipe.Features.Mel) : null;
-        if (contexts || conditions is not null)
+        bool variants = augmentation.Enabled && augmentation.RecordedVariants > 0 && train.Any(c => c.Variants.Count > 0);
+        if (contexts || conditions is not null || variants)
         {
             var raw = train.Select(c => c.Features).ToArray();
             var own = contexts ? raw.Select(x => BandStatistics.Of([x])).ToArray() : [];
@@ -199,13 +215,19 @@ public sealed record TrainingData(
                 {
                     int at = self, index = members[self];
                     var speaker = SpeakerOf(train[index]);
+                    var recorded = variants ? train[index].Variants : [];
                     sources[trainX[index]] = random =>
                     {
-                        // the recording as this draw hears it, then its statistics: a context of its speaker's clips (itself as
-                        // heard: its precomputed statistics unless a recording condition changed it)
-                        var x = conditions is null ? raw[index] : conditions.Apply(raw[index], random, raw);
+                        // the recording as this draw hears it (one of its recorded variants, a simulated condition), then its
+                        // statistics: a context of its speaker's clips (itself as heard: its precomputed statistics unless
+                        // the draw changed it)
+                        var x = raw[index];
+                        bool changed = false;
+                        if (recorded.Count > 0 && random.NextDouble() < augmentation.VariantShare)
+                            (x, changed) = (recorded[random.Next(recorded.Count)], true);
+                        if (conditions is not null) (x, changed) = (conditions.Apply(x, random, raw), true);
                         BandStatistics? context = !contexts ? speaker
-                            : BandStatistics.Pool(SpeakerContexts.Draw(at, classes, random).Select(j => j == at && conditions is not null ? BandStatistics.Of([x]) : own[members[j]]));
+                            : BandStatistics.Pool(SpeakerContexts.Draw(at, classes, random).Select(j => j == at && changed ? BandStatistics.Of([x]) : own[members[j]]));
                         return input.TrainingWindow(x, context, random);
                     };
                 }
@@ -240,12 +262,13 @@ public sealed record TrainingData(
         ArgumentNullException.ThrowIfNull(manifest);
         ArgumentNullException.ThrowIfNull(store);
         recipe ??= manifest.GetRecipe();
+        Spectrogram Get(FeatureKey key, string what) => store.TryGet(key) ?? throw new InvalidDataException(
+            $"{what}: features {key} are not in the feature store{(store is DirectoryFeatureStore d ? " at " + d.Root : "")}; run the extraction first or point FeatureStorePath at the store that has them");
         LabelledFeatures[] Read(ManifestExample[] list, string set) => list.Select((e, i) =>
-        {
-            var s = store.TryGet(e.Key) ?? throw new InvalidDataException(
-                $"{set}[{i}] (clip '{e.ClipId}'): features {e.Key} are not in the feature store{(store is DirectoryFeatureStore d ? " at " + d.Root : "")}; run the extraction first or point FeatureStorePath at the store that has them");
-            return new LabelledFeatures(e.ClipId, s, e.Label, e.Speaker);
-        }).ToArray();
+            new LabelledFeatures(e.ClipId, Get(e.Key, $"{set}[{i}] (clip '{e.ClipId}')"), e.Label, e.Speaker)
+            {
+                Variants = e.VariantKeys.Select((k, n) => Get(k, $"{set}[{i}] (clip '{e.ClipId}'), recorded variant {n}")).ToArray(),
+            }).ToArray();
         return Build(recipe, manifest.Labels, Read(manifest.Train, "train"), Read(manifest.Validation ?? [], "validation"), Read(manifest.Test ?? [], "test"))
             with { Origin = manifest.Origin };
     }

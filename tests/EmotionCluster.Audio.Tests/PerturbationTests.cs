@@ -203,4 +203,64 @@ public class PerturbationTests
         Assert.Contains("white-20db", e.Message);
         Assert.Equal(PerturbationKind.Clean, PerturbationCondition.Parse("clean").Kind);
     }
+
+    [Fact]
+    public void A_recorded_variant_draws_a_room_noise_and_a_line_independently_at_least_one_in_that_order()
+    {
+        var random = new Random(11);
+        int n = 4000, rooms = 0, noises = 0, lines = 0, babbles = 0;
+        var order = new[] { PerturbationKind.Reverb, PerturbationKind.WhiteNoise, PerturbationKind.PinkNoise, PerturbationKind.BabbleNoise, PerturbationKind.Telephone };
+        for (int i = 0; i < n; i++)
+        {
+            var c = RecordedVariant.Draw(random, babble: i % 2 == 0);
+            Assert.NotEmpty(c);
+            Assert.Equal(c.Count, c.Select(x => x.Kind is PerturbationKind.WhiteNoise or PerturbationKind.PinkNoise or PerturbationKind.BabbleNoise ? "noise" : x.Kind.ToString()).Distinct().Count());
+            Assert.Equal(c.OrderBy(x => Array.IndexOf(order, x.Kind)).ToList(), c); // room, then noise, then the line
+            foreach (var x in c)
+                switch (x.Kind)
+                {
+                    case PerturbationKind.Reverb: rooms++; Assert.InRange(x.Amount, RecordedVariant.MinRt60, RecordedVariant.MaxRt60); break;
+                    case PerturbationKind.Telephone: lines++; break;
+                    default:
+                        noises++;
+                        Assert.InRange(x.Amount, RecordedVariant.MinSnrDb, RecordedVariant.MaxSnrDb);
+                        if (x.Kind == PerturbationKind.BabbleNoise) { babbles++; Assert.True(i % 2 == 0, "babble drawn without a babble bank"); }
+                        break;
+                }
+        }
+        // each share, given that a draw with nothing is drawn again (1 - (1-0.25)(1-0.6)(1-0.2) = 0.76 of draws are kept)
+        Assert.InRange(rooms / (double)n, 0.25 / 0.76 - 0.03, 0.25 / 0.76 + 0.03);
+        Assert.InRange(noises / (double)n, 0.6 / 0.76 - 0.03, 0.6 / 0.76 + 0.03);
+        Assert.InRange(lines / (double)n, 0.2 / 0.76 - 0.03, 0.2 / 0.76 + 0.03);
+        Assert.InRange(babbles / (double)(n / 2), 0.6 / 0.76 / 3 - 0.04, 0.6 / 0.76 / 3 + 0.04);
+    }
+
+    [Fact]
+    public void A_recorded_variant_without_rooms_is_noise_or_a_line_and_its_noise_stays_above_the_lowest_snr()
+    {
+        var random = new Random(5);
+        var draws = Enumerable.Range(0, 2000).SelectMany(_ => RecordedVariant.Draw(random, babble: true, minSnrDb: 15, rooms: false)).ToList();
+        Assert.DoesNotContain(draws, c => c.Kind == PerturbationKind.Reverb);
+        Assert.Contains(draws, c => c.Kind == PerturbationKind.Telephone);
+        var noise = draws.Where(c => c.Kind is PerturbationKind.WhiteNoise or PerturbationKind.PinkNoise or PerturbationKind.BabbleNoise).ToList();
+        Assert.All(noise, c => Assert.InRange(c.Amount, 15, RecordedVariant.MaxSnrDb));
+        Assert.True(noise.Min(c => c.Amount) < 16 && noise.Max(c => c.Amount) > 29, "the SNR is drawn over the whole range");
+        Assert.Throws<ArgumentOutOfRangeException>(() => RecordedVariant.Draw(random, babble: false, minSnrDb: 31));
+    }
+
+    [Fact]
+    public void A_recorded_variant_applies_its_conditions_in_turn_and_is_the_same_for_the_same_seed()
+    {
+        var x = Voice();
+        var conditions = new[] { new PerturbationCondition(PerturbationKind.Reverb, 0.4), new PerturbationCondition(PerturbationKind.WhiteNoise, 10), new PerturbationCondition(PerturbationKind.Telephone) };
+        var p = new Perturbations();
+        float[] y = RecordedVariant.Apply(p, conditions, x, Rate, new Random(3));
+        var r = new Random(3);
+        float[] expected = p.Apply(conditions[2], p.Apply(conditions[1], p.Apply(conditions[0], x, Rate, r), Rate, r), Rate, r);
+        Assert.Equal(expected, y);
+        Assert.Equal(y, RecordedVariant.Apply(p, conditions, x, Rate, new Random(3)));
+        Assert.NotEqual(y, RecordedVariant.Apply(p, conditions, x, Rate, new Random(4)));
+        Assert.Equal(x.Length, y.Length);
+        Assert.Equal("reverb-0.4s+white-10db+telephone", RecordedVariant.Describe(conditions));
+    }
 }
