@@ -8,8 +8,9 @@ namespace EmotionCluster.Management;
 /// <see cref="DisassociatedEvent"/>, <see cref="AssociationErrorEvent"/>, <see cref="QuarantinedEvent"/>), for
 /// <c>GET /api/remote/connections</c> (<c>emotioncluster ctl remote connections</c>, like pbm's <c>remote connections</c>):
 /// per remote address and direction its state and since when. Akka.NET keeps its endpoint registry internal, so this
-/// is the record of its events from the node's start (the recorder starts with the actor system); the remote system's
-/// uid is the one its cluster membership (also after it left) or a quarantine names. Associations that ended are kept (the newest
+/// is the record of its events from the node's start (the recorder starts with the actor system, just after remoting
+/// listens: a member that associated in between is listed from the cluster's membership, direction unknown); the remote
+/// system's uid is the one its cluster membership (also after it left) or a quarantine names. Associations that ended are kept (the newest
 /// <see cref="Capacity"/> entries), so an operator sees what went away and when.
 /// </summary>
 public sealed class RemoteAssociations
@@ -19,6 +20,8 @@ public sealed class RemoteAssociations
     public const string Disassociated = "disassociated";
     public const string Failed = "error";
     public const string Quarantined = "quarantined";
+    /// <summary>The direction of an association made before the recorder started (<see cref="View"/>).</summary>
+    public const string Unknown = "unknown";
 
     private readonly Dictionary<(string Address, bool Inbound), Entry> _entries = new();
     private readonly Lock _lock = new();
@@ -106,14 +109,23 @@ public sealed class RemoteAssociations
             foreach (var (key, entry) in _entries.ToList())
                 if (members.TryGetValue(entry.Address, out var member) && entry.KnownUid != member.Uid)
                     _entries[key] = entry with { KnownUid = member.Uid };
-            var connections = _entries.Values
-                .OrderBy(e => e.State == Associated ? 0 : 1).ThenBy(e => e.Address, StringComparer.Ordinal).ThenBy(e => e.Inbound)
+            var recorded = _entries.Values
                 .Select(e =>
                 {
                     bool member = members.TryGetValue(e.Address, out var m);
                     return new RemoteConnectionView(e.Address, e.Inbound ? "inbound" : "outbound", e.State, e.Since,
                         member ? m.Uid : e.KnownUid, member ? m.Status : null, e.Detail);
-                }).ToList();
+                });
+            // a member that is talking to this node but associated before the recorder started (remoting listens before
+            // the actor system can run the recorder): known from the cluster's membership, its direction not known
+            var known = _entries.Keys.Select(k => k.Address).ToHashSet(StringComparer.Ordinal);
+            var earlier = members
+                .Where(m => m.Key != self && !known.Contains(m.Key) && m.Value.Status is not ("Down" or "Removed"))
+                .Select(m => new RemoteConnectionView(m.Key, Unknown, Associated, TrackingSince ?? DateTimeOffset.UtcNow, m.Value.Uid, m.Value.Status,
+                    "associated before this node began recording associations (at its start); known from the cluster's membership"));
+            var connections = recorded.Concat(earlier)
+                .OrderBy(c => c.State == Associated ? 0 : 1).ThenBy(c => c.Address, StringComparer.Ordinal).ThenBy(c => c.Direction, StringComparer.Ordinal)
+                .ToList();
             return new RemoteConnectionsView(self, selfUid, TrackingSince, connections);
         }
     }

@@ -45,4 +45,26 @@ public sealed class RemoteAssociationsTests
         Assert.Equal([(A(3).ToString(), "associated", "inbound"), (A(2).ToString(), "disassociated", "outbound")],
             view.Connections.Select(c => (c.Address, c.State, c.Direction)));
     }
+
+    [Fact]
+    public void A_member_that_associated_before_recording_began_is_listed_from_the_membership_until_an_event_names_it()
+    {
+        var record = new RemoteAssociations();
+        var t0 = DateTimeOffset.UnixEpoch;
+        record.Started(t0);
+        Address A(int port) => Address.Parse($"akka.tcp://emotioncluster@127.0.0.1:{port}");
+        var members = new Dictionary<string, (string, long)>
+        {
+            [Self.ToString()] = ("Up", 7), [Other.ToString()] = ("Up", 42), [A(5).ToString()] = ("Down", 50), [A(6).ToString()] = ("Removed", 60),
+        };
+        var c = Assert.Single(record.View(Self.ToString(), 7, members).Connections); // not itself, not a member that is down or removed
+        Assert.Equal((Other.ToString(), "unknown", "associated", t0, 42L, "Up"), (c.Address, c.Direction, c.State, c.Since, c.Uid, c.MemberStatus));
+        Assert.Contains("before this node began recording", c.Detail);
+
+        record.Record(new AssociatedEvent(Self, Other, inbound: true), t0.AddSeconds(3));
+        c = Assert.Single(record.View(Self.ToString(), 7, members).Connections);
+        Assert.Equal(("inbound", t0.AddSeconds(3), (string?)null), (c.Direction, c.Since, c.Detail));
+        record.Record(new DisassociatedEvent(Self, Other, true), t0.AddSeconds(4));
+        Assert.Equal("disassociated", Assert.Single(record.View(Self.ToString(), 7, members).Connections).State);
+    }
 }
