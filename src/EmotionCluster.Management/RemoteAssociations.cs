@@ -20,8 +20,8 @@ public sealed class RemoteAssociations
     public const string Disassociated = "disassociated";
     public const string Failed = "error";
     public const string Quarantined = "quarantined";
-    /// <summary>The direction of an association made before the recorder started (<see cref="View"/>).</summary>
-    public const string Unknown = "unknown";
+    /// <summary>Directions: the other system opened it, this one did, or it was made before the recorder started (<see cref="View"/>).</summary>
+    public const string Inbound = "inbound", Outbound = "outbound", Unknown = "unknown";
 
     private readonly Dictionary<(string Address, bool Inbound), Entry> _entries = new();
     private readonly Lock _lock = new();
@@ -113,7 +113,7 @@ public sealed class RemoteAssociations
                 .Select(e =>
                 {
                     bool member = members.TryGetValue(e.Address, out var m);
-                    return new RemoteConnectionView(e.Address, e.Inbound ? "inbound" : "outbound", e.State, e.Since,
+                    return new RemoteConnectionView(e.Address, e.Inbound ? Inbound : Outbound, e.State, e.Since,
                         member ? m.Uid : e.KnownUid, member ? m.Status : null, e.Detail);
                 });
             // a member that is talking to this node but associated before the recorder started (remoting listens before
@@ -124,7 +124,8 @@ public sealed class RemoteAssociations
                 .Select(m => new RemoteConnectionView(m.Key, Unknown, Associated, TrackingSince ?? DateTimeOffset.UtcNow, m.Value.Uid, m.Value.Status,
                     "associated before this node began recording associations (at its start); known from the cluster's membership"));
             var connections = recorded.Concat(earlier)
-                .OrderBy(c => c.State == Associated ? 0 : 1).ThenBy(c => c.Address, StringComparer.Ordinal).ThenBy(c => c.Direction, StringComparer.Ordinal)
+                .OrderBy(c => c.State == Associated ? 0 : 1).ThenBy(c => c.Address, StringComparer.Ordinal)
+                .ThenBy(c => c.Direction switch { Outbound => 0, Inbound => 1, _ => 2 })
                 .ToList();
             return new RemoteConnectionsView(self, selfUid, TrackingSince, connections);
         }

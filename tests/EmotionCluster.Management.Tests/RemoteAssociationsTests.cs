@@ -66,5 +66,8 @@ public sealed class RemoteAssociationsTests
         Assert.Equal(("inbound", t0.AddSeconds(3), (string?)null), (c.Direction, c.Since, c.Detail));
         record.Record(new DisassociatedEvent(Self, Other, true), t0.AddSeconds(4));
         Assert.Equal("disassociated", Assert.Single(record.View(Self.ToString(), 7, members).Connections).State);
+        // both directions of one address: outbound first, as before the membership's entries
+        record.Record(new DisassociatedEvent(Self, Other, false), t0.AddSeconds(5));
+        Assert.Equal(["outbound", "inbound"], record.View(Self.ToString(), 7, members).Connections.Select(c => c.Direction));
     }
 }
