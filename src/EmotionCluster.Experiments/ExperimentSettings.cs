@@ -24,6 +24,7 @@ public sealed record ExperimentSettings : Recipe
     public override void Validate()
     {
         base.Validate();
+        EmotionCluster.TrainingActors.DataParallelReplica.CheckSupported(Training); // every job trains on the trainer actor: refused before extraction
         if (Emotions is { Count: < 2 }) throw new ArgumentException("Emotions must name at least two emotions (or be null for all).");
     }
 

@@ -109,7 +109,7 @@ public static class ReportParts
         return new ModelSection
         {
             Architecture = $"CNN: {cnn.Channels.Count} blocks of Conv2D {cnn.KernelSize}x{cnn.KernelSize} ({string.Join("-", cnn.Channels)} channels), batch norm, " +
-                           $"2x2 max pooling, ReLU and dropout {F(cnn.ConvDropout)}; global average pooling; dense {cnn.DenseSize} with ReLU and dropout {F(cnn.DenseDropout)}; dense {classes}",
+                           $"2x2 max pooling, ReLU and dropout {F(cnn.ConvDropout)}; {(cnn.Pooling == CnnPooling.MeanStd ? "mean over bands, then mean and standard deviation over time (statistics pooling)" : "global average pooling")}; dense {cnn.DenseSize} with ReLU and dropout {F(cnn.DenseDropout)}; dense {classes}",
             InputShape = $"1 x {cnn.InputBins} x {cnn.InputFrames}",
             Layers = summary.Layers.Select(l => new LayerRow($"{l.Name} ({l.Type})", Shape(l.OutputShape), l.Parameters)).ToList(),
             TotalParameters = summary.TotalParameters,

@@ -2,8 +2,9 @@ namespace EmotionCluster.Model;
 
 /// <summary>
 /// Shape of <see cref="SerCnn"/>: one convolution block per entry of <see cref="Channels"/>
-/// (Conv2d k x k "same" padding without bias, BatchNorm2d, MaxPool2d 2 x 2, ReLU, Dropout), global average pooling,
-/// a dense ReLU layer with dropout, and <see cref="Classes"/> output logits.
+/// (Conv2d k x k "same" padding without bias, BatchNorm2d, MaxPool2d 2 x 2, ReLU, Dropout), a pooling over the
+/// remaining bands and frames (<see cref="Pooling"/>), a dense ReLU layer with dropout, and <see cref="Classes"/> output
+/// logits.
 /// <para>
 /// The defaults (16-32-64-128 channels, dense 64) are sized for 2 CPU cores and EMO-DB-sized corpora (~535 clips of
 /// 64 mel bands x ~300 frames): about 0.1 M parameters and ~70 M multiply-adds per example and forward pass, so an epoch
@@ -27,6 +28,17 @@ public sealed record CnnSettings
     /// </summary>
     public bool BatchNorm { get; init; } = true;
 
+    /// <summary>
+    /// How the last block's map becomes one vector per example: <see cref="CnnPooling.Average"/> (the default; global
+    /// average over bands and frames, <c>C</c> values) or <see cref="CnnPooling.MeanStd"/> (the mean over bands, then the
+    /// mean and the standard deviation of each channel over time, <c>2C</c> values: how much a channel moves within the
+    /// utterance, not only its level). A model file without this key predates it: Average.
+    /// </summary>
+    public CnnPooling Pooling { get; init; } = CnnPooling.Average;
+
+    /// <summary>Values per example after the pooling: the dense layer's input.</summary>
+    public int PooledSize => Channels[^1] * (Pooling == CnnPooling.MeanStd ? 2 : 1);
+
     /// <summary>Throws an <see cref="ArgumentException"/> naming the first bad setting and what to do.</summary>
     public void Validate()
     {
@@ -40,6 +52,7 @@ public sealed record CnnSettings
         Require(DenseSize > 0, $"DenseSize is {DenseSize}; it must be positive.");
         Require(ConvDropout is >= 0 and < 1, $"ConvDropout is {ConvDropout}; use a probability in [0, 1).");
         Require(DenseDropout is >= 0 and < 1, $"DenseDropout is {DenseDropout}; use a probability in [0, 1).");
+        Require(Enum.IsDefined(Pooling), $"Pooling {Pooling} is unknown; use Average or MeanStd.");
         int shrink = 1 << Channels.Count;
         Require(InputBins >= shrink && InputFrames >= shrink,
             $"the input is {InputBins} x {InputFrames} (bins x frames) but {Channels.Count} blocks halve it {Channels.Count} times; " +
@@ -49,8 +62,18 @@ public sealed record CnnSettings
     public bool Equals(CnnSettings? other) =>
         other is not null && InputBins == other.InputBins && InputFrames == other.InputFrames && Classes == other.Classes
         && Channels.SequenceEqual(other.Channels) && KernelSize == other.KernelSize && ConvDropout == other.ConvDropout
-        && DenseSize == other.DenseSize && DenseDropout == other.DenseDropout && BatchNorm == other.BatchNorm;
+        && DenseSize == other.DenseSize && DenseDropout == other.DenseDropout && BatchNorm == other.BatchNorm
+        && Pooling == other.Pooling;
 
     public override int GetHashCode() =>
-        HashCode.Combine(HashCode.Combine(InputBins, InputFrames, Classes, string.Join(",", Channels), KernelSize, ConvDropout, DenseSize, DenseDropout), BatchNorm);
+        HashCode.Combine(HashCode.Combine(InputBins, InputFrames, Classes, string.Join(",", Channels), KernelSize, ConvDropout, DenseSize, DenseDropout), BatchNorm, Pooling);
+}
+
+/// <summary>The pooling between <see cref="SerCnn"/>'s last block and its dense layer (<see cref="CnnSettings.Pooling"/>).</summary>
+public enum CnnPooling
+{
+    /// <summary>Global average over bands and frames.</summary>
+    Average,
+    /// <summary>Mean over bands, then each channel's mean and standard deviation over frames (statistics pooling).</summary>
+    MeanStd,
 }

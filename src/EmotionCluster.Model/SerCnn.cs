@@ -58,9 +58,9 @@ public sealed class SerCnn : Module<Tensor, Tensor>
             list.Add(($"drop{b}", Dropout(settings.ConvDropout)));
             inChannels = outChannels;
         }
-        list.Add(("gap", AdaptiveAvgPool2d(1)));
+        list.Add(("gap", settings.Pooling == CnnPooling.MeanStd ? new MeanStdPool() : AdaptiveAvgPool2d(1)));
         list.Add(("flatten", Flatten()));
-        list.Add(("fc", Linear(inChannels, settings.DenseSize)));
+        list.Add(("fc", Linear(settings.PooledSize, settings.DenseSize)));
         list.Add(("fc_relu", ReLU()));
         list.Add(("fc_drop", Dropout(settings.DenseDropout)));
         list.Add(("logits", Linear(settings.DenseSize, settings.Classes)));
@@ -128,5 +128,27 @@ public sealed class SerCnn : Module<Tensor, Tensor>
         {
             train(wasTraining);
         }
+    }
+}
+
+/// <summary>
+/// Statistics pooling of a map [N, C, bands, frames]: the mean over bands, then each channel's mean and standard
+/// deviation over frames, [N, 2C] (means first). The deviation is <c>sqrt(mean((x − mean)²) + ε)</c> with
+/// ε = <see cref="Epsilon"/>, so a constant channel has a finite gradient; the ONNX export computes the same.
+/// </summary>
+public sealed class MeanStdPool : Module<Tensor, Tensor>
+{
+    public const float Epsilon = 1e-5f;
+
+    public MeanStdPool() : base(nameof(MeanStdPool)) { }
+
+    public override Tensor forward(Tensor input)
+    {
+        using var scope = NewDisposeScope();
+        var overTime = input.mean([2]);
+        var mean = overTime.mean([2], keepdim: true);
+        var variance = (overTime - mean).square().mean([2]);
+        var std = (variance + Epsilon).sqrt();
+        return cat([mean.squeeze(2), std], 1).MoveToOuterDisposeScope();
     }
 }

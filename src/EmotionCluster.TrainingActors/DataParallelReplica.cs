@@ -24,16 +24,27 @@ public sealed class DataParallelReplica : IDisposable
     private double _epochLossSum, _epochWeight;
     private int _epochCorrect, _epochSamples;
 
+    /// <summary>
+    /// Refuses the training settings the trainer actor does not run (every job trains through it), naming the key and the
+    /// fix; jobs call it when they read their settings, before any extraction.
+    /// </summary>
+    /// <exception cref="ArgumentException">a setting the trainer actor does not support.</exception>
+    public static void CheckSupported(TrainingSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        if (settings.Schedule == LrSchedule.Plateau)
+            throw new ArgumentException("Invalid training settings: Schedule Plateau is not supported by the trainer actor yet (it needs the same validation history on every replica); use Cosine or Constant.");
+        if (settings.AverageLastEpochs > 0)
+            throw new ArgumentException($"Invalid training settings: AverageLastEpochs {settings.AverageLastEpochs} is not supported by the trainer actor yet; set it to 0.");
+    }
+
     /// <summary>A replica of run <paramref name="runId"/> training <paramref name="data"/> by its recipe (CNN and optimization).</summary>
     public DataParallelReplica(string runId, TrainingData data)
     {
         ArgumentNullException.ThrowIfNull(data);
         var cnn = data.Recipe.CnnFor(data.Labels.Length);
         var settings = data.Recipe.Training;
-        if (settings.Schedule == LrSchedule.Plateau)
-            throw new ArgumentException("Invalid training settings: Schedule Plateau is not supported by the trainer actor yet (it needs the same validation history on every replica); use Cosine or Constant.");
-        if (settings.AverageLastEpochs > 0)
-            throw new ArgumentException($"Invalid training settings: AverageLastEpochs {settings.AverageLastEpochs} is not supported by the trainer actor yet; set it to 0.");
+        CheckSupported(settings);
         if (data.TrainX.Length == 0) throw new ArgumentException("The training set is empty.", nameof(data));
         if (cnn.Classes != data.Labels.Length)
             throw new ArgumentException($"The model has {cnn.Classes} classes but the manifest names {data.Labels.Length}.", nameof(cnn));

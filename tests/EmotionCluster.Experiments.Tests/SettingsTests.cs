@@ -28,6 +28,18 @@ public class SettingsTests
     }
 
     [Fact]
+    public void Training_settings_the_trainer_actor_does_not_run_are_refused_when_the_settings_are_read()
+    {
+        // every job trains on the trainer actor: a job given these must fail before it extracts anything, not at its first fold
+        var e = Assert.Throws<ArgumentException>(() => ExperimentSettings.FromJson("""{ "Training": { "AverageLastEpochs": 10 } }""", "swa.json"));
+        Assert.StartsWith("swa.json:", e.Message);
+        Assert.Contains("AverageLastEpochs 10 is not supported by the trainer actor yet; set it to 0", e.Message);
+        e = Assert.Throws<ArgumentException>(() => ExperimentSettings.FromJson("""{ "Training": { "Schedule": "Plateau" } }""", "plateau.json"));
+        Assert.Contains("Schedule Plateau", e.Message);
+        Assert.Equal(0, ExperimentSettings.FromJson("""{ "Training": { "AverageLastEpochs": 0 } }""").Training.AverageLastEpochs);
+    }
+
+    [Fact]
     public void Cnn_input_follows_the_features_and_the_labels()
     {
         var s = new ExperimentSettings { Features = new FeaturePipelineSettings { Kind = FeatureKind.Mfcc, MfccCount = 20 }, Input = new() { Frames = 120 } };

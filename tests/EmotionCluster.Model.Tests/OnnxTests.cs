@@ -130,6 +130,30 @@ public sealed class OnnxTests : IDisposable
     }
 
     [Fact]
+    public void A_model_with_statistics_pooling_exports_with_torch_probabilities_and_passes_the_checker()
+    {
+        var cnn = Cnn with { Pooling = CnnPooling.MeanStd };
+        string ecm = TrainToy("stats.ecm", cnn: cnn);
+        string onnx = Path.Combine(_dir, "stats.onnx");
+        OnnxExport.Export(ecm, onnx);
+        var examples = ToyData.Bands(6, cnn, seed: 33).Xs();
+        using var torch = Predictors.Load(ecm);
+        using var ort = Predictors.Load(onnx);
+        Assert.Equal(CnnPooling.MeanStd, ort.Settings.Pooling);
+        AssertClose(torch.PredictBatch(examples), ort.PredictBatch(examples), 1e-5);
+
+        RequirePythonOnnx();
+        var (code, stdout, stderr) = Python.Run("""
+            import sys, onnx
+            m = onnx.load(sys.argv[1])
+            onnx.checker.check_model(m, full_check=True)
+            print(",".join(n.op_type for n in m.graph.node))
+            """, TimeSpan.FromMinutes(2), onnx);
+        Assert.True(code == 0, $"onnx.checker rejected the export: {stderr}");
+        Assert.Contains("Relu,ReduceMean,ReduceMean,Sub,Mul,ReduceMean,Add,Sqrt,ReduceMean,Concat,Flatten,Gemm", stdout.Trim());
+    }
+
+    [Fact]
     public void Every_entry_of_the_model_file_but_the_weights_travels_in_the_metadata()
     {
         // a later build's model file may carry more (e.g. a normalization prior): the ONNX file keeps it as written

@@ -131,5 +131,37 @@ public class SerCnnTests
     {
         Assert.Equal(ToyData.SmallCnn, ToyData.SmallCnn with { Channels = [4, 8] });
         Assert.NotEqual(ToyData.SmallCnn, ToyData.SmallCnn with { Channels = [4, 16] });
+        Assert.NotEqual(ToyData.SmallCnn, ToyData.SmallCnn with { Pooling = CnnPooling.MeanStd });
+    }
+
+    [Fact]
+    public void Statistics_pooling_gives_each_channels_mean_and_deviation_over_time_of_its_band_means()
+    {
+        using var scope = NewDisposeScope();
+        // [1, 2 channels, 2 bands, 4 frames]; band means over time: channel 0 → 1, 2, 3, 4; channel 1 → 5 everywhere
+        var x = tensor(new float[] { 0, 1, 2, 3, 2, 3, 4, 5, 5, 5, 5, 5, 5, 5, 5, 5 }).reshape(1, 2, 2, 4);
+        var pooled = new MeanStdPool().forward(x).data<float>().ToArray();
+        Assert.Equal(4, pooled.Length);
+        Assert.Equal(2.5, pooled[0], 5);                                      // channel 0 mean
+        Assert.Equal(5, pooled[1], 5);                                        // channel 1 mean
+        Assert.Equal(Math.Sqrt(1.25 + MeanStdPool.Epsilon), pooled[2], 5);   // channel 0: population deviation of 1..4
+        Assert.Equal(Math.Sqrt(MeanStdPool.Epsilon), pooled[3], 5);          // a constant channel: ε alone, finite
+    }
+
+    [Fact]
+    public void Statistics_pooling_doubles_the_dense_layers_input_and_trains()
+    {
+        using var scope = NewDisposeScope();
+        var cnn = ToyData.SmallCnn with { Pooling = CnnPooling.MeanStd };
+        using var model = new SerCnn(cnn);
+        var byName = model.ArchitectureSummary().Layers.ToDictionary(l => l.Name);
+        Assert.Equal(new long[] { 1, 16 }, byName["flatten"].OutputShape);   // 2 x 8 channels
+        Assert.Equal(16 * 16 + 16, byName["fc"].Parameters);
+        Assert.Equal(16, cnn.PooledSize);
+        // a constant input (zero deviation everywhere) still has finite gradients
+        var loss = model.forward(zeros(2, 1, 16, 32)).sum();
+        loss.backward();
+        Assert.All(model.parameters(), p => Assert.False(p.grad is null || p.grad.isnan().any().item<bool>()));
+        Assert.Contains("Pooling 7", Assert.Throws<ArgumentException>(() => (cnn with { Pooling = (CnnPooling)7 }).Validate()).Message);
     }
 }

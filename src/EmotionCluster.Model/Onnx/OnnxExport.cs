@@ -54,7 +54,8 @@ public static class OnnxModelFile
 
 /// <summary>
 /// Writes a trained <see cref="SerCnn"/> as an ONNX graph: per block Conv (no bias) → BatchNormalization (the running
-/// statistics, ε 1e-5) → MaxPool 2 x 2 → Relu, then GlobalAveragePool → Flatten → Gemm → Relu → Gemm → Softmax;
+/// statistics, ε 1e-5) → MaxPool 2 x 2 → Relu, then GlobalAveragePool (or, for <see cref="CnnPooling.MeanStd"/>,
+/// ReduceMean over bands, the mean and deviation over frames, Concat) → Flatten → Gemm → Relu → Gemm → Softmax;
 /// dropout is the identity at inference and left out. The input is the shaped features [batch, 1, bins, frames] (the
 /// batch dimension is symbolic), the output the probabilities [batch, classes]. Metadata: <see cref="OnnxModelFile"/>.
 /// </summary>
@@ -153,7 +154,8 @@ public static class OnnxExport
             nodes.Add(new OnnxNode("Relu", [$"block{b}.pool"], [$"block{b}.relu"]) { Name = $"relu{b}" });
             x = $"block{b}.relu";
         }
-        nodes.Add(new OnnxNode("GlobalAveragePool", [x], ["gap"]) { Name = "gap" });
+        if (cnn.Pooling == CnnPooling.MeanStd) MeanStdPool(nodes, initializers, x, "gap");
+        else nodes.Add(new OnnxNode("GlobalAveragePool", [x], ["gap"]) { Name = "gap" });
         nodes.Add(new OnnxNode("Flatten", ["gap"], ["flatten"], new Dictionary<string, object> { ["axis"] = 1L }) { Name = "flatten" });
         var gemm = new Dictionary<string, object> { ["transB"] = 1L };
         nodes.Add(new OnnxNode("Gemm", ["flatten", Init("layers.fc.weight"), Init("layers.fc.bias")], ["fc"], gemm) { Name = "fc" });
@@ -188,5 +190,24 @@ public static class OnnxExport
             $"EmotionCluster speech-emotion CNN. Input '{OnnxModelFile.InputName}': [batch, 1, {cnn.InputBins}, {cnn.InputFrames}] " +
             $"log-mel features already shaped as the metadata's '{OnnxModelFile.InputKey}' says; output '{OnnxModelFile.OutputName}': " +
             $"[batch, {cnn.Classes}] probabilities of {string.Join(", ", manifest.Labels)}.");
+    }
+
+    /// <summary>
+    /// <see cref="Model.MeanStdPool"/> as ONNX (opset 13, axes as attributes): [N, C, bands, frames] → mean over bands
+    /// [N, C, T] → its mean over frames and sqrt(mean of squared deviations + ε), concatenated to [N, 2C].
+    /// </summary>
+    private static void MeanStdPool(List<OnnxNode> nodes, List<OnnxTensor> initializers, string input, string output)
+    {
+        static Dictionary<string, object> Reduce(long axis, bool keep) => new() { ["axes"] = new[] { axis }, ["keepdims"] = keep ? 1L : 0L };
+        initializers.Add(new OnnxTensor("stats.epsilon", [], [Model.MeanStdPool.Epsilon]));
+        nodes.Add(new OnnxNode("ReduceMean", [input], ["stats.over_time"], Reduce(2, keep: false)) { Name = "stats_bands" });
+        nodes.Add(new OnnxNode("ReduceMean", ["stats.over_time"], ["stats.mean_kept"], Reduce(2, keep: true)) { Name = "stats_mean" });
+        nodes.Add(new OnnxNode("Sub", ["stats.over_time", "stats.mean_kept"], ["stats.centred"]) { Name = "stats_centre" });
+        nodes.Add(new OnnxNode("Mul", ["stats.centred", "stats.centred"], ["stats.squared"]) { Name = "stats_square" });
+        nodes.Add(new OnnxNode("ReduceMean", ["stats.squared"], ["stats.variance"], Reduce(2, keep: false)) { Name = "stats_variance" });
+        nodes.Add(new OnnxNode("Add", ["stats.variance", "stats.epsilon"], ["stats.variance_eps"]) { Name = "stats_epsilon" });
+        nodes.Add(new OnnxNode("Sqrt", ["stats.variance_eps"], ["stats.std"]) { Name = "stats_std" });
+        nodes.Add(new OnnxNode("ReduceMean", ["stats.over_time"], ["stats.mean"], Reduce(2, keep: false)) { Name = "stats_mean_flat" });
+        nodes.Add(new OnnxNode("Concat", ["stats.mean", "stats.std"], [output], new Dictionary<string, object> { ["axis"] = 1L }) { Name = "stats_concat" });
     }
 }
