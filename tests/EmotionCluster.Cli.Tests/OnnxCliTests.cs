@@ -17,9 +17,9 @@ public sealed class OnnxCliTests
     private static (int Code, string Out, string Err) Run(params string[] args) => InProcessCli.Run(args);
 
     /// <summary>A small CNN of the default input (64 x 300, speaker normalization) trained for one epoch on noise.</summary>
-    private static string TinyModel(TempDir dir)
+    private static string TinyModel(TempDir dir, CnnPooling pooling = CnnPooling.Average)
     {
-        var cnn = new CnnSettings { Classes = 3, Channels = [4, 8], DenseSize = 8 };
+        var cnn = new CnnSettings { Classes = 3, Channels = [4, 8], DenseSize = 8, Pooling = pooling };
         var random = new Random(3);
         var examples = Enumerable.Range(0, 9).Select(i =>
         {
@@ -69,8 +69,10 @@ public sealed class OnnxCliTests
     }
 
     /// <summary>The script in docs/onnx.md, run with Debian's python3-onnx and NumPy on predict's exported features.</summary>
-    [EmoDbFact]
-    public void The_python_snippet_in_the_docs_reproduces_predict_from_the_exported_features()
+    [EmoDbTheory]
+    [InlineData(CnnPooling.Average)]
+    [InlineData(CnnPooling.MeanStd)]
+    public void The_python_snippet_in_the_docs_reproduces_predict_from_the_exported_features(CnnPooling pooling)
     {
         const string python = "/usr/bin/python3";
         bool hasOnnx = File.Exists(python) && Shell.Run(python, ["-c", "import onnx, numpy"]).ExitCode == 0;
@@ -78,7 +80,7 @@ public sealed class OnnxCliTests
         Assert.True(hasOnnx, "python3-onnx and python3-numpy are not installed; run deploy/install-deps.sh");
 
         using var dir = new TempDir();
-        string ecm = TinyModel(dir), onnx = dir.File("model.onnx");
+        string ecm = TinyModel(dir, pooling), onnx = dir.File("model.onnx");
         Assert.Equal(0, Run("export", "onnx", "--model", ecm, "--out", onnx).Code);
         // a clip longer than the input (3 s): several overlapping crops, averaged
         string wav = Directory.GetFiles(Path.Combine(Datasets.RequireEmoDb(), "wav"), "*.wav").Order(StringComparer.Ordinal)
