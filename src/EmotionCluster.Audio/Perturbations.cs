@@ -24,11 +24,17 @@ public enum PerturbationKind
     Reverb,
     /// <summary>An MP3 round trip at <see cref="PerturbationCondition.Amount"/> kbit/s through <c>sox</c> (<see cref="CodecRoundTrip"/>).</summary>
     Codec,
+    /// <summary>
+    /// Another microphone's response: a high shelf of <see cref="PerturbationCondition.Amount"/> dB above
+    /// <see cref="Perturbations.MicrophoneShelfHz"/> (positive: a brighter microphone, negative: a darker one).
+    /// </summary>
+    Microphone,
 }
 
 /// <summary>
 /// One recording condition: a <see cref="Kind"/> and its amount (dB SNR for noise, dB for gain, dB past full scale for
-/// clipping, RT60 seconds for reverb, kbit/s for the codec; unused for clean and telephone). <see cref="Id"/> is its short
+/// clipping, RT60 seconds for reverb, kbit/s for the codec, the shelf's dB for a microphone; unused for clean and
+/// telephone). <see cref="Id"/> is its short
 /// name (<c>white-20db</c>, <c>telephone</c>, ...), <see cref="Parse"/> reads it back.
 /// </summary>
 public sealed record PerturbationCondition(PerturbationKind Kind, double Amount = 0)
@@ -37,8 +43,8 @@ public sealed record PerturbationCondition(PerturbationKind Kind, double Amount 
 
     /// <summary>
     /// The conditions the robustness protocol measures (docs/accuracy.md): clean, white, pink and babble noise at 20 and
-    /// 10 dB SNR, telephone band, −20 dB gain, clipping (+6 dB past full scale), a room reverb (RT60 0.5 s) and an MP3
-    /// round trip at 32 kbit/s.
+    /// 10 dB SNR, telephone band, −20 dB gain, clipping (+6 dB past full scale), a room reverb (RT60 0.5 s), an MP3
+    /// round trip at 32 kbit/s, and a brighter and a darker microphone (±6 dB above 1 kHz).
     /// </summary>
     public static IReadOnlyList<PerturbationCondition> Standard { get; } =
     [
@@ -51,11 +57,12 @@ public sealed record PerturbationCondition(PerturbationKind Kind, double Amount 
         new(PerturbationKind.Clipping, 6),
         new(PerturbationKind.Reverb, 0.5),
         new(PerturbationKind.Codec, 32),
+        new(PerturbationKind.Microphone, 6), new(PerturbationKind.Microphone, -6),
     ];
 
     private static string N(double v) => v.ToString("0.##", CultureInfo.InvariantCulture);
 
-    /// <summary>Short name: <c>clean</c>, <c>white-20db</c>, <c>pink-10db</c>, <c>babble-20db</c>, <c>telephone</c>, <c>gain-20db</c>, <c>clipping-6db</c>, <c>reverb-0.5s</c>, <c>mp3-32k</c>.</summary>
+    /// <summary>Short name: <c>clean</c>, <c>white-20db</c>, <c>pink-10db</c>, <c>babble-20db</c>, <c>telephone</c>, <c>gain-20db</c>, <c>clipping-6db</c>, <c>reverb-0.5s</c>, <c>mp3-32k</c>, <c>mic+6db</c>.</summary>
     public string Id => Kind switch
     {
         PerturbationKind.Clean => "clean",
@@ -67,6 +74,7 @@ public sealed record PerturbationCondition(PerturbationKind Kind, double Amount 
         PerturbationKind.Clipping => $"clipping-{N(Amount)}db",
         PerturbationKind.Reverb => $"reverb-{N(Amount)}s",
         PerturbationKind.Codec => $"mp3-{N(Amount)}k",
+        PerturbationKind.Microphone => $"mic{(Amount >= 0 ? "+" : "")}{N(Amount)}db",
         _ => Kind.ToString(),
     };
 
@@ -82,6 +90,7 @@ public sealed record PerturbationCondition(PerturbationKind Kind, double Amount 
         PerturbationKind.Clipping => $"clipping: driven {N(Amount)} dB past full scale",
         PerturbationKind.Reverb => $"room reverb, RT60 {N(Amount)} s",
         PerturbationKind.Codec => $"MP3 round trip, {N(Amount)} kbit/s (sox)",
+        PerturbationKind.Microphone => $"another microphone: {(Amount >= 0 ? "+" : "−")}{N(Math.Abs(Amount))} dB above {N(Perturbations.MicrophoneShelfHz / 1000)} kHz (high shelf)",
         _ => Id,
     };
 
@@ -105,11 +114,12 @@ public sealed record PerturbationCondition(PerturbationKind Kind, double Amount 
             _ when s.StartsWith("clipping-") && s.EndsWith("db") && Number(s[9..^2]) is { } v and > 0 => new(PerturbationKind.Clipping, v),
             _ when s.StartsWith("reverb-") && s.EndsWith('s') && Number(s[7..^1]) is { } v and > 0 and <= 5 => new(PerturbationKind.Reverb, v),
             _ when s.StartsWith("mp3-") && s.EndsWith('k') && Number(s[4..^1]) is { } v and >= 8 and <= 320 => new(PerturbationKind.Codec, v),
+            _ when s.StartsWith("mic") && s.EndsWith("db") && Number(s[3..^2]) is { } v and >= -24 and <= 24 => new(PerturbationKind.Microphone, v),
             _ => null,
         };
         return c ?? throw new ArgumentException(
             $"recording condition '{id}' is not understood; use clean, white-20db, pink-10db, babble-20db, telephone, gain-20db, " +
-            "clipping-6db, reverb-0.5s (RT60 up to 5 s) or mp3-32k (8..320 kbit/s)");
+            "clipping-6db, reverb-0.5s (RT60 up to 5 s), mp3-32k (8..320 kbit/s) or mic+6db / mic-6db (a high shelf above 1 kHz, up to ±24 dB)");
     }
 }
 
@@ -206,6 +216,7 @@ public sealed class Perturbations(BabbleBank? babble = null, CodecRoundTrip? cod
             PerturbationKind.Clipping => Clip(samples, condition.Amount),
             PerturbationKind.Reverb => Reverb(samples, sampleRate, condition.Amount, random),
             PerturbationKind.Codec => _codec.Mp3(samples, sampleRate, (int)Math.Round(condition.Amount)),
+            PerturbationKind.Microphone => Microphone(samples, sampleRate, condition.Amount),
             _ => throw new ArgumentOutOfRangeException(nameof(condition), condition.Kind, "unknown recording condition"),
         };
     }
@@ -321,6 +332,24 @@ public sealed class Perturbations(BabbleBank? babble = null, CodecRoundTrip? cod
         return result;
     }
 
+    /// <summary>Corner of <see cref="PerturbationKind.Microphone"/>'s high shelf (Hz).</summary>
+    public const double MicrophoneShelfHz = 1000;
+
+    /// <summary>
+    /// Another microphone: a high shelf (RBJ cookbook, slope 1) of <paramref name="shelfDb"/> dB above
+    /// <see cref="MicrophoneShelfHz"/>; scaled down as a whole if the result would pass full scale.
+    /// </summary>
+    public static float[] Microphone(ReadOnlySpan<float> x, int sampleRate, double shelfDb)
+    {
+        float[] y = x.ToArray();
+        Biquad.HighShelf(MicrophoneShelfHz, sampleRate, shelfDb).Run(y);
+        float peak = 0;
+        foreach (float v in y) peak = Math.Max(peak, Math.Abs(v));
+        if (peak > 1)
+            for (int i = 0; i < y.Length; i++) y[i] /= peak;
+        return y;
+    }
+
     /// <summary>The Qs of a 4th-order Butterworth filter's two biquad sections.</summary>
     private static readonly double[] ButterworthQs = [0.54119610, 1.30656296];
 
@@ -431,6 +460,16 @@ public sealed class Perturbations(BabbleBank? babble = null, CodecRoundTrip? cod
         {
             double w = 2 * Math.PI * f / rate, cos = Math.Cos(w), alpha = Math.Sin(w) / (2 * q), a0 = 1 + alpha;
             return new((1 + cos) / 2 / a0, -(1 + cos) / a0, (1 + cos) / 2 / a0, -2 * cos / a0, (1 - alpha) / a0);
+        }
+
+        /// <summary>A high shelf of <paramref name="db"/> dB above <paramref name="f"/>, shelf slope 1.</summary>
+        public static Biquad HighShelf(double f, int rate, double db)
+        {
+            double a = Math.Pow(10, db / 40), w = 2 * Math.PI * f / rate, cos = Math.Cos(w);
+            double alpha = Math.Sin(w) / 2 * Math.Sqrt(2), root = 2 * Math.Sqrt(a) * alpha; // slope 1: (a + 1/a)(1/S − 1) + 2 = 2
+            double a0 = (a + 1) - (a - 1) * cos + root;
+            return new(a * ((a + 1) + (a - 1) * cos + root) / a0, -2 * a * ((a - 1) + (a + 1) * cos) / a0,
+                       a * ((a + 1) + (a - 1) * cos - root) / a0, 2 * ((a - 1) - (a + 1) * cos) / a0, ((a + 1) - (a - 1) * cos - root) / a0);
         }
 
         public void Run(float[] x)

@@ -194,11 +194,30 @@ public class PerturbationTests
         Assert.NotEqual(x, y);
     }
 
+    [Theory]
+    [InlineData(6.0)]
+    [InlineData(-6.0)]
+    public void Another_microphone_changes_the_level_above_a_kilohertz_by_the_shelf_and_keeps_the_low_band(double shelfDb)
+    {
+        static float[] Sine(double hz) => Enumerable.Range(0, Rate).Select(i => (float)(0.2 * Math.Sin(2 * Math.PI * hz * i / Rate))).ToArray();
+        static double GainDb(float[] x, float[] y) => 10 * Math.Log10(Perturbations.Power(y.AsSpan(Rate / 2)) / Perturbations.Power(x.AsSpan(Rate / 2)));
+        var condition = PerturbationCondition.Parse(shelfDb > 0 ? "mic+6db" : "mic-6db");
+        var perturbations = new Perturbations();
+        float[] low = Sine(100), high = Sine(5000);
+        Assert.InRange(GainDb(low, perturbations.Apply(condition, low, Rate, new Random(1))), -0.3, 0.3);
+        Assert.InRange(GainDb(high, perturbations.Apply(condition, high, Rate, new Random(1))), shelfDb - 0.5, shelfDb + 0.5);
+        // a loud clip made brighter stays inside full scale
+        float[] loud = Sine(5000).Select(v => v * 4.9f).ToArray();
+        Assert.True(perturbations.Apply(PerturbationCondition.Parse("mic+6db"), loud, Rate, new Random(1)).Max(Math.Abs) <= 1f);
+    }
+
     [Fact]
     public void Condition_names_read_back_and_bad_names_say_the_forms()
     {
         foreach (var c in PerturbationCondition.Standard) Assert.Equal(c, PerturbationCondition.Parse(c.Id));
-        Assert.Equal(12, PerturbationCondition.Standard.Count);
+        Assert.Equal(14, PerturbationCondition.Standard.Count);
+        Assert.Equal(new PerturbationCondition(PerturbationKind.Microphone, -6), PerturbationCondition.Parse("mic-6db"));
+        Assert.Contains("mic+6db", Assert.Throws<ArgumentException>(() => PerturbationCondition.Parse("mic+30db")).Message);
         var e = Assert.Throws<ArgumentException>(() => PerturbationCondition.Parse("loud"));
         Assert.Contains("white-20db", e.Message);
         Assert.Equal(PerturbationKind.Clean, PerturbationCondition.Parse("clean").Kind);
