@@ -34,8 +34,8 @@ public enum PerturbationKind
 /// <summary>
 /// One recording condition: a <see cref="Kind"/> and its amount (dB SNR for noise, dB for gain, dB past full scale for
 /// clipping, RT60 seconds for reverb, kbit/s for the codec, the shelf's dB for a microphone; unused for clean and
-/// telephone). <see cref="Id"/> is its short
-/// name (<c>white-20db</c>, <c>telephone</c>, ...), <see cref="Parse"/> reads it back.
+/// telephone). <see cref="Id"/> is its short name (<c>white-20db</c>, <c>telephone</c>, ...), <see cref="Parse"/> reads
+/// it back.
 /// </summary>
 public sealed record PerturbationCondition(PerturbationKind Kind, double Amount = 0)
 {

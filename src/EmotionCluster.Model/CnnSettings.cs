@@ -32,8 +32,10 @@ public sealed record CnnSettings
     /// How the last block's map becomes one vector per example: <see cref="CnnPooling.Average"/> (the default; global
     /// average over bands and frames, <c>C</c> values) or <see cref="CnnPooling.MeanStd"/> (the mean over bands, then the
     /// mean and the standard deviation of each channel over time, <c>2C</c> values: how much a channel moves within the
-    /// utterance, not only its level). A model file without this key predates it: Average.
+    /// utterance, not only its level). Written only when not Average, so the recipes (and their hashes) of every model
+    /// file before the option stay as they were; a recipe without the key means Average.
     /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)]
     public CnnPooling Pooling { get; init; } = CnnPooling.Average;
 
     /// <summary>Values per example after the pooling: the dense layer's input.</summary>

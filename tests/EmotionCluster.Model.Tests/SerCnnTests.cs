@@ -163,5 +163,10 @@ public class SerCnnTests
         loss.backward();
         Assert.All(model.parameters(), p => Assert.False(p.grad is null || p.grad.isnan().any().item<bool>()));
         Assert.Contains("Pooling 7", Assert.Throws<ArgumentException>(() => (cnn with { Pooling = (CnnPooling)7 }).Validate()).Message);
+        // the recipe carries it; a recipe with the default pooling is written (and hashed) as before the option
+        string json = new Recipe { Cnn = new CnnSettings { Pooling = CnnPooling.MeanStd } }.RecipeJson();
+        Assert.Contains("\"Pooling\": \"MeanStd\"", json);
+        Assert.Equal(CnnPooling.MeanStd, Recipe.FromJson(json).Cnn.Pooling);
+        Assert.DoesNotContain("Pooling", new Recipe().RecipeJson());
     }
 }
