@@ -212,7 +212,7 @@ public static class TrainingCommands
         var robustness = new Option<string?>("--robustness")
         {
             Description = "Also score each fold's held-out clips lone-clip under recording conditions (noise at 20 and 10 dB SNR: white, pink, babble; " +
-                          "telephone; gain -20 dB; clipping; reverb; MP3 via sox): crossval_robustness.json and a table in the report. " +
+                          "telephone; gain -20 dB; clipping; reverb; MP3 via sox; another microphone, ±6 dB above 1 kHz): crossval_robustness.json and a table in the report. " +
                           "Alone: every condition; or a comma-separated list, e.g. white-20db,telephone,mp3-32k.",
             Arity = ArgumentArity.ZeroOrOne,
         };
@@ -249,7 +249,7 @@ public static class TrainingCommands
             Description = "Comma-separated recording conditions, e.g. white-20db,telephone,mp3-32k (clean is always scored); default: every condition.",
         };
         var command = new Command("robustness", "Score a crossval run's kept fold models lone-clip under recording conditions (noise, telephone, gain, clipping, " +
-                                                "reverb, MP3): crossval_robustness.json and the report's table, no training.") { runDir, data, conditions };
+                                                "reverb, MP3, another microphone): crossval_robustness.json and the report's table, no training.") { runDir, data, conditions };
         corpusOptions.AddTo(command);
         command.SetAction(r => CliErrors.Run(r, output =>
         {
