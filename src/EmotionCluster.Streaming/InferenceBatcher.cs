@@ -129,9 +129,10 @@ public sealed class InferenceBatcher : IDisposable
                         float[][] probabilities = model.Predict(features);
                         StreamingMetrics.BatchDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
                         StreamingMetrics.BatchSize.Record(group.Count);
-                        for (int i = 0; i < group.Count; i++) group[i].Done.TrySetResult(probabilities[i]);
+                        // counted before the answers go out: a caller resumed by its answer reads counts that include it
                         Interlocked.Increment(ref _batches);
                         Interlocked.Add(ref _windows, group.Count);
+                        for (int i = 0; i < group.Count; i++) group[i].Done.TrySetResult(probabilities[i]);
                     }
                     catch (Exception e)
                     {
