@@ -237,12 +237,22 @@ public sealed class Perturbations(BabbleBank? babble = null, CodecRoundTrip? cod
         var y = x.ToArray();
         if (px == 0 || pn == 0) return y;
         double g = Math.Sqrt(px / (pn * Math.Pow(10, snrDb / 10)));
+        for (int i = 0; i < y.Length; i++) y[i] = (float)(x[i] + g * noise[i]);
+        return FitFullScale(y);
+    }
+
+    /// <summary>The largest magnitude of <paramref name="x"/> (0 for no samples).</summary>
+    private static float Peak(ReadOnlySpan<float> x)
+    {
         float peak = 0;
-        for (int i = 0; i < y.Length; i++)
-        {
-            y[i] = (float)(x[i] + g * noise[i]);
-            peak = Math.Max(peak, Math.Abs(y[i]));
-        }
+        foreach (float v in x) peak = Math.Max(peak, Math.Abs(v));
+        return peak;
+    }
+
+    /// <summary><paramref name="y"/> scaled down as a whole, in place, if it passes full scale (its peak then at ±1); returned.</summary>
+    private static float[] FitFullScale(float[] y)
+    {
+        float peak = Peak(y);
         if (peak > 1)
             for (int i = 0; i < y.Length; i++) y[i] /= peak;
         return y;
@@ -304,8 +314,7 @@ public sealed class Perturbations(BabbleBank? babble = null, CodecRoundTrip? cod
     /// <summary>Amplified so the peak lands <paramref name="overDb"/> dB past full scale, then hard-clipped at ±1 (a too-hot input).</summary>
     public static float[] Clip(ReadOnlySpan<float> x, double overDb)
     {
-        float peak = 0;
-        foreach (float v in x) peak = Math.Max(peak, Math.Abs(v));
+        float peak = Peak(x);
         var y = x.ToArray();
         if (peak == 0) return y;
         float g = (float)(Math.Pow(10, overDb / 20) / peak);
@@ -343,11 +352,7 @@ public sealed class Perturbations(BabbleBank? babble = null, CodecRoundTrip? cod
     {
         float[] y = x.ToArray();
         Biquad.HighShelf(MicrophoneShelfHz, sampleRate, shelfDb).Run(y);
-        float peak = 0;
-        foreach (float v in y) peak = Math.Max(peak, Math.Abs(v));
-        if (peak > 1)
-            for (int i = 0; i < y.Length; i++) y[i] /= peak;
-        return y;
+        return FitFullScale(y);
     }
 
     /// <summary>The Qs of a 4th-order Butterworth filter's two biquad sections.</summary>
@@ -363,9 +368,7 @@ public sealed class Perturbations(BabbleBank? babble = null, CodecRoundTrip? cod
         if (!(rt60 > 0)) throw new ArgumentOutOfRangeException(nameof(rt60), rt60, "the reverberation time must be positive");
         float[] ir = RoomImpulseResponse(sampleRate, rt60, random);
         float[] wet = Convolve(x, ir, x.Length);
-        float inPeak = 0, outPeak = 0;
-        foreach (float v in x) inPeak = Math.Max(inPeak, Math.Abs(v));
-        foreach (float v in wet) outPeak = Math.Max(outPeak, Math.Abs(v));
+        float inPeak = Peak(x), outPeak = Peak(wet);
         if (outPeak > 0)
         {
             float s = inPeak / outPeak;
