@@ -194,7 +194,8 @@ public static class OnnxExport
 
     /// <summary>
     /// <see cref="Model.MeanStdPool"/> as ONNX (opset 13, axes as attributes): [N, C, bands, frames] → mean over bands
-    /// [N, C, T] → its mean over frames and sqrt(mean of squared deviations + ε), concatenated to [N, 2C].
+    /// [N, C, T] → its mean over frames (computed once, kept as [N, C, 1] for the deviations, flattened for the output)
+    /// and sqrt(mean of squared deviations + ε), concatenated to [N, 2C].
     /// </summary>
     private static void MeanStdPool(List<OnnxNode> nodes, List<OnnxTensor> initializers, string input, string output)
     {
@@ -207,7 +208,7 @@ public static class OnnxExport
         nodes.Add(new OnnxNode("ReduceMean", ["stats.squared"], ["stats.variance"], Reduce(2, keep: false)) { Name = "stats_variance" });
         nodes.Add(new OnnxNode("Add", ["stats.variance", "stats.epsilon"], ["stats.variance_eps"]) { Name = "stats_epsilon" });
         nodes.Add(new OnnxNode("Sqrt", ["stats.variance_eps"], ["stats.std"]) { Name = "stats_std" });
-        nodes.Add(new OnnxNode("ReduceMean", ["stats.over_time"], ["stats.mean"], Reduce(2, keep: false)) { Name = "stats_mean_flat" });
+        nodes.Add(new OnnxNode("Flatten", ["stats.mean_kept"], ["stats.mean"], new Dictionary<string, object> { ["axis"] = 1L }) { Name = "stats_mean_flat" });
         nodes.Add(new OnnxNode("Concat", ["stats.mean", "stats.std"], [output], new Dictionary<string, object> { ["axis"] = 1L }) { Name = "stats_concat" });
     }
 }
